@@ -1,0 +1,98 @@
+"""What the fake Gemini says: canned answers for known prompts, composed ones for any other.
+
+Answers depend only on the prompt and a random generator the caller seeds, never on call order,
+so a run with the same seed gives the same texts however its calls interleave.
+
+>>> import random
+>>> answer_for("Write a haiku about robots", random.Random(0)).splitlines()[0]
+'Steel hands learn to fold'
+>>> count_tokens("Four chars a token, roughly.")
+7
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import random
+import re
+from functools import cache
+from pathlib import Path
+
+_HERE = Path(__file__).resolve().parent
+# Installed wheels carry the corpus inside the package; a source checkout keeps it in data/.
+_CORPUS_PLACES = (_HERE / "_data" / "answers.json", _HERE.parent / "data" / "fake_gemini" / "answers.json")
+
+_LEADING_WORDS = re.compile(
+    r"^(please\s+)?(explain|describe|summari[sz]e|define|discuss|tell me about|write (a|an) [\w\s]*? about|"
+    r"what (is|are)( a| an| the)?|why (is|are|do|does)|how (do|does|is|are)|give me [\w\s]*? (on|about))\s+",
+    re.IGNORECASE,
+)
+_WORD_BUDGET = re.compile(r"\bin (\d{1,4}) words\b", re.IGNORECASE)
+
+
+@cache
+def _corpus() -> dict:
+    for place in _CORPUS_PLACES:
+        if place.exists():
+            return json.loads(place.read_text(encoding="utf-8"))
+    raise FileNotFoundError(f"The fake Gemini's answer set is missing; looked in {_CORPUS_PLACES}")
+
+
+def _normalise(prompt: str) -> str:
+    return " ".join(re.sub(r"[^\w\s]", " ", prompt.lower()).split())
+
+
+@cache
+def _canned() -> dict[str, str]:
+    return {_normalise(item["prompt"]): item["answer"] for item in _corpus()["answers"]}
+
+
+def known_prompts() -> list[str]:
+    """The prompts the fake has hand-written answers for (the classic five come first)."""
+    return [item["prompt"] for item in _corpus()["answers"]]
+
+
+def topic_of(prompt: str) -> str:
+    """'Explain the event loop in 50 words' -> 'the event loop'."""
+    text = _WORD_BUDGET.sub("", prompt.strip()).strip(" ?.!:")
+    if re.match(r"how (do|does)\b", text, re.IGNORECASE):
+        text = re.sub(r"\s+works?$", "", text)  # 'How do vector databases work' -> 'vector databases'
+    text = _LEADING_WORDS.sub("", text).strip(" ?.!:")
+    return text or "this question"
+
+
+def answer_for(prompt: str, rng: random.Random) -> str:
+    """A realistic answer: the canned one if the prompt is known, else one composed for its topic."""
+    canned = _canned().get(_normalise(prompt))
+    if canned is not None:
+        return canned
+    topic = topic_of(prompt)
+    sentences = [s.replace("{topic}", topic).replace("{Topic}", topic[:1].upper() + topic[1:])
+                 for s in _corpus()["sentences"]]
+    rng.shuffle(sentences)
+    budget = _WORD_BUDGET.search(prompt)
+    if budget:
+        words_wanted, chosen = int(budget.group(1)), []
+        while sentences and sum(len(s.split()) for s in chosen) < words_wanted:
+            chosen.append(sentences.pop())
+    else:
+        # 3 to 9 sentences: about 60 to 230 tokens, the bulk of real chat answers.
+        chosen = sentences[: rng.randint(3, 9)]
+    paragraphs = [" ".join(chosen[i : i + 3]) for i in range(0, len(chosen), 3)]
+    return "\n\n".join(paragraphs)
+
+
+def count_tokens(text: str) -> int:
+    """Gemini's rule of thumb: about four characters per token."""
+    return math.ceil(len(text) / 4)
+
+
+def truncate_to_tokens(text: str, max_tokens: int) -> str:
+    """The first ``max_tokens`` tokens' worth of ``text``, cut at a word boundary where possible."""
+    limit = max_tokens * 4
+    if len(text) <= limit:
+        return text
+    cut = text[:limit]
+    space = cut.rfind(" ")
+    return cut[:space] if space > limit // 2 else cut

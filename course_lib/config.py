@@ -1,0 +1,29 @@
+"""Settings every module shares: the default model, known models and environment names.
+
+Model names get retired; change ``DEFAULT_MODEL`` here and nowhere else.
+"""
+
+from __future__ import annotations
+
+DEFAULT_MODEL = "gemini-2.5-flash"
+
+#: Models the offline fake answers for; any other name gets 404 NOT_FOUND, as the real API does.
+KNOWN_MODELS: tuple[str, ...] = (
+    "gemini-2.5-flash",
+    "gemini-2.5-flash-lite",
+    "gemini-2.5-pro",
+    "gemini-2.0-flash",
+    "gemini-3-flash-preview",
+    "gemini-3-pro-preview",
+)
+
+#: Environment variables the kit reads. The SDK itself reads the first three.
+ENV_API_KEYS = ("GEMINI_API_KEY", "GOOGLE_API_KEY")
+ENV_BASE_URL = "GOOGLE_GEMINI_BASE_URL"
+ENV_LIVE = "COURSE_LIVE"  # "1" opts in to the real Gemini API (a key is needed too)
+ENV_LIVE_BUDGET = "COURSE_LIVE_BUDGET"  # calls allowed per session in live mode
+
+DEFAULT_LIVE_BUDGET = 20
+
+#: The key the offline fake is called with. It is not a secret and matches no real key format.
+OFFLINE_API_KEY = "offline-fake-key"

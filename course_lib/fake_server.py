@@ -1,0 +1,115 @@
+"""Loopback way in: the fake Gemini as a real HTTP server on 127.0.0.1, for other processes.
+
+Worker processes (and a learner's unchanged ``genai.Client()``) reach it through a ``base_url``.
+All of them share the one ``FakeGemini`` behind it, and so one rate-limit budget per API key. The
+server runs on its own event loop in a daemon thread of the process that started it, on a free
+port; it stops with ``stop()``, at the end of a ``with`` block, or when that process exits.
+
+>>> with FakeServer(FakeGemini(latency=0.0)) as url:
+...     url.startswith("http://127.0.0.1:")
+True
+"""
+
+from __future__ import annotations
+
+import asyncio
+import atexit
+import socket
+import threading
+import weakref
+
+from aiohttp import web
+
+from .fake_gemini import FakeGemini
+
+_running: weakref.WeakSet[FakeServer] = weakref.WeakSet()
+
+
+class FakeServer:
+    def __init__(self, fake: FakeGemini, host: str = "127.0.0.1") -> None:
+        self.fake = fake
+        self.host = host
+        self.url: str | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+        self._runner: web.AppRunner | None = None
+
+    def start(self) -> str:
+        """Start serving (once) and return the base URL, e.g. ``http://127.0.0.1:41234``."""
+        if self.url:
+            return self.url
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((self.host, 0))  # port 0: the OS picks a free one
+        self._loop = asyncio.new_event_loop()
+        ready = threading.Event()
+        self._thread = threading.Thread(
+            target=self._serve, args=(sock, ready), name="fake-gemini-server", daemon=True
+        )
+        self._thread.start()
+        if not ready.wait(timeout=30) or self._runner is None:
+            raise RuntimeError("The fake Gemini server did not start within 30 s.")
+        self.url = f"http://{self.host}:{sock.getsockname()[1]}"
+        _running.add(self)
+        return self.url
+
+    def stop(self) -> None:
+        """Stop serving and free the port. Calls still in progress are cancelled."""
+        if not self._thread or not self._loop:
+            return
+        loop, self._loop = self._loop, None
+        future = asyncio.run_coroutine_threadsafe(self._runner.cleanup(), loop)
+        try:
+            future.result(timeout=10)
+        finally:
+            loop.call_soon_threadsafe(loop.stop)
+            self._thread.join(timeout=10)
+            self._thread, self.url = None, None
+            _running.discard(self)
+
+    def __enter__(self) -> str:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # -- inside the server thread ----------------------------------------------------------------
+    def _serve(self, sock: socket.socket, ready: threading.Event) -> None:
+        loop = self._loop  # stop() clears the attribute while this thread is still running
+        asyncio.set_event_loop(loop)
+        app = web.Application(client_max_size=32 * 1024 * 1024)
+        app.router.add_route("*", "/{tail:.*}", self._handle)
+        runner = web.AppRunner(app, access_log=None, handler_cancellation=True)
+        try:
+            loop.run_until_complete(runner.setup())
+            loop.run_until_complete(web.SockSite(runner, sock, backlog=2048).start())
+            self._runner = runner
+        finally:
+            ready.set()
+        loop.run_forever()
+        loop.close()
+
+    async def _handle(self, request: web.Request) -> web.StreamResponse:
+        peer = request.transport.get_extra_info("peername") if request.transport else None
+        reply = self.fake.handle(
+            request.method, request.path, await request.read(),
+            {k.lower(): v for k, v in request.headers.items()},
+            client=f"{peer[0]}:{peer[1]}" if peer else "loopback",
+        )
+        if reply.content_type != "text/event-stream":
+            await asyncio.sleep(reply.duration)
+            return web.Response(status=reply.status, body=reply.chunks[0][1],
+                                content_type=reply.content_type)
+        response = web.StreamResponse(status=reply.status, headers={"Content-Type": reply.content_type})
+        await response.prepare(request)
+        for delay, data in reply.chunks:
+            await asyncio.sleep(delay)
+            await response.write(data)
+        await response.write_eof()
+        return response
+
+
+@atexit.register
+def _stop_all() -> None:
+    for server in list(_running):
+        server.stop()

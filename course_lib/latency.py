@@ -1,0 +1,81 @@
+"""Latency models for the fake Gemini: how long a call takes, and when its first token arrives.
+
+Every model draws from a ``random.Random`` that the caller seeds, so a run is reproducible.
+
+>>> import random
+>>> TokenRate(first_token_s=0.4, tokens_per_s=100).draw(random.Random(0), output_tokens=200)
+(0.4, 2.4)
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from dataclasses import dataclass
+from typing import Protocol
+
+
+class LatencyModel(Protocol):
+    def draw(self, rng: random.Random, output_tokens: int) -> tuple[float, float]:
+        """Return (seconds to the first token, seconds to the whole answer)."""
+        ...
+
+
+# Real endpoints deliver the first token after roughly a fifth of a short answer's time.
+_FIRST_TOKEN_SHARE = 0.2
+
+
+@dataclass(frozen=True)
+class Fixed:
+    """Every call takes exactly ``seconds``."""
+
+    seconds: float
+
+    def draw(self, rng: random.Random, output_tokens: int) -> tuple[float, float]:
+        return self.seconds * _FIRST_TOKEN_SHARE, self.seconds
+
+
+@dataclass(frozen=True)
+class Jittered:
+    """Calls take ``mean`` seconds give or take ``jitter``.
+
+    ``uniform`` spreads evenly over [mean - jitter, mean + jitter]; ``lognormal`` has median ``mean``
+    and a long right tail (a few slow calls), which is what production traces look like.
+    """
+
+    mean: float
+    jitter: float
+    distribution: str = "uniform"
+
+    def __post_init__(self) -> None:
+        if self.distribution not in ("uniform", "lognormal"):
+            raise ValueError("distribution must be 'uniform' or 'lognormal'")
+
+    def draw(self, rng: random.Random, output_tokens: int) -> tuple[float, float]:
+        if self.jitter <= 0 or self.mean <= 0:
+            total = max(self.mean, 0.0)
+        elif self.distribution == "uniform":
+            total = max(0.0, rng.uniform(self.mean - self.jitter, self.mean + self.jitter))
+        else:
+            sigma = math.log1p(self.jitter / self.mean)
+            total = rng.lognormvariate(math.log(self.mean), sigma)
+        return total * _FIRST_TOKEN_SHARE, total
+
+
+@dataclass(frozen=True)
+class TokenRate:
+    """Time to first token, then ``tokens_per_s`` for the rest: long answers take longer."""
+
+    first_token_s: float
+    tokens_per_s: float
+    jitter: float = 0.0  # relative, e.g. 0.1 for +-10 %
+
+    def draw(self, rng: random.Random, output_tokens: int) -> tuple[float, float]:
+        factor = 1.0 + (rng.uniform(-self.jitter, self.jitter) if self.jitter else 0.0)
+        first = self.first_token_s * factor
+        return first, first + output_tokens / self.tokens_per_s * factor
+
+
+def latency_model(latency: float, jitter: float = 0.0, distribution: str = "uniform") -> LatencyModel:
+    """The model the course's sliders describe: a mean latency and an optional jitter."""
+    return Fixed(latency) if jitter <= 0 else Jittered(latency, jitter, distribution)

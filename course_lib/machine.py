@@ -1,0 +1,42 @@
+"""How many CPU cores this process may really use.
+
+Containers (Binder, Colab, CI) often report the host's cores in ``os.cpu_count()`` while a cgroup
+quota lets them use one or two. Parallel speed-ups are bounded by the effective count.
+
+>>> effective_cpu_count() <= (os.cpu_count() or 1)
+True
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from pathlib import Path
+
+
+def cgroup_cpu_quota(root: Path = Path("/sys/fs/cgroup")) -> float | None:
+    """CPUs allowed by the cgroup quota (v2 ``cpu.max`` or v1 ``cfs_quota``), or None if unlimited."""
+    try:
+        quota, period = (root / "cpu.max").read_text().split()[:2]
+        if quota != "max":
+            return int(quota) / int(period)
+        return None
+    except (OSError, ValueError):
+        pass
+    try:
+        quota = int((root / "cpu" / "cpu.cfs_quota_us").read_text())
+        period = int((root / "cpu" / "cpu.cfs_period_us").read_text())
+        return quota / period if quota > 0 else None
+    except (OSError, ValueError):
+        return None
+
+
+def effective_cpu_count() -> int:
+    """The smallest of: cores reported, cores this process may run on, and the cgroup quota."""
+    counts = [os.cpu_count() or 1]
+    if hasattr(os, "sched_getaffinity"):
+        counts.append(len(os.sched_getaffinity(0)))
+    quota = cgroup_cpu_quota()
+    if quota is not None:
+        counts.append(max(1, math.ceil(quota)))
+    return min(counts)

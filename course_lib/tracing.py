@@ -1,0 +1,314 @@
+"""Tracing: every LLM call and every CPU step becomes a ``Span`` on one clock.
+
+Calls are recorded at the transport (``TracedTransport``), so the code being traced needs no
+changes; CPU work is recorded with ``with cpu_span():`` or the ``@traced_cpu`` decorator. The clock
+is ``time.perf_counter``, which on Linux, macOS and Windows is one system-wide monotonic clock, so
+spans from worker processes line up with the kernel's.
+
+>>> with Tracer() as tracer:
+...     with cpu_span(task=1, label="count words"):
+...         _ = sum(range(1000))
+>>> [(s.task, s.phase) for s in tracer.spans]
+[(1, 'cpu')]
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import itertools
+import json
+import os
+import threading
+import time
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import asdict, dataclass
+from typing import Any, TypeVar
+
+import httpx
+
+from .fake_gemini import TRACE_HEADER
+
+WAIT_SLOT = "wait_slot"  # waiting for a free slot (semaphore, pool worker)
+BACKOFF = "backoff"  # waiting before a retry, e.g. after a 429
+IN_FLIGHT = "in_flight"  # the request is out; waiting for the answer
+CPU = "cpu"  # computing
+PHASES = (WAIT_SLOT, BACKOFF, IN_FLIGHT, CPU)
+
+now = time.perf_counter
+
+
+@dataclass
+class Span:
+    task: int | str
+    lane: str
+    phase: str
+    start: float
+    end: float
+    pid: int
+    outcome: str = "ok"  # "ok", an HTTP status such as "429", "timeout", "cancelled", "error"
+    label: str = ""  # what the task was about, e.g. the prompt
+
+    @property
+    def duration(self) -> float:
+        return self.end - self.start
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+_active: ContextVar[Tracer | None] = ContextVar("course_tracer", default=None)
+_fallback: list[Tracer] = []  # for threads the learner starts, which do not inherit context
+_task: ContextVar[int | str | None] = ContextVar("course_task", default=None)
+_lane: ContextVar[str | None] = ContextVar("course_lane", default=None)
+
+
+class Tracer:
+    """Collects spans while active (``with tracer:``). Thread-safe; cheap enough to leave on."""
+
+    def __init__(self) -> None:
+        self.spans: list[Span] = []
+        self._open: dict[int, Span] = {}
+        self._ids = itertools.count()
+        self._auto_task = itertools.count(1)
+        self._lock = threading.Lock()
+        self._token = None
+
+    def __enter__(self) -> Tracer:
+        self._token = _active.set(self)
+        _fallback.append(self)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        _active.reset(self._token)
+        _fallback.remove(self)
+
+    def begin(self, phase: str, task: int | str | None = None, label: str = "") -> int:
+        """Open a span now; returns a handle for ``finish``. Open spans show in ``snapshot``."""
+        if task is None:
+            task = _task.get()
+            if task is None:
+                task = next(self._auto_task)
+        span = Span(task, current_lane(), phase, now(), float("nan"), os.getpid(), "running", label)
+        handle = next(self._ids)
+        with self._lock:
+            self._open[handle] = span
+        return handle
+
+    def finish(self, handle: int, outcome: str = "ok") -> None:
+        with self._lock:
+            span = self._open.pop(handle, None)
+            if span is None:
+                return
+            span.end, span.outcome = now(), outcome
+            self.spans.append(span)
+
+    def extend(self, spans: list[Span] | list[dict[str, Any]]) -> None:
+        """Add finished spans, e.g. those a worker process sent back."""
+        with self._lock:
+            self.spans.extend(s if isinstance(s, Span) else Span(**s) for s in spans)
+
+    def snapshot(self) -> list[Span]:
+        """Finished spans plus running ones cut at the present moment (for live pictures)."""
+        t = now()
+        with self._lock:
+            running = [Span(**{**asdict(s), "end": t}) for s in self._open.values()]
+            return self.spans + running
+
+    def to_json(self) -> str:
+        return json.dumps([s.to_dict() for s in self.spans])
+
+
+def current_tracer() -> Tracer | None:
+    return _active.get() or (_fallback[-1] if _fallback else None)
+
+
+def current_lane() -> str:
+    """The lane a span belongs to: set by a runner, else the asyncio task, thread or process."""
+    lane = _lane.get()
+    if lane:
+        return lane
+    try:
+        task = asyncio.current_task()
+    except RuntimeError:
+        task = None
+    if task is not None:
+        return task.get_name()
+    thread = threading.current_thread()
+    if thread is not threading.main_thread():
+        return thread.name
+    return f"process {os.getpid()}"
+
+
+@contextmanager
+def task_context(task: int | str, lane: str | None = None) -> Iterator[None]:
+    """Spans recorded inside belong to ``task`` (and ``lane``, if given)."""
+    task_token = _task.set(task)
+    lane_token = _lane.set(lane) if lane else None
+    try:
+        yield
+    finally:
+        _task.reset(task_token)
+        if lane_token:
+            _lane.reset(lane_token)
+
+
+@contextmanager
+def span(phase: str, *, task: int | str | None = None, label: str = "") -> Iterator[None]:
+    """Record the block as one span of ``phase``; does nothing when no tracer is active."""
+    tracer = current_tracer()
+    if tracer is None:
+        yield
+        return
+    handle = tracer.begin(phase, task, label)
+    outcome = "ok"
+    try:
+        yield
+    except asyncio.CancelledError:
+        outcome = "cancelled"
+        raise
+    except BaseException:
+        outcome = "error"
+        raise
+    finally:
+        tracer.finish(handle, outcome)
+
+
+def cpu_span(*, task: int | str | None = None, label: str = ""):
+    """``with cpu_span(label="analyse"):`` records CPU work."""
+    return span(CPU, task=task, label=label)
+
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def traced_cpu(func: F) -> F:
+    """Decorator: each call of ``func`` is recorded as CPU work."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        with cpu_span(label=func.__name__):
+            return func(*args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]
+
+
+# -- at the transport ------------------------------------------------------------------------------
+def _prompt_of(request: httpx.Request) -> str:
+    if request.method != "POST":
+        return request.url.path.rsplit("/", 1)[-1]
+    try:
+        contents = json.loads(request.content).get("contents") or []
+        parts = contents[-1].get("parts") or [{}]
+        return str(parts[-1].get("text", ""))[:80]
+    except (ValueError, AttributeError, IndexError, TypeError):
+        return ""
+
+
+def _outcome(error: BaseException) -> str:
+    if isinstance(error, asyncio.CancelledError):
+        return "cancelled"
+    return "timeout" if isinstance(error, httpx.TimeoutException) else "error"
+
+
+class _Recording:
+    """One call: opened when the request goes out, finished when the body is read or fails."""
+
+    def __init__(self, tracer: Tracer, request: httpx.Request) -> None:
+        self.tracer = tracer
+        self.handle = tracer.begin(IN_FLIGHT, label=_prompt_of(request))
+        self.outcome = "ok"
+
+    def done(self, outcome: str | None = None) -> None:
+        self.tracer.finish(self.handle, outcome or self.outcome)
+
+
+class _SyncBody(httpx.SyncByteStream):
+    def __init__(self, inner: httpx.SyncByteStream, rec: _Recording) -> None:
+        self.inner, self.rec = inner, rec
+
+    def __iter__(self) -> Iterator[bytes]:
+        try:
+            yield from self.inner
+        except BaseException as error:
+            self.rec.done(_outcome(error))
+            raise
+
+    def close(self) -> None:
+        try:
+            self.inner.close()
+        finally:
+            self.rec.done()
+
+
+class _AsyncBody(httpx.AsyncByteStream):
+    def __init__(self, inner: httpx.AsyncByteStream, rec: _Recording) -> None:
+        self.inner, self.rec = inner, rec
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        try:
+            async for chunk in self.inner:
+                yield chunk
+        except BaseException as error:
+            self.rec.done(_outcome(error))
+            raise
+
+    async def aclose(self) -> None:
+        try:
+            await self.inner.aclose()
+        finally:
+            self.rec.done()
+
+
+class TracedTransport(httpx.BaseTransport):
+    """Wraps a sync transport; each request is an ``in_flight`` span of the active tracer."""
+
+    def __init__(self, inner: httpx.BaseTransport, mark: bool = True) -> None:
+        self.inner, self.mark = inner, mark
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        tracer = current_tracer()
+        if tracer is None:
+            return self.inner.handle_request(request)
+        if self.mark:
+            request.headers[TRACE_HEADER] = "1"
+        rec = _Recording(tracer, request)
+        try:
+            response = self.inner.handle_request(request)
+        except BaseException as error:
+            rec.done(_outcome(error))
+            raise
+        rec.outcome = "ok" if response.status_code < 400 else str(response.status_code)
+        response.stream = _SyncBody(response.stream, rec)
+        return response
+
+    def close(self) -> None:
+        self.inner.close()
+
+
+class AsyncTracedTransport(httpx.AsyncBaseTransport):
+    """Wraps an async transport; each request is an ``in_flight`` span of the active tracer."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport, mark: bool = True) -> None:
+        self.inner, self.mark = inner, mark
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        tracer = current_tracer()
+        if tracer is None:
+            return await self.inner.handle_async_request(request)
+        if self.mark:
+            request.headers[TRACE_HEADER] = "1"
+        rec = _Recording(tracer, request)
+        try:
+            response = await self.inner.handle_async_request(request)
+        except BaseException as error:
+            rec.done(_outcome(error))
+            raise
+        rec.outcome = "ok" if response.status_code < 400 else str(response.status_code)
+        response.stream = _AsyncBody(response.stream, rec)
+        return response
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()

@@ -1,0 +1,59 @@
+"""CPU work with a cost you can dial: the "analysis" each answer gets in the CPU-bound lessons.
+
+The work is pure Python, so it holds the GIL: threads cannot run it in parallel, processes can.
+Its cost is set in milliseconds of CPU on this machine: ``calibrate()`` measures how many loop
+iterations a millisecond is worth, once per process, and the parent passes that number to its
+workers so every process does the same amount of work.
+
+>>> result = analyse("Steel hands learn to fold paper cranes", iterations=1_000)
+>>> result["words"], result["top_words"][0]
+(7, 'steel')
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections import Counter
+from functools import cache
+
+
+def burn(iterations: int, seed: int = 0) -> int:
+    """Spin the CPU for ``iterations`` steps of a rolling hash (pure Python: holds the GIL)."""
+    h = seed
+    for i in range(iterations):
+        h = (h * 31 + i) % 1_000_003
+    return h
+
+
+@cache
+def calibrate() -> int:
+    """Loop iterations per millisecond of CPU on this machine (best of five short runs)."""
+    probe = 50_000
+    best = float("inf")
+    for _ in range(5):
+        start = time.perf_counter()
+        burn(probe)
+        best = min(best, time.perf_counter() - start)
+    return max(1, int(probe / (best * 1000)))
+
+
+def iterations_for(cpu_ms: float) -> int:
+    """How many iterations make ``cpu_ms`` milliseconds of CPU work here."""
+    if cpu_ms < 0:
+        raise ValueError(f"CPU work must be zero or more milliseconds, got {cpu_ms}")
+    return int(cpu_ms * calibrate())
+
+
+def analyse(text: str, iterations: int = 0) -> dict[str, object]:
+    """Analyse an answer: word and sentence counts, the top words, and a fingerprint whose cost
+    is ``iterations`` (see ``iterations_for``)."""
+    words = re.findall(r"[a-z']+", text.lower())
+    sentences = [s for s in re.split(r"[.!?]+\s", text) if s.strip()]
+    top = [w for w, _ in Counter(w for w in words if len(w) > 3).most_common(3)]
+    return {
+        "words": len(words),
+        "sentences": len(sentences),
+        "top_words": top,
+        "fingerprint": burn(iterations, seed=len(text)),
+    }
