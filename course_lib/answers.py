@@ -21,11 +21,15 @@ from pathlib import Path
 
 _HERE = Path(__file__).resolve().parent
 # Installed wheels carry the corpus inside the package; a source checkout keeps it in data/.
-_CORPUS_PLACES = (_HERE / "_data" / "answers.json", _HERE.parent / "data" / "fake_gemini" / "answers.json")
+_CORPUS_PLACES = (
+    _HERE / "_data" / "answers.json",
+    _HERE.parent / "data" / "fake_gemini" / "answers.json",
+)
 
 _LEADING_WORDS = re.compile(
-    r"^(please\s+)?(explain|describe|summari[sz]e|define|discuss|tell me about|write (a|an) [\w\s]*? about|"
-    r"what (is|are)( a| an| the)?|why (is|are|do|does)|how (do|does|is|are)|give me [\w\s]*? (on|about))\s+",
+    r"^(please\s+)?(explain|describe|summari[sz]e|define|discuss|tell me about|"
+    r"write (a|an) [\w\s]*? about|what (is|are)( a| an| the)?|why (is|are|do|does)|"
+    r"how (do|does|is|are)|give me [\w\s]*? (on|about))\s+",
     re.IGNORECASE,
 )
 _WORD_BUDGET = re.compile(r"\bin (\d{1,4}) words\b", re.IGNORECASE)
@@ -57,19 +61,23 @@ def topic_of(prompt: str) -> str:
     """'Explain the event loop in 50 words' -> 'the event loop'."""
     text = _WORD_BUDGET.sub("", prompt.strip()).strip(" ?.!:")
     if re.match(r"how (do|does)\b", text, re.IGNORECASE):
-        text = re.sub(r"\s+works?$", "", text)  # 'How do vector databases work' -> 'vector databases'
+        text = re.sub(
+            r"\s+works?$", "", text
+        )  # 'How do vector databases work' -> 'vector databases'
     text = _LEADING_WORDS.sub("", text).strip(" ?.!:")
     return text or "this question"
 
 
 def answer_for(prompt: str, rng: random.Random) -> str:
-    """A realistic answer: the canned one if the prompt is known, else one composed for its topic."""
+    """A realistic answer: the canned one for a known prompt, else one composed for its topic."""
     canned = _canned().get(_normalise(prompt))
     if canned is not None:
         return canned
     topic = topic_of(prompt)
-    sentences = [s.replace("{topic}", topic).replace("{Topic}", topic[:1].upper() + topic[1:])
-                 for s in _corpus()["sentences"]]
+    sentences = [
+        s.replace("{topic}", topic).replace("{Topic}", topic[:1].upper() + topic[1:])
+        for s in _corpus()["sentences"]
+    ]
     rng.shuffle(sentences)
     budget = _WORD_BUDGET.search(prompt)
     if budget:

@@ -105,8 +105,15 @@ class FakeGemini:
         start = self.clock()
         model, prompt, reply = self._answer(method, path, body, headers)
         self.log.append(
-            ServedCall(start, start + reply.duration, reply.status, model, prompt[:80],
-                       TRACE_HEADER in headers, client)
+            ServedCall(
+                start,
+                start + reply.duration,
+                reply.status,
+                model,
+                prompt[:80],
+                TRACE_HEADER in headers,
+                client,
+            )
         )
         return reply
 
@@ -118,30 +125,56 @@ class FakeGemini:
             return "", "", self._error(404, "NOT_FOUND", f"Method not found: {path}")
         version, model, verb = route.groups()
         if not headers.get("x-goog-api-key") and "key=" not in path:
-            return model or "", "", self._error(
-                403, "PERMISSION_DENIED",
-                "Method doesn't allow unregistered callers (callers without established "
-                "identity). Please use API Key or other form of API consumer identity.",
+            return (
+                model or "",
+                "",
+                self._error(
+                    403,
+                    "PERMISSION_DENIED",
+                    "Method doesn't allow unregistered callers (callers without established "
+                    "identity). Please use API Key or other form of API consumer identity.",
+                ),
             )
         if method == "GET":
             return model or "", "", self._model_info(version, model)
         if model not in self.models:
-            return model or "", "", self._error(
-                404, "NOT_FOUND",
-                f"models/{model} is not found for API version {version}, or is not supported "
-                f"for {verb}. Call ListModels to see the list of available models.",
+            return (
+                model or "",
+                "",
+                self._error(
+                    404,
+                    "NOT_FOUND",
+                    f"models/{model} is not found for API version {version}, or is not supported "
+                    f"for {verb}. Call ListModels to see the list of available models.",
+                ),
             )
         try:
             request = json.loads(body or b"{}")
         except ValueError:
             return model, "", self._error(400, "INVALID_ARGUMENT", "Invalid JSON payload received.")
         contents = request.get("contents") or []
-        texts = [p.get("text", "") for c in contents for p in c.get("parts", []) if isinstance(p, dict)]
-        prompt = next((t for c in reversed(contents) if c.get("role", "user") == "user"
-                       for t in (p.get("text", "") for p in c.get("parts", [])) if t), "")
+        texts = [
+            p.get("text", "") for c in contents for p in c.get("parts", []) if isinstance(p, dict)
+        ]
+        prompt = next(
+            (
+                t
+                for c in reversed(contents)
+                if c.get("role", "user") == "user"
+                for t in (p.get("text", "") for p in c.get("parts", []))
+                if t
+            ),
+            "",
+        )
         if not contents or not any(texts):
-            return model, "", self._error(
-                400, "INVALID_ARGUMENT", "* GenerateContentRequest.contents: contents is not specified"
+            return (
+                model,
+                "",
+                self._error(
+                    400,
+                    "INVALID_ARGUMENT",
+                    "* GenerateContentRequest.contents: contents is not specified",
+                ),
             )
         system = request.get("systemInstruction") or {}
         prompt_tokens = sum(count_tokens(t) for t in texts) + sum(
@@ -159,7 +192,9 @@ class FakeGemini:
         return model, prompt, self._generate(model, prompt, prompt_tokens, config, verb)
 
     # -- answers ---------------------------------------------------------------------------------
-    def _generate(self, model: str, prompt: str, prompt_tokens: int, config: dict, verb: str) -> Reply:
+    def _generate(
+        self, model: str, prompt: str, prompt_tokens: int, config: dict, verb: str
+    ) -> Reply:
         with self._lock:
             asked = self._asked.get((model, prompt), 0)
             self._asked[(model, prompt)] = asked + 1
@@ -168,8 +203,9 @@ class FakeGemini:
             _, seconds = self.latency.draw(rng, 0)
             if rng.random() < 0.5:
                 return self._error(500, "INTERNAL", "An internal error has occurred.", seconds)
-            return self._error(503, "UNAVAILABLE", "The model is overloaded. Please try again later.",
-                               seconds)
+            return self._error(
+                503, "UNAVAILABLE", "The model is overloaded. Please try again later.", seconds
+            )
         hangs = rng.random() < self.hang_rate
         # Temperature 0 always gives the same text; otherwise a repeated prompt may vary.
         text_rng = _rng(self.seed, model, prompt, 0 if config.get("temperature") == 0 else asked)
@@ -182,14 +218,24 @@ class FakeGemini:
         first, total = self.latency.draw(rng, output_tokens)
         if hangs:
             first = total = self.hang_s
-        usage = {"promptTokenCount": prompt_tokens, "candidatesTokenCount": output_tokens,
-                 "totalTokenCount": prompt_tokens + output_tokens}
-        ids = {"modelVersion": f"{model}-fake-001", "responseId": uuid.UUID(int=rng.getrandbits(128)).hex}
+        usage = {
+            "promptTokenCount": prompt_tokens,
+            "candidatesTokenCount": output_tokens,
+            "totalTokenCount": prompt_tokens + output_tokens,
+        }
+        ids = {
+            "modelVersion": f"{model}-fake-001",
+            "responseId": uuid.UUID(int=rng.getrandbits(128)).hex,
+        }
         if verb == "generateContent":
-            return self._ok(total, {"candidates": [_candidate(text, finish)], "usageMetadata": usage, **ids})
+            return self._ok(
+                total, {"candidates": [_candidate(text, finish)], "usageMetadata": usage, **ids}
+            )
         return self._stream(text, finish, usage, ids, first, total)
 
-    def _stream(self, text: str, finish: str, usage: dict, ids: dict, first: float, total: float) -> Reply:
+    def _stream(
+        self, text: str, finish: str, usage: dict, ids: dict, first: float, total: float
+    ) -> Reply:
         words = re.findall(r"\S+\s*", text) or [text]
         per_chunk = max(1, self.stream_chunk_tokens * 3 // 4)  # about 0.75 words per token
         pieces = ["".join(words[i : i + per_chunk]) for i in range(0, len(words), per_chunk)]
@@ -197,28 +243,47 @@ class FakeGemini:
         chunks = []
         for i, piece in enumerate(pieces):
             last = i == len(pieces) - 1
-            event = {"candidates": [_candidate(piece, finish if last else None)], **ids,
-                     "usageMetadata": usage if last else {"promptTokenCount": usage["promptTokenCount"]}}
-            chunks.append((first if i == 0 else gap, b"data: " + json.dumps(event).encode() + b"\r\n\r\n"))
+            event = {
+                "candidates": [_candidate(piece, finish if last else None)],
+                **ids,
+                "usageMetadata": usage if last else {"promptTokenCount": usage["promptTokenCount"]},
+            }
+            chunks.append(
+                (first if i == 0 else gap, b"data: " + json.dumps(event).encode() + b"\r\n\r\n")
+            )
         return Reply(200, chunks, "text/event-stream")
 
     def _model_info(self, version: str, model: str | None) -> Reply:
         def info(name: str) -> dict:
-            return {"name": f"models/{name}", "displayName": name, "version": "fake-001",
-                    "inputTokenLimit": 1_048_576, "outputTokenLimit": 65_536,
-                    "supportedGenerationMethods": list(_METHODS)}
+            return {
+                "name": f"models/{name}",
+                "displayName": name,
+                "version": "fake-001",
+                "inputTokenLimit": 1_048_576,
+                "outputTokenLimit": 65_536,
+                "supportedGenerationMethods": list(_METHODS),
+            }
+
         if model is None:
             return self._ok(self.error_latency_s, {"models": [info(m) for m in self.models]})
         if model not in self.models:
-            return self._error(404, "NOT_FOUND", f"models/{model} is not found for API version {version}.")
+            return self._error(
+                404, "NOT_FOUND", f"models/{model} is not found for API version {version}."
+            )
         return self._ok(self.error_latency_s, info(model))
 
     # -- replies ---------------------------------------------------------------------------------
     def _ok(self, seconds: float, payload: dict) -> Reply:
         return Reply(200, [(seconds, json.dumps(payload).encode())])
 
-    def _error(self, code: int, status: str, message: str, seconds: float | None = None,
-               details: list | None = None) -> Reply:
+    def _error(
+        self,
+        code: int,
+        status: str,
+        message: str,
+        seconds: float | None = None,
+        details: list | None = None,
+    ) -> Reply:
         error = {"code": code, "message": message, "status": status}
         if details:
             error["details"] = details
@@ -227,15 +292,23 @@ class FakeGemini:
 
     def _rate_limited(self, wait: float) -> Reply:
         seconds = max(1, round(wait + 0.5))  # the real API rounds up to whole seconds
-        limits = ", ".join(f"{n} {name}" for n, name in ((self.rpm, "requests"), (self.tpm, "tokens"))
-                           if n is not None)
+        limits = ", ".join(
+            f"{n} {name}"
+            for n, name in ((self.rpm, "requests"), (self.tpm, "tokens"))
+            if n is not None
+        )
         return self._error(
-            429, "RESOURCE_EXHAUSTED",
+            429,
+            "RESOURCE_EXHAUSTED",
             f"You exceeded your current quota ({limits} per {self.window_s:g} s). "
             f"Please retry in {seconds}s.",
             details=[
-                {"@type": "type.googleapis.com/google.rpc.QuotaFailure",
-                 "violations": [{"quotaMetric": "generate_content_requests", "quotaValue": str(self.rpm)}]},
+                {
+                    "@type": "type.googleapis.com/google.rpc.QuotaFailure",
+                    "violations": [
+                        {"quotaMetric": "generate_content_requests", "quotaValue": str(self.rpm)}
+                    ],
+                },
                 {"@type": "type.googleapis.com/google.rpc.RetryInfo", "retryDelay": f"{seconds}s"},
             ],
         )

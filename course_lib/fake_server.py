@@ -92,15 +92,20 @@ class FakeServer:
     async def _handle(self, request: web.Request) -> web.StreamResponse:
         peer = request.transport.get_extra_info("peername") if request.transport else None
         reply = self.fake.handle(
-            request.method, request.path, await request.read(),
+            request.method,
+            request.path,
+            await request.read(),
             {k.lower(): v for k, v in request.headers.items()},
             client=f"{peer[0]}:{peer[1]}" if peer else "loopback",
         )
         if reply.content_type != "text/event-stream":
             await asyncio.sleep(reply.duration)
-            return web.Response(status=reply.status, body=reply.chunks[0][1],
-                                content_type=reply.content_type)
-        response = web.StreamResponse(status=reply.status, headers={"Content-Type": reply.content_type})
+            return web.Response(
+                status=reply.status, body=reply.chunks[0][1], content_type=reply.content_type
+            )
+        response = web.StreamResponse(
+            status=reply.status, headers={"Content-Type": reply.content_type}
+        )
         await response.prepare(request)
         for delay, data in reply.chunks:
             await asyncio.sleep(delay)

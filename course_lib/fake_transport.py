@@ -22,7 +22,7 @@ import respx
 
 from .fake_gemini import FakeGemini, Reply
 
-#: Where in-process clients send. ``.invalid`` can never resolve, so nothing can leak out by mistake.
+#: Where in-process clients send. ``.invalid`` never resolves, so nothing can leak out by mistake.
 FAKE_BASE_URL = "http://gemini.fake.invalid"
 
 _VERB = r"^/(v1|v1beta)/models/[^/:]+:"
@@ -64,17 +64,23 @@ def fake_router(fake: FakeGemini) -> respx.Router:
 
     def answer(request: httpx.Request) -> httpx.Response:
         reply = fake.handle(
-            request.method, request.url.path, request.content,
-            {k.lower(): v for k, v in request.headers.items()}, client="in-process",
+            request.method,
+            request.url.path,
+            request.content,
+            {k.lower(): v for k, v in request.headers.items()},
+            client="in-process",
         )
         timeout = (request.extensions.get("timeout") or {}).get("read")
         return httpx.Response(
-            reply.status, headers={"content-type": reply.content_type},
+            reply.status,
+            headers={"content-type": reply.content_type},
             stream=PlayedStream(reply, timeout),
         )
 
     router.post(path__regex=_VERB + "generateContent$", name="generate").mock(side_effect=answer)
-    router.post(path__regex=_VERB + "streamGenerateContent$", name="stream").mock(side_effect=answer)
+    router.post(path__regex=_VERB + "streamGenerateContent$", name="stream").mock(
+        side_effect=answer
+    )
     router.post(path__regex=_VERB + "countTokens$", name="count_tokens").mock(side_effect=answer)
     router.get(path__regex=r"^/(v1|v1beta)/models", name="models").mock(side_effect=answer)
     router.route(name="other").mock(side_effect=answer)  # unknown paths get the API's own 404

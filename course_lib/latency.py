@@ -39,8 +39,8 @@ class Fixed:
 class Jittered:
     """Calls take ``mean`` seconds give or take ``jitter``.
 
-    ``uniform`` spreads evenly over [mean - jitter, mean + jitter]; ``lognormal`` has median ``mean``
-    and a long right tail (a few slow calls), which is what production traces look like.
+    ``uniform`` spreads evenly over [mean - jitter, mean + jitter]; ``lognormal`` has median
+    ``mean`` and a long right tail (a few slow calls), which is what production traces look like.
     """
 
     mean: float
@@ -76,6 +76,8 @@ class TokenRate:
         return first, first + output_tokens / self.tokens_per_s * factor
 
 
-def latency_model(latency: float, jitter: float = 0.0, distribution: str = "uniform") -> LatencyModel:
+def latency_model(
+    latency: float, jitter: float = 0.0, distribution: str = "uniform"
+) -> LatencyModel:
     """The model the course's sliders describe: a mean latency and an optional jitter."""
     return Fixed(latency) if jitter <= 0 else Jittered(latency, jitter, distribution)

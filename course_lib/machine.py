@@ -15,7 +15,7 @@ from pathlib import Path
 
 
 def cgroup_cpu_quota(root: Path = Path("/sys/fs/cgroup")) -> float | None:
-    """CPUs allowed by the cgroup quota (v2 ``cpu.max`` or v1 ``cfs_quota``), or None if unlimited."""
+    """CPUs the cgroup quota allows (v2 ``cpu.max`` or v1 ``cfs_quota``); None if unlimited."""
     try:
         quota, period = (root / "cpu.max").read_text().split()[:2]
         if quota != "max":

@@ -1,4 +1,4 @@
-"""Requests-per-minute and tokens-per-minute quotas, one budget per API key, as Gemini enforces them.
+"""Requests- and tokens-per-minute quotas, one budget per API key, as Gemini enforces them.
 
 A sliding window: a request is admitted when fewer than ``rpm`` requests (and at most ``tpm`` prompt
 tokens) were admitted for that key in the last ``window_s`` seconds. Rejected requests cost nothing.

@@ -31,8 +31,11 @@ MAX_DELAY_S = 60.0
 
 def server_retry_delay(error: errors.APIError) -> float | None:
     """The wait a 429 asks for in its RetryInfo detail (``"retryDelay": "7s"``), if any."""
-    details = (error.details or {}).get("error", {}).get("details", []) if isinstance(
-        error.details, dict) else []
+    details = (
+        (error.details or {}).get("error", {}).get("details", [])
+        if isinstance(error.details, dict)
+        else []
+    )
     for detail in details:
         if detail.get("@type", "").endswith("RetryInfo"):
             try:
@@ -53,8 +56,13 @@ def retry_delay(error: BaseException, attempt: int, rng: random.Random) -> float
     return min(MAX_DELAY_S, BASE_DELAY_S * 2 ** (attempt - 1) * (1 + rng.random() / 2))
 
 
-def call_with_retries(call: Callable[[], T], *, attempts: int = 4, seed: int = 0,
-                      sleep: Callable[[float], None] = time.sleep) -> tuple[T, int]:
+def call_with_retries(
+    call: Callable[[], T],
+    *,
+    attempts: int = 4,
+    seed: int = 0,
+    sleep: Callable[[float], None] = time.sleep,
+) -> tuple[T, int]:
     """Run ``call`` up to ``attempts`` times; returns (result, attempts used)."""
     rng = random.Random(seed)
     for attempt in range(1, attempts + 1):
@@ -69,8 +77,9 @@ def call_with_retries(call: Callable[[], T], *, attempts: int = 4, seed: int = 0
     raise AssertionError("unreachable")
 
 
-async def acall_with_retries(call: Callable[[], Awaitable[T]], *, attempts: int = 4,
-                             seed: int = 0) -> tuple[T, int]:
+async def acall_with_retries(
+    call: Callable[[], Awaitable[T]], *, attempts: int = 4, seed: int = 0
+) -> tuple[T, int]:
     """The asyncio twin of ``call_with_retries``: waits with ``asyncio.sleep``."""
     rng = random.Random(seed)
     for attempt in range(1, attempts + 1):

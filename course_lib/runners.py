@@ -28,12 +28,12 @@ from typing import Any
 from google.genai import errors
 
 from . import workers
-from .client import gemini_client
+from .client import gemini_client, warm_sdk
 from .fake_gemini import FakeGemini
 from .fake_server import FakeServer
 from .latency import latency_model
 from .retry import acall_with_retries
-from .scenarios import SCENARIOS, RunResult, Settings, SettingError, ideal_seconds
+from .scenarios import SCENARIOS, RunResult, SettingError, Settings, ideal_seconds
 from .tracing import WAIT_SLOT, Tracer, cpu_span, now, span, task_context
 from .workloads import analyse, iterations_for
 
@@ -52,8 +52,9 @@ class _Run:
 
 
 # -- building blocks -------------------------------------------------------------------------------
-async def _fetch(client: Any, run: _Run, sem: asyncio.Semaphore, task: int,
-                 prompt: str) -> dict[str, Any]:
+async def _fetch(
+    client: Any, run: _Run, sem: asyncio.Semaphore, task: int, prompt: str
+) -> dict[str, Any]:
     """Wait for a free slot, then call the model (retrying); the slot is freed before analysis."""
     s = run.settings
     output: dict[str, Any] = {"task": task, "prompt": prompt, "answer": None, "analysis": None}
@@ -65,7 +66,8 @@ async def _fetch(client: Any, run: _Run, sem: asyncio.Semaphore, task: int,
     try:
         response, tries = await acall_with_retries(
             lambda: client.aio.models.generate_content(model=s.model, contents=prompt),
-            attempts=s.attempts, seed=s.seed + task,
+            attempts=s.attempts,
+            seed=s.seed + task,
         )
         output.update(answer=response.text, attempts=tries, error=None)
     except errors.APIError as error:
@@ -86,9 +88,12 @@ def default_start_method() -> str:
 
 
 @asynccontextmanager
-async def process_pool(size: int, start_method: str | None = None,
-                       initializer: Callable[..., None] | None = None,
-                       initargs: tuple = ()) -> AsyncIterator[ProcessPoolExecutor]:
+async def process_pool(
+    size: int,
+    start_method: str | None = None,
+    initializer: Callable[..., None] | None = None,
+    initargs: tuple = (),
+) -> AsyncIterator[ProcessPoolExecutor]:
     """A process pool that never outlives the block: on error or cancellation its processes are
     terminated, so a Stop button leaves no orphans."""
     context = multiprocessing.get_context(start_method or default_start_method())
@@ -98,11 +103,22 @@ async def process_pool(size: int, start_method: str | None = None,
     try:
         yield pool
     except BaseException:
-        for process in list((pool._processes or {}).values()):  # no public API for this
-            process.terminate()
+        _terminate(pool)
         raise
     finally:
         await asyncio.shield(asyncio.to_thread(pool.shutdown, wait=True, cancel_futures=True))
+
+
+def _terminate(pool: ProcessPoolExecutor) -> None:
+    """Stop a pool's processes now (the executor has no public API for it)."""
+    # Python 3.11 then fails futures that asyncio already cancelled, and prints an
+    # InvalidStateError from its manager thread; drop those first (later versions skip them).
+    pending = pool._pending_work_items
+    for key, item in list(pending.items()):
+        if item.future.cancelled():
+            pending.pop(key, None)
+    for process in list((pool._processes or {}).values()):
+        process.terminate()
 
 
 async def _warm(pool: ProcessPoolExecutor, size: int) -> None:
@@ -122,8 +138,11 @@ async def _sequential(run: _Run) -> list[dict[str, Any]]:
             if stop.is_set():  # cancelled: finish the call in progress, start no more
                 break
             with task_context(task, "main"):
-                outputs.append(workers.fetch_then_analyse(
-                    client, s.model, task, prompt, run.iterations, s.attempts, s.seed))
+                outputs.append(
+                    workers.fetch_then_analyse(
+                        client, s.model, task, prompt, run.iterations, s.attempts, s.seed
+                    )
+                )
         return outputs
 
     run.start_clock()
@@ -156,15 +175,21 @@ async def _threads(run: _Run) -> list[dict[str, Any]]:
         number = int(threading.current_thread().name.rsplit("_", 1)[-1]) + 1
         with task_context(task, f"thread {number}"):
             return workers.fetch_then_analyse(
-                client, s.model, task, prompt, run.iterations, s.attempts, s.seed)
+                client, s.model, task, prompt, run.iterations, s.attempts, s.seed
+            )
 
     loop = asyncio.get_running_loop()
     pool = ThreadPoolExecutor(max_workers=s.concurrency, thread_name_prefix="thread")
     run.start_clock()
     try:  # copy_context: each thread sees the run's tracer
-        return list(await asyncio.gather(*(
-            loop.run_in_executor(pool, contextvars.copy_context().run, one, task, prompt)
-            for task, prompt in enumerate(s.prompt_list()))))
+        return list(
+            await asyncio.gather(
+                *(
+                    loop.run_in_executor(pool, contextvars.copy_context().run, one, task, prompt)
+                    for task, prompt in enumerate(s.prompt_list())
+                )
+            )
+        )
     finally:
         pool.shutdown(wait=False, cancel_futures=True)
 
@@ -173,15 +198,26 @@ async def _parallel(run: _Run) -> list[dict[str, Any]]:
     s, loop = run.settings, asyncio.get_running_loop()
     started = now()
     with FakeServer(run.fake) as url:  # processes share the fake, and its rate limit, on loopback
-        async with process_pool(s.processes, s.start_method, workers.init_worker,
-                                (url, s.model)) as pool:
+        async with process_pool(
+            s.processes, s.start_method, workers.init_worker, (url, s.model)
+        ) as pool:
             await _warm(pool, s.processes)
             run.extras["pool_start_s"] = now() - started
             run.start_clock()
-            results = await asyncio.gather(*(
-                loop.run_in_executor(pool, workers.fetch_and_analyse, task, prompt,
-                                     run.iterations, s.attempts, s.seed)
-                for task, prompt in enumerate(s.prompt_list())))
+            results = await asyncio.gather(
+                *(
+                    loop.run_in_executor(
+                        pool,
+                        workers.fetch_and_analyse,
+                        task,
+                        prompt,
+                        run.iterations,
+                        s.attempts,
+                        s.seed,
+                    )
+                    for task, prompt in enumerate(s.prompt_list())
+                )
+            )
     for _, spans in results:
         run.tracer.extend(spans)
     return [output for output, _ in results]
@@ -199,8 +235,12 @@ async def _hybrid(run: _Run, pipelined: bool) -> list[dict[str, Any]]:
         async def analyse_elsewhere(output: dict[str, Any]) -> None:
             if output["answer"] is not None:
                 output["analysis"], spans = await loop.run_in_executor(
-                    pool, workers.analyse_in_worker, output["task"], output["answer"],
-                    run.iterations)
+                    pool,
+                    workers.analyse_in_worker,
+                    output["task"],
+                    output["answer"],
+                    run.iterations,
+                )
                 run.tracer.extend(spans)
 
         async def one(task: int, prompt: str) -> dict[str, Any]:
@@ -237,22 +277,29 @@ def _name_process_lanes(tracer: Tracer) -> None:
         s.lane = order.get(s.lane, s.lane)
 
 
-async def run_scenario(scenario: str, settings: Settings | None = None,
-                       **changes: Any) -> RunResult:
+async def run_scenario(
+    scenario: str, settings: Settings | None = None, **changes: Any
+) -> RunResult:
     """Run one scenario; ``changes`` override single settings, e.g. ``concurrency=10``."""
     if scenario not in _RUNNERS:
         raise SettingError(f"unknown scenario {scenario!r}; choose one of {', '.join(SCENARIOS)}")
     s = replace(settings or Settings(), **changes)
-    fake = FakeGemini(latency=latency_model(s.latency, s.jitter), rpm=s.rpm,
-                      failure_rate=s.failure_rate, seed=s.seed)
+    await asyncio.to_thread(warm_sdk)  # once per process, outside the timed part
+    fake = FakeGemini(
+        latency=latency_model(s.latency, s.jitter),
+        rpm=s.rpm,
+        failure_rate=s.failure_rate,
+        seed=s.seed,
+    )
     with Tracer() as tracer:
         run = _Run(s, fake, iterations_for(s.cpu_work), tracer)
         outputs = await _RUNNERS[scenario](run)
         wall = now() - run.t0
     _name_process_lanes(tracer)
     outputs.sort(key=lambda o: o["task"])
-    return RunResult(scenario, wall, s, tracer.spans, outputs,
-                     ideal_seconds(scenario, s), run.t0, run.extras)
+    return RunResult(
+        scenario, wall, s, tracer.spans, outputs, ideal_seconds(scenario, s), run.t0, run.extras
+    )
 
 
 def run_sync(scenario: str, settings: Settings | None = None, **changes: Any) -> RunResult:
@@ -261,11 +308,14 @@ def run_sync(scenario: str, settings: Settings | None = None, **changes: Any) ->
         asyncio.get_running_loop()
     except RuntimeError:
         return asyncio.run(run_scenario(scenario, settings, **changes))
-    raise RuntimeError("An event loop is already running (as in Jupyter): "
-                       "use `await run_scenario(...)` instead of run_sync(...).")
+    raise RuntimeError(
+        "An event loop is already running (as in Jupyter): "
+        "use `await run_scenario(...)` instead of run_sync(...)."
+    )
 
 
-async def compare(settings: Settings | None = None,
-                  scenarios: tuple[str, ...] = SCENARIOS) -> list[RunResult]:
+async def compare(
+    settings: Settings | None = None, scenarios: tuple[str, ...] = SCENARIOS
+) -> list[RunResult]:
     """Run several scenarios one after another with the same settings."""
     return [await run_scenario(name, settings) for name in scenarios]

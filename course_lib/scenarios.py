@@ -51,27 +51,41 @@ class Settings:
 
         for name in ("prompts", "concurrency", "processes", "attempts"):
             value = getattr(self, name)
-            need(isinstance(value, int) and not isinstance(value, bool),
-                 f"{name} must be a whole number (got {value!r})")
+            need(
+                isinstance(value, int) and not isinstance(value, bool),
+                f"{name} must be a whole number (got {value!r})",
+            )
             need(value >= 1, f"{name} must be at least 1 (got {value})")
         need(self.prompts <= 100_000, f"prompts must be at most 100000 (got {self.prompts})")
         need(self.processes <= 64, f"processes must be at most 64 (got {self.processes})")
         for name in ("latency", "jitter", "cpu_work"):
             value = getattr(self, name)
-            need(isinstance(value, int | float) and math.isfinite(value),
-                 f"{name} must be a number (got {value!r})")
+            need(
+                isinstance(value, int | float) and math.isfinite(value),
+                f"{name} must be a number (got {value!r})",
+            )
             need(value >= 0, f"{name} must be zero or more (got {value})")
         need(self.latency > 0, f"latency must be more than 0 seconds (got {self.latency})")
-        need(self.jitter <= self.latency,
-             f"jitter ({self.jitter}) cannot be larger than the latency ({self.latency})")
-        need(self.rpm is None or (isinstance(self.rpm, int) and self.rpm >= 1),
-             f"rpm must be a whole number of at least 1, or None for no limit (got {self.rpm!r})")
-        need(0 <= self.failure_rate < 1, f"failure_rate must be from 0 up to (not including) 1 "
-             f"(got {self.failure_rate})")
-        need(self.model in KNOWN_MODELS,
-             f"model must be one of {', '.join(KNOWN_MODELS)} (got {self.model!r})")
-        need(self.start_method in (None, "spawn", "forkserver", "fork"),
-             f"start_method must be spawn, forkserver or fork (got {self.start_method!r})")
+        need(
+            self.jitter <= self.latency,
+            f"jitter ({self.jitter}) cannot be larger than the latency ({self.latency})",
+        )
+        need(
+            self.rpm is None or (isinstance(self.rpm, int) and self.rpm >= 1),
+            f"rpm must be a whole number of at least 1, or None for no limit (got {self.rpm!r})",
+        )
+        need(
+            0 <= self.failure_rate < 1,
+            f"failure_rate must be from 0 up to (not including) 1 (got {self.failure_rate})",
+        )
+        need(
+            self.model in KNOWN_MODELS,
+            f"model must be one of {', '.join(KNOWN_MODELS)} (got {self.model!r})",
+        )
+        need(
+            self.start_method in (None, "spawn", "forkserver", "fork"),
+            f"start_method must be spawn, forkserver or fork (got {self.start_method!r})",
+        )
 
     def prompt_list(self) -> list[str]:
         """The prompts of a run: the classic five first, then the rest of the set, repeated."""
@@ -95,15 +109,24 @@ class RunResult:
         return sum(1 for o in self.outputs if o.get("error"))
 
     def to_dict(self) -> dict[str, Any]:
-        spans = [{**s.to_dict(), "start": s.start - self.t0, "end": s.end - self.t0}
-                 for s in sorted(self.spans, key=lambda s: (s.start, str(s.task)))]
-        return {"scenario": self.scenario, "wall_s": self.wall_s, "ideal_s": self.ideal_s,
-                "params": asdict(self.settings), "extras": self.extras,
-                "spans": spans, "outputs": self.outputs}
+        spans = [
+            {**s.to_dict(), "start": s.start - self.t0, "end": s.end - self.t0}
+            for s in sorted(self.spans, key=lambda s: (s.start, str(s.task)))
+        ]
+        return {
+            "scenario": self.scenario,
+            "wall_s": self.wall_s,
+            "ideal_s": self.ideal_s,
+            "params": asdict(self.settings),
+            "extras": self.extras,
+            "spans": spans,
+            "outputs": self.outputs,
+        }
 
 
-def ideal_seconds(scenario: str, s: Settings, cpu_s: float | None = None,
-                  cores: int | None = None) -> float:
+def ideal_seconds(
+    scenario: str, s: Settings, cpu_s: float | None = None, cores: int | None = None
+) -> float:
     """The shortest wall time ``scenario`` could take with no overhead at all.
 
     cpu_s is the CPU time per answer (default: ``cpu_work`` milliseconds). Latency is its mean.
@@ -125,8 +148,9 @@ def ideal_seconds(scenario: str, s: Settings, cpu_s: float | None = None,
         return max(io(s.concurrency) + w, lat + n * w)
     usable = min(s.processes, cores)
     if scenario == "parallel":
-        return max(io(s.processes) + math.ceil(n / s.processes) * w,
-                   lat + math.ceil(n / usable) * w)
+        return max(
+            io(s.processes) + math.ceil(n / s.processes) * w, lat + math.ceil(n / usable) * w
+        )
     if scenario == "hybrid":  # fetch everything, then analyse everything
         return io(s.concurrency) + math.ceil(n / usable) * w
     if scenario == "hybrid-pipelined":

@@ -23,8 +23,9 @@ _model = ""
 def init_worker(base_url: str, model: str) -> None:
     """Pool initializer: one client per process, reused for every task."""
     global _client, _model
-    from .client import gemini_client
+    from .client import gemini_client, warm_sdk
 
+    warm_sdk()
     _client = gemini_client(live=False, base_url=base_url)
     _model = model
 
@@ -33,8 +34,9 @@ def lane() -> str:
     return f"pid {os.getpid()}"
 
 
-def fetch_then_analyse(client: Any, model: str, task: int, prompt: str, iterations: int,
-                       attempts: int, seed: int) -> dict[str, Any]:
+def fetch_then_analyse(
+    client: Any, model: str, task: int, prompt: str, iterations: int, attempts: int, seed: int
+) -> dict[str, Any]:
     """One blocking unit of work: call the model (retrying), then analyse the answer.
 
     The sequential and threads scenarios run this in the kernel; process workers run it too.
@@ -43,7 +45,8 @@ def fetch_then_analyse(client: Any, model: str, task: int, prompt: str, iteratio
     try:
         response, tries = call_with_retries(
             lambda: client.models.generate_content(model=model, contents=prompt),
-            attempts=attempts, seed=seed + task,
+            attempts=attempts,
+            seed=seed + task,
         )
         output.update(answer=response.text, attempts=tries, error=None)
     except errors.APIError as error:
@@ -54,16 +57,18 @@ def fetch_then_analyse(client: Any, model: str, task: int, prompt: str, iteratio
     return output
 
 
-def fetch_and_analyse(task: int, prompt: str, iterations: int, attempts: int,
-                      seed: int) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+def fetch_and_analyse(
+    task: int, prompt: str, iterations: int, attempts: int, seed: int
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """The parallel scenario's unit of work, in a pool process; returns its spans too."""
     with Tracer() as tracer, task_context(task, lane()):
         output = fetch_then_analyse(_client, _model, task, prompt, iterations, attempts, seed)
     return output, [s.to_dict() for s in tracer.spans]
 
 
-def analyse_in_worker(task: int, text: str,
-                      iterations: int) -> tuple[dict[str, object], list[dict[str, Any]]]:
+def analyse_in_worker(
+    task: int, text: str, iterations: int
+) -> tuple[dict[str, object], list[dict[str, Any]]]:
     """The hybrid scenario's CPU step, run in a pool process."""
     with Tracer() as tracer, task_context(task, lane()), cpu_span(label="analyse"):
         result = analyse(text, iterations)

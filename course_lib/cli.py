@@ -1,0 +1,119 @@
+"""The command line: ``python -m course_lib run SCENARIO [options]`` and ``... compare [options]``.
+
+Bad input prints one line on stderr and exits with status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import sys
+from collections.abc import Callable, Sequence
+from dataclasses import fields
+
+from .runners import compare, run_scenario
+from .scenarios import SCENARIOS, RunResult, SettingError, Settings
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # argparse prints usage too; one line is kinder
+        raise SettingError(message)
+
+
+def _number(kind: Callable[[str], float], what: str) -> Callable[[str], float]:
+    def parse(text: str) -> float:
+        try:
+            return kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{what} (got {text!r})") from None
+
+    return parse
+
+
+_OPTIONS = [  # flag, Settings field, type, help
+    ("--prompts", "prompts", _number(int, "a whole number"), "how many prompts (N)"),
+    ("--latency", "latency", _number(float, "a number of seconds"), "mean seconds per call"),
+    ("--jitter", "jitter", _number(float, "a number of seconds"), "latency varies +- this"),
+    (
+        "--concurrency",
+        "concurrency",
+        _number(int, "a whole number"),
+        "calls in flight at once (asyncio) / threads",
+    ),
+    ("--processes", "processes", _number(int, "a whole number"), "process pool size"),
+    (
+        "--cpu-work",
+        "cpu_work",
+        _number(float, "a number of milliseconds"),
+        "CPU work per answer, in milliseconds",
+    ),
+    ("--rpm", "rpm", _number(int, "a whole number"), "requests-per-minute limit (default: none)"),
+    (
+        "--failure-rate",
+        "failure_rate",
+        _number(float, "a number from 0 to 1"),
+        "share of calls that fail with 500/503",
+    ),
+    ("--seed", "seed", _number(int, "a whole number"), "random seed"),
+    ("--start-method", "start_method", str, "spawn, forkserver or fork"),
+]
+
+
+def _parser() -> argparse.ArgumentParser:
+    defaults = {f.name: f.default for f in fields(Settings)}
+    parser = _Parser(
+        prog="python -m course_lib",
+        description="Run the course's scenarios against the offline fake Gemini.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    run = commands.add_parser("run", help="run one scenario")
+    run.add_argument("scenario", help=", ".join(SCENARIOS))
+    cmp = commands.add_parser("compare", help="run every scenario and compare wall times")
+    for sub in (run, cmp):
+        for flag, name, kind, text in _OPTIONS:
+            sub.add_argument(
+                flag,
+                dest=name,
+                type=kind,
+                default=defaults[name],
+                help=f"{text} (default: {defaults[name]})",
+            )
+        sub.add_argument("--json", action="store_true", help="print JSON instead of a summary")
+    return parser
+
+
+def _table(results: list[RunResult]) -> str:
+    base = next((r.wall_s for r in results if r.scenario == "sequential"), None)
+    rows = [f"{'scenario':<18} {'wall (s)':>9} {'speedup':>8} {'ideal (s)':>10} {'failed':>7}"]
+    for r in results:
+        speedup = f"{base / r.wall_s:7.2f}x" if base else "      -"
+        rows.append(
+            f"{r.scenario:<18} {r.wall_s:9.3f} {speedup:>8} {r.ideal_s:10.3f} {r.failures:7d}"
+        )
+    return "\n".join(rows)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        args = _parser().parse_args(argv)
+        settings = Settings(**{name: getattr(args, name) for _, name, _, _ in _OPTIONS})
+        if args.command == "run":
+            if args.scenario not in SCENARIOS:
+                raise SettingError(
+                    f"unknown scenario {args.scenario!r}; choose one of {', '.join(SCENARIOS)}"
+                )
+            result = asyncio.run(run_scenario(args.scenario, settings))
+            print(json.dumps(result.to_dict()) if args.json else _table([result]))
+        else:
+            results = asyncio.run(compare(settings))
+            print(json.dumps([r.to_dict() for r in results]) if args.json else _table(results))
+    except SettingError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    except BrokenPipeError:  # e.g. piped into `head`
+        sys.stdout = None
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    return 0

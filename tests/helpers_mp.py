@@ -1,0 +1,27 @@
+"""Functions the multi-process tests run in child processes (they must be importable)."""
+
+from google import genai
+from google.genai import errors
+
+from course_lib import DEFAULT_MODEL
+
+
+def call_many(base_url: str, n: int) -> list[int]:
+    """Make n calls with an unchanged genai.Client(); return the status codes seen."""
+    client = genai.Client(
+        api_key="same-key-everywhere", http_options={"base_url": base_url} if base_url else None
+    )
+    codes = []
+    for i in range(n):
+        try:
+            client.models.generate_content(model=DEFAULT_MODEL, contents=f"question {i}")
+            codes.append(200)
+        except errors.APIError as error:
+            codes.append(error.code)
+    return codes
+
+
+def plain_client_text() -> str:
+    """What a learner's copy-pasted code gets when it only relies on the environment."""
+    client = genai.Client()
+    return client.models.generate_content(model=DEFAULT_MODEL, contents="Hello").text

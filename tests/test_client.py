@@ -1,0 +1,100 @@
+"""gemini_client(): offline unless asked and keyed; live calls are budgeted; the key never shown."""
+
+import httpx
+import pytest
+import respx
+from google.genai import errors
+
+from course_lib import DEFAULT_MODEL, LiveBudgetSpent, gemini_client, live_status
+from course_lib import client as client_module
+from course_lib.fake_gemini import TRACE_HEADER
+
+FAKE_KEY = "AIza-test-not-a-real-key-0123456789"  # shaped like a key, but not one
+LIVE_URL = f"https://generativelanguage.googleapis.com/v1/models/{DEFAULT_MODEL}:generateContent"
+OK = {
+    "candidates": [
+        {
+            "content": {"role": "model", "parts": [{"text": "live!"}]},
+            "finishReason": "STOP",
+            "index": 0,
+        }
+    ]
+}
+
+
+@pytest.fixture
+def fresh_budget(monkeypatch):
+    monkeypatch.setattr(client_module, "_live_calls", 0)
+
+
+def test_offline_by_default_even_with_a_key(monkeypatch, capsys):
+    monkeypatch.setenv("GEMINI_API_KEY", FAKE_KEY)
+    client = gemini_client()
+    assert client.models.generate_content(model=DEFAULT_MODEL, contents="Hello").text.startswith(
+        "Hello!"
+    )
+    assert live_status().startswith("Offline")
+    assert FAKE_KEY not in capsys.readouterr().out
+
+
+def test_asking_for_live_without_a_key_stays_offline_and_says_why(monkeypatch, capsys):
+    monkeypatch.setenv("COURSE_LIVE", "1")
+    client = gemini_client()
+    assert "no key was found" in capsys.readouterr().out
+    assert client.models.generate_content(model=DEFAULT_MODEL, contents="Hello").text
+
+
+def test_live_mode_sends_to_gemini_and_counts_calls(monkeypatch, capsys, fresh_budget, respx_mock):
+    monkeypatch.setenv("COURSE_LIVE", "1")
+    monkeypatch.setenv("GOOGLE_API_KEY", FAKE_KEY)
+    monkeypatch.setenv("COURSE_LIVE_BUDGET", "2")
+    route = respx_mock.post(LIVE_URL).mock(return_value=httpx.Response(200, json=OK))
+    client = gemini_client()
+    for _ in range(2):
+        assert client.models.generate_content(model=DEFAULT_MODEL, contents="Hi").text == "live!"
+    request = route.calls.last.request
+    assert request.headers["x-goog-api-key"] == FAKE_KEY
+    assert TRACE_HEADER not in request.headers  # nothing of ours reaches the real API
+    with pytest.raises(LiveBudgetSpent, match="budget of 2 calls is spent"):
+        client.models.generate_content(model=DEFAULT_MODEL, contents="Hi")
+    assert route.call_count == 2
+    status = live_status()
+    assert status.startswith("Live") and "2 of 2" in status
+    shown = capsys.readouterr()
+    assert FAKE_KEY not in shown.out + shown.err + status + repr(client)
+
+
+def test_live_errors_surface_as_the_sdks_errors(monkeypatch, fresh_budget, respx_mock):
+    monkeypatch.setenv("GEMINI_API_KEY", FAKE_KEY)
+    respx_mock.post(LIVE_URL).mock(
+        return_value=httpx.Response(
+            429, json={"error": {"code": 429, "message": "quota", "status": "RESOURCE_EXHAUSTED"}}
+        )
+    )
+    with pytest.raises(errors.ClientError) as caught:
+        gemini_client(live=True).models.generate_content(model=DEFAULT_MODEL, contents="Hi")
+    assert caught.value.code == 429
+
+
+def test_a_zero_budget_refuses_before_sending(monkeypatch, fresh_budget):
+    monkeypatch.setenv("GEMINI_API_KEY", FAKE_KEY)
+    monkeypatch.setenv("COURSE_LIVE_BUDGET", "0")
+    with respx.mock(assert_all_mocked=True) as mock:
+        with pytest.raises(LiveBudgetSpent):
+            gemini_client(live=True).models.generate_content(model=DEFAULT_MODEL, contents="Hi")
+        assert mock.calls.call_count == 0
+
+
+def test_a_bad_budget_value_says_what_is_expected(monkeypatch):
+    monkeypatch.setenv("GEMINI_API_KEY", FAKE_KEY)
+    monkeypatch.setenv("COURSE_LIVE_BUDGET", "lots")
+    with pytest.raises(ValueError, match="COURSE_LIVE_BUDGET must be a whole number"):
+        gemini_client(live=True)
+
+
+def test_use_fake_changes_what_new_clients_talk_to():
+    client_module.use_fake(latency=0.0, rpm=1)
+    client = gemini_client()
+    client.models.generate_content(model=DEFAULT_MODEL, contents="Hi")
+    with pytest.raises(errors.ClientError):
+        client.models.generate_content(model=DEFAULT_MODEL, contents="Hi")

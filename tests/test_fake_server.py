@@ -1,0 +1,92 @@
+"""The loopback way in: shared by processes, one rate-limit budget per key, never left running."""
+
+import multiprocessing
+import os
+import socket
+from concurrent.futures import ProcessPoolExecutor
+from urllib.parse import urlparse
+
+import pytest
+from google import genai
+
+from course_lib import DEFAULT_MODEL, FakeGemini, FakeServer, Tracer, gemini_client
+from course_lib import client as client_module
+from tests import helpers_mp
+
+
+def test_the_server_answers_the_sdk_and_frees_its_port_when_stopped():
+    server = FakeServer(FakeGemini(latency=0.0))
+    url = server.start()
+    client = gemini_client(base_url=url)
+    assert client.models.generate_content(model=DEFAULT_MODEL, contents="Hello").text
+    stream = "".join(
+        c.text
+        for c in client.models.generate_content_stream(
+            model=DEFAULT_MODEL, contents="Describe neural networks"
+        )
+    )
+    assert stream.startswith("A neural network")
+    server.stop()
+    port = urlparse(url).port
+    with pytest.raises(OSError):
+        socket.create_connection(("127.0.0.1", port), timeout=1)
+
+
+@pytest.mark.parametrize("method", ["spawn", "forkserver"])
+def test_one_rate_limit_budget_across_worker_processes(method):
+    fake = FakeGemini(latency=0.05, rpm=10)
+    with FakeServer(fake) as url:
+        context = multiprocessing.get_context(method)
+        with ProcessPoolExecutor(3, mp_context=context) as pool:
+            results = list(pool.map(helpers_mp.call_many, [url] * 3, [6] * 3))
+    pids_codes = [code for codes in results for code in codes]
+    assert pids_codes.count(200) == 10  # exactly the budget, however the processes interleave
+    assert pids_codes.count(429) == 8
+    assert len({entry.client for entry in fake.log}) >= 3  # three processes, three connections
+
+
+def test_separate_keys_have_separate_budgets():
+    fake = FakeGemini(latency=0.0, rpm=1)
+    with FakeServer(fake) as url:
+        first = genai.Client(api_key="key-a", http_options={"base_url": url})
+        second = genai.Client(api_key="key-b", http_options={"base_url": url})
+        for client in (first, second):
+            assert client.models.generate_content(model=DEFAULT_MODEL, contents="Hi").text
+
+
+def test_offline_points_an_unchanged_client_and_child_processes_at_the_fake():
+    url = client_module.offline()
+    assert os.environ["GOOGLE_GEMINI_BASE_URL"] == url
+    assert helpers_mp.plain_client_text() == "Hello! How can I help you today?"
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(1, mp_context=context) as pool:
+        assert pool.submit(helpers_mp.plain_client_text).result(timeout=120).startswith("Hello!")
+    served = list(client_module.current_fake().log)
+    assert len(served) >= 2 and not any(entry.traced for entry in served)
+
+
+def test_the_kit_marks_its_traced_calls_so_the_server_can_tell_them_apart():
+    fake = FakeGemini(latency=0.0)
+    with FakeServer(fake) as url, Tracer():
+        kit = gemini_client(base_url=url)  # keep a reference: a temporary client is closed mid-call
+        plain = genai.Client(api_key="k", http_options={"base_url": url})
+        kit.models.generate_content(model=DEFAULT_MODEL, contents="Hi")
+        plain.models.generate_content(model=DEFAULT_MODEL, contents="Hi")
+    assert [entry.traced for entry in fake.log] == [True, False]
+
+
+def test_use_fake_swaps_what_the_offline_server_serves():
+    client_module.offline()
+    client_module.use_fake(latency=0.0, rpm=1)
+    assert helpers_mp.plain_client_text()
+    from google.genai import errors
+
+    with pytest.raises(errors.ClientError):
+        helpers_mp.plain_client_text()
+
+
+def test_stop_offline_cleans_the_environment():
+    client_module.offline()
+    client_module.stop_offline()
+    assert "GOOGLE_GEMINI_BASE_URL" not in os.environ
+    assert "GEMINI_API_KEY" not in os.environ

@@ -1,0 +1,181 @@
+"""Scenario runners: span invariants, agreement with theory, retries, cancellation, results."""
+
+import asyncio
+import json
+import math
+
+import psutil
+import pytest
+
+from course_lib.runners import run_scenario, run_sync
+from course_lib.scenarios import SCENARIOS, SettingError, Settings, ideal_seconds
+from course_lib.tracing import BACKOFF, CPU, IN_FLIGHT, WAIT_SLOT
+
+
+def max_overlap(spans):
+    events = sorted([(s.start, 1) for s in spans] + [(s.end, -1) for s in spans])
+    level = peak = 0
+    for _, step in events:
+        level += step
+        peak = max(peak, level)
+    return peak
+
+
+def test_sequential_never_overlaps():
+    result = run_sync("sequential", Settings(prompts=6, latency=0.05, cpu_work=5))
+    spans = sorted(result.spans, key=lambda s: s.start)
+    assert {s.phase for s in spans} == {IN_FLIGHT, CPU} and {s.lane for s in spans} == {"main"}
+    assert all(a.end <= b.start for a, b in zip(spans, spans[1:], strict=False))
+    assert [s.task for s in spans if s.phase == IN_FLIGHT] == list(range(6))
+
+
+@pytest.mark.parametrize("scenario", ["concurrent", "threads"])
+def test_no_more_than_the_limit_in_flight(scenario):
+    result = run_sync(scenario, Settings(prompts=12, latency=0.15, concurrency=4))
+    in_flight = [s for s in result.spans if s.phase == IN_FLIGHT]
+    assert len(in_flight) == 12
+    assert max_overlap(in_flight) == 4
+
+
+def test_concurrent_tasks_that_wait_for_a_slot_show_it():
+    result = run_sync("concurrent", Settings(prompts=6, latency=0.1, concurrency=2))
+    waits = [s for s in result.spans if s.phase == WAIT_SLOT]
+    assert len(waits) == 4  # the first two start at once; the other four wait their turn
+    assert all(
+        w.end <= min(s.start for s in result.spans if s.task == w.task and s.phase == IN_FLIGHT)
+        for w in waits
+    )
+
+
+@pytest.mark.parametrize(("n", "c", "latency"), [(10, 3, 0.3), (20, 5, 0.2), (5, 5, 0.5)])
+def test_concurrent_wall_time_agrees_with_theory(n, c, latency):
+    result = run_sync("concurrent", Settings(prompts=n, latency=latency, concurrency=c))
+    theory = math.ceil(n / c) * latency
+    assert result.wall_s == pytest.approx(theory, rel=0.10)
+
+
+def test_parallel_uses_every_process_of_the_pool():
+    result = run_sync("parallel", Settings(prompts=9, latency=0.2, processes=3, cpu_work=20))
+    lanes = {s.lane for s in result.spans}
+    assert lanes == {"process 1", "process 2", "process 3"}
+    assert len({s.pid for s in result.spans}) == 3
+    assert max_overlap([s for s in result.spans if s.phase == IN_FLIGHT]) == 3
+    assert result.extras["pool_start_s"] > 0
+    assert all(o["analysis"]["words"] > 0 for o in result.outputs)
+
+
+def test_hybrid_fetches_then_analyses_and_pipelined_overlaps_them():
+    settings = Settings(
+        prompts=8, latency=0.2, jitter=0.15, concurrency=4, processes=2, cpu_work=30
+    )
+    batch = run_sync("hybrid", settings)
+    last_fetch = max(s.end for s in batch.spans if s.phase == IN_FLIGHT)
+    batch_cpu = [s for s in batch.spans if s.phase == CPU]
+    assert len(batch_cpu) == 8 and all(s.start >= last_fetch for s in batch_cpu)
+    assert {s.lane for s in batch_cpu} <= {"process 1", "process 2"}
+
+    piped = run_sync("hybrid-pipelined", settings)
+    last_fetch = max(s.end for s in piped.spans if s.phase == IN_FLIGHT)
+    assert any(s.start < last_fetch for s in piped.spans if s.phase == CPU)
+    assert [o["analysis"] for o in piped.outputs] == [o["analysis"] for o in batch.outputs]
+
+
+def test_failures_are_retried_with_backoff_and_reported():
+    result = run_sync(
+        "concurrent", Settings(prompts=20, latency=0.05, concurrency=10, failure_rate=0.3, seed=5)
+    )
+    backoffs = [s for s in result.spans if s.phase == BACKOFF]
+    assert backoffs and all(s.label in ("after 500", "after 503") for s in backoffs)
+    assert any(o["attempts"] > 1 for o in result.outputs)
+    for output in result.outputs:
+        assert (output["answer"] is None) == (output["error"] is not None)
+    failed_calls = [s for s in result.spans if s.phase == IN_FLIGHT and s.outcome != "ok"]
+    assert len(failed_calls) == len(backoffs) + result.failures
+
+
+def test_same_seed_same_outputs():
+    settings = Settings(prompts=7, latency=0.02, jitter=0.01, seed=3)
+    first = run_sync("sequential", settings)
+    second = run_sync("concurrent", settings)
+    assert [o["answer"] for o in first.outputs] == [o["answer"] for o in second.outputs]
+
+
+async def test_cancelling_a_parallel_run_leaves_no_worker_processes():
+    me = psutil.Process()
+    before = {p.pid for p in me.children(recursive=True)}
+    task = asyncio.create_task(
+        run_scenario("parallel", Settings(prompts=40, latency=1.0, processes=2))
+    )
+    for _ in range(600):  # wait until the workers exist
+        await asyncio.sleep(0.05)
+        workers = [p for p in me.children(recursive=True) if p.pid not in before]
+        if len(workers) >= 2:
+            break
+    await asyncio.sleep(0.3)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    _, alive = psutil.wait_procs(workers, timeout=10)
+    leftover = [
+        p
+        for p in alive
+        if "forkserver" not in " ".join(p.cmdline())
+        and "resource_tracker" not in " ".join(p.cmdline())
+    ]
+    assert leftover == []
+
+
+async def test_cancelling_a_concurrent_run_is_clean():
+    task = asyncio.create_task(run_scenario("concurrent", prompts=50, latency=2.0))
+    await asyncio.sleep(0.2)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert len(asyncio.all_tasks()) == 1  # only this test is left
+
+
+def test_results_serialise_to_the_documented_json():
+    result = run_sync("threads", Settings(prompts=3, latency=0.05))
+    data = json.loads(json.dumps(result.to_dict()))
+    assert {"scenario", "wall_s", "params", "spans", "outputs"} <= set(data)
+    assert set(data["spans"][0]) >= {"task", "lane", "phase", "start", "end", "pid"}
+    assert min(s["start"] for s in data["spans"]) >= 0
+    assert data["params"]["prompts"] == 3
+
+
+def test_ideal_bounds():
+    s = Settings(prompts=10, latency=1.0, concurrency=5, processes=2, cpu_work=500)
+    assert ideal_seconds("sequential", s) == 15.0
+    assert ideal_seconds("concurrent", s) == 6.0  # ten analyses of 0.5 s on one core + one call
+    assert ideal_seconds("hybrid", s, cores=2) == 2.0 + 2.5
+    assert ideal_seconds("hybrid-pipelined", s, cores=2) == 3.5
+    assert ideal_seconds("parallel", s, cores=2) == 7.5
+    limited = Settings(prompts=25, latency=1.0, concurrency=25, rpm=10)
+    assert ideal_seconds("concurrent", limited) == 121.0
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"prompts": 0}, "prompts must be at least 1"),
+        ({"concurrency": 2.5}, "concurrency must be a whole number"),
+        ({"latency": -1}, "latency must be zero or more"),
+        ({"jitter": 2.0}, "cannot be larger than the latency"),
+        ({"failure_rate": 1.0}, "failure_rate must be from 0"),
+        ({"model": "gpt-4"}, "model must be one of"),
+    ],
+)
+def test_impossible_settings_say_what_is_wrong(changes, message):
+    with pytest.raises(SettingError, match=message):
+        Settings(**changes)
+
+
+def test_unknown_scenario():
+    with pytest.raises(SettingError, match="choose one of sequential"):
+        run_sync("turbo")
+    assert len(SCENARIOS) == 6
+
+
+async def test_run_sync_inside_a_running_loop_explains_what_to_do():
+    with pytest.raises(RuntimeError, match="await run_scenario"):
+        run_sync("sequential")

@@ -1,0 +1,125 @@
+"""Tracing records calls at the transport and CPU work by context manager, on one clock."""
+
+import asyncio
+import multiprocessing
+import threading
+import time
+
+import httpx
+import pytest
+from google.genai import errors
+
+from course_lib import DEFAULT_MODEL, FakeGemini, Tracer, cpu_span, gemini_client, traced_cpu
+from course_lib.tracing import CPU, IN_FLIGHT, now, task_context
+
+
+def _child_clock(queue):
+    queue.put(time.perf_counter())
+
+
+def test_calls_are_traced_with_no_change_to_the_calling_code():
+    client = gemini_client(fake=FakeGemini(latency=0.1))
+    with Tracer() as tracer:
+        client.models.generate_content(model=DEFAULT_MODEL, contents="Write a haiku about robots")
+    (span,) = tracer.spans
+    assert span.phase == IN_FLIGHT and span.outcome == "ok"
+    assert span.label == "Write a haiku about robots"
+    assert span.duration == pytest.approx(0.1, abs=0.05)
+
+
+def test_nothing_is_recorded_without_an_active_tracer():
+    client = gemini_client(fake=FakeGemini(latency=0.0))
+    tracer = Tracer()
+    client.models.generate_content(model=DEFAULT_MODEL, contents="Hi")
+    assert tracer.spans == []
+
+
+async def test_async_tasks_get_their_own_lanes_and_task_ids():
+    client = gemini_client(fake=FakeGemini(latency=0.1))
+
+    async def ask(i):
+        with task_context(i, f"coroutine {i}"):
+            await client.aio.models.generate_content(model=DEFAULT_MODEL, contents=f"q{i}")
+
+    with Tracer() as tracer:
+        await asyncio.gather(*(ask(i) for i in range(3)))
+    assert sorted((s.task, s.lane) for s in tracer.spans) == [
+        (0, "coroutine 0"),
+        (1, "coroutine 1"),
+        (2, "coroutine 2"),
+    ]
+    starts = [s.start for s in tracer.spans]
+    assert max(starts) - min(starts) < 0.05  # they overlapped
+
+
+def test_errors_timeouts_and_cpu_work_are_recorded():
+    failing = gemini_client(fake=FakeGemini(latency=0.0, rpm=1))
+    hanging = gemini_client(fake=FakeGemini(latency=0.0, hang_rate=1.0), timeout_s=0.1)
+
+    @traced_cpu
+    def crunch():
+        return sum(range(10_000))
+
+    with Tracer() as tracer:
+        failing.models.generate_content(model=DEFAULT_MODEL, contents="Hi")
+        with pytest.raises(errors.ClientError):
+            failing.models.generate_content(model=DEFAULT_MODEL, contents="Hi")
+        with pytest.raises(httpx.TimeoutException):
+            hanging.models.generate_content(model=DEFAULT_MODEL, contents="Hi")
+        with cpu_span(task="x", label="by hand"):
+            crunch()
+    assert [s.outcome for s in tracer.spans if s.phase == IN_FLIGHT] == ["ok", "429", "timeout"]
+    cpu = [s for s in tracer.spans if s.phase == CPU]
+    assert {s.label for s in cpu} == {"crunch", "by hand"}
+
+
+def test_threads_started_by_hand_are_traced_too():
+    client = gemini_client(fake=FakeGemini(latency=0.0))
+    with Tracer() as tracer:
+        thread = threading.Thread(
+            target=client.models.generate_content,
+            kwargs={"model": DEFAULT_MODEL, "contents": "Hi"},
+            name="mine",
+        )
+        thread.start()
+        thread.join()
+    assert [s.lane for s in tracer.spans] == ["mine"]
+
+
+async def test_snapshot_shows_calls_still_running():
+    client = gemini_client(fake=FakeGemini(latency=0.3))
+    with Tracer() as tracer:
+        task = asyncio.create_task(
+            client.aio.models.generate_content(model=DEFAULT_MODEL, contents="Hi")
+        )
+        await asyncio.sleep(0.1)
+        (running,) = tracer.snapshot()
+        assert running.outcome == "running" and 0.05 < running.duration < 0.3
+        assert tracer.spans == []
+        await task
+    assert len(tracer.snapshot()) == 1 and tracer.spans[0].outcome == "ok"
+
+
+async def test_cancelled_calls_are_marked_cancelled():
+    client = gemini_client(fake=FakeGemini(latency=5.0))
+    with Tracer() as tracer:
+        task = asyncio.create_task(
+            client.aio.models.generate_content(model=DEFAULT_MODEL, contents="Hi")
+        )
+        await asyncio.sleep(0.05)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+    assert [s.outcome for s in tracer.spans] == ["cancelled"]
+
+
+@pytest.mark.parametrize("method", ["spawn", "forkserver"])
+def test_the_clock_is_comparable_across_processes(method):
+    context = multiprocessing.get_context(method)
+    queue = context.Queue()
+    before = now()
+    child = context.Process(target=_child_clock, args=(queue,))
+    child.start()
+    child_time = queue.get(timeout=60)
+    child.join()
+    assert before < child_time < now()
