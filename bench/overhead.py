@@ -1,0 +1,250 @@
+"""What the kit costs, measured as ratios within one run (this machine is shared and noisy).
+
+1. CPU per call: the bare SDK against a one-route respx mock, then the kit's fake (untraced and
+   traced). The kit's overhead is the difference; tracing's share is traced minus untraced.
+2. Wall time against the ideal bound for 5, 100 and 1,000 concurrent calls of 0.5 s.
+3. Replay of real production traffic (../shared/data/azure-llm-inference-2023, CC-BY 4.0): arrival
+   times and output sizes of the first requests, time-compressed; how late calls start and finish
+   compared with the schedule the fake planned.
+
+Run: make bench  (or .venv/bin/python bench/overhead.py --quick)
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import csv
+import datetime as dt
+import json
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import respx
+from google import genai
+from google.genai import types
+
+from course_lib import DEFAULT_MODEL, FakeGemini, Tracer, gemini_client
+from course_lib.client import warm_sdk
+from course_lib.latency import TokenRate
+from course_lib.runners import run_scenario
+from course_lib.scenarios import Settings
+
+TRACE = (
+    Path(__file__).resolve().parents[2]
+    / "shared"
+    / "data"
+    / "azure-llm-inference-2023"
+    / "AzureLLMInferenceTrace_conv.csv"
+)
+CANNED = {
+    "candidates": [
+        {
+            "content": {"role": "model", "parts": [{"text": "Hello!"}]},
+            "finishReason": "STOP",
+            "index": 0,
+        }
+    ],
+    "usageMetadata": {"promptTokenCount": 1, "candidatesTokenCount": 2, "totalTokenCount": 3},
+}
+
+
+def bare_sdk_client() -> genai.Client:
+    router = respx.Router(assert_all_called=False)
+    router.route().mock(return_value=httpx.Response(200, json=CANNED))
+    http = httpx.AsyncClient(transport=httpx.MockTransport(router.async_handler))
+    return genai.Client(
+        api_key="k",
+        http_options=types.HttpOptions(base_url="http://bare.invalid", httpx_async_client=http),
+    )
+
+
+async def cpu_per_call(client: genai.Client, calls: int, traced: bool) -> float:
+    """Seconds of CPU per call, for calls made concurrently at zero latency (best of 3)."""
+
+    async def batch() -> None:
+        await asyncio.gather(
+            *(
+                client.aio.models.generate_content(model=DEFAULT_MODEL, contents=f"Question {i}")
+                for i in range(calls)
+            )
+        )
+
+    best = float("inf")
+    for _ in range(3):
+        start = time.process_time()
+        if traced:
+            with Tracer():
+                await batch()
+        else:
+            await batch()
+        best = min(best, (time.process_time() - start) / calls)
+    return best
+
+
+async def overhead(calls: int) -> dict[str, float]:
+    bare = await cpu_per_call(bare_sdk_client(), calls, traced=False)
+    kit = gemini_client(fake=FakeGemini(latency=0.0, error_latency_s=0.0))
+    untraced = await cpu_per_call(kit, calls, traced=False)
+    traced = await cpu_per_call(kit, calls, traced=True)
+    return {
+        "sdk_us": bare * 1e6,
+        "kit_untraced_us": untraced * 1e6,
+        "kit_traced_us": traced * 1e6,
+        "kit_overhead_us": (traced - bare) * 1e6,
+        "tracing_us": (traced - untraced) * 1e6,
+        "tracing_share_of_call": (traced - untraced) / traced,
+    }
+
+
+async def wall_ratios(sizes: list[int]) -> list[dict[str, float]]:
+    rows = []
+    for n in sizes:
+        for concurrency in sorted({n, min(n, 50)}):
+            result = await run_scenario(
+                "concurrent", Settings(prompts=n, latency=0.5, concurrency=concurrency)
+            )
+            rows.append(
+                {
+                    "calls": n,
+                    "concurrency": concurrency,
+                    "wall_s": result.wall_s,
+                    "ideal_s": result.ideal_s,
+                    "ratio": result.wall_s / result.ideal_s,
+                }
+            )
+    return rows
+
+
+def load_trace(limit: int) -> list[tuple[float, int]]:
+    """(arrival seconds from the first request, generated tokens) for the first requests."""
+    rows = []
+    with TRACE.open(newline="") as f:
+        for row in csv.DictReader(f):
+            when = dt.datetime.fromisoformat(row["TIMESTAMP"][:26])
+            rows.append((when, int(row["GeneratedTokens"])))
+            if len(rows) == limit:
+                break
+    first = rows[0][0]
+    return [((when - first).total_seconds(), tokens) for when, tokens in rows]
+
+
+async def replay(limit: int, speedup: float) -> dict[str, float]:
+    """Replay arrivals ``speedup`` times faster; latency = 0.2 s + tokens / 200 per s."""
+    trace = load_trace(limit)
+    fake = FakeGemini(latency=TokenRate(first_token_s=0.2, tokens_per_s=200.0))
+    client = gemini_client(fake=fake)
+    start_lags, end_lags = [], []
+
+    async def one(i: int, at: float, tokens: int) -> None:
+        await asyncio.sleep(max(0.0, t0 + at / speedup - time.perf_counter()))
+        start_lags.append(time.perf_counter() - (t0 + at / speedup))
+        # Ask for an answer of the trace's size: max_output_tokens cuts the fake's text there.
+        begun = time.perf_counter()
+        response = await client.aio.models.generate_content(
+            model=DEFAULT_MODEL,
+            contents=f"Describe request {i} in detail",
+            config=types.GenerateContentConfig(max_output_tokens=max(1, tokens)),
+        )
+        planned = 0.2 + response.usage_metadata.candidates_token_count / 200.0
+        end_lags.append(time.perf_counter() - begun - planned)
+
+    t0 = time.perf_counter() + 0.1
+    with Tracer():
+        await asyncio.gather(*(one(i, at, tokens) for i, (at, tokens) in enumerate(trace)))
+    span = trace[-1][0] / speedup
+    return {
+        "requests": limit,
+        "trace_seconds": trace[-1][0],
+        "replayed_in_s": span,
+        "peak_rate_per_s": max_rate(trace) * speedup,
+        "start_lag_p50_ms": statistics.median(start_lags) * 1e3,
+        "start_lag_p99_ms": quantile(start_lags, 0.99) * 1e3,
+        "finish_lag_p50_ms": statistics.median(end_lags) * 1e3,
+        "finish_lag_p99_ms": quantile(end_lags, 0.99) * 1e3,
+    }
+
+
+def max_rate(trace: list[tuple[float, int]]) -> float:
+    """The most arrivals in any one second of the trace."""
+    times, best, j = [t for t, _ in trace], 0, 0
+    for i, t in enumerate(times):
+        while times[j] < t - 1.0:
+            j += 1
+        best = max(best, i - j + 1)
+    return float(best)
+
+
+def quantile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+async def main(quick: bool) -> dict:
+    await asyncio.to_thread(warm_sdk)
+    results: dict = {"python": sys.version.split()[0]}
+    results["overhead"] = await overhead(200 if quick else 1000)
+    results["wall"] = await wall_ratios([5, 100] if quick else [5, 100, 1000])
+    if TRACE.exists():
+        results["replay"] = await replay(300 if quick else 2000, speedup=10.0)
+    else:
+        results["replay"] = f"skipped: {TRACE} not found (it lives in ../shared)"
+    return results
+
+
+def report(results: dict) -> str:
+    o = results["overhead"]
+    lines = [
+        "## CPU per call (zero latency, calls made concurrently)",
+        "",
+        "| path | µs of CPU per call |",
+        "|---|---|",
+        f"| bare SDK + one-route respx mock | {o['sdk_us']:.0f} |",
+        f"| kit fake, untraced | {o['kit_untraced_us']:.0f} |",
+        f"| kit fake, traced | {o['kit_traced_us']:.0f} |",
+        "",
+        f"The kit adds {o['kit_overhead_us']:.0f} µs per call over the bare SDK; tracing is "
+        f"{o['tracing_us']:.0f} µs of it, {o['tracing_share_of_call']:.1%} of a traced call's "
+        "CPU.",
+        "",
+        "## Wall time against the ideal bound (latency 0.5 s)",
+        "",
+        "| calls | concurrency | wall (s) | ideal (s) | wall / ideal |",
+        "|---|---|---|---|---|",
+    ]
+    lines += [
+        f"| {r['calls']} | {r['concurrency']} | {r['wall_s']:.3f} | {r['ideal_s']:.3f} | "
+        f"{r['ratio']:.3f} |"
+        for r in results["wall"]
+    ]
+    r = results["replay"]
+    lines += ["", "## Replaying real production arrivals (Azure LLM inference trace, conv)", ""]
+    if isinstance(r, str):
+        lines.append(r)
+    else:
+        lines += [
+            f"{r['requests']} requests ({r['trace_seconds']:.0f} s of the trace) replayed 10x "
+            f"faster in {r['replayed_in_s']:.1f} s, peaking at {r['peak_rate_per_s']:.0f} "
+            "arrivals per second.",
+            "",
+            "| | p50 (ms) | p99 (ms) |",
+            "|---|---|---|",
+            f"| call started late by | {r['start_lag_p50_ms']:.1f} | {r['start_lag_p99_ms']:.1f} |",
+            f"| call took longer than planned by | {r['finish_lag_p50_ms']:.1f} | "
+            f"{r['finish_lag_p99_ms']:.1f} |",
+        ]
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="smaller sizes, for a smoke test")
+    parser.add_argument("--json", type=Path, help="also write the raw numbers here")
+    args = parser.parse_args()
+    numbers = asyncio.run(main(args.quick))
+    print(report(numbers))
+    if args.json:
+        args.json.write_text(json.dumps(numbers, indent=2))
