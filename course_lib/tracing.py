@@ -216,13 +216,23 @@ def _outcome(error: BaseException) -> str:
 class _Recording:
     """One call: opened when the request goes out, finished when the body is read or fails."""
 
-    def __init__(self, tracer: Tracer, request: httpx.Request) -> None:
+    def __init__(self, tracer: Tracer, request: httpx.Request, mark: bool) -> None:
+        if mark:  # lets the fake tell the kit's traced calls from a learner's plain ones
+            request.headers[TRACE_HEADER] = "1"
         self.tracer = tracer
         self.handle = tracer.begin(IN_FLIGHT, label=_prompt_of(request))
         self.outcome = "ok"
 
     def done(self, outcome: str | None = None) -> None:
         self.tracer.finish(self.handle, outcome or self.outcome)
+
+    def failed(self, error: BaseException) -> None:
+        self.done(_outcome(error))
+
+    def answered(self, response: httpx.Response, body: type[_SyncBody] | type[_AsyncBody]) -> None:
+        """Keep the span open until the body has been read: that is when the call is over."""
+        self.outcome = "ok" if response.status_code < 400 else str(response.status_code)
+        response.stream = body(response.stream, self)
 
 
 class _SyncBody(httpx.SyncByteStream):
@@ -233,7 +243,7 @@ class _SyncBody(httpx.SyncByteStream):
         try:
             yield from self.inner
         except BaseException as error:
-            self.rec.done(_outcome(error))
+            self.rec.failed(error)
             raise
 
     def close(self) -> None:
@@ -252,7 +262,7 @@ class _AsyncBody(httpx.AsyncByteStream):
             async for chunk in self.inner:
                 yield chunk
         except BaseException as error:
-            self.rec.done(_outcome(error))
+            self.rec.failed(error)
             raise
 
     async def aclose(self) -> None:
@@ -272,16 +282,13 @@ class TracedTransport(httpx.BaseTransport):
         tracer = current_tracer()
         if tracer is None:
             return self.inner.handle_request(request)
-        if self.mark:
-            request.headers[TRACE_HEADER] = "1"
-        rec = _Recording(tracer, request)
+        rec = _Recording(tracer, request, self.mark)
         try:
             response = self.inner.handle_request(request)
         except BaseException as error:
-            rec.done(_outcome(error))
+            rec.failed(error)
             raise
-        rec.outcome = "ok" if response.status_code < 400 else str(response.status_code)
-        response.stream = _SyncBody(response.stream, rec)
+        rec.answered(response, _SyncBody)
         return response
 
     def close(self) -> None:
@@ -298,16 +305,13 @@ class AsyncTracedTransport(httpx.AsyncBaseTransport):
         tracer = current_tracer()
         if tracer is None:
             return await self.inner.handle_async_request(request)
-        if self.mark:
-            request.headers[TRACE_HEADER] = "1"
-        rec = _Recording(tracer, request)
+        rec = _Recording(tracer, request, self.mark)
         try:
             response = await self.inner.handle_async_request(request)
         except BaseException as error:
-            rec.done(_outcome(error))
+            rec.failed(error)
             raise
-        rec.outcome = "ok" if response.status_code < 400 else str(response.status_code)
-        response.stream = _AsyncBody(response.stream, rec)
+        rec.answered(response, _AsyncBody)
         return response
 
     async def aclose(self) -> None:
