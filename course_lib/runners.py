@@ -34,7 +34,15 @@ from .fake_server import FakeServer
 from .latency import latency_model
 from .retry import acall_with_retries
 from .scenarios import SCENARIOS, RunResult, SettingError, Settings, ideal_seconds
-from .tracing import WAIT_SLOT, Tracer, cpu_span, now, span, task_context
+from .tracing import (
+    WAIT_SLOT,
+    Tracer,
+    cpu_span,
+    now,
+    process_lane_names,
+    span,
+    task_context,
+)
 from .workloads import analyse, iterations_for
 
 
@@ -90,16 +98,23 @@ def default_start_method() -> str:
 @asynccontextmanager
 async def process_pool(
     size: int,
-    start_method: str | None = None,
-    initializer: Callable[..., None] | None = None,
+    tracer: Tracer,
+    initializer: Callable[..., None] = workers.init_analysis_worker,
     initargs: tuple = (),
+    start_method: str | None = None,
 ) -> AsyncIterator[ProcessPoolExecutor]:
-    """A process pool that never outlives the block: on error or cancellation its processes are
-    terminated, so a Stop button leaves no orphans."""
+    """A process pool whose workers stream their spans into ``tracer`` while they run, and that
+    never outlives the block: on error or cancellation its processes are terminated, so a Stop
+    button leaves no orphans."""
     context = multiprocessing.get_context(start_method or default_start_method())
     if context.get_start_method() == "forkserver":
         context.set_forkserver_preload(["course_lib.workers"])  # import the SDK once, fork after
-    pool = ProcessPoolExecutor(size, mp_context=context, initializer=initializer, initargs=initargs)
+    events = context.SimpleQueue()
+    drain = threading.Thread(target=_drain, args=(events, tracer), name="span-events", daemon=True)
+    drain.start()
+    pool = ProcessPoolExecutor(
+        size, mp_context=context, initializer=initializer, initargs=(events, *initargs)
+    )
     try:
         yield pool
     except BaseException:
@@ -107,6 +122,14 @@ async def process_pool(
         raise
     finally:
         await asyncio.shield(asyncio.to_thread(pool.shutdown, wait=True, cancel_futures=True))
+        events.put(None)  # after every worker's events: they were written before their results
+        await asyncio.to_thread(drain.join, 10)
+        events.close()
+
+
+def _drain(events: Any, tracer: Tracer) -> None:
+    while (event := events.get()) is not None:
+        tracer.apply(event)
 
 
 def _terminate(pool: ProcessPoolExecutor) -> None:
@@ -199,12 +222,12 @@ async def _parallel(run: _Run) -> list[dict[str, Any]]:
     started = now()
     with FakeServer(run.fake) as url:  # processes share the fake, and its rate limit, on loopback
         async with process_pool(
-            s.processes, s.start_method, workers.init_worker, (url, s.model)
+            s.processes, run.tracer, workers.init_worker, (url, s.model), s.start_method
         ) as pool:
             await _warm(pool, s.processes)
             run.extras["pool_start_s"] = now() - started
             run.start_clock()
-            results = await asyncio.gather(
+            return await asyncio.gather(
                 *(
                     loop.run_in_executor(
                         pool,
@@ -218,9 +241,6 @@ async def _parallel(run: _Run) -> list[dict[str, Any]]:
                     for task, prompt in enumerate(s.prompt_list())
                 )
             )
-    for _, spans in results:
-        run.tracer.extend(spans)
-    return [output for output, _ in results]
 
 
 async def _hybrid(run: _Run, pipelined: bool) -> list[dict[str, Any]]:
@@ -228,20 +248,19 @@ async def _hybrid(run: _Run, pipelined: bool) -> list[dict[str, Any]]:
     client = gemini_client(live=False, fake=run.fake)
     sem = asyncio.Semaphore(s.concurrency)
     started = now()
-    async with process_pool(s.processes, s.start_method) as pool:
+    async with process_pool(s.processes, run.tracer, start_method=s.start_method) as pool:
         await _warm(pool, s.processes)
         run.extras["pool_start_s"] = now() - started
 
         async def analyse_elsewhere(output: dict[str, Any]) -> None:
             if output["answer"] is not None:
-                output["analysis"], spans = await loop.run_in_executor(
+                output["analysis"] = await loop.run_in_executor(
                     pool,
                     workers.analyse_in_worker,
                     output["task"],
                     output["answer"],
                     run.iterations,
                 )
-                run.tracer.extend(spans)
 
         async def one(task: int, prompt: str) -> dict[str, Any]:
             with task_context(task, f"coroutine {task + 1}"):
@@ -267,20 +286,14 @@ _RUNNERS: dict[str, Callable[[_Run], Awaitable[list[dict[str, Any]]]]] = {
 }
 
 
-def _name_process_lanes(tracer: Tracer) -> None:
-    """'pid 4242' -> 'process 1', numbered in the order the processes first did something."""
-    order: dict[str, str] = {}
-    for s in sorted(tracer.spans, key=lambda s: s.start):
-        if s.lane.startswith("pid ") and s.lane not in order:
-            order[s.lane] = f"process {len(order) + 1}"
-    for s in tracer.spans:
-        s.lane = order.get(s.lane, s.lane)
-
-
 async def run_scenario(
-    scenario: str, settings: Settings | None = None, **changes: Any
+    scenario: str, settings: Settings | None = None, *, tracer: Tracer | None = None, **changes: Any
 ) -> RunResult:
-    """Run one scenario; ``changes`` override single settings, e.g. ``concurrency=10``."""
+    """Run one scenario; ``changes`` override single settings, e.g. ``concurrency=10``.
+
+    Pass a ``tracer`` to watch the run while it happens (``tracer.snapshot()``); by default the
+    run gets a fresh one.
+    """
     if scenario not in _RUNNERS:
         raise SettingError(f"unknown scenario {scenario!r}; choose one of {', '.join(SCENARIOS)}")
     s = replace(settings or Settings(), **changes)
@@ -291,11 +304,14 @@ async def run_scenario(
         failure_rate=s.failure_rate,
         seed=s.seed,
     )
-    with Tracer() as tracer:
+    tracer = tracer or Tracer()
+    with tracer:
         run = _Run(s, fake, iterations_for(s.cpu_work), tracer)
         outputs = await _RUNNERS[scenario](run)
         wall = now() - run.t0
-    _name_process_lanes(tracer)
+    names = process_lane_names(tracer.spans)
+    for traced in tracer.spans:
+        traced.lane = names.get(traced.lane, traced.lane)
     outputs.sort(key=lambda o: o["task"])
     return RunResult(
         scenario, wall, s, tracer.spans, outputs, ideal_seconds(scenario, s), run.t0, run.extras

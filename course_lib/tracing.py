@@ -66,11 +66,16 @@ _lane: ContextVar[str | None] = ContextVar("course_lane", default=None)
 
 
 class Tracer:
-    """Collects spans while active (``with tracer:``). Thread-safe; cheap enough to leave on."""
+    """Collects spans while active (``with tracer:``). Thread-safe; cheap enough to leave on.
 
-    def __init__(self) -> None:
+    ``sink``, if given, also receives every begin and end as a small tuple: worker processes use
+    it to stream their spans to the kernel while they run (see ``apply``).
+    """
+
+    def __init__(self, sink: Callable[[tuple], None] | None = None) -> None:
         self.spans: list[Span] = []
-        self._open: dict[int, Span] = {}
+        self._open: dict[object, Span] = {}
+        self._sink = sink
         self._ids = itertools.count()
         self._auto_task = itertools.count(1)
         self._lock = threading.Lock()
@@ -95,15 +100,29 @@ class Tracer:
         handle = next(self._ids)
         with self._lock:
             self._open[handle] = span
+        if self._sink:
+            self._sink(("begin", handle, asdict(span)))
         return handle
 
-    def finish(self, handle: int, outcome: str = "ok") -> None:
+    def finish(self, handle: object, outcome: str = "ok", end: float | None = None) -> None:
         with self._lock:
             span = self._open.pop(handle, None)
             if span is None:
                 return
-            span.end, span.outcome = now(), outcome
+            span.end, span.outcome = now() if end is None else end, outcome
             self.spans.append(span)
+        if self._sink:
+            self._sink(("end", span.pid, handle, span.end, outcome))
+
+    def apply(self, event: tuple) -> None:
+        """Replay a begin or end event that another process's tracer sent to its sink."""
+        if event[0] == "begin":
+            _, handle, fields = event
+            with self._lock:
+                self._open[(fields["pid"], handle)] = Span(**fields)
+        else:
+            _, pid, handle, end, outcome = event
+            self.finish((pid, handle), outcome, end)
 
     def extend(self, spans: list[Span] | list[dict[str, Any]]) -> None:
         """Add finished spans, e.g. those a worker process sent back."""
@@ -119,6 +138,15 @@ class Tracer:
 
     def to_json(self) -> str:
         return json.dumps([s.to_dict() for s in self.spans])
+
+
+def process_lane_names(spans: list[Span]) -> dict[str, str]:
+    """{'pid 4242': 'process 1', ...}, numbered in the order the processes first did something."""
+    names: dict[str, str] = {}
+    for s in sorted(spans, key=lambda s: s.start):
+        if s.lane.startswith("pid ") and s.lane not in names:
+            names[s.lane] = f"process {len(names) + 1}"
+    return names
 
 
 def current_tracer() -> Tracer | None:

@@ -1,8 +1,8 @@
 """Functions that worker processes run. They live here, not in a notebook cell, because the spawn
 and forkserver start methods pickle a function by its module and name, and a cell has neither.
 
-Each worker keeps one client for its whole life (``init_worker``) and sends its spans back with its
-result, so the parent can draw every process on one timeline.
+Each worker keeps one client for its whole life (``init_worker``) and streams its spans to the
+kernel through a queue while it works, so a live timeline shows every process as it happens.
 """
 
 from __future__ import annotations
@@ -18,16 +18,28 @@ from .workloads import analyse
 
 _client = None
 _model = ""
+_events = None  # a multiprocessing SimpleQueue: put() has written the event when it returns
 
 
-def init_worker(base_url: str, model: str) -> None:
-    """Pool initializer: one client per process, reused for every task."""
+def init_analysis_worker(events: Any) -> None:
+    """Pool initializer for CPU-only workers: where to send span events."""
+    global _events
+    _events = events
+
+
+def init_worker(events: Any, base_url: str, model: str) -> None:
+    """Pool initializer for workers that call the model: one client per process, reused."""
     global _client, _model
     from .client import gemini_client, warm_sdk
 
+    init_analysis_worker(events)
     warm_sdk()
     _client = gemini_client(live=False, base_url=base_url)
     _model = model
+
+
+def _tracer() -> Tracer:
+    return Tracer(sink=_events.put if _events is not None else None)
 
 
 def lane() -> str:
@@ -59,20 +71,16 @@ def fetch_then_analyse(
 
 def fetch_and_analyse(
     task: int, prompt: str, iterations: int, attempts: int, seed: int
-) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    """The parallel scenario's unit of work, in a pool process; returns its spans too."""
-    with Tracer() as tracer, task_context(task, lane()):
-        output = fetch_then_analyse(_client, _model, task, prompt, iterations, attempts, seed)
-    return output, [s.to_dict() for s in tracer.spans]
+) -> dict[str, Any]:
+    """The parallel scenario's unit of work, in a pool process."""
+    with _tracer(), task_context(task, lane()):
+        return fetch_then_analyse(_client, _model, task, prompt, iterations, attempts, seed)
 
 
-def analyse_in_worker(
-    task: int, text: str, iterations: int
-) -> tuple[dict[str, object], list[dict[str, Any]]]:
+def analyse_in_worker(task: int, text: str, iterations: int) -> dict[str, object]:
     """The hybrid scenario's CPU step, run in a pool process."""
-    with Tracer() as tracer, task_context(task, lane()), cpu_span(label="analyse"):
-        result = analyse(text, iterations)
-    return result, [s.to_dict() for s in tracer.spans]
+    with _tracer(), task_context(task, lane()), cpu_span(label="analyse"):
+        return analyse(text, iterations)
 
 
 def warm_up() -> int:

@@ -123,3 +123,40 @@ def test_the_clock_is_comparable_across_processes(method):
     child_time = queue.get(timeout=60)
     child.join()
     assert before < child_time < now()
+
+
+def test_events_from_other_processes_are_replayed_without_mixing_them_up():
+    sent = []
+    with Tracer(sink=sent.append) as worker:
+        with task_context(1, "pid 11"):
+            first = worker.begin(CPU)
+            worker.finish(first)
+    kernel = Tracer()
+    for event in sent:
+        kernel.apply(event)
+    # a second process uses the same handle numbers; its events must not close the first's spans
+    kernel.apply(("begin", 0, {**sent[0][2], "pid": 22, "lane": "pid 22"}))
+    assert [s.pid for s in kernel.spans] == [sent[0][2]["pid"]]
+    assert [s.lane for s in kernel.snapshot()] == ["pid 11", "pid 22"]
+    kernel.apply(("end", 22, 0, now(), "ok"))
+    assert sorted(s.pid for s in kernel.spans) == sorted([sent[0][2]["pid"], 22])
+
+
+async def test_process_spans_reach_the_kernel_while_the_run_is_going():
+    from course_lib.runners import run_scenario
+    from course_lib.scenarios import Settings
+
+    tracer = Tracer()
+    task = asyncio.create_task(
+        run_scenario("parallel", Settings(prompts=6, latency=1.0, processes=2), tracer=tracer)
+    )
+    seen = []
+    for _ in range(400):
+        await asyncio.sleep(0.05)
+        seen = [s for s in tracer.snapshot() if s.phase == IN_FLIGHT and s.outcome == "running"]
+        if len(seen) == 2:
+            break
+    assert len(seen) == 2 and {s.lane for s in seen} == {f"pid {s.pid}" for s in seen}
+    assert not task.done()
+    result = await task
+    assert {s.lane for s in result.spans} == {"process 1", "process 2"}
