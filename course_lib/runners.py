@@ -56,7 +56,7 @@ class _Run:
     extras: dict[str, float] = field(default_factory=dict)
 
     def start_clock(self) -> None:
-        self.t0 = now()
+        self.t0 = self.tracer.t0 = now()
 
 
 # -- building blocks -------------------------------------------------------------------------------

@@ -74,6 +74,7 @@ class Tracer:
 
     def __init__(self, sink: Callable[[tuple], None] | None = None) -> None:
         self.spans: list[Span] = []
+        self.t0: float | None = None  # when the measured run started, if a runner says so
         self._open: dict[object, Span] = {}
         self._sink = sink
         self._ids = itertools.count()

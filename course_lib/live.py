@@ -1,0 +1,127 @@
+"""The live timeline: a Gantt chart that grows while a run is in progress.
+
+>>> live = LiveTimeline()                                # doctest: +SKIP
+>>> live.widget                                          # doctest: +SKIP
+>>> result = await live.follow(run_scenario("concurrent", tracer=tracer), tracer)  # doctest: +SKIP
+
+A bar appears when a call starts and grows until it ends. Updates are throttled (10 a second by
+default) and drawn from ``tracer.snapshot()``, which works for asyncio, thread and process runs
+alike. When the run ends, the picture is redrawn from the result, so it equals ``gantt(result)``.
+
+Where plotly's FigureWidget cannot work (no anywidget, or Colab with plotly 5), the timeline falls
+back to redrawing a plain figure a few times a second. ``COURSE_TIMELINE=redraw`` forces that.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+import time
+from collections.abc import Awaitable
+
+import ipywidgets
+import plotly
+import plotly.graph_objects as go
+from IPython.display import clear_output, display
+
+from .plots import Timeline, gantt, layout_for, timeline, traces_for
+from .scenarios import RunResult
+from .tracing import Tracer
+
+REDRAW_FPS = 3.0  # a whole new figure each time: keep it to a few a second
+
+
+def choose_mode() -> str:
+    """'widget' (a FigureWidget updated in place) or 'redraw' (plain figures, re-displayed)."""
+    forced = os.environ.get("COURSE_TIMELINE")
+    if forced in ("widget", "redraw"):
+        return forced
+    if "google.colab" in sys.modules and int(plotly.__version__.split(".")[0]) < 6:
+        return "redraw"  # Colab's plotly 5 FigureWidget needs a widget manager it lacks
+    try:
+        go.FigureWidget()
+    except Exception:  # plotly 6+ without anywidget raises ImportError
+        return "redraw"
+    return "widget"
+
+
+class LiveTimeline:
+    """A timeline you can watch grow. Show ``.widget``, then ``await .follow(run, tracer)``."""
+
+    def __init__(
+        self, title: str = "", max_lanes: int = 40, fps: float = 10.0, mode: str | None = None
+    ) -> None:
+        self.title, self.max_lanes, self.fps = title, max_lanes, fps
+        self.mode = mode or choose_mode()
+        self.draws = 0
+        # The figure lives inside an Output: a FigureWidget nested straight into a Box can render
+        # broken in plotly 6 (plotly.py #4998); displayed into an Output it renders reliably.
+        self.widget = ipywidgets.Output()
+        self.figure: go.FigureWidget | go.Figure
+        empty = timeline([])
+        if self.mode == "widget":
+            self.figure = go.FigureWidget(
+                data=traces_for(empty), layout=layout_for(empty, None, None, title)
+            )
+            with self.widget:
+                display(self.figure)
+        else:
+            self.figure = go.Figure(
+                data=traces_for(empty), layout=layout_for(empty, None, None, title)
+            )
+            self._redisplay()
+
+    def draw(
+        self,
+        data: Timeline,
+        wall_s: float | None = None,
+        ideal_s: float | None = None,
+        title: str | None = None,
+    ) -> None:
+        """Show ``data`` now."""
+        layout = layout_for(data, wall_s, ideal_s, self.title if title is None else title)
+        self.draws += 1
+        if self.mode == "redraw":
+            self.figure = go.Figure(data=traces_for(data), layout=layout)
+            self._redisplay()
+            return
+        with self.figure.batch_update():
+            for trace, key in zip(self.figure.data, data.bars, strict=True):
+                bar = data.bars[key]
+                trace.update(base=bar["base"], x=bar["x"], y=bar["y"], hovertext=bar["hovertext"])
+            self.figure.layout.update(layout)
+
+    def show(self, result: RunResult) -> None:
+        """The final picture: exactly ``gantt(result)``."""
+        final = gantt(result, max_lanes=self.max_lanes)
+        self.draw(
+            timeline(result.spans, result.t0, self.max_lanes),
+            result.wall_s,
+            result.ideal_s,
+            final.layout.title.text,
+        )
+
+    async def follow(self, run: Awaitable[RunResult], tracer: Tracer) -> RunResult:
+        """Await ``run`` while drawing ``tracer``'s spans as they happen; returns its result."""
+        task = asyncio.ensure_future(run)
+        period = 1.0 / (self.fps if self.mode == "widget" else min(self.fps, REDRAW_FPS))
+        try:
+            while not task.done():
+                started = time.perf_counter()
+                self.draw(timeline(tracer.snapshot(), tracer.t0, self.max_lanes))
+                # Never spend more than a tenth of the time drawing, however big the run gets.
+                spent = time.perf_counter() - started
+                await asyncio.wait({task}, timeout=max(period, 10 * spent))
+        except asyncio.CancelledError:
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+            raise
+        result = task.result()
+        self.show(result)
+        return result
+
+    def _redisplay(self) -> None:
+        with self.widget:
+            clear_output(wait=True)
+            display(self.figure)

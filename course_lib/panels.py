@@ -1,0 +1,222 @@
+"""Control panels: sliders, Run and Stop, a results line, a live timeline and a comparison chart.
+
+>>> panel = Panel("concurrent")       # doctest: +SKIP
+>>> panel                             # doctest: +SKIP   (shows it in the notebook)
+
+Run starts the work as an asyncio task and returns at once, because in ipykernel 6 a button click
+waits for the running cell to finish; so Stop can cancel it. While a run is going, the controls are
+disabled. Impossible settings get a message in the panel, not a traceback. Works on ipywidgets 7
+(Colab) and 8.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import html
+from collections.abc import Callable
+from dataclasses import replace
+from typing import Any
+
+import ipywidgets as w
+from IPython.display import clear_output, display
+
+from .live import LiveTimeline
+from .machine import effective_cpu_count
+from .plots import Comparison
+from .runners import run_scenario
+from .scenarios import SCENARIOS, RunResult, SettingError, Settings
+from .tracing import Tracer
+
+_STYLE = {"description_width": "150px"}
+_WIDE = w.Layout(width="460px")
+
+
+def _int(description: str, low: int, high: int, step: int = 1) -> Callable[[Any], w.Widget]:
+    return lambda value: w.IntSlider(
+        value=value,
+        min=low,
+        max=high,
+        step=step,
+        description=description,
+        style=_STYLE,
+        layout=_WIDE,
+        continuous_update=False,
+    )
+
+
+def _float(description: str, low: float, high: float, step: float) -> Callable[[Any], w.Widget]:
+    return lambda value: w.FloatSlider(
+        value=value,
+        min=low,
+        max=high,
+        step=step,
+        description=description,
+        style=_STYLE,
+        layout=_WIDE,
+        continuous_update=False,
+        readout_format=".2f",
+    )
+
+
+#: Each control: the Settings field it sets, and how to build its slider.
+CONTROLS: dict[str, Callable[[Any], w.Widget]] = {
+    "prompts": _int("prompts", 1, 200),
+    "latency": _float("latency (s)", 0.1, 5.0, 0.1),
+    "jitter": _float("jitter (± s)", 0.0, 2.0, 0.05),
+    "concurrency": _int("concurrency limit", 1, 100),
+    "processes": _int("pool size (processes)", 1, 8),
+    "cpu_work": _int("CPU per answer (ms)", 0, 1000, 10),
+    "rpm": _int("requests/min (0: none)", 0, 600, 5),
+    "failure_rate": _float("failure rate", 0.0, 0.9, 0.05),
+}
+
+#: The controls that mean something for each scenario.
+DEFAULT_CONTROLS: dict[str, tuple[str, ...]] = {
+    "sequential": ("prompts", "latency", "jitter", "cpu_work"),
+    "concurrent": ("prompts", "latency", "jitter", "concurrency", "cpu_work"),
+    "threads": ("prompts", "latency", "jitter", "concurrency", "cpu_work"),
+    "parallel": ("prompts", "latency", "jitter", "processes", "cpu_work"),
+    "hybrid": ("prompts", "latency", "jitter", "concurrency", "processes", "cpu_work"),
+    "hybrid-pipelined": ("prompts", "latency", "jitter", "concurrency", "processes", "cpu_work"),
+}
+
+
+class Panel:
+    """A control panel for one scenario. Display it by leaving it as a cell's last line.
+
+    scenario: one of ``SCENARIOS``.
+    controls: which sliders to show (default: those that mean something for the scenario).
+    settings: the starting values (default: ``Settings()``).
+    comparison: share one ``Comparison`` between panels to compare their runs side by side.
+    """
+
+    def __init__(
+        self,
+        scenario: str,
+        *,
+        controls: tuple[str, ...] | None = None,
+        settings: Settings | None = None,
+        comparison: Comparison | None = None,
+        max_lanes: int = 40,
+    ) -> None:
+        if scenario not in SCENARIOS:
+            raise SettingError(
+                f"unknown scenario {scenario!r}; choose one of {', '.join(SCENARIOS)}"
+            )
+        self.scenario = scenario
+        self.base = settings or Settings()
+        names = controls or DEFAULT_CONTROLS[scenario]
+        unknown = [n for n in names if n not in CONTROLS]
+        if unknown:
+            raise SettingError(f"unknown control(s) {unknown}; choose from {', '.join(CONTROLS)}")
+        self.sliders = {name: CONTROLS[name](self._start_value(name)) for name in names}
+        if scenario == "threads" and "concurrency" in self.sliders:
+            self.sliders["concurrency"].description = "threads"
+        self.run_button = w.Button(description="Run", button_style="success", icon="play")
+        self.stop_button = w.Button(
+            description="Stop", button_style="danger", icon="stop", disabled=True
+        )
+        self.run_button.on_click(lambda _: self.run())
+        self.stop_button.on_click(lambda _: self.stop())
+        self.status = w.HTML(value="Set the sliders, then press <b>Run</b>.")
+        self.timeline = LiveTimeline(max_lanes=max_lanes)
+        self.comparison = comparison if comparison is not None else Comparison()
+        self.comparison_view = w.Output()
+        self.result: RunResult | None = None
+        self.task: asyncio.Task | None = None
+        title = w.HTML(value=f"<h3 style='margin:4px 0'>{html.escape(scenario)}</h3>")
+        self.widget = w.VBox(
+            [
+                title,
+                *self.sliders.values(),
+                w.HBox([self.run_button, self.stop_button]),
+                self.status,
+                self.timeline.widget,
+                self.comparison_view,
+            ]
+        )
+
+    def _start_value(self, name: str) -> Any:
+        value = getattr(self.base, name)
+        return 0 if name == "rpm" and value is None else value
+
+    def _ipython_display_(self) -> None:  # ipywidgets 7 and 8 alike
+        display(self.widget)
+
+    # -- actions -------------------------------------------------------------------------------
+    def settings(self) -> Settings:
+        """The settings the sliders describe; raises ``SettingError`` if they are impossible."""
+        values = {name: slider.value for name, slider in self.sliders.items()}
+        if values.get("rpm") == 0:
+            values["rpm"] = None
+        return replace(self.base, **values)
+
+    def run(self) -> asyncio.Task | None:
+        """Start a run (what the Run button does); returns its task, or None if it cannot start."""
+        if self.task is not None and not self.task.done():
+            return self.task
+        try:
+            settings = self.settings()
+        except SettingError as error:
+            self._say(f"Cannot run with these settings: {html.escape(str(error))}.", problem=True)
+            return None
+        self._busy(True)
+        self._say(f"Running {self.scenario}…")
+        self.task = asyncio.get_event_loop().create_task(self._run(settings))
+        self.task.add_done_callback(self._finished)  # even if cancelled before it started
+        return self.task
+
+    def stop(self) -> None:
+        """Cancel the run in progress (what the Stop button does)."""
+        if self.task is not None and not self.task.done():
+            self.task.cancel()
+
+    async def _run(self, settings: Settings) -> None:
+        tracer = Tracer()
+        try:
+            result = await self.timeline.follow(
+                run_scenario(self.scenario, settings, tracer=tracer), tracer
+            )
+        except Exception as error:  # show it in the panel; the panel stays usable
+            self._say(
+                f"The run failed: {type(error).__name__}: {html.escape(str(error))}", problem=True
+            )
+        else:
+            self.result = result
+            self.comparison.add(result)
+            self._say(self.summary(result))
+            with self.comparison_view:
+                clear_output(wait=True)
+                display(self.comparison.figure())
+
+    def _finished(self, task: asyncio.Task) -> None:
+        if task.cancelled():
+            self._say("Stopped. Calls in flight were cancelled and worker processes shut down.")
+        self._busy(False)
+
+    def summary(self, result: RunResult) -> str:
+        factor, measured = self.comparison.speedup(result)
+        parts = [
+            f"<b>wall {result.wall_s:.2f} s</b>",
+            f"ideal {result.ideal_s:.2f} s",
+            f"{'' if measured else '≈'}{factor:.1f}× the speed of sequential",
+        ]
+        if result.failures:
+            parts.append(f"<span style='color:#CC0000'>{result.failures} calls failed</span>")
+        s = result.settings
+        cores = effective_cpu_count()
+        if "processes" in self.sliders and s.processes > cores and s.cpu_work:
+            parts.append(
+                f"note: only {cores} cores here, so at most {cores} processes compute at once"
+            )
+        return " · ".join(parts)
+
+    def _busy(self, busy: bool) -> None:
+        for slider in self.sliders.values():
+            slider.disabled = busy
+        self.run_button.disabled = busy
+        self.stop_button.disabled = not busy
+
+    def _say(self, text: str, problem: bool = False) -> None:
+        style = "color:#CC0000" if problem else ""
+        self.status.value = f"<span style='{style}'>{text}</span>"

@@ -1,0 +1,114 @@
+"""The live timeline and the control panels, driven as a notebook would drive them."""
+
+import asyncio
+
+import psutil
+import pytest
+
+from course_lib.live import LiveTimeline, choose_mode
+from course_lib.panels import DEFAULT_CONTROLS, Panel
+from course_lib.plots import gantt
+from course_lib.runners import run_scenario
+from course_lib.scenarios import SettingError, Settings
+from course_lib.tracing import Tracer
+
+
+def figure_data(figure):
+    return [(t.name, list(t.base or []), list(t.x or []), list(t.y or [])) for t in figure.data]
+
+
+@pytest.mark.parametrize("mode", ["widget", "redraw"])
+async def test_the_live_picture_grows_and_ends_equal_to_the_static_one(mode):
+    live = LiveTimeline(mode=mode)
+    tracer = Tracer()
+    result = await live.follow(
+        run_scenario("concurrent", Settings(prompts=8, latency=0.4, concurrency=4), tracer=tracer),
+        tracer,
+    )
+    assert live.draws >= 4  # drawn while running, not only at the end
+    static = gantt(result)
+    assert figure_data(live.figure) == figure_data(static)
+    assert [s.x0 for s in live.figure.layout.shapes] == [s.x0 for s in static.layout.shapes]
+
+
+def test_the_mode_can_be_forced(monkeypatch):
+    monkeypatch.setenv("COURSE_TIMELINE", "redraw")
+    assert choose_mode() == "redraw"
+    monkeypatch.delenv("COURSE_TIMELINE")
+    assert choose_mode() == "widget"  # anywidget is installed here
+
+
+def test_each_scenario_shows_only_the_controls_that_mean_something():
+    assert "processes" not in Panel("concurrent").sliders
+    assert "concurrency" not in Panel("parallel").sliders
+    assert set(Panel("hybrid").sliders) >= {"concurrency", "processes", "cpu_work"}
+    assert Panel("threads").sliders["concurrency"].description == "threads"
+    assert set(DEFAULT_CONTROLS) == {
+        "sequential",
+        "concurrent",
+        "threads",
+        "parallel",
+        "hybrid",
+        "hybrid-pipelined",
+    }
+    with pytest.raises(SettingError, match="unknown scenario"):
+        Panel("turbo")
+    with pytest.raises(SettingError, match="unknown control"):
+        Panel("concurrent", controls=("warp",))
+
+
+async def test_impossible_settings_give_a_message_in_the_panel():
+    panel = Panel("concurrent")
+    panel.sliders["latency"].value = 0.2
+    panel.sliders["jitter"].value = 1.0
+    assert panel.run() is None
+    assert "cannot be larger than the latency" in panel.status.value
+    assert not panel.run_button.disabled
+
+
+async def test_controls_are_disabled_while_running_and_the_result_is_reported():
+    panel = Panel(
+        "concurrent",
+        settings=Settings(prompts=6, latency=0.3, concurrency=3),
+        controls=("prompts", "latency", "concurrency", "rpm", "failure_rate"),
+    )
+    task = panel.run()
+    await asyncio.sleep(0.1)
+    assert panel.run_button.disabled and not panel.stop_button.disabled
+    assert all(slider.disabled for slider in panel.sliders.values())
+    assert panel.run() is task  # a second click does not start a second run
+    await task
+    assert not panel.run_button.disabled and panel.stop_button.disabled
+    assert "wall" in panel.status.value and "ideal" in panel.status.value
+    assert panel.result.settings.rpm is None  # 0 on the slider means no limit
+    assert len(panel.comparison.results) == 1
+
+
+async def test_stop_cancels_cleanly_and_leaves_no_worker_processes():
+    me = psutil.Process()
+    before = {p.pid for p in me.children(recursive=True)}
+    panel = Panel("parallel", settings=Settings(prompts=40, latency=1.0, processes=2))
+    task = panel.run()
+    workers = []
+    for _ in range(600):
+        await asyncio.sleep(0.05)
+        workers = [p for p in me.children(recursive=True) if p.pid not in before]
+        if len(workers) >= 2:
+            break
+    await asyncio.sleep(0.5)
+    panel.stop_button.click()
+    await asyncio.wait([task], timeout=30)
+    assert task.cancelled()
+    assert "Stopped" in panel.status.value
+    assert not panel.run_button.disabled
+    _, alive = psutil.wait_procs(workers, timeout=10)
+    assert [
+        p
+        for p in alive
+        if "forkserver" not in " ".join(p.cmdline())
+        and "resource_tracker" not in " ".join(p.cmdline())
+    ] == []
+    again = panel.run()  # usable again, even if stopped before the run got going
+    panel.stop()
+    await asyncio.wait([again], timeout=30)
+    assert again.cancelled() and not panel.run_button.disabled and "Stopped" in panel.status.value

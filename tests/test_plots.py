@@ -1,0 +1,92 @@
+"""Timelines and the comparison chart: rows, bars per phase, colours, the two lines, scale."""
+
+from collections import Counter
+
+import pytest
+
+from course_lib.plots import FAILED, PHASE_STYLE, TRACE_ORDER, Comparison, gantt, timeline
+from course_lib.runners import run_sync
+from course_lib.scenarios import Settings
+from course_lib.tracing import IN_FLIGHT, Span
+
+
+@pytest.fixture(scope="module")
+def hybrid():
+    return run_sync(
+        "hybrid-pipelined",
+        Settings(prompts=6, latency=0.1, concurrency=3, processes=2, cpu_work=20),
+    )
+
+
+def bars_by_name(fig):
+    return {trace.name: len(trace.x) for trace in fig.data}
+
+
+def test_one_row_per_lane_one_bar_per_span_coloured_by_phase(hybrid):
+    fig = gantt(hybrid)
+    names = [PHASE_STYLE[k][0] if k in PHASE_STYLE else FAILED[0] for k in TRACE_ORDER]
+    assert [t.name for t in fig.data] == names
+    for trace, key in zip(fig.data, TRACE_ORDER, strict=True):
+        color = FAILED[1] if key == "failed" else PHASE_STYLE[key][1]
+        assert trace.marker.color == color and trace.orientation == "h"
+    expected = Counter(s.phase for s in hybrid.spans)
+    got = {k: len(t.x) for k, t in zip(TRACE_ORDER, fig.data, strict=True)}
+    assert all(got[phase] == count for phase, count in expected.items())
+    lanes = {s.lane for s in hybrid.spans}
+    assert set(fig.layout.yaxis.categoryarray) == lanes
+    assert list(fig.layout.yaxis.categoryarray)[-2:] == ["process 1", "process 2"]
+
+
+def test_lines_at_the_wall_time_and_the_ideal_bound(hybrid):
+    fig = gantt(hybrid)
+    xs = sorted(shape.x0 for shape in fig.layout.shapes)
+    assert xs == sorted([hybrid.wall_s, hybrid.ideal_s])
+    labels = " ".join(a.text for a in fig.layout.annotations)
+    assert f"wall {hybrid.wall_s:.2f} s" in labels and f"ideal {hybrid.ideal_s:.2f} s" in labels
+
+
+def test_hover_text_names_the_prompt_the_times_and_the_outcome(hybrid):
+    in_flight = gantt(hybrid).data[TRACE_ORDER.index(IN_FLIGHT)]
+    first = in_flight.hovertext[0]
+    assert "Explain AI in 50 words" in first or "task" in first
+    assert "outcome: ok" in first and " s (" in first
+
+
+def test_failed_calls_are_marked():
+    spans = [
+        Span(1, "coroutine 1", IN_FLIGHT, 0.0, 0.2, 1, "429", "Hi"),
+        Span(1, "coroutine 1", "backoff", 0.2, 1.2, 1, "ok", "after 429"),
+        Span(1, "coroutine 1", IN_FLIGHT, 1.2, 1.4, 1, "ok", "Hi"),
+    ]
+    counts = bars_by_name(gantt(spans=spans))
+    assert counts[FAILED[0]] == 1 and counts[PHASE_STYLE[IN_FLIGHT][0]] == 1
+    assert counts[PHASE_STYLE["backoff"][0]] == 1
+
+
+def test_a_thousand_calls_are_packed_into_readable_rows():
+    result = run_sync("concurrent", Settings(prompts=1000, latency=0.05, concurrency=25))
+    fig = gantt(result)
+    assert len(fig.layout.yaxis.categoryarray) <= 26  # about one row per slot, not 1,000
+    assert "975 tasks waited for a free slot" in fig.layout.title.text
+    assert sum(len(t.x) for t in fig.data) == 2000  # every call and every analysis is drawn
+    assert fig.layout.height <= 900
+
+
+def test_process_lanes_are_numbered_even_mid_run():
+    spans = [Span(0, "pid 77", "cpu", 1.0, 2.0, 77), Span(1, "pid 55", "cpu", 1.5, 2.5, 55)]
+    assert timeline(spans).lanes == ["process 1", "process 2"]
+
+
+def test_the_comparison_measures_against_sequential_when_it_can():
+    comparison = Comparison()
+    settings = Settings(prompts=4, latency=0.1)
+    concurrent = run_sync("concurrent", settings)
+    comparison.add(concurrent)
+    factor, measured = comparison.speedup(concurrent)
+    assert not measured and factor == pytest.approx(0.4 / concurrent.wall_s)
+    comparison.add(run_sync("sequential", settings))
+    factor, measured = comparison.speedup(concurrent)
+    assert measured and 3 < factor < 4.5
+    fig = comparison.figure()
+    assert list(fig.data[0].x) == ["1. concurrent", "2. sequential"]
+    assert "×" in fig.data[0].text[0]
