@@ -23,13 +23,38 @@ from collections.abc import Awaitable
 import ipywidgets
 import plotly
 import plotly.graph_objects as go
-from IPython.display import clear_output, display
 
 from .plots import Timeline, gantt, layout_for, timeline, traces_for
 from .scenarios import RunResult
 from .tracing import Tracer
 
 REDRAW_FPS = 3.0  # a whole new figure each time: keep it to a few a second
+
+
+def show_in(output: ipywidgets.Output, obj: go.Figure | ipywidgets.Widget) -> None:
+    """Make ``output`` show ``obj`` instead of what it showed.
+
+    Sets the Output's contents directly, so it is safe from a Run button's background task. Both
+    ``with output: display(obj)`` and ``output.append_display_data(obj)`` can go astray there:
+    the first routes by whichever message is being handled at that moment, and the second lets
+    plotly's ``_ipython_display_`` print into the current cell instead.
+    """
+    if hasattr(obj, "_repr_mimebundle_"):
+        bundle = obj._repr_mimebundle_()
+        data, metadata = bundle if isinstance(bundle, tuple) else (bundle, {})
+    else:  # ipywidgets 7 widgets only have _ipython_display_
+        data = {
+            "application/vnd.jupyter.widget-view+json": {
+                "version_major": 2,
+                "version_minor": 0,
+                "model_id": obj.model_id,
+            }
+        }
+        metadata = {}
+    if not data and isinstance(obj, go.Figure):  # no renderer configured (outside a notebook)
+        data = {"application/vnd.plotly.v1+json": obj.to_plotly_json()}
+    data.setdefault("text/plain", f"<{type(obj).__name__}>")
+    output.outputs = ({"output_type": "display_data", "data": data, "metadata": metadata},)
 
 
 def choose_mode() -> str:
@@ -64,8 +89,7 @@ class LiveTimeline:
             self.figure = go.FigureWidget(
                 data=traces_for(empty), layout=layout_for(empty, None, None, title)
             )
-            with self.widget:
-                display(self.figure)
+            show_in(self.widget, self.figure)
         else:
             self.figure = go.Figure(
                 data=traces_for(empty), layout=layout_for(empty, None, None, title)
@@ -122,6 +146,4 @@ class LiveTimeline:
         return result
 
     def _redisplay(self) -> None:
-        with self.widget:
-            clear_output(wait=True)
-            display(self.figure)
+        show_in(self.widget, self.figure)

@@ -18,9 +18,9 @@ from dataclasses import replace
 from typing import Any
 
 import ipywidgets as w
-from IPython.display import clear_output, display
+from IPython.display import display
 
-from .live import LiveTimeline
+from .live import LiveTimeline, show_in
 from .machine import effective_cpu_count
 from .plots import Comparison
 from .runners import run_scenario
@@ -185,9 +185,7 @@ class Panel:
             self.result = result
             self.comparison.add(result)
             self._say(self.summary(result))
-            with self.comparison_view:
-                clear_output(wait=True)
-                display(self.comparison.figure())
+            show_in(self.comparison_view, self.comparison.figure())
 
     def _finished(self, task: asyncio.Task) -> None:
         if task.cancelled():

@@ -167,14 +167,14 @@ def layout_for(
         notes.append({**note, "xanchor": "left"})
     if data.note:  # a subtitle: below the plot it would collide with the axis title
         title = f"{title}<br><sup>{data.note}</sup>"
-    right = max([data.end, wall_s or 0, ideal_s or 0, 0.1]) * 1.04
+    right = max([data.end, wall_s or 0, ideal_s or 0, 0.1]) * 1.1  # room for the labels
     return dict(
         title=dict(text=title, x=0.01),
         barmode="overlay",
         bargap=0.25,
         height=min(MAX_HEIGHT, max(MIN_HEIGHT, 130 + ROW_PX * len(data.lanes))),
-        margin=dict(l=10, r=10, t=60, b=60),
-        xaxis=dict(title="seconds since the run started", range=[0, right], zeroline=False),
+        margin=dict(l=10, r=10, t=70, b=110),
+        xaxis=dict(title=None, ticksuffix=" s", range=[0, right], zeroline=False),
         yaxis=dict(
             categoryorder="array",
             categoryarray=data.lanes,
@@ -182,7 +182,7 @@ def layout_for(
             title=None,
             automargin=True,
         ),
-        legend=dict(orientation="h", yanchor="bottom", y=1.02, x=1, xanchor="right"),
+        legend=dict(orientation="h", yanchor="top", y=-0.18, x=0, xanchor="left"),
         shapes=shapes,
         annotations=notes,
         hoverlabel=dict(align="left"),

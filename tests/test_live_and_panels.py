@@ -22,10 +22,12 @@ async def test_the_live_picture_grows_and_ends_equal_to_the_static_one(mode):
     live = LiveTimeline(mode=mode)
     tracer = Tracer()
     result = await live.follow(
-        run_scenario("concurrent", Settings(prompts=8, latency=0.4, concurrency=4), tracer=tracer),
+        run_scenario("concurrent", Settings(prompts=8, latency=0.6, concurrency=4), tracer=tracer),
         tracer,
     )
-    assert live.draws >= 4  # drawn while running, not only at the end
+    assert (
+        live.draws >= 3
+    )  # drawn while running (throttled when the machine is busy), then at the end
     static = gantt(result)
     assert figure_data(live.figure) == figure_data(static)
     assert [s.x0 for s in live.figure.layout.shapes] == [s.x0 for s in static.layout.shapes]
