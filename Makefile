@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 # Where it exists, the suite runs with loopback as the only network, to prove offline mode.
 NONET := $(shell [ -x ../shared/tools/nonet ] && echo ../shared/tools/nonet)
 
-.PHONY: setup lab test lint bench clean
+.PHONY: setup lab test test-colab lint bench clean
 
 $(STAMP): pyproject.toml
 	@$(PY) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -25,12 +25,25 @@ test: setup
 	$(BIN)/ruff check course_lib tests bench
 	$(NONET) $(BIN)/python -m pytest
 
+# Colab runs ipywidgets 7 (and our setup cell adds plotly 6+ with anywidget): the widget code is
+# tested there too, in a venv of its own.
+COLAB := .venv-colab
+$(COLAB)/.installed: pyproject.toml
+	$(PY) -m venv $(COLAB)
+	$(COLAB)/bin/python -m pip install --quiet --upgrade pip
+	$(COLAB)/bin/python -m pip install --quiet "ipywidgets>=7.7,<8" -e ".[dev]"
+	touch $@
+
+test-colab: $(COLAB)/.installed
+	$(NONET) $(COLAB)/bin/python -m pytest -q -o addopts="" tests/test_live_and_panels.py tests/test_plots.py
+
 lint: setup
 	$(BIN)/ruff check course_lib tests bench
 	$(BIN)/ruff format --check course_lib tests bench
 
 bench: setup
 	$(BIN)/python bench/overhead.py
+	$(BIN)/python bench/live_overhead.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache
+	rm -rf $(VENV) $(COLAB) .pytest_cache .ruff_cache

@@ -1,7 +1,7 @@
 """Control panels: sliders, Run and Stop, a results line, a live timeline and a comparison chart.
 
 >>> panel = Panel("concurrent")       # doctest: +SKIP
->>> panel                             # doctest: +SKIP   (shows it in the notebook)
+>>> panel  # as the last line of a cell, this shows it     # doctest: +SKIP
 
 Run starts the work as an asyncio task and returns at once, because in ipykernel 6 a button click
 waits for the running cell to finish; so Stop can cancel it. While a run is going, the controls are
@@ -24,7 +24,7 @@ from .live import LiveTimeline, show_in
 from .machine import effective_cpu_count
 from .plots import Comparison
 from .runners import run_scenario
-from .scenarios import SCENARIOS, RunResult, SettingError, Settings
+from .scenarios import SCENARIOS, RunResult, SettingError, Settings, ideal_seconds
 from .tracing import Tracer
 
 _STYLE = {"description_width": "150px"}
@@ -119,6 +119,10 @@ class Panel:
         self.run_button.on_click(lambda _: self.run())
         self.stop_button.on_click(lambda _: self.stop())
         self.status = w.HTML(value="Set the sliders, then press <b>Run</b>.")
+        self.preview = w.HTML()  # what theory predicts, updated as the sliders move
+        for slider in self.sliders.values():
+            slider.observe(lambda _: self._predict(), names="value")
+        self._predict()
         self.timeline = LiveTimeline(max_lanes=max_lanes)
         self.comparison = comparison if comparison is not None else Comparison()
         self.comparison_view = w.Output()
@@ -129,6 +133,7 @@ class Panel:
             [
                 title,
                 *self.sliders.values(),
+                self.preview,
                 w.HBox([self.run_button, self.stop_button]),
                 self.status,
                 self.timeline.widget,
@@ -191,6 +196,20 @@ class Panel:
         if task.cancelled():
             self._say("Stopped. Calls in flight were cancelled and worker processes shut down.")
         self._busy(False)
+
+    def _predict(self) -> None:
+        """Predict, then run: show the ideal bound of the settings as they are now."""
+        try:
+            s = self.settings()
+        except SettingError as error:
+            self.preview.value = f"<i>These settings cannot run: {html.escape(str(error))}.</i>"
+            return
+        best = ideal_seconds(self.scenario, s)
+        one_by_one = ideal_seconds("sequential", s)
+        self.preview.value = (
+            f"<i>{s.prompts} prompts: at best {best:.2f} s here; one at a time "
+            f"they would take {one_by_one:.2f} s.</i>"
+        )
 
     def summary(self, result: RunResult) -> str:
         factor, measured = self.comparison.speedup(result)

@@ -20,7 +20,7 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import plotly.graph_objects as go
@@ -94,9 +94,7 @@ def _pack(spans: list[Span]) -> tuple[list[Span], str]:
             f"{len(waits)} tasks waited for a free slot (median {waits[len(waits) // 2]:.2f} s,"
             f" longest {waits[-1]:.2f} s); coroutines share rows"
         )
-    packed = [
-        Span(**{**s.to_dict(), "lane": lane_row[s.lane]}) for s in spans if s.phase != WAIT_SLOT
-    ]
+    packed = [replace(s, lane=lane_row[s.lane]) for s in spans if s.phase != WAIT_SLOT]
     return packed, note
 
 
@@ -104,9 +102,7 @@ def timeline(spans: Iterable[Span], t0: float | None = None, max_lanes: int = 40
     """The bars of a timeline, with times relative to ``t0`` (default: the earliest start)."""
     spans = list(spans)
     names = process_lane_names(spans)
-    spans = [
-        s if s.lane not in names else Span(**{**s.to_dict(), "lane": names[s.lane]}) for s in spans
-    ]
+    spans = [s if s.lane not in names else replace(s, lane=names[s.lane]) for s in spans]
     note = ""
     if len({s.lane for s in spans}) > max_lanes:
         spans, note = _pack(spans)

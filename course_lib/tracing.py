@@ -24,7 +24,7 @@ import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import Any, TypeVar
 
 import httpx
@@ -134,7 +134,7 @@ class Tracer:
         """Finished spans plus running ones cut at the present moment (for live pictures)."""
         t = now()
         with self._lock:
-            running = [Span(**{**asdict(s), "end": t}) for s in self._open.values()]
+            running = [replace(s, end=t) for s in self._open.values()]
             return self.spans + running
 
     def to_json(self) -> str:

@@ -14,7 +14,10 @@ from course_lib.tracing import Tracer
 
 
 def figure_data(figure):
-    return [(t.name, list(t.base or []), list(t.x or []), list(t.y or [])) for t in figure.data]
+    def values(array):
+        return [] if array is None else list(array)
+
+    return [(t.name, values(t.base), values(t.x), values(t.y)) for t in figure.data]
 
 
 @pytest.mark.parametrize("mode", ["widget", "redraw"])
@@ -25,9 +28,8 @@ async def test_the_live_picture_grows_and_ends_equal_to_the_static_one(mode):
         run_scenario("concurrent", Settings(prompts=8, latency=0.6, concurrency=4), tracer=tracer),
         tracer,
     )
-    assert (
-        live.draws >= 3
-    )  # drawn while running (throttled when the machine is busy), then at the end
+    # At least once while running (fewer frames when busy: drawing is throttled), then at the end.
+    assert live.draws >= 2
     static = gantt(result)
     assert figure_data(live.figure) == figure_data(static)
     assert [s.x0 for s in live.figure.layout.shapes] == [s.x0 for s in static.layout.shapes]

@@ -157,6 +157,9 @@ def test_the_timeline_draws_and_redraws_after_a_slider_move_and_run(jupyter_lab)
             expect(page.locator(".widget-slider").first.locator(".widget-readout")).to_have_text(
                 "7", timeout=10_000
             )
+            # The readout changes at once; the kernel hears of it a moment later. Its prediction
+            # line says when it has, so Run cannot overtake the new value.
+            expect(page.get_by_text("7 prompts: at best")).to_be_visible(timeout=30_000)
 
             run = page.locator("button.widget-button", has_text="Run")
             run.click()
