@@ -34,7 +34,9 @@ def test_one_row_per_lane_one_bar_per_span_coloured_by_phase(hybrid):
     assert all(got[phase] == count for phase, count in expected.items())
     lanes = {s.lane for s in hybrid.spans}
     assert set(fig.layout.yaxis.categoryarray) == lanes
-    assert list(fig.layout.yaxis.categoryarray)[-2:] == ["process 1", "process 2"]
+    rows = list(fig.layout.yaxis.categoryarray)
+    processes = [row for row in rows if row.startswith("process")]  # one or both may have worked
+    assert processes and rows[-len(processes) :] == processes  # below the coroutines
 
 
 def test_lines_at_the_wall_time_and_the_ideal_bound(hybrid):
