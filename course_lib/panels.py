@@ -31,8 +31,16 @@ _STYLE = {"description_width": "150px"}
 _WIDE = w.Layout(width="460px")
 
 
-def _int(description: str, low: int, high: int, step: int = 1) -> Callable[[Any], w.Widget]:
-    return lambda value: w.IntSlider(
+def _slider(
+    kind: type[w.IntSlider] | type[w.FloatSlider],
+    description: str,
+    low: float,
+    high: float,
+    step: float = 1,
+    **extra: Any,
+) -> Callable[[Any], w.Widget]:
+    # continuous_update=False: the kernel hears of a value when the learner lets go of the handle.
+    return lambda value: kind(
         value=value,
         min=low,
         max=high,
@@ -41,21 +49,16 @@ def _int(description: str, low: int, high: int, step: int = 1) -> Callable[[Any]
         style=_STYLE,
         layout=_WIDE,
         continuous_update=False,
+        **extra,
     )
+
+
+def _int(description: str, low: int, high: int, step: int = 1) -> Callable[[Any], w.Widget]:
+    return _slider(w.IntSlider, description, low, high, step)
 
 
 def _float(description: str, low: float, high: float, step: float) -> Callable[[Any], w.Widget]:
-    return lambda value: w.FloatSlider(
-        value=value,
-        min=low,
-        max=high,
-        step=step,
-        description=description,
-        style=_STYLE,
-        layout=_WIDE,
-        continuous_update=False,
-        readout_format=".2f",
-    )
+    return _slider(w.FloatSlider, description, low, high, step, readout_format=".2f")
 
 
 #: Each control: the Settings field it sets, and how to build its slider.

@@ -125,20 +125,12 @@ class Tracer:
             _, pid, handle, end, outcome = event
             self.finish((pid, handle), outcome, end)
 
-    def extend(self, spans: list[Span] | list[dict[str, Any]]) -> None:
-        """Add finished spans, e.g. those a worker process sent back."""
-        with self._lock:
-            self.spans.extend(s if isinstance(s, Span) else Span(**s) for s in spans)
-
     def snapshot(self) -> list[Span]:
         """Finished spans plus running ones cut at the present moment (for live pictures)."""
         t = now()
         with self._lock:
             running = [replace(s, end=t) for s in self._open.values()]
             return self.spans + running
-
-    def to_json(self) -> str:
-        return json.dumps([s.to_dict() for s in self.spans])
 
 
 def process_lane_names(spans: list[Span]) -> dict[str, str]:

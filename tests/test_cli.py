@@ -6,6 +6,8 @@ import sys
 
 import pytest
 
+from course_lib.scenarios import SCENARIOS
+
 
 def course(*args):
     return subprocess.run(
@@ -30,14 +32,7 @@ def test_compare_prints_a_table_of_every_scenario():
     assert done.returncode == 0, done.stderr
     lines = done.stdout.strip().splitlines()
     assert lines[0].split() == ["scenario", "wall", "(s)", "speedup", "ideal", "(s)", "failed"]
-    assert [line.split()[0] for line in lines[1:]] == [
-        "sequential",
-        "concurrent",
-        "threads",
-        "parallel",
-        "hybrid",
-        "hybrid-pipelined",
-    ]
+    assert [line.split()[0] for line in lines[1:]] == list(SCENARIOS)
     assert lines[1].split()[2] == "1.00x"
 
 

@@ -9,7 +9,7 @@ from course_lib.live import LiveTimeline, choose_mode
 from course_lib.panels import DEFAULT_CONTROLS, Panel
 from course_lib.plots import gantt
 from course_lib.runners import run_scenario
-from course_lib.scenarios import SettingError, Settings
+from course_lib.scenarios import SCENARIOS, SettingError, Settings
 from course_lib.tracing import Tracer
 
 
@@ -47,14 +47,7 @@ def test_each_scenario_shows_only_the_controls_that_mean_something():
     assert "concurrency" not in Panel("parallel").sliders
     assert set(Panel("hybrid").sliders) >= {"concurrency", "processes", "cpu_work"}
     assert Panel("threads").sliders["concurrency"].description == "threads"
-    assert set(DEFAULT_CONTROLS) == {
-        "sequential",
-        "concurrent",
-        "threads",
-        "parallel",
-        "hybrid",
-        "hybrid-pipelined",
-    }
+    assert set(DEFAULT_CONTROLS) == set(SCENARIOS)
     with pytest.raises(SettingError, match="unknown scenario"):
         Panel("turbo")
     with pytest.raises(SettingError, match="unknown control"):
