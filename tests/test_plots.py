@@ -81,14 +81,14 @@ def test_process_lanes_are_numbered_even_mid_run():
 
 def test_the_comparison_measures_against_sequential_when_it_can():
     comparison = Comparison()
-    settings = Settings(prompts=4, latency=0.1)
+    settings = Settings(prompts=4, latency=0.3)
     concurrent = run_sync("concurrent", settings)
     comparison.add(concurrent)
     factor, measured = comparison.speedup(concurrent)
-    assert not measured and factor == pytest.approx(0.4 / concurrent.wall_s)
+    assert not measured and factor == pytest.approx(1.2 / concurrent.wall_s)
     comparison.add(run_sync("sequential", settings))
     factor, measured = comparison.speedup(concurrent)
-    assert measured and 3 < factor < 4.5
+    assert measured and 2 < factor < 4.5  # about 4; a stall on a busy machine costs a little
     fig = comparison.figure()
     assert list(fig.data[0].x) == ["1. concurrent", "2. sequential"]
     assert "×" in fig.data[0].text[0]
