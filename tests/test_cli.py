@@ -24,7 +24,9 @@ def test_run_prints_one_json_object():
     assert data["scenario"] == "concurrent" and len(data["outputs"]) == 6
     assert data["params"]["concurrency"] == 3
     assert {s["phase"] for s in data["spans"]} >= {"in_flight"}
-    assert data["wall_s"] == pytest.approx(0.2, rel=0.5)
+    assert (
+        0.2 <= data["wall_s"] < 1.0
+    )  # two rounds of 0.1 s calls, plus whatever a busy machine adds
 
 
 def test_compare_prints_a_table_of_every_scenario():

@@ -24,7 +24,7 @@ def test_calls_are_traced_with_no_change_to_the_calling_code():
     (span,) = tracer.spans
     assert span.phase == IN_FLIGHT and span.outcome == "ok"
     assert span.label == "Write a haiku about robots"
-    assert span.duration == pytest.approx(0.1, abs=0.05)
+    assert 0.1 <= span.duration < 0.5  # the latency, plus whatever a busy machine adds
 
 
 def test_nothing_is_recorded_without_an_active_tracer():
@@ -87,14 +87,14 @@ def test_threads_started_by_hand_are_traced_too():
 
 
 async def test_snapshot_shows_calls_still_running():
-    client = gemini_client(fake=FakeGemini(latency=0.3))
+    client = gemini_client(fake=FakeGemini(latency=1.0))
     with Tracer() as tracer:
         task = asyncio.create_task(
             client.aio.models.generate_content(model=DEFAULT_MODEL, contents="Hi")
         )
         await asyncio.sleep(0.1)
         (running,) = tracer.snapshot()
-        assert running.outcome == "running" and 0.05 < running.duration < 0.3
+        assert running.outcome == "running" and 0.05 < running.duration < 1.0
         assert tracer.spans == []
         await task
     assert len(tracer.snapshot()) == 1 and tracer.spans[0].outcome == "ok"
