@@ -26,6 +26,7 @@ import uuid
 from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from urllib.parse import parse_qs
 
 from .answers import answer_for, count_tokens, truncate_to_tokens
 from .config import KNOWN_MODELS
@@ -99,9 +100,20 @@ class FakeGemini:
 
     # -- the one entry point -------------------------------------------------------------------
     def handle(
-        self, method: str, path: str, body: bytes, headers: Mapping[str, str], client: str = ""
+        self,
+        method: str,
+        path: str,
+        body: bytes,
+        headers: Mapping[str, str],
+        client: str = "",
+        query: str = "",
     ) -> Reply:
-        """Answer one request. ``headers`` keys are lower-case; ``client`` names the caller."""
+        """Answer one request. ``headers`` keys are lower-case; ``client`` names the caller;
+        ``query`` is the URL's query string (the docs' curl examples send the key as ``?key=``)."""
+        if "x-goog-api-key" not in headers:
+            key = parse_qs(query).get("key", [""])[0]
+            if key:
+                headers = {**headers, "x-goog-api-key": key}
         start = self.clock()
         model, prompt, reply = self._answer(method, path, body, headers)
         self.log.append(
@@ -124,7 +136,7 @@ class FakeGemini:
         if route is None or (route.group(3) and route.group(3) not in _METHODS):
             return "", "", self._error(404, "NOT_FOUND", f"Method not found: {path}")
         version, model, verb = route.groups()
-        if not headers.get("x-goog-api-key") and "key=" not in path:
+        if not headers.get("x-goog-api-key"):
             return (
                 model or "",
                 "",

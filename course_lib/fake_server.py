@@ -97,6 +97,7 @@ class FakeServer:
             await request.read(),
             {k.lower(): v for k, v in request.headers.items()},
             client=f"{peer[0]}:{peer[1]}" if peer else "loopback",
+            query=request.query_string,
         )
         if reply.content_type != "text/event-stream":
             await asyncio.sleep(reply.duration)

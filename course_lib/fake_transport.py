@@ -69,6 +69,7 @@ def fake_router(fake: FakeGemini) -> respx.Router:
             request.content,
             {k.lower(): v for k, v in request.headers.items()},
             client="in-process",
+            query=request.url.query.decode(),
         )
         timeout = (request.extensions.get("timeout") or {}).get("read")
         return httpx.Response(

@@ -6,6 +6,7 @@ import socket
 from concurrent.futures import ProcessPoolExecutor
 from urllib.parse import urlparse
 
+import httpx
 import pytest
 from google import genai
 
@@ -90,3 +91,15 @@ def test_stop_offline_cleans_the_environment():
     client_module.stop_offline()
     assert "GOOGLE_GEMINI_BASE_URL" not in os.environ
     assert "GEMINI_API_KEY" not in os.environ
+
+
+def test_the_key_may_come_in_the_url_as_in_the_docs_curl_examples():
+    with FakeServer(FakeGemini(latency=0.0)) as url:
+        endpoint = f"{url}/v1beta/models/{DEFAULT_MODEL}:generateContent"
+        body = {"contents": [{"parts": [{"text": "Hello"}]}]}
+        with httpx.Client() as http:
+            answer = http.post(f"{endpoint}?key=anything", json=body)
+            refused = http.post(endpoint, json=body)
+    assert answer.status_code == 200
+    assert answer.json()["candidates"][0]["content"]["parts"][0]["text"].startswith("Hello!")
+    assert refused.json()["error"]["status"] == "PERMISSION_DENIED"
