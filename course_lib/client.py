@@ -112,6 +112,7 @@ def warm_sdk() -> None:
 # -- live mode -------------------------------------------------------------------------------------
 _live_lock = threading.Lock()
 _live_calls = 0
+_live_clients = 0  # live clients made this session, whether by COURSE_LIVE or live=True
 
 
 def _find_key() -> str | None:
@@ -143,7 +144,7 @@ def live_budget() -> int:
 
 def live_status() -> str:
     """One line for the setup cell: which Gemini you are talking to. Never shows the key."""
-    if os.environ.get(ENV_LIVE) != "1":
+    if os.environ.get(ENV_LIVE) != "1" and not _live_clients:
         return "Offline: the fake Gemini answers (no key needed, nothing leaves this machine)."
     if _find_key() is None:
         return (
@@ -165,7 +166,7 @@ class _Budget:
             if _live_calls >= self.budget:
                 raise LiveBudgetSpent(
                     f"The live call budget of {self.budget} calls is spent. Set {ENV_LIVE_BUDGET} "
-                    f"higher and restart the kernel, or go back offline with COURSE_LIVE=0."
+                    "higher and make a new client, or use gemini_client(live=False) offline."
                 )
             _live_calls += 1
 
@@ -205,11 +206,13 @@ def gemini_client(
     timeout_s: give up on a call after this many seconds (the SDK's default is to wait).
     retry: the SDK's own retry policy, e.g. ``types.HttpRetryOptions(attempts=3)``; none by default.
     """
+    global _live_clients
     want_live = os.environ.get(ENV_LIVE) == "1" if live is None else live
     key = _find_key() if want_live else None
     if want_live and key is None:
         print(live_status())
     if key is not None:
+        _live_clients += 1
         budget = _Budget()
         sync = TracedTransport(_BudgetTransport(budget), mark=False)
         async_ = AsyncTracedTransport(_AsyncBudgetTransport(budget), mark=False)

@@ -25,7 +25,7 @@ import numpy as np
 import plotly
 import plotly.graph_objects as go
 
-from .plots import Timeline, gantt, layout_for, timeline, traces_for
+from .plots import Timeline, layout_for, run_title, timeline, traces_for
 from .scenarios import RunResult
 from .tracing import Tracer
 
@@ -88,16 +88,9 @@ class LiveTimeline:
         self.widget = ipywidgets.Output()
         self.figure: go.FigureWidget | go.Figure
         empty = timeline([])
-        if self.mode == "widget":
-            self.figure = go.FigureWidget(
-                data=traces_for(empty), layout=layout_for(empty, None, None, title)
-            )
-            show_in(self.widget, self.figure)
-        else:
-            self.figure = go.Figure(
-                data=traces_for(empty), layout=layout_for(empty, None, None, title)
-            )
-            self._redisplay()
+        figure = go.FigureWidget if self.mode == "widget" else go.Figure
+        self.figure = figure(data=traces_for(empty), layout=layout_for(empty, None, None, title))
+        self._redisplay()
 
     def draw(
         self,
@@ -138,13 +131,8 @@ class LiveTimeline:
 
     def show(self, result: RunResult) -> None:
         """The final picture: exactly ``gantt(result)``."""
-        final = gantt(result, max_lanes=self.max_lanes)
-        self.draw(
-            timeline(result.spans, result.t0, self.max_lanes),
-            result.wall_s,
-            result.ideal_s,
-            final.layout.title.text,
-        )
+        data = timeline(result.spans, result.t0, self.max_lanes)
+        self.draw(data, result.wall_s, result.ideal_s, run_title(result))
 
     async def follow(self, run: Awaitable[RunResult], tracer: Tracer) -> RunResult:
         """Await ``run`` while drawing ``tracer``'s spans as they happen; returns its result."""

@@ -49,10 +49,6 @@ class Timeline:
     note: str = ""
     end: float = 0.0
 
-    @property
-    def bar_count(self) -> int:
-        return sum(len(b["x"]) for b in self.bars.values())
-
 
 def _natural(lane: str) -> tuple:
     kind_order = {"main": 0, "coroutine": 1, "slot": 1, "thread": 2, "process": 3, "pid": 3}
@@ -225,12 +221,13 @@ def gantt(
         spans, t0 = result.spans, result.t0
         wall_s = result.wall_s if wall_s is None else wall_s
         ideal_s = result.ideal_s if ideal_s is None else ideal_s
-        title = title or _title(result)
+        title = title or run_title(result)
     data = timeline(spans or [], t0, max_lanes)
     return go.Figure(data=traces_for(data), layout=layout_for(data, wall_s, ideal_s, title or ""))
 
 
-def _title(result: RunResult) -> str:
+def run_title(result: RunResult) -> str:
+    """'<b>concurrent</b>: 20 prompts, latency 0.5 s, concurrency 5': what a run was."""
     s = result.settings
     parts = [f"{s.prompts} prompts", f"latency {s.latency:g} s"]
     if result.scenario in ("concurrent", "hybrid", "hybrid-pipelined"):
@@ -272,7 +269,7 @@ class Comparison:
         for r in self.results:
             factor, measured = self.speedup(r)
             texts.append(f"{r.wall_s:.2f} s · {'' if measured else '≈'}{factor:.1f}×")
-        hover = [_title(r) for r in self.results]
+        hover = [run_title(r) for r in self.results]
         fig = go.Figure(
             [
                 go.Bar(

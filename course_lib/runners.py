@@ -52,11 +52,10 @@ class _Run:
     fake: FakeGemini
     iterations: int
     tracer: Tracer
-    t0: float = 0.0
     extras: dict[str, float] = field(default_factory=dict)
 
     def start_clock(self) -> None:
-        self.t0 = self.tracer.t0 = now()
+        self.tracer.t0 = now()
 
 
 # -- building blocks -------------------------------------------------------------------------------
@@ -122,9 +121,11 @@ async def process_pool(
         raise
     finally:
         await asyncio.shield(asyncio.to_thread(pool.shutdown, wait=True, cancel_futures=True))
-        events.put(None)  # after every worker's events: they were written before their results
+        # The end mark follows every worker's events: they were written before their results. It is
+        # sent from a thread of its own: a worker terminated mid-write leaves the queue's lock
+        # held, and then this put would block forever; the kernel must not block with it.
+        threading.Thread(target=events.put, args=(None,), daemon=True).start()
         await asyncio.to_thread(drain.join, 10)
-        events.close()
 
 
 def _drain(events: Any, tracer: Tracer) -> None:
@@ -308,13 +309,13 @@ async def run_scenario(
     with tracer:
         run = _Run(s, fake, iterations_for(s.cpu_work), tracer)
         outputs = await _RUNNERS[scenario](run)
-        wall = now() - run.t0
+        wall = now() - tracer.t0
     names = process_lane_names(tracer.spans)
     for traced in tracer.spans:
         traced.lane = names.get(traced.lane, traced.lane)
     outputs.sort(key=lambda o: o["task"])
     return RunResult(
-        scenario, wall, s, tracer.spans, outputs, ideal_seconds(scenario, s), run.t0, run.extras
+        scenario, wall, s, tracer.spans, outputs, ideal_seconds(scenario, s), tracer.t0, run.extras
     )
 
 

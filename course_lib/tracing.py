@@ -35,7 +35,6 @@ WAIT_SLOT = "wait_slot"  # waiting for a free slot (semaphore, pool worker)
 BACKOFF = "backoff"  # waiting before a retry, e.g. after a 429
 IN_FLIGHT = "in_flight"  # the request is out; waiting for the answer
 CPU = "cpu"  # computing
-PHASES = (WAIT_SLOT, BACKOFF, IN_FLIGHT, CPU)
 
 now = time.perf_counter
 
@@ -187,11 +186,8 @@ def span(phase: str, *, task: int | str | None = None, label: str = "") -> Itera
     outcome = "ok"
     try:
         yield
-    except asyncio.CancelledError:
-        outcome = "cancelled"
-        raise
-    except BaseException:
-        outcome = "error"
+    except BaseException as error:
+        outcome = _outcome(error)
         raise
     finally:
         tracer.finish(handle, outcome)

@@ -25,6 +25,7 @@ OK = {
 @pytest.fixture
 def fresh_budget(monkeypatch):
     monkeypatch.setattr(client_module, "_live_calls", 0)
+    monkeypatch.setattr(client_module, "_live_clients", 0)
 
 
 def test_offline_by_default_even_with_a_key(monkeypatch, capsys):
@@ -71,9 +72,11 @@ def test_live_errors_surface_as_the_sdks_errors(monkeypatch, fresh_budget, respx
             429, json={"error": {"code": 429, "message": "quota", "status": "RESOURCE_EXHAUSTED"}}
         )
     )
+    assert live_status().startswith("Offline")
     with pytest.raises(errors.ClientError) as caught:
         gemini_client(live=True).models.generate_content(model=DEFAULT_MODEL, contents="Hi")
     assert caught.value.code == 429
+    assert live_status().startswith("Live")  # asked for in code, not only through COURSE_LIVE
 
 
 def test_a_zero_budget_refuses_before_sending(monkeypatch, fresh_budget):
