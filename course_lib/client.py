@@ -30,6 +30,7 @@ from .config import (
     ENV_BASE_URL,
     ENV_LIVE,
     ENV_LIVE_BUDGET,
+    LIVE_BASE_URL,
     OFFLINE_API_KEY,
 )
 from .fake_gemini import FakeGemini
@@ -44,6 +45,7 @@ __all__ = [
     "offline",
     "use_fake",
     "live_status",
+    "setup",
 ]
 
 
@@ -88,6 +90,32 @@ def offline() -> str:
     if not any(os.environ.get(name) for name in ENV_API_KEYS):
         os.environ["GEMINI_API_KEY"] = OFFLINE_API_KEY
     return url
+
+
+def setup(live: bool = False) -> str:
+    """The setup cell's one call: returns (and prints) which Gemini answers.
+
+    Offline by default: the fake Gemini is served on loopback, so ``gemini_client()`` and even an
+    unchanged ``genai.Client()`` reach it. With ``live=True`` and a key, ``gemini_client()`` calls
+    the real API, at most COURSE_LIVE_BUDGET calls; without a key it stays offline and says why.
+    The scenario runners and panels always use the fake: their latency is a setting.
+    """
+    global _live_clients
+    if live and _find_key() is not None:
+        stop_offline()
+        os.environ[ENV_LIVE] = "1"
+    else:
+        os.environ.pop(ENV_LIVE, None)
+        _live_clients = 0  # clients made live earlier keep working; new ones are offline
+        offline()
+    status = live_status()
+    if live and _find_key() is None:
+        status = (
+            "Live mode was asked for but no key was found (set GEMINI_API_KEY, or add "
+            "GOOGLE_API_KEY to Colab's secrets); the offline fake answers instead."
+        )
+    print(status)
+    return status
 
 
 def stop_offline() -> None:
@@ -216,7 +244,8 @@ def gemini_client(
         budget = _Budget()
         sync = TracedTransport(_BudgetTransport(budget), mark=False)
         async_ = AsyncTracedTransport(_AsyncBudgetTransport(budget), mark=False)
-        api_key, url = key, None
+        # Named outright: offline() may have pointed the SDK's environment at the fake.
+        api_key, url = key, LIVE_BASE_URL
     elif base_url is not None:
         sync = TracedTransport(httpx.HTTPTransport())
         async_ = AsyncTracedTransport(httpx.AsyncHTTPTransport())

@@ -20,6 +20,7 @@ KNOWN_MODELS: tuple[str, ...] = (
 #: Environment variables the kit reads. The SDK itself reads the first three.
 ENV_API_KEYS = ("GEMINI_API_KEY", "GOOGLE_API_KEY")
 ENV_BASE_URL = "GOOGLE_GEMINI_BASE_URL"
+LIVE_BASE_URL = "https://generativelanguage.googleapis.com/"  # the real Gemini API
 ENV_LIVE = "COURSE_LIVE"  # "1" opts in to the real Gemini API (a key is needed too)
 ENV_LIVE_BUDGET = "COURSE_LIVE_BUDGET"  # calls allowed per session in live mode
 

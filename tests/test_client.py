@@ -101,3 +101,38 @@ def test_use_fake_changes_what_new_clients_talk_to():
     client.models.generate_content(model=DEFAULT_MODEL, contents="Hi")
     with pytest.raises(errors.ClientError):
         client.models.generate_content(model=DEFAULT_MODEL, contents="Hi")
+
+
+def test_setup_is_offline_by_default_and_genai_client_reaches_the_fake(capsys):
+    from google import genai
+
+    from course_lib import setup
+
+    assert setup().startswith("Offline")
+    assert "Offline" in capsys.readouterr().out
+    client = genai.Client()  # kept in a name: a temporary client is closed mid-call
+    answer = client.models.generate_content(model=DEFAULT_MODEL, contents="Hello")
+    assert answer.text.startswith("Hello!")  # an unchanged genai.Client() found the fake
+
+
+def test_setup_live_after_offline_sends_to_the_real_api(monkeypatch, fresh_budget, respx_mock):
+    """offline() points the SDK's environment at the fake; a live client must not follow it."""
+    from course_lib import setup
+
+    setup()  # as if the learner ran the setup cell offline first
+    monkeypatch.setenv("GEMINI_API_KEY", FAKE_KEY)
+    route = respx_mock.post(LIVE_URL).mock(return_value=httpx.Response(200, json=OK))
+    assert setup(live=True).startswith("Live")
+    assert gemini_client().models.generate_content(model=DEFAULT_MODEL, contents="Hi").text == (
+        "live!"
+    )
+    assert route.call_count == 1
+    assert setup().startswith("Offline")  # and back: new clients are offline again
+
+
+def test_setup_live_without_a_key_says_so_and_stays_offline(capsys):
+    from course_lib import setup
+
+    status = setup(live=True)
+    assert "no key was found" in status and "offline fake" in status
+    assert gemini_client().models.generate_content(model=DEFAULT_MODEL, contents="Hi").text
