@@ -8,7 +8,15 @@ first use, so worker processes and the command line do not load ipywidgets and p
 from importlib import import_module
 from typing import Any
 
-from .client import DEFAULT_MODEL, LiveBudgetSpent, gemini_client, live_status, offline, setup, use_fake
+from .client import (
+    DEFAULT_MODEL,
+    LiveBudgetSpent,
+    gemini_client,
+    live_status,
+    offline,
+    setup,
+    use_fake,
+)
 from .fake_gemini import FakeGemini
 from .fake_server import FakeServer
 from .runners import run_scenario, run_sync

@@ -1,0 +1,132 @@
+"""Every exercise check, with a right answer and wrong ones: the feedback must say what to fix."""
+
+import asyncio
+
+import pytest
+
+from course_lib import exercises as ex
+from course_lib.config import DEFAULT_MODEL
+
+
+def test_feedback_reads_as_one_line_and_is_truthy_only_when_right():
+    assert repr(ex.check_cores(2)).startswith("✅ Right:")
+    wrong = ex.check_cores(16)
+    assert not wrong and repr(wrong).startswith("❌ Not yet:") and "\n" not in repr(wrong)
+
+
+def test_io_or_cpu():
+    right = {task: kind for task, (kind, _) in ex.IO_OR_CPU_TASKS.items()}
+    assert ex.check_io_or_cpu(right)
+    assert ex.check_io_or_cpu({t: k.upper() for t, k in right.items()})  # case does not matter
+    flipped = dict(right, **{"download 50 web pages": "cpu"})
+    feedback = ex.check_io_or_cpu(flipped)
+    assert not feedback and "1 of 5" in feedback.message and "network" in feedback.message
+    assert "no answer yet" in ex.check_io_or_cpu({}).message
+    assert "one of" in ex.check_io_or_cpu(dict(right, **{"download 50 web pages": "?"})).message
+    assert "pass a dict" in ex.check_io_or_cpu(["io"]).message
+
+
+def test_cores():
+    assert ex.check_cores(2)
+    assert "host" in ex.check_cores(16).message
+    assert "quota / period" in ex.check_cores(1.5).message
+
+
+def test_sequential_time():
+    assert ex.check_sequential_time(12.4)
+    assert "CPU" in ex.check_sequential_time(12).message
+    assert "nothing overlaps" in ex.check_sequential_time(1.5).message
+    assert "number of seconds" in ex.check_sequential_time("12.4").message
+
+
+def ask_all(client, prompts):
+    return [client.models.generate_content(model=DEFAULT_MODEL, contents=p).text for p in prompts]
+
+
+def test_ask_all():
+    assert ex.check_ask_all(ask_all)
+    assert "without brackets" in ex.check_ask_all(None).message
+    assert "not in the order" in ex.check_ask_all(lambda c, p: ask_all(c, p)[::-1]).message
+    responses = ex.check_ask_all(
+        lambda c, p: [c.models.generate_content(model=DEFAULT_MODEL, contents=x) for x in p]
+    )
+    assert "response.text" in responses.message
+    assert "raised ZeroDivisionError" in ex.check_ask_all(lambda c, p: 1 / 0).message
+
+
+async def ask_one_by_one(client, prompts):
+    return [
+        (await client.aio.models.generate_content(model=DEFAULT_MODEL, contents=p)).text
+        for p in prompts
+    ]
+
+
+async def ask_all_async(client, prompts):
+    calls = [client.aio.models.generate_content(model=DEFAULT_MODEL, contents=p) for p in prompts]
+    return [r.text for r in await asyncio.gather(*calls)]
+
+
+def make_limited(shared: bool, limit_offset: int = 0):
+    async def ask_limited(client, prompts, limit):
+        outer = asyncio.Semaphore(limit + limit_offset)
+
+        async def one(p):
+            async with outer if shared else asyncio.Semaphore(limit):
+                r = await client.aio.models.generate_content(model=DEFAULT_MODEL, contents=p)
+                return r.text
+
+        return list(await asyncio.gather(*(one(p) for p in prompts)))
+
+    return ask_limited
+
+
+async def test_ask_all_async():
+    assert await ex.check_ask_all_async(ask_all_async)
+    slow = await ex.check_ask_all_async(ask_one_by_one)
+    assert not slow and "gather" in slow.message
+    assert "async def" in (await ex.check_ask_all_async(ask_all)).message
+
+    async def forgot_await(client, prompts):
+        return [
+            client.aio.models.generate_content(model=DEFAULT_MODEL, contents=p) for p in prompts
+        ]
+
+    assert "not awaited" in (await ex.check_ask_all_async(forgot_await)).message
+
+
+async def test_ask_limited():
+    assert await ex.check_ask_limited(make_limited(shared=True))
+    too_many = await ex.check_ask_limited(make_limited(shared=False))  # a semaphore per call
+    assert not too_many and "in flight with limit=2" in too_many.message
+    too_few = await ex.check_ask_limited(make_limited(shared=True, limit_offset=-1))
+    assert not too_few and "allows 2" in too_few.message
+    assert "(client, prompts, limit)" in (await ex.check_ask_limited(ask_all_async)).message
+
+
+def test_cpu_prediction():
+    assert ex.check_cpu_prediction(2.0, 1.0)
+    assert "GIL" in ex.check_cpu_prediction(0.5, 1.0).message
+    assert "two cores" in ex.check_cpu_prediction(2.0, 0.5).message
+    assert "number of seconds" in ex.check_cpu_prediction(None, 1.0).message
+
+
+def test_start_method():
+    assert ex.check_start_method("fork")
+    assert ex.check_start_method(" Fork ")
+    assert "module and name" in ex.check_start_method("spawn").message
+    assert "choose one of" in ex.check_start_method("threads").message
+
+
+def test_hybrid_prediction():
+    assert ex.check_hybrid_prediction(6.0, 4.5)
+    assert "2 processes" in ex.check_hybrid_prediction(8.0, 4.5).message
+    assert "pipelined" in ex.check_hybrid_prediction(6.0, 6.0).message
+
+
+@pytest.mark.parametrize("flip", list(ex.HYBRID_WORTH_IT))
+def test_hybrid_worth_it(flip):
+    right = {task: verdict for task, (verdict, _) in ex.HYBRID_WORTH_IT.items()}
+    assert ex.check_hybrid_worth_it(right)
+    wrong = dict(right, **{flip: "no" if right[flip] == "yes" else "yes"})
+    feedback = ex.check_hybrid_worth_it(wrong)
+    assert not feedback and ex.HYBRID_WORTH_IT[flip][1] in feedback.message
