@@ -93,7 +93,7 @@ def offline() -> str:
 
 
 def setup(live: bool = False) -> str:
-    """The setup cell's one call: returns (and prints) which Gemini answers.
+    """The setup cell's one call: returns one line saying which Gemini answers.
 
     Offline by default: the fake Gemini is served on loopback, so ``gemini_client()`` and even an
     unchanged ``genai.Client()`` reach it. With ``live=True`` and a key, ``gemini_client()`` calls
@@ -114,7 +114,6 @@ def setup(live: bool = False) -> str:
             "Live mode was asked for but no key was found (set GEMINI_API_KEY, or add "
             "GOOGLE_API_KEY to Colab's secrets); the offline fake answers instead."
         )
-    print(status)
     return status
 
 

@@ -28,8 +28,10 @@ def burn(iterations: int, seed: int = 0) -> int:
 
 @cache
 def calibrate() -> int:
-    """Loop iterations per millisecond of CPU on this machine (best of five short runs)."""
-    probe = 50_000
+    """Loop iterations per millisecond of CPU on this machine (best of five ~20 ms runs, after
+    one untimed run that lets the interpreter specialise the loop and the CPU reach its speed)."""
+    probe = 200_000
+    burn(probe)
     best = float("inf")
     for _ in range(5):
         start = time.perf_counter()
