@@ -22,7 +22,7 @@ lab: setup
 	$(BIN)/jupyter lab notebooks/
 
 test: setup
-	$(BIN)/ruff check course_lib tests bench
+	$(BIN)/ruff check course_lib tests bench scripts notebooks
 	$(NONET) $(BIN)/python -m pytest
 
 # Colab runs ipywidgets 7 (and our setup cell adds plotly 6+ with anywidget): the widget code is
@@ -38,8 +38,8 @@ test-colab: $(COLAB)/.installed
 	$(NONET) $(COLAB)/bin/python -m pytest -q -o addopts="" tests/test_live_and_panels.py tests/test_plots.py
 
 lint: setup
-	$(BIN)/ruff check course_lib tests bench
-	$(BIN)/ruff format --check course_lib tests bench
+	$(BIN)/ruff check course_lib tests bench scripts notebooks
+	$(BIN)/ruff format --check course_lib tests bench scripts
 
 bench: setup
 	$(BIN)/python bench/overhead.py
