@@ -51,7 +51,15 @@ class Timeline:
 
 
 def _natural(lane: str) -> tuple:
-    kind_order = {"main": 0, "coroutine": 1, "slot": 1, "thread": 2, "process": 3, "pid": 3}
+    kind_order = {
+        "main": 0,
+        "task": 1,
+        "coroutine": 1,
+        "slot": 1,
+        "thread": 2,
+        "process": 3,
+        "pid": 3,
+    }
     words = re.split(r"(\d+)", lane)
     return (kind_order.get(words[0].strip(), 4), *(int(w) if w.isdigit() else w for w in words))
 

@@ -19,6 +19,7 @@ import functools
 import itertools
 import json
 import os
+import re
 import threading
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -133,12 +134,19 @@ class Tracer:
 
 
 def process_lane_names(spans: list[Span]) -> dict[str, str]:
-    """{'pid 4242': 'process 1', ...}, numbered in the order the processes first did something."""
+    """{'pid 4242': 'process 1', 'Task-17': 'task 1', ...}: readable lane names, numbered in the
+    order the processes (or asyncio tasks) first did something."""
     names: dict[str, str] = {}
+    counts = {"process": 0, "task": 0}
     for s in sorted(spans, key=lambda s: s.start):
-        if s.lane.startswith("pid ") and s.lane not in names:
-            names[s.lane] = f"process {len(names) + 1}"
+        kind = "process" if s.lane.startswith("pid ") else "task" if _TASK.match(s.lane) else ""
+        if kind and s.lane not in names:
+            counts[kind] += 1
+            names[s.lane] = f"{kind} {counts[kind]}"
     return names
+
+
+_TASK = re.compile(r"Task-\d+$")  # asyncio's default task names
 
 
 def current_tracer() -> Tracer | None:

@@ -10,7 +10,7 @@ import pytest
 from google.genai import errors
 
 from course_lib import DEFAULT_MODEL, FakeGemini, Tracer, cpu_span, gemini_client, traced_cpu
-from course_lib.tracing import CPU, IN_FLIGHT, now, task_context
+from course_lib.tracing import CPU, IN_FLIGHT, Span, now, task_context
 
 
 def _child_clock(queue):
@@ -160,3 +160,19 @@ async def test_process_spans_reach_the_kernel_while_the_run_is_going():
     assert not task.done()
     result = await task
     assert {s.lane for s in result.spans} == {"process 1", "process 2"}
+
+
+def test_lanes_get_readable_names_in_the_order_they_started():
+    from course_lib.tracing import process_lane_names
+
+    spans = [
+        Span(1, "Task-9", "in_flight", 2.0, 3.0, 1),
+        Span(2, "pid 77", "cpu", 1.0, 2.0, 77),
+        Span(3, "Task-4", "in_flight", 1.5, 3.0, 1),
+        Span(4, "coroutine 1", "in_flight", 0.0, 3.0, 1),
+    ]
+    assert process_lane_names(spans) == {
+        "pid 77": "process 1",
+        "Task-4": "task 1",
+        "Task-9": "task 2",
+    }
