@@ -49,6 +49,8 @@ def _wrong(message: str) -> Feedback:
 
 def _number(value: Any, what: str) -> float | Feedback:
     """The answer as a float, or feedback saying what was expected instead."""
+    if value is ...:
+        return _wrong(f"replace ... with {what}, a number of seconds.")
     if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
         return _wrong(f"{what} should be a number of seconds, like 2.5 (got {value!r}).")
     return float(value)
@@ -112,6 +114,8 @@ def check_io_or_cpu(answers: dict[str, str]) -> Feedback:
 def check_cores(answer: int) -> Feedback:
     """``os.cpu_count()`` says 16 and /sys/fs/cgroup/cpu.max reads "200000 100000": how many
     processes can compute at the same time?"""
+    if answer is ...:
+        return _wrong("replace ... with your answer, a whole number of processes.")
     if answer == 16:
         return _wrong(
             "16 is what the host machine has. cpu.max gives 200000 µs of CPU time every "

@@ -30,6 +30,7 @@ def test_cores():
     assert ex.check_cores(2)
     assert "host" in ex.check_cores(16).message
     assert "quota / period" in ex.check_cores(1.5).message
+    assert "replace ..." in ex.check_cores(...).message
 
 
 def test_sequential_time():
@@ -37,6 +38,7 @@ def test_sequential_time():
     assert "CPU" in ex.check_sequential_time(12).message
     assert "nothing overlaps" in ex.check_sequential_time(1.5).message
     assert "number of seconds" in ex.check_sequential_time("12.4").message
+    assert "replace ..." in ex.check_sequential_time(...).message
 
 
 def ask_all(client, prompts):
