@@ -8,10 +8,12 @@ kernel through a queue while it works, so a live timeline shows every process as
 from __future__ import annotations
 
 import os
+import sys
 from typing import Any
 
 from google.genai import errors
 
+from .config import DEFAULT_MODEL
 from .retry import call_with_retries
 from .tracing import Tracer, cpu_span, task_context
 from .workloads import analyse
@@ -81,6 +83,41 @@ def analyse_in_worker(task: int, text: str, iterations: int) -> dict[str, object
     """The hybrid scenario's CPU step, run in a pool process."""
     with _tracer(), task_context(task, lane()), cpu_span(label="analyse"):
         return analyse(text, iterations)
+
+
+# -- for the lessons' own pools ---------------------------------------------------------------------
+_own_client = None
+
+
+def ask(prompt: str) -> str:
+    """Ask one prompt from a pool process, with that process's own client (made on first use,
+    then reused for every task the process runs).
+
+    The client reads the environment the process inherited: offline, ``setup()`` pointed it at
+    the fake server on loopback, so every process shares one fake; in live mode it calls the
+    real API, each process counting its own calls against the budget.
+    """
+    global _own_client
+    if _own_client is None:
+        from .client import gemini_client
+        from .config import ENV_BASE_URL, ENV_LIVE
+
+        offline_url = os.environ.get(ENV_BASE_URL)
+        if os.environ.get(ENV_LIVE) != "1" and offline_url:
+            _own_client = gemini_client(live=False, base_url=offline_url)
+        else:
+            _own_client = gemini_client()
+    return _own_client.models.generate_content(model=DEFAULT_MODEL, contents=prompt).text
+
+
+def peak_memory_mb() -> float:
+    """The most memory this process has used so far, in MB (0.0 where Python cannot tell)."""
+    try:
+        import resource
+    except ImportError:  # Windows
+        return 0.0
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak / 1024 / (1024 if sys.platform == "darwin" else 1)  # bytes on macOS, KB elsewhere
 
 
 def warm_up() -> int:

@@ -103,3 +103,24 @@ def test_the_key_may_come_in_the_url_as_in_the_docs_curl_examples():
     assert answer.status_code == 200
     assert answer.json()["candidates"][0]["content"]["parts"][0]["text"].startswith("Hello!")
     assert refused.json()["error"]["status"] == "PERMISSION_DENIED"
+
+
+def test_lesson_workers_ask_through_the_offline_server_from_a_spawned_pool():
+    """workers.ask: one client per process, reading the environment setup() left behind."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    from course_lib import setup, use_fake, workers
+    from course_lib.client import stop_offline
+
+    fake = use_fake(latency=0.05)
+    try:
+        setup()
+        with ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("spawn")) as pool:
+            answers = list(pool.map(workers.ask, ["Hello", "What is asyncio?", "Hello"]))
+            memory = [pool.submit(workers.peak_memory_mb).result() for _ in range(2)]
+    finally:
+        stop_offline()
+    assert answers[0].startswith("Hello!") and answers[1].startswith("asyncio")
+    assert len(fake.log) == 3  # the kernel's fake answered every process's calls
+    assert all(10 < mb < 2000 for mb in memory)
