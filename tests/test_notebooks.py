@@ -86,5 +86,3 @@ def test_every_lesson_runs_offline_and_its_solutions_pass(path, tmp_path, monkey
         kernel_name="python3",
         resources={"metadata": {"path": str(path.parent)}},
     ).execute()  # raises CellExecutionError, with the cell and the traceback, on any error
-    shown = json.dumps([c.get("outputs", []) for c in notebook.cells])
-    assert "Traceback" not in shown
