@@ -7,6 +7,8 @@ It rewrites three cells in each ``notebooks/NN_*.ipynb`` and touches nothing els
 - under the title, the Colab and Binder badges and "previous | contents | next";
 - at the end, the same navigation;
 - the code cell that starts with ``# Setup``, from one template, so every lesson sets up alike.
+It also writes the table of lessons, with their badges, into notebooks/README.md (the "Contents"
+the navigation links to), between its two ``lessons`` marker comments.
 The repository's address comes from one place: ``[project.urls] Repository`` in pyproject.toml.
 Running it twice changes nothing the second time.
 """
@@ -110,6 +112,21 @@ def render(notebook: dict) -> str:
     return json.dumps(notebook, indent=1, sort_keys=True, ensure_ascii=False) + "\n"
 
 
+TABLE_START, TABLE_END = "<!-- lessons: start -->", "<!-- lessons: end -->"
+
+
+def contents(readme: str, slug: str, paths: list[Path], titles: list[str]) -> str:
+    """``readme`` with the table between the markers rebuilt from the lessons."""
+    if TABLE_START not in readme or TABLE_END not in readme:
+        raise SystemExit(f"notebooks/README.md needs the lines {TABLE_START} and {TABLE_END}")
+    rows = ["| # | Lesson | Open |", "|---|---|---|"]
+    for path, title in zip(paths, titles, strict=True):
+        rows.append(f"| {path.name[:2]} | [{title}]({path.name}) | {badges(slug, path)} |")
+    before, rest = readme.split(TABLE_START, 1)
+    after = rest.split(TABLE_END, 1)[1]
+    return f"{before}{TABLE_START}\n" + "\n".join(rows) + f"\n{TABLE_END}{after}"
+
+
 def run(check: bool, folder: Path = NOTEBOOKS) -> list[str]:
     """Update the lessons in ``folder``; returns the names that changed (or would, with check)."""
     slug, paths = repository(), lessons(folder)
@@ -124,6 +141,14 @@ def run(check: bool, folder: Path = NOTEBOOKS) -> list[str]:
             changed.append(path.name)
             if not check:
                 path.write_text(new, encoding="utf-8")
+    readme = folder / "README.md"
+    if readme.exists():
+        text = readme.read_text(encoding="utf-8")
+        new = contents(text, slug, paths, titles)
+        if new != text:
+            changed.append(readme.name)
+            if not check:
+                readme.write_text(new, encoding="utf-8")
     return changed
 
 
