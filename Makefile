@@ -44,6 +44,7 @@ lint: setup
 bench: setup
 	$(BIN)/python bench/overhead.py
 	$(BIN)/python bench/live_overhead.py
+	$(BIN)/python bench/lessons.py
 
 clean:
 	rm -rf $(VENV) $(COLAB) .pytest_cache .ruff_cache
