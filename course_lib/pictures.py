@@ -49,5 +49,5 @@ def barista(way: str) -> go.Figure:
     spans = barista_spans(way)
     wall = max(s.end for s in spans)
     figure = gantt(spans=spans, t0=0.0, wall_s=wall, title=f"<b>{way}</b>: 3 coffees in {wall:g} s")
-    figure.update_layout(height=230)
+    figure.update_layout(height=300)
     return figure

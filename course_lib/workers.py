@@ -85,7 +85,7 @@ def analyse_in_worker(task: int, text: str, iterations: int) -> dict[str, object
         return analyse(text, iterations)
 
 
-# -- for the lessons' own pools ---------------------------------------------------------------------
+# -- for the lessons' own pools -------------------------------------------------------------------
 _own_client = None
 
 
