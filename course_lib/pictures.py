@@ -50,4 +50,12 @@ def barista(way: str) -> go.Figure:
     wall = max(s.end for s in spans)
     figure = gantt(spans=spans, t0=0.0, wall_s=wall, title=f"<b>{way}</b>: 3 coffees in {wall:g} s")
     figure.update_layout(height=300)
+    names = {
+        "CPU work": "hands busy (for a program: CPU)",
+        "in flight": "the machine brews (waiting)",
+    }
+    for trace in figure.data:
+        for old, new in names.items():
+            if trace.name and trace.name.startswith(old):
+                trace.name = new
     return figure
