@@ -60,23 +60,29 @@ def _close(value: float, expected: float, tolerance: float = 0.05) -> bool:
     return abs(value - expected) <= tolerance * expected + 1e-9
 
 
-def _classify(answers: Any, expected: dict[str, str], allowed: dict[str, str]) -> Feedback | dict:
-    """Common part of the sorting exercises: returns feedback on bad input, else the wrong keys."""
+def _sorting(
+    answers: Any, table: dict[str, tuple[str, str]], choices: tuple[str, str], hint: str, right: str
+) -> Feedback:
+    """The sorting exercises: every item of ``table`` ({item: (answer, why)}) gets one of
+    ``choices``; a wrong one gets its why as a hint."""
     if not isinstance(answers, dict):
-        return _wrong("pass a dict like {'task': 'io', ...}, with every task from the list.")
-    missing = [task for task in expected if task not in answers]
+        return _wrong(f"pass a dict like {{'task': '{choices[0]}', ...}}, with every task listed.")
+    missing = [task for task in table if task not in answers]
     if missing:
         return _wrong(f"these tasks have no answer yet: {missing}.")
-    wrong = {}
-    for task, right in expected.items():
-        given = str(answers[task]).strip().lower().replace("/", "")
-        if given not in allowed:
-            return _wrong(
-                f"answer {task!r} with one of {sorted(set(allowed))} (got {answers[task]!r})."
-            )
-        if allowed[given] != right:
-            wrong[task] = right
-    return wrong
+    wrong = []
+    for task, (expected, _) in table.items():
+        given = str(answers[task]).strip().lower().replace("/", "")  # "I/O" counts as "io"
+        if given not in choices:
+            return _wrong(f"answer {task!r} with one of {list(choices)} (got {answers[task]!r}).")
+        if given != expected:
+            wrong.append(task)
+    if wrong:
+        return _wrong(
+            f"{len(wrong)} of {len(table)} need another look. Hint for {wrong[0]!r}: "
+            f"{table[wrong[0]][1]}.{hint}"
+        )
+    return _right(right)
 
 
 # -- 00: concepts ----------------------------------------------------------------------------------
@@ -95,19 +101,13 @@ IO_OR_CPU_TASKS: dict[str, tuple[str, str]] = {
 
 def check_io_or_cpu(answers: dict[str, str]) -> Feedback:
     """Sort each task of ``IO_OR_CPU_TASKS`` into "io" or "cpu"."""
-    expected = {task: kind for task, (kind, _) in IO_OR_CPU_TASKS.items()}
-    wrong = _classify(answers, expected, {"io": "io", "cpu": "cpu"})
-    if isinstance(wrong, Feedback):
-        return wrong
-    if wrong:
-        task = next(iter(wrong))
-        return _wrong(
-            f"{len(wrong)} of {len(expected)} need another look. Hint for {task!r}: "
-            f"{IO_OR_CPU_TASKS[task][1]}. Ask: is my own CPU busy, or am I waiting?"
-        )
-    return _right(
+    return _sorting(
+        answers,
+        IO_OR_CPU_TASKS,
+        ("io", "cpu"),
+        " Ask: is my own CPU busy, or am I waiting?",
         "I/O-bound work waits (concurrency helps: asyncio or threads); CPU-bound work "
-        "computes (only more cores help: processes)."
+        "computes (only more cores help: processes).",
     )
 
 
@@ -380,17 +380,13 @@ HYBRID_WORTH_IT: dict[str, tuple[str, str]] = {
 
 def check_hybrid_worth_it(answers: dict[str, str]) -> Feedback:
     """Answer "yes" or "no" for each workload of ``HYBRID_WORTH_IT``."""
-    expected = {task: verdict for task, (verdict, _) in HYBRID_WORTH_IT.items()}
-    wrong = _classify(answers, expected, {"yes": "yes", "no": "no"})
-    if isinstance(wrong, Feedback):
-        return wrong
-    if wrong:
-        task = next(iter(wrong))
-        return _wrong(
-            f"{len(wrong)} of {len(expected)} need another look. Hint for {task!r}: "
-            f"{HYBRID_WORTH_IT[task][1]}."
-        )
-    return _right("processes pay off for heavy CPU work per answer, never for waiting.")
+    return _sorting(
+        answers,
+        HYBRID_WORTH_IT,
+        ("yes", "no"),
+        "",
+        "processes pay off for heavy CPU work per answer, never for waiting.",
+    )
 
 
 __all__ = [
