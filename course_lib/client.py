@@ -108,13 +108,7 @@ def setup(live: bool = False) -> str:
         os.environ.pop(ENV_LIVE, None)
         _live_clients = 0  # clients made live earlier keep working; new ones are offline
         offline()
-    status = live_status()
-    if live and _find_key() is None:
-        status = (
-            "Live mode was asked for but no key was found (set GEMINI_API_KEY, or add "
-            "GOOGLE_API_KEY to Colab's secrets); the offline fake answers instead."
-        )
-    return status
+    return _NO_KEY if live and _find_key() is None else live_status()
 
 
 def stop_offline() -> None:
@@ -169,15 +163,18 @@ def live_budget() -> int:
         ) from None
 
 
+_NO_KEY = (
+    "Live mode was asked for but no key was found (set GEMINI_API_KEY, or add GOOGLE_API_KEY to "
+    "Colab's secrets); the offline fake answers instead."
+)
+
+
 def live_status() -> str:
     """One line for the setup cell: which Gemini you are talking to. Never shows the key."""
     if os.environ.get(ENV_LIVE) != "1" and not _live_clients:
         return "Offline: the fake Gemini answers (no key needed, nothing leaves this machine)."
     if _find_key() is None:
-        return (
-            "Live mode was asked for but no key was found (set GEMINI_API_KEY, or add "
-            "GOOGLE_API_KEY to Colab's secrets); using the offline fake."
-        )
+        return _NO_KEY
     return f"Live: the real Gemini API, {_live_calls} of {live_budget()} calls used this session."
 
 
