@@ -25,8 +25,8 @@ test: setup
 	$(BIN)/ruff check course_lib tests bench scripts notebooks
 	$(NONET) $(BIN)/python -m pytest
 
-# Colab runs ipywidgets 7 (and our setup cell adds plotly 6+ with anywidget): the widget code is
-# tested there too, in a venv of its own.
+# Colab runs ipywidgets 7 (and our setup cell adds plotly 6+ with anywidget): the widget code and
+# every lesson are tested there too, in a venv of its own.
 COLAB := .venv-colab
 $(COLAB)/.installed: pyproject.toml
 	$(PY) -m venv $(COLAB)
@@ -35,7 +35,7 @@ $(COLAB)/.installed: pyproject.toml
 	touch $@
 
 test-colab: $(COLAB)/.installed
-	$(NONET) $(COLAB)/bin/python -m pytest -q -o addopts="" tests/test_live_and_panels.py tests/test_plots.py
+	$(NONET) $(COLAB)/bin/python -m pytest -q -o addopts="" tests/test_live_and_panels.py tests/test_plots.py tests/test_notebooks.py
 
 lint: setup
 	$(BIN)/ruff check course_lib tests bench scripts notebooks
