@@ -129,13 +129,17 @@ def check_cores(answer: int) -> Feedback:
 
 
 # -- 01: sequential --------------------------------------------------------------------------------
+#: The workload of the sequential prediction exercise.
+SEQUENTIAL_EXERCISE = Settings(prompts=8, latency=1.5, cpu_work=50)
+
+
 def check_sequential_time(seconds: float) -> Feedback:
     """8 prompts, each call takes 1.5 s and each answer then needs 50 ms of CPU, one at a time:
     how long in all?"""
     value = _number(seconds, "your estimate")
     if isinstance(value, Feedback):
         return value
-    if _close(value, 12.4, 0.02):
+    if _close(value, ideal_seconds("sequential", SEQUENTIAL_EXERCISE), 0.02):
         return _right("8 × (1.5 s + 0.05 s) = 12.4 s. One at a time, every second adds up.")
     if _close(value, 12.0, 0.02):
         return _wrong("that is the waiting alone; the 50 ms of CPU per answer adds up too.")
@@ -165,14 +169,11 @@ def _most_in_flight(spans: list[Span]) -> int:
 
 
 def _answers_feedback(got: Any, prompts: list[str]) -> Feedback | None:
-    if inspect.iscoroutine(got) or (
-        isinstance(got, list) and got and all(inspect.iscoroutine(g) for g in got)
-    ):
-        if inspect.iscoroutine(got):
-            got.close()
-        else:
-            for g in got:
-                g.close()
+    items = got if isinstance(got, list) else [got]
+    coroutines = [item for item in items if inspect.iscoroutine(item)]
+    if coroutines:
+        for coroutine in coroutines:  # never awaited: close them, so Python does not warn
+            coroutine.close()
         return _wrong("you returned coroutines, not answers: something was not awaited.")
     if not isinstance(got, list | tuple):
         return _wrong(f"return a list of answer texts (got {type(got).__name__}).")
@@ -213,9 +214,7 @@ def check_ask_all(ask_all: Callable[[Any, list[str]], list[str]]) -> Feedback:
 async def _run_learner(fn: Callable[..., Any], *args: Any) -> tuple[Any, list[Span], float]:
     with Tracer() as tracer:
         start = time.perf_counter()
-        got = fn(*args)
-        if inspect.isawaitable(got):
-            got = await got
+        got = await fn(*args)
         return got, tracer.spans, time.perf_counter() - start
 
 
@@ -256,11 +255,13 @@ async def check_ask_limited(ask_limited: Callable[..., Any]) -> Feedback:
     if problem is not None:
         return problem
     prompts, limit = _CHECK_PROMPTS * 2, 2
+    try:
+        inspect.signature(ask_limited).bind(None, prompts, limit)
+    except TypeError:
+        return _wrong("it should take three arguments: (client, prompts, limit).")
     client = gemini_client(live=False, fake=FakeGemini(latency=0.1))
     try:
         got, spans, _ = await _run_learner(ask_limited, client, list(prompts), limit)
-    except TypeError as error:
-        return _wrong(f"it should take (client, prompts, limit): {error}")
     except Exception as error:
         return _wrong(f"your function raised {type(error).__name__}: {error}")
     problem = _answers_feedback(got, prompts)
@@ -298,7 +299,7 @@ def check_cpu_prediction(threads_s: float, processes_s: float) -> Feedback:
         if _close(threads_s, 0.5, 0.2) or _close(threads_s, 1.0, 0.1):
             return _wrong(
                 "threads_s: only one thread runs Python bytecode at a time (the GIL), so "
-                "the four CPU tasks cannot overlap at all."
+                "the four CPU tasks add up as if they ran one after another."
             )
         return _wrong("threads_s: with the GIL, CPU work in threads adds up as if sequential.")
     if _close(processes_s, 0.5, 0.2):
@@ -394,6 +395,7 @@ __all__ = [
     "HYBRID_EXERCISE",
     "HYBRID_WORTH_IT",
     "IO_OR_CPU_TASKS",
+    "SEQUENTIAL_EXERCISE",
     "check_ask_all",
     "check_ask_all_async",
     "check_ask_limited",

@@ -104,6 +104,12 @@ async def test_ask_limited():
     assert not too_few and "allows 2" in too_few.message
     assert "(client, prompts, limit)" in (await ex.check_ask_limited(ask_all_async)).message
 
+    async def breaks_inside(client, prompts, limit):
+        return [len(None)]  # a TypeError of the learner's own, not of the signature
+
+    raised = await ex.check_ask_limited(breaks_inside)
+    assert "raised TypeError" in raised.message and "three arguments" not in raised.message
+
 
 def test_cpu_prediction():
     assert ex.check_cpu_prediction(2.0, 1.0)
