@@ -28,10 +28,10 @@ from google import genai
 from google.genai import types
 
 from course_lib import DEFAULT_MODEL, FakeGemini, Tracer, gemini_client
-from course_lib.client import warm_sdk
-from course_lib.latency import TokenRate
-from course_lib.runners import run_scenario
-from course_lib.scenarios import Settings
+from course_lib.client.factory import warm_sdk
+from course_lib.fake.latency import TokenRate
+from course_lib.run.runner import run_scenario
+from course_lib.run.settings import Settings
 
 TRACE = (
     Path(__file__).resolve().parents[2]

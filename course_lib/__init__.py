@@ -8,7 +8,7 @@ first use, so worker processes and the command line do not load ipywidgets and p
 from importlib import import_module
 from typing import Any
 
-from .client import (
+from course_lib.client.factory import (
     DEFAULT_MODEL,
     LiveBudgetSpent,
     gemini_client,
@@ -17,13 +17,18 @@ from .client import (
     setup,
     use_fake,
 )
-from .fake_gemini import FakeGemini
-from .fake_server import FakeServer
-from .runners import run_scenario, run_sync
-from .scenarios import SCENARIOS, SettingError, Settings
-from .tracing import Span, Tracer, cpu_span, traced_cpu
+from course_lib.fake.gemini import FakeGemini
+from course_lib.fake.server import FakeServer
+from course_lib.run.runner import run_scenario, run_sync
+from course_lib.run.settings import SCENARIOS, SettingError, Settings
+from course_lib.trace.spans import Span, Tracer, cpu_span, traced_cpu
 
-_LAZY = {"gantt": "plots", "Comparison": "plots", "LiveTimeline": "live", "Panel": "panels"}
+_LAZY = {
+    "gantt": "view.gantt",
+    "Comparison": "view.gantt",
+    "LiveTimeline": "view.live",
+    "Panel": "view.panels",
+}
 
 __all__ = [
     "DEFAULT_MODEL",

@@ -1,6 +1,6 @@
 import sys
 
-from .cli import main
+from course_lib.cli import main
 
 if __name__ == "__main__":  # the guard matters: spawned workers re-import the main module
     sys.exit(main())

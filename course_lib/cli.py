@@ -12,8 +12,8 @@ import sys
 from collections.abc import Callable, Sequence
 from dataclasses import fields
 
-from .runners import compare, run_scenario
-from .scenarios import SCENARIOS, RunResult, SettingError, Settings
+from course_lib.run.runner import compare, run_scenario
+from course_lib.run.settings import SCENARIOS, RunResult, SettingError, Settings
 
 
 class _Parser(argparse.ArgumentParser):

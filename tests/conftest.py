@@ -2,7 +2,7 @@ import os
 
 import pytest
 
-from course_lib import client as client_module
+from course_lib.client import factory as client_module
 from course_lib.config import ENV_API_KEYS, ENV_BASE_URL, ENV_LIVE, ENV_LIVE_BUDGET
 
 

@@ -5,11 +5,11 @@ import statistics
 
 import pytest
 
-from course_lib.answers import answer_for, count_tokens, topic_of, truncate_to_tokens
-from course_lib.latency import Fixed, Jittered, TokenRate, latency_model
-from course_lib.machine import cgroup_cpu_quota, effective_cpu_count
-from course_lib.ratelimit import Quota
-from course_lib.workloads import analyse, burn, calibrate, iterations_for
+from course_lib.fake.answers import answer_for, count_tokens, topic_of, truncate_to_tokens
+from course_lib.fake.latency import Fixed, Jittered, TokenRate, latency_model
+from course_lib.fake.quota import Quota
+from course_lib.run.machine import cgroup_cpu_quota, effective_cpu_count
+from course_lib.run.workloads import analyse, burn, calibrate, iterations_for
 
 
 def test_latency_models():

@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-from course_lib.scenarios import SCENARIOS
+from course_lib.run.settings import SCENARIOS
 
 
 def course(*args):

@@ -6,8 +6,8 @@ import respx
 from google.genai import errors
 
 from course_lib import DEFAULT_MODEL, LiveBudgetSpent, gemini_client, live_status
-from course_lib import client as client_module
-from course_lib.fake_gemini import TRACE_HEADER
+from course_lib.client import factory as client_module
+from course_lib.fake.gemini import TRACE_HEADER
 
 FAKE_KEY = "AIza-test-not-a-real-key-0123456789"  # shaped like a key, but not one
 LIVE_URL = f"https://generativelanguage.googleapis.com/v1/models/{DEFAULT_MODEL}:generateContent"

@@ -11,7 +11,7 @@ import pytest
 from google import genai
 
 from course_lib import DEFAULT_MODEL, FakeGemini, FakeServer, Tracer, gemini_client
-from course_lib import client as client_module
+from course_lib.client import factory as client_module
 from tests import helpers_mp
 
 
@@ -110,8 +110,9 @@ def test_lesson_workers_ask_through_the_offline_server_from_a_spawned_pool():
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
-    from course_lib import setup, use_fake, workers
-    from course_lib.client import stop_offline
+    from course_lib import setup, use_fake
+    from course_lib.client.factory import stop_offline
+    from course_lib.run import workers
 
     fake = use_fake(latency=0.05)
     try:

@@ -10,9 +10,9 @@ from google import genai
 from google.genai import errors, types
 
 from course_lib import DEFAULT_MODEL, FakeGemini, gemini_client
-from course_lib.answers import count_tokens, known_prompts
-from course_lib.fake_transport import FAKE_BASE_URL, fake_router
-from course_lib.latency import TokenRate
+from course_lib.fake.answers import count_tokens, known_prompts
+from course_lib.fake.latency import TokenRate
+from course_lib.fake.transport import FAKE_BASE_URL, fake_router
 
 CLASSIC = [
     "Explain AI in 50 words",
@@ -255,7 +255,7 @@ async def test_hanging_calls_can_be_cancelled_with_asyncio_timeout():
 def test_same_seed_same_latencies_whatever_the_order():
     def durations(order):
         fake = FakeGemini(latency=0.5, seed=11)
-        from course_lib.latency import Jittered
+        from course_lib.fake.latency import Jittered
 
         fake.latency = Jittered(0.5, 0.4)
         replies = {}

@@ -5,12 +5,12 @@ import asyncio
 import psutil
 import pytest
 
-from course_lib.live import LiveTimeline, choose_mode
-from course_lib.panels import DEFAULT_CONTROLS, Panel
-from course_lib.plots import gantt
-from course_lib.runners import run_scenario
-from course_lib.scenarios import SCENARIOS, SettingError, Settings
-from course_lib.tracing import Tracer
+from course_lib.run.runner import run_scenario
+from course_lib.run.settings import SCENARIOS, SettingError, Settings
+from course_lib.trace.spans import Tracer
+from course_lib.view.gantt import gantt
+from course_lib.view.live import LiveTimeline, choose_mode
+from course_lib.view.panels import DEFAULT_CONTROLS, Panel
 
 
 def figure_data(figure):

@@ -4,10 +4,10 @@ from collections import Counter
 
 import pytest
 
-from course_lib.plots import FAILED, PHASE_STYLE, TRACE_ORDER, Comparison, gantt, timeline
-from course_lib.runners import run_sync
-from course_lib.scenarios import Settings
-from course_lib.tracing import IN_FLIGHT, Span
+from course_lib.run.runner import run_sync
+from course_lib.run.settings import Settings
+from course_lib.trace.spans import IN_FLIGHT, Span
+from course_lib.view.gantt import FAILED, PHASE_STYLE, TRACE_ORDER, Comparison, gantt, timeline
 
 
 @pytest.fixture(scope="module")

@@ -7,9 +7,9 @@ import math
 import psutil
 import pytest
 
-from course_lib.runners import run_scenario, run_sync
-from course_lib.scenarios import SCENARIOS, SettingError, Settings, ideal_seconds
-from course_lib.tracing import BACKOFF, CPU, IN_FLIGHT, WAIT_SLOT
+from course_lib.run.runner import run_scenario, run_sync
+from course_lib.run.settings import SCENARIOS, SettingError, Settings, ideal_seconds
+from course_lib.trace.spans import BACKOFF, CPU, IN_FLIGHT, WAIT_SLOT
 
 
 def max_overlap(spans):

@@ -10,7 +10,7 @@ import pytest
 from google.genai import errors
 
 from course_lib import DEFAULT_MODEL, FakeGemini, Tracer, cpu_span, gemini_client, traced_cpu
-from course_lib.tracing import CPU, IN_FLIGHT, Span, now, task_context
+from course_lib.trace.spans import CPU, IN_FLIGHT, Span, now, task_context
 
 
 def _child_clock(queue):
@@ -143,8 +143,8 @@ def test_events_from_other_processes_are_replayed_without_mixing_them_up():
 
 
 async def test_process_spans_reach_the_kernel_while_the_run_is_going():
-    from course_lib.runners import run_scenario
-    from course_lib.scenarios import Settings
+    from course_lib.run.runner import run_scenario
+    from course_lib.run.settings import Settings
 
     tracer = Tracer()
     task = asyncio.create_task(
@@ -163,7 +163,7 @@ async def test_process_spans_reach_the_kernel_while_the_run_is_going():
 
 
 def test_lanes_get_readable_names_in_the_order_they_started():
-    from course_lib.tracing import process_lane_names
+    from course_lib.trace.spans import process_lane_names
 
     spans = [
         Span(1, "Task-9", "in_flight", 2.0, 3.0, 1),

@@ -20,7 +20,7 @@ import weakref
 
 from aiohttp import web
 
-from .fake_gemini import FakeGemini
+from course_lib.fake.gemini import FakeGemini
 
 _running: weakref.WeakSet[FakeServer] = weakref.WeakSet()
 

@@ -28,10 +28,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from urllib.parse import parse_qs
 
-from .answers import answer_for, count_tokens, truncate_to_tokens
-from .config import KNOWN_MODELS
-from .latency import LatencyModel, latency_model
-from .ratelimit import Quota
+from course_lib.config import KNOWN_MODELS
+from course_lib.fake.answers import answer_for, count_tokens, truncate_to_tokens
+from course_lib.fake.latency import LatencyModel, latency_model
+from course_lib.fake.quota import Quota
 
 _ROUTE = re.compile(r"^/(v1|v1beta)/models(?:/([^:/]+))?(?::(\w+))?$")
 _METHODS = ("generateContent", "streamGenerateContent", "countTokens")

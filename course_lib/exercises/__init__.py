@@ -20,11 +20,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from .answers import answer_for
-from .client import gemini_client
-from .fake_gemini import FakeGemini
-from .scenarios import Settings, ideal_seconds
-from .tracing import IN_FLIGHT, Span, Tracer
+from course_lib.client.factory import gemini_client
+from course_lib.fake.answers import answer_for
+from course_lib.fake.gemini import FakeGemini
+from course_lib.run.settings import Settings, ideal_seconds
+from course_lib.trace.spans import IN_FLIGHT, Span, Tracer
 
 
 @dataclass(frozen=True)

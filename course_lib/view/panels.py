@@ -20,12 +20,12 @@ from typing import Any
 import ipywidgets as w
 from IPython.display import display
 
-from .live import LiveTimeline, show_in
-from .machine import effective_cpu_count
-from .plots import Comparison
-from .runners import run_scenario
-from .scenarios import SCENARIOS, RunResult, SettingError, Settings, ideal_seconds
-from .tracing import Tracer
+from course_lib.run.machine import effective_cpu_count
+from course_lib.run.runner import run_scenario
+from course_lib.run.settings import SCENARIOS, RunResult, SettingError, Settings, ideal_seconds
+from course_lib.trace.spans import Tracer
+from course_lib.view.gantt import Comparison
+from course_lib.view.live import LiveTimeline, show_in
 
 _STYLE = {"description_width": "150px"}
 _WIDE = w.Layout(width="460px")

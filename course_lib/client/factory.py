@@ -23,7 +23,7 @@ import httpx
 from google import genai
 from google.genai import types
 
-from .config import (
+from course_lib.config import (
     DEFAULT_LIVE_BUDGET,
     DEFAULT_MODEL,
     ENV_API_KEYS,
@@ -33,10 +33,10 @@ from .config import (
     LIVE_BASE_URL,
     OFFLINE_API_KEY,
 )
-from .fake_gemini import FakeGemini
-from .fake_server import FakeServer
-from .fake_transport import FAKE_BASE_URL, fake_transports
-from .tracing import AsyncTracedTransport, TracedTransport
+from course_lib.fake.gemini import FakeGemini
+from course_lib.fake.server import FakeServer
+from course_lib.fake.transport import FAKE_BASE_URL, fake_transports
+from course_lib.trace.spans import AsyncTracedTransport, TracedTransport
 
 __all__ = [
     "DEFAULT_MODEL",

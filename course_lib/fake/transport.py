@@ -20,7 +20,7 @@ from collections.abc import AsyncIterator, Iterator
 import httpx
 import respx
 
-from .fake_gemini import FakeGemini, Reply
+from course_lib.fake.gemini import FakeGemini, Reply
 
 #: Where in-process clients send. ``.invalid`` never resolves, so nothing can leak out by mistake.
 FAKE_BASE_URL = "http://gemini.fake.invalid"

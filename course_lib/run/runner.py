@@ -27,14 +27,15 @@ from typing import Any
 
 from google.genai import errors
 
-from . import workers
-from .client import gemini_client, warm_sdk
-from .fake_gemini import FakeGemini
-from .fake_server import FakeServer
-from .latency import latency_model
-from .retry import acall_with_retries
-from .scenarios import SCENARIOS, RunResult, SettingError, Settings, ideal_seconds
-from .tracing import (
+from course_lib.client.factory import gemini_client, warm_sdk
+from course_lib.fake.gemini import FakeGemini
+from course_lib.fake.latency import latency_model
+from course_lib.fake.server import FakeServer
+from course_lib.run import workers
+from course_lib.run.retry import acall_with_retries
+from course_lib.run.settings import SCENARIOS, RunResult, SettingError, Settings, ideal_seconds
+from course_lib.run.workloads import analyse, iterations_for
+from course_lib.trace.spans import (
     WAIT_SLOT,
     Tracer,
     cpu_span,
@@ -43,7 +44,6 @@ from .tracing import (
     span,
     task_context,
 )
-from .workloads import analyse, iterations_for
 
 
 @dataclass
@@ -107,7 +107,9 @@ async def process_pool(
     button leaves no orphans."""
     context = multiprocessing.get_context(start_method or default_start_method())
     if context.get_start_method() == "forkserver":
-        context.set_forkserver_preload(["course_lib.workers"])  # import the SDK once, fork after
+        context.set_forkserver_preload(
+            ["course_lib.run.workers"]
+        )  # import the SDK once, fork after
     events = context.SimpleQueue()
     drain = threading.Thread(target=_drain, args=(events, tracer), name="span-events", daemon=True)
     drain.start()

@@ -20,7 +20,7 @@ from typing import TypeVar
 
 from google.genai import errors
 
-from .tracing import BACKOFF, span
+from course_lib.trace.spans import BACKOFF, span
 
 T = TypeVar("T")
 

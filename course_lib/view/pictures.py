@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import plotly.graph_objects as go
 
-from .plots import gantt
-from .tracing import CPU, IN_FLIGHT, Span
+from course_lib.trace.spans import CPU, IN_FLIGHT, Span
+from course_lib.view.gantt import gantt
 
 BARISTA_WAYS = ("one at a time", "concurrent", "parallel")
 _HANDS, _BREW = 1.0, 3.0

@@ -19,11 +19,11 @@ import re
 from functools import cache
 from pathlib import Path
 
-_HERE = Path(__file__).resolve().parent
+_PACKAGE = Path(__file__).resolve().parents[1]  # course_lib/
 # Installed wheels carry the corpus inside the package; a source checkout keeps it in data/.
 _CORPUS_PLACES = (
-    _HERE / "_data" / "answers.json",
-    _HERE.parent / "data" / "fake_gemini" / "answers.json",
+    _PACKAGE / "_data" / "answers.json",
+    _PACKAGE.parent / "data" / "fake_gemini" / "answers.json",
 )
 
 _LEADING_WORDS = re.compile(

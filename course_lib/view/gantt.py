@@ -8,7 +8,7 @@ calls stay readable, and the waiting is summarised instead of drawn.
 The figure has one horizontal ``Bar`` trace per phase (``base`` = starts, ``x`` = durations), plus
 one for failed calls, always in the same order: the live timeline updates those arrays in place.
 
->>> from course_lib.tracing import Span
+>>> from course_lib.trace.spans import Span
 >>> spans = [Span(0, "main", "in_flight", 0.0, 0.5, 1, label="Hi")]
 >>> fig = gantt(spans=spans, wall_s=0.5, ideal_s=0.5)
 >>> [trace.name for trace in fig.data][2], len(fig.layout.shapes)
@@ -25,8 +25,8 @@ from typing import Any
 
 import plotly.graph_objects as go
 
-from .scenarios import RunResult, Settings, ideal_seconds
-from .tracing import BACKOFF, CPU, IN_FLIGHT, WAIT_SLOT, Span, process_lane_names
+from course_lib.run.settings import RunResult, Settings, ideal_seconds
+from course_lib.trace.spans import BACKOFF, CPU, IN_FLIGHT, WAIT_SLOT, Span, process_lane_names
 
 #: (legend name, colour) per phase; colour-blind-safe (Okabe-Ito) and readable in print.
 PHASE_STYLE: dict[str, tuple[str, str]] = {

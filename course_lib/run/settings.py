@@ -6,7 +6,7 @@
 >>> Settings(concurrency=0)
 Traceback (most recent call last):
 ...
-course_lib.scenarios.SettingError: concurrency must be at least 1 (got 0)
+course_lib.run.settings.SettingError: concurrency must be at least 1 (got 0)
 """
 
 from __future__ import annotations
@@ -15,10 +15,10 @@ import math
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from .answers import known_prompts
-from .config import DEFAULT_MODEL, KNOWN_MODELS
-from .machine import effective_cpu_count
-from .tracing import Span
+from course_lib.config import DEFAULT_MODEL, KNOWN_MODELS
+from course_lib.fake.answers import known_prompts
+from course_lib.run.machine import effective_cpu_count
+from course_lib.trace.spans import Span
 
 SCENARIOS = ("sequential", "concurrent", "threads", "parallel", "hybrid", "hybrid-pipelined")
 

@@ -30,7 +30,7 @@ from typing import Any, TypeVar
 
 import httpx
 
-from .fake_gemini import TRACE_HEADER
+from course_lib.fake.gemini import TRACE_HEADER
 
 WAIT_SLOT = "wait_slot"  # waiting for a free slot (semaphore, pool worker)
 BACKOFF = "backoff"  # waiting before a retry, e.g. after a 429

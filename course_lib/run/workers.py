@@ -13,10 +13,10 @@ from typing import Any
 
 from google.genai import errors
 
-from .config import DEFAULT_MODEL
-from .retry import call_with_retries
-from .tracing import Tracer, cpu_span, task_context
-from .workloads import analyse
+from course_lib.config import DEFAULT_MODEL
+from course_lib.run.retry import call_with_retries
+from course_lib.run.workloads import analyse
+from course_lib.trace.spans import Tracer, cpu_span, task_context
 
 _client = None
 _model = ""
@@ -32,7 +32,7 @@ def init_analysis_worker(events: Any) -> None:
 def init_worker(events: Any, base_url: str, model: str) -> None:
     """Pool initializer for workers that call the model: one client per process, reused."""
     global _client, _model
-    from .client import gemini_client, warm_sdk
+    from course_lib.client.factory import gemini_client, warm_sdk
 
     init_analysis_worker(events)
     warm_sdk()
@@ -99,8 +99,8 @@ def ask(prompt: str) -> str:
     """
     global _own_client
     if _own_client is None:
-        from .client import gemini_client
-        from .config import ENV_BASE_URL, ENV_LIVE
+        from course_lib.client.factory import gemini_client
+        from course_lib.config import ENV_BASE_URL, ENV_LIVE
 
         offline_url = os.environ.get(ENV_BASE_URL)
         if os.environ.get(ENV_LIVE) != "1" and offline_url:
