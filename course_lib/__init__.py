@@ -25,7 +25,7 @@ from course_lib.trace.spans import Span, Tracer, cpu_span, traced_cpu
 
 _LAZY = {
     "gantt": "view.gantt",
-    "Comparison": "view.gantt",
+    "Comparison": "view.comparison",
     "LiveTimeline": "view.live",
     "Panel": "view.panels",
 }

@@ -12,8 +12,9 @@ import sys
 from collections.abc import Callable, Sequence
 from dataclasses import fields
 
+from course_lib.run.results import RunResult
 from course_lib.run.runner import compare, run_scenario
-from course_lib.run.settings import SCENARIOS, RunResult, SettingError, Settings
+from course_lib.run.settings import SCENARIOS, SettingError, Settings
 
 
 class _Parser(argparse.ArgumentParser):

@@ -7,7 +7,9 @@ import pytest
 from course_lib.run.runner import run_sync
 from course_lib.run.settings import Settings
 from course_lib.trace.spans import IN_FLIGHT, Span
-from course_lib.view.gantt import FAILED, PHASE_STYLE, TRACE_ORDER, Comparison, gantt, timeline
+from course_lib.view.comparison import Comparison
+from course_lib.view.gantt import gantt
+from course_lib.view.timeline import FAILED, PHASE_STYLE, TRACE_ORDER, timeline
 
 
 @pytest.fixture(scope="module")

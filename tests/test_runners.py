@@ -7,8 +7,9 @@ import math
 import psutil
 import pytest
 
+from course_lib.run.ideal import ideal_seconds
 from course_lib.run.runner import run_scenario, run_sync
-from course_lib.run.settings import SCENARIOS, SettingError, Settings, ideal_seconds
+from course_lib.run.settings import SCENARIOS, SettingError, Settings
 from course_lib.trace.spans import BACKOFF, CPU, IN_FLIGHT, WAIT_SLOT
 
 

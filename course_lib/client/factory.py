@@ -36,7 +36,7 @@ from course_lib.config import (
 from course_lib.fake.gemini import FakeGemini
 from course_lib.fake.server import FakeServer
 from course_lib.fake.transport import FAKE_BASE_URL, fake_transports
-from course_lib.trace.spans import AsyncTracedTransport, TracedTransport
+from course_lib.trace.transport import AsyncTracedTransport, TracedTransport
 
 __all__ = [
     "DEFAULT_MODEL",

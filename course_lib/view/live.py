@@ -25,9 +25,10 @@ import numpy as np
 import plotly
 import plotly.graph_objects as go
 
-from course_lib.run.settings import RunResult
+from course_lib.run.results import RunResult
 from course_lib.trace.spans import Tracer
-from course_lib.view.gantt import Timeline, layout_for, run_title, timeline, traces_for
+from course_lib.view.gantt import layout_for, run_title, traces_for
+from course_lib.view.timeline import Timeline, timeline
 
 REDRAW_FPS = 3.0  # a whole new figure each time: keep it to a few a second
 DRAW_BUDGET = 25  # wait at least 25 times as long as the last draw took

@@ -20,11 +20,13 @@ from typing import Any
 import ipywidgets as w
 from IPython.display import display
 
+from course_lib.run.ideal import ideal_seconds
 from course_lib.run.machine import effective_cpu_count
+from course_lib.run.results import RunResult
 from course_lib.run.runner import run_scenario
-from course_lib.run.settings import SCENARIOS, RunResult, SettingError, Settings, ideal_seconds
+from course_lib.run.settings import SCENARIOS, SettingError, Settings
 from course_lib.trace.spans import Tracer
-from course_lib.view.gantt import Comparison
+from course_lib.view.comparison import Comparison
 from course_lib.view.live import LiveTimeline, show_in
 
 _STYLE = {"description_width": "150px"}

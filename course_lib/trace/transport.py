@@ -1,0 +1,131 @@
+"""Tracing at the transport: every request the SDK sends becomes an ``in_flight`` span.
+
+Wrap any httpx transport; the code that makes the calls needs no change. A span opens when the
+request goes out and closes when the body has been read (or the call failed or was cancelled).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator, Iterator
+
+import httpx
+
+from course_lib.fake.gemini import TRACE_HEADER
+from course_lib.trace.spans import IN_FLIGHT, Tracer, current_tracer, outcome_of
+
+
+def _prompt_of(request: httpx.Request) -> str:
+    if request.method != "POST":
+        return request.url.path.rsplit("/", 1)[-1]
+    try:
+        contents = json.loads(request.content).get("contents") or []
+        parts = contents[-1].get("parts") or [{}]
+        return str(parts[-1].get("text", ""))[:80]
+    except (ValueError, AttributeError, IndexError, TypeError):
+        return ""
+
+
+class _Recording:
+    """One call: opened when the request goes out, finished when the body is read or fails."""
+
+    def __init__(self, tracer: Tracer, request: httpx.Request, mark: bool) -> None:
+        if mark:  # lets the fake tell the kit's traced calls from a learner's plain ones
+            request.headers[TRACE_HEADER] = "1"
+        self.tracer = tracer
+        self.handle = tracer.begin(IN_FLIGHT, label=_prompt_of(request))
+        self.outcome = "ok"
+
+    def done(self, outcome: str | None = None) -> None:
+        self.tracer.finish(self.handle, outcome or self.outcome)
+
+    def failed(self, error: BaseException) -> None:
+        self.done(outcome_of(error))
+
+    def answered(self, response: httpx.Response, body: type[_SyncBody] | type[_AsyncBody]) -> None:
+        """Keep the span open until the body has been read: that is when the call is over."""
+        self.outcome = "ok" if response.status_code < 400 else str(response.status_code)
+        response.stream = body(response.stream, self)
+
+
+class _SyncBody(httpx.SyncByteStream):
+    def __init__(self, inner: httpx.SyncByteStream, rec: _Recording) -> None:
+        self.inner, self.rec = inner, rec
+
+    def __iter__(self) -> Iterator[bytes]:
+        try:
+            yield from self.inner
+        except BaseException as error:
+            self.rec.failed(error)
+            raise
+
+    def close(self) -> None:
+        try:
+            self.inner.close()
+        finally:
+            self.rec.done()
+
+
+class _AsyncBody(httpx.AsyncByteStream):
+    def __init__(self, inner: httpx.AsyncByteStream, rec: _Recording) -> None:
+        self.inner, self.rec = inner, rec
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        try:
+            async for chunk in self.inner:
+                yield chunk
+        except BaseException as error:
+            self.rec.failed(error)
+            raise
+
+    async def aclose(self) -> None:
+        try:
+            await self.inner.aclose()
+        finally:
+            self.rec.done()
+
+
+class TracedTransport(httpx.BaseTransport):
+    """Wraps a sync transport; each request is an ``in_flight`` span of the active tracer."""
+
+    def __init__(self, inner: httpx.BaseTransport, mark: bool = True) -> None:
+        self.inner, self.mark = inner, mark
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        tracer = current_tracer()
+        if tracer is None:
+            return self.inner.handle_request(request)
+        rec = _Recording(tracer, request, self.mark)
+        try:
+            response = self.inner.handle_request(request)
+        except BaseException as error:
+            rec.failed(error)
+            raise
+        rec.answered(response, _SyncBody)
+        return response
+
+    def close(self) -> None:
+        self.inner.close()
+
+
+class AsyncTracedTransport(httpx.AsyncBaseTransport):
+    """Wraps an async transport; each request is an ``in_flight`` span of the active tracer."""
+
+    def __init__(self, inner: httpx.AsyncBaseTransport, mark: bool = True) -> None:
+        self.inner, self.mark = inner, mark
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        tracer = current_tracer()
+        if tracer is None:
+            return await self.inner.handle_async_request(request)
+        rec = _Recording(tracer, request, self.mark)
+        try:
+            response = await self.inner.handle_async_request(request)
+        except BaseException as error:
+            rec.failed(error)
+            raise
+        rec.answered(response, _AsyncBody)
+        return response
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()

@@ -1,0 +1,117 @@
+"""What a timeline shows, as plain data: rows (lanes) and, per phase, the bars' starts, lengths,
+rows and hover texts. ``gantt`` turns it into a figure; the live timeline redraws it while a run
+goes. Past ``max_lanes`` rows, one-task lanes (coroutines) are packed into reusable rows ("slots")
+so 1,000 calls stay readable, and the waiting is summarised instead of drawn.
+
+>>> from course_lib.trace.spans import Span
+>>> timeline([Span(0, "main", "in_flight", 0.0, 0.5, 1, label="Hi")]).lanes
+['main']
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+from typing import Any
+
+from course_lib.trace.spans import BACKOFF, CPU, IN_FLIGHT, WAIT_SLOT, Span, process_lane_names
+
+#: (legend name, colour) per phase; colour-blind-safe (Okabe-Ito) and readable in print.
+PHASE_STYLE: dict[str, tuple[str, str]] = {
+    WAIT_SLOT: ("waiting for a free slot", "#BBBBBB"),
+    BACKOFF: ("backing off before a retry", "#E69F00"),
+    IN_FLIGHT: ("in flight (waiting for the model)", "#0072B2"),
+    CPU: ("CPU work", "#D55E00"),
+}
+FAILED = ("failed call", "#CC0000")
+TRACE_ORDER = (WAIT_SLOT, BACKOFF, IN_FLIGHT, CPU, "failed")
+
+
+@dataclass
+class Timeline:
+    """What a timeline figure shows, as plain lists (cheap to rebuild ten times a second)."""
+
+    lanes: list[str]
+    bars: dict[str, dict[str, list[Any]]]  # per trace: base, x, y, hovertext
+    note: str = ""
+    end: float = 0.0
+
+
+def _natural(lane: str) -> tuple:
+    kind_order = {
+        "main": 0,
+        "task": 1,
+        "coroutine": 1,
+        "slot": 1,
+        "thread": 2,
+        "process": 3,
+        "pid": 3,
+    }
+    words = re.split(r"(\d+)", lane)
+    return (kind_order.get(words[0].strip(), 4), *(int(w) if w.isdigit() else w for w in words))
+
+
+def _hover(span: Span, start: float, end: float) -> str:
+    label = html.escape(span.label[:60]) or "(no label)"
+    name = PHASE_STYLE.get(span.phase, (span.phase, ""))[0]
+    return (
+        f"<b>{label}</b><br>task {span.task} · {span.lane}<br>{name}: "
+        f"{start:.2f} → {end:.2f} s ({end - start:.2f} s)<br>outcome: {span.outcome}"
+    )
+
+
+def _pack(spans: list[Span]) -> tuple[list[Span], str]:
+    """Put one-task lanes on shared rows: a lane takes the first row free when it starts."""
+    by_lane: dict[str, list[Span]] = {}
+    for s in spans:
+        if s.phase != WAIT_SLOT:
+            by_lane.setdefault(s.lane, []).append(s)
+    rows_end: list[float] = []
+    lane_row: dict[str, str] = {}
+    for lane, group in sorted(by_lane.items(), key=lambda kv: min(s.start for s in kv[1])):
+        if not lane.startswith("coroutine"):
+            lane_row[lane] = lane
+            continue
+        first, last = min(s.start for s in group), max(s.end for s in group)
+        row = next((i for i, end in enumerate(rows_end) if end <= first), len(rows_end))
+        if row == len(rows_end):
+            rows_end.append(last)
+        rows_end[row] = last
+        lane_row[lane] = f"slot {row + 1}"
+    waits = sorted(s.end - s.start for s in spans if s.phase == WAIT_SLOT)
+    note = ""
+    if waits:
+        note = (
+            f"{len(waits)} tasks waited for a free slot (median {waits[len(waits) // 2]:.2f} s,"
+            f" longest {waits[-1]:.2f} s); coroutines share rows"
+        )
+    packed = [replace(s, lane=lane_row[s.lane]) for s in spans if s.phase != WAIT_SLOT]
+    return packed, note
+
+
+def timeline(spans: Iterable[Span], t0: float | None = None, max_lanes: int = 40) -> Timeline:
+    """The bars of a timeline, with times relative to ``t0`` (default: the earliest start)."""
+    spans = list(spans)
+    names = process_lane_names(spans)
+    spans = [s if s.lane not in names else replace(s, lane=names[s.lane]) for s in spans]
+    note = ""
+    if len({s.lane for s in spans}) > max_lanes:
+        spans, note = _pack(spans)
+    if t0 is None:
+        t0 = min((s.start for s in spans), default=0.0)
+    bars = {key: {"base": [], "x": [], "y": [], "hovertext": []} for key in TRACE_ORDER}
+    end = 0.0
+    for s in spans:
+        key = "failed" if s.phase == IN_FLIGHT and s.outcome not in ("ok", "running") else s.phase
+        bar = bars.get(key)
+        if bar is None:
+            continue
+        start, stop = s.start - t0, s.end - t0
+        bar["base"].append(start)
+        bar["x"].append(max(stop - start, 0.0))
+        bar["y"].append(s.lane)
+        bar["hovertext"].append(_hover(s, start, stop))
+        end = max(end, stop)
+    return Timeline(sorted({s.lane for s in spans}, key=_natural), bars, note, end)
