@@ -18,16 +18,16 @@ import asyncio
 import functools
 import itertools
 import os
-import re
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import asdict, dataclass, replace
+from pathlib import Path
 from typing import Any, TypeVar
 
-import httpx
+from course_lib.trace.lanes import Lane, chosen_lane, current_lane, number_lanes
 
 WAIT_SLOT = "wait_slot"  # waiting for a free slot (semaphore, pool worker)
 BACKOFF = "backoff"  # waiting before a retry, e.g. after a 429
@@ -37,29 +37,45 @@ CPU = "cpu"  # computing
 now = time.perf_counter
 
 
-@dataclass
+@dataclass(slots=True)
 class Span:
+    """One stretch of time: ``task`` (which prompt) spent ``start``..``end`` in ``phase`` on
+    ``lane``. ``outcome`` is "ok", an HTTP status such as "429", "timeout", "cancelled", "error",
+    or "running" while it is still open; ``label`` says what it was about, e.g. the prompt."""
+
     task: int | str
-    lane: str
+    lane: Lane
     phase: str
     start: float
     end: float
     pid: int
-    outcome: str = "ok"  # "ok", an HTTP status such as "429", "timeout", "cancelled", "error"
-    label: str = ""  # what the task was about, e.g. the prompt
+    outcome: str = "ok"
+    label: str = ""
 
     @property
     def duration(self) -> float:
         return self.end - self.start
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        """Plain JSON types: the lane becomes its label, with its kind beside it."""
+        fields = asdict(self)
+        fields["lane"], fields["lane_kind"] = str(self.lane), self.lane.kind
+        return fields
+
+
+def numbered(spans: Iterable[Span]) -> list[Span]:
+    """The spans with readable lanes: processes and asyncio tasks numbered in the order they
+    first did something ("process 1", "task 2"), other lanes as they are."""
+    ordered = sorted(spans, key=lambda s: s.start)
+    lanes = number_lanes(s.lane for s in ordered)
+    pairs = zip(ordered, lanes, strict=True)
+    return [s if s.lane == lane else replace(s, lane=lane) for s, lane in pairs]
 
 
 _active: ContextVar[Tracer | None] = ContextVar("course_tracer", default=None)
 _fallback: list[Tracer] = []  # for threads the learner starts, which do not inherit context
 _task: ContextVar[int | str | None] = ContextVar("course_task", default=None)
-_lane: ContextVar[str | None] = ContextVar("course_lane", default=None)
+_label: ContextVar[str] = ContextVar("course_label", default="")
 
 
 class Tracer:
@@ -99,7 +115,7 @@ class Tracer:
         with self._lock:
             self._open[handle] = span
         if self._sink:
-            self._sink(("begin", handle, asdict(span)))
+            self._sink(("begin", handle, span))
         return handle
 
     def finish(self, handle: object, outcome: str = "ok", end: float | None = None) -> None:
@@ -115,9 +131,9 @@ class Tracer:
     def apply(self, event: tuple) -> None:
         """Replay a begin or end event that another process's tracer sent to its sink."""
         if event[0] == "begin":
-            _, handle, fields = event
+            _, handle, span = event
             with self._lock:
-                self._open[(fields["pid"], handle)] = Span(**fields)
+                self._open[(span.pid, handle)] = span
         else:
             _, pid, handle, end, outcome = event
             self.finish((pid, handle), outcome, end)
@@ -129,55 +145,48 @@ class Tracer:
             running = [replace(s, end=t) for s in self._open.values()]
             return self.spans + running
 
+    def save_trace(self, path: str | Path) -> Path:
+        """Write the spans as a Chrome trace-event file (open it in Perfetto or chrome://tracing)."""
+        from course_lib.trace.export import write_chrome_trace
 
-def process_lane_names(spans: list[Span]) -> dict[str, str]:
-    """{'pid 4242': 'process 1', 'Task-17': 'task 1', ...}: readable lane names, numbered in the
-    order the processes (or asyncio tasks) first did something."""
-    names: dict[str, str] = {}
-    counts = {"process": 0, "task": 0}
-    for s in sorted(spans, key=lambda s: s.start):
-        kind = "process" if s.lane.startswith("pid ") else "task" if _TASK.match(s.lane) else ""
-        if kind and s.lane not in names:
-            counts[kind] += 1
-            names[s.lane] = f"{kind} {counts[kind]}"
-    return names
-
-
-_TASK = re.compile(r"Task-\d+$")  # asyncio's default task names
+        return write_chrome_trace(path, self.spans, self.t0)
 
 
 def current_tracer() -> Tracer | None:
     return _active.get() or (_fallback[-1] if _fallback else None)
 
 
-def current_lane() -> str:
-    """The lane a span belongs to: set by a runner, else the asyncio task, thread or process."""
-    lane = _lane.get()
-    if lane:
-        return lane
-    try:
-        task = asyncio.current_task()
-    except RuntimeError:
-        task = None
-    if task is not None:
-        return task.get_name()
-    thread = threading.current_thread()
-    if thread is not threading.main_thread():
-        return thread.name
-    return f"process {os.getpid()}"
+def current_label() -> str:
+    """What the task in progress is about (its prompt), if a runner said so."""
+    return _label.get()
 
 
-@contextmanager
-def task_context(task: int | str, lane: str | None = None) -> Iterator[None]:
-    """Spans recorded inside belong to ``task`` (and ``lane``, if given)."""
-    task_token = _task.set(task)
-    lane_token = _lane.set(lane) if lane else None
-    try:
-        yield
-    finally:
+class task_context:  # noqa: N801 (used like a function: ``with task_context(3):``)
+    """Spans recorded inside belong to ``task`` (on ``lane``, about ``label``, if given).
+
+    A small class rather than a generator: a thousand calls in flight hold a thousand of these.
+    """
+
+    __slots__ = ("_values", "_tokens")
+
+    def __init__(self, task: int | str, lane: Lane | None = None, label: str = "") -> None:
+        self._values = (task, lane, label)
+
+    def __enter__(self) -> None:
+        task, lane, label = self._values
+        self._tokens = (
+            _task.set(task),
+            None if lane is None else chosen_lane.set(lane),
+            _label.set(label) if label else None,
+        )
+
+    def __exit__(self, *exc: object) -> None:
+        task_token, lane_token, label_token = self._tokens
+        if label_token is not None:
+            _label.reset(label_token)
+        if lane_token is not None:
+            chosen_lane.reset(lane_token)
         _task.reset(task_token)
-        if lane_token:
-            _lane.reset(lane_token)
 
 
 @contextmanager
@@ -218,6 +227,9 @@ def traced_cpu(func: F) -> F:
 
 
 def outcome_of(error: BaseException) -> str:
+    """How a span that ended in ``error`` is marked: "cancelled", "timeout" or "error"."""
     if isinstance(error, asyncio.CancelledError):
         return "cancelled"
-    return "timeout" if isinstance(error, httpx.TimeoutException) else "error"
+    # TimeoutError, and httpx's timeouts (this module does not import httpx)
+    names = {cls.__name__ for cls in type(error).__mro__}
+    return "timeout" if names & {"TimeoutError", "TimeoutException"} else "error"

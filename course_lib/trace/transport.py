@@ -11,11 +11,15 @@ from collections.abc import AsyncIterator, Iterator
 
 import httpx
 
-from course_lib.fake.gemini import TRACE_HEADER
-from course_lib.trace.spans import IN_FLIGHT, Tracer, current_tracer, outcome_of
+from course_lib.config import TRACE_HEADER
+from course_lib.trace.spans import IN_FLIGHT, Tracer, current_label, current_tracer, outcome_of
 
 
 def _prompt_of(request: httpx.Request) -> str:
+    """What a call is about: the prompt the runner named, else the request's last text."""
+    label = current_label()
+    if label:
+        return label[:80]
     if request.method != "POST":
         return request.url.path.rsplit("/", 1)[-1]
     try:
@@ -29,8 +33,10 @@ def _prompt_of(request: httpx.Request) -> str:
 class _Recording:
     """One call: opened when the request goes out, finished when the body is read or fails."""
 
+    __slots__ = ("tracer", "handle", "outcome")
+
     def __init__(self, tracer: Tracer, request: httpx.Request, mark: bool) -> None:
-        if mark:  # lets the fake tell the kit's traced calls from a learner's plain ones
+        if mark:  # lets a shared fake server tell the kit's traced calls from a learner's own
             request.headers[TRACE_HEADER] = "1"
         self.tracer = tracer
         self.handle = tracer.begin(IN_FLIGHT, label=_prompt_of(request))
@@ -45,7 +51,10 @@ class _Recording:
     def answered(self, response: httpx.Response, body: type[_SyncBody] | type[_AsyncBody]) -> None:
         """Keep the span open until the body has been read: that is when the call is over."""
         self.outcome = "ok" if response.status_code < 400 else str(response.status_code)
-        response.stream = body(response.stream, self)
+        if isinstance(response.stream, httpx.ByteStream):  # the whole body is here already
+            self.done()
+        else:
+            response.stream = body(response.stream, self)
 
 
 class _SyncBody(httpx.SyncByteStream):
