@@ -28,3 +28,7 @@ DEFAULT_LIVE_BUDGET = 20
 
 #: The key the offline fake is called with. It is not a secret and matches no real key format.
 OFFLINE_API_KEY = "offline-fake-key"
+
+#: Set by the kit's traced transports on offline calls, so the fake can tell the kit's traced calls
+#: from a learner's plain ones (it logs both). Never sent to the real API.
+TRACE_HEADER = "x-course-span"

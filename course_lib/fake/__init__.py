@@ -1,0 +1,10 @@
+"""The fake Gemini: it speaks Gemini's REST wire format, so the real SDK runs its real code path.
+
+- ``gemini``: ``FakeGemini``, which answers one request (after a while) with the real wire format
+- ``wire``: the JSON the API sends back: answers, streamed chunks and errors
+- ``answers``, ``latency``, ``quota``: what it says, how long it takes, when it says no
+- ``transport``: the in-process way in (respx routes the SDK's requests to it)
+- ``server``: the loopback way in, for other processes and an unchanged ``genai.Client()``
+
+It knows nothing of tracing, runs or pictures.
+"""

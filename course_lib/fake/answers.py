@@ -16,7 +16,7 @@ import json
 import math
 import random
 import re
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 
 _PACKAGE = Path(__file__).resolve().parents[1]  # course_lib/
@@ -68,9 +68,21 @@ def topic_of(prompt: str) -> str:
     return text or "this question"
 
 
+@lru_cache(maxsize=4096)
+def canned_answer(prompt: str) -> str | None:
+    """The hand-written answer to a known prompt (case and punctuation do not matter), or None."""
+    return _canned().get(_normalise(prompt))
+
+
+@lru_cache(maxsize=4096)
+def composed_answer(prompt: str, seed: int) -> str:
+    """An answer composed for the prompt's topic; the same ``seed`` gives the same answer."""
+    return answer_for(prompt, random.Random(seed))
+
+
 def answer_for(prompt: str, rng: random.Random) -> str:
     """A realistic answer: the canned one for a known prompt, else one composed for its topic."""
-    canned = _canned().get(_normalise(prompt))
+    canned = canned_answer(prompt)
     if canned is not None:
         return canned
     topic = topic_of(prompt)

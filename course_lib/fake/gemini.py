@@ -1,15 +1,14 @@
 """The fake Gemini: it answers Gemini's REST requests with the real wire format, after a while.
 
-``FakeGemini.handle`` turns one HTTP request into a ``Reply``: a status and the bytes to send, each
-after a delay. It never sleeps itself; the two ways in (``fake_transport`` in-process through respx,
-``fake_server`` on loopback for worker processes) play the reply with their own clocks. Everything
-random is drawn from the seed, the model, the prompt and how often that prompt was asked, so a run
-is reproducible however its calls interleave.
+One method per endpoint (``generate``, ``count_tokens``, ``get_model``, ``list_models``); the ways
+in route requests to them (``fake.transport`` through respx in-process, ``fake.server`` on
+loopback). A method never sleeps: it returns a ``Reply`` whose delays the way in plays with its
+own clock. Everything random is drawn from a hash of the seed, the model, the prompt and how often
+that prompt was asked, so a run is reproducible however its calls interleave.
 
 >>> fake = FakeGemini(latency=0.5, seed=1)
->>> reply = fake.handle("POST", "/v1/models/gemini-2.5-flash:generateContent",
-...                     b'{"contents": [{"role": "user", "parts": [{"text": "Hello"}]}]}',
-...                     {"x-goog-api-key": "k"})
+>>> body = b'{"contents": [{"role": "user", "parts": [{"text": "Hello"}]}]}'
+>>> reply = fake.generate("v1", "gemini-2.5-flash", body, Caller(key="k"))
 >>> reply.status, reply.duration
 (200, 0.5)
 """
@@ -17,43 +16,31 @@ is reproducible however its calls interleave.
 from __future__ import annotations
 
 import hashlib
-import json
-import random
-import re
+import math
 import threading
 import time
-import uuid
 from collections import deque
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from urllib.parse import parse_qs
+from typing import NamedTuple
 
 from course_lib.config import KNOWN_MODELS
-from course_lib.fake.answers import answer_for, count_tokens, truncate_to_tokens
+from course_lib.fake import wire
+from course_lib.fake.answers import canned_answer, composed_answer, count_tokens, truncate_to_tokens
 from course_lib.fake.latency import LatencyModel, latency_model
 from course_lib.fake.quota import Quota
+from course_lib.fake.wire import Caller, Reply
 
-_ROUTE = re.compile(r"^/(v1|v1beta)/models(?:/([^:/]+))?(?::(\w+))?$")
-_METHODS = ("generateContent", "streamGenerateContent", "countTokens")
-TRACE_HEADER = "x-course-span"  # set by the kit's traced transports, so the fake knows who traced
-
-
-@dataclass
-class Reply:
-    """What to send back: ``chunks`` are (seconds to wait first, bytes to send)."""
-
-    status: int
-    chunks: list[tuple[float, bytes]]
-    content_type: str = "application/json"
-
-    @property
-    def duration(self) -> float:
-        return sum(delay for delay, _ in self.chunks)
+METHODS = ("generateContent", "streamGenerateContent", "countTokens")
+_NO_KEY = (
+    "Method doesn't allow unregistered callers (callers without established identity). "
+    "Please use API Key or other form of API consumer identity."
+)
 
 
-@dataclass(frozen=True)
-class ServedCall:
-    """The fake's own record of a call: all it can tell about calls the kit did not trace."""
+class ServedCall(NamedTuple):
+    """The fake's own record of a call: all it can tell about calls the kit did not trace.
+    (A tuple of plain values: Python's cycle collector stops scanning those, however many.)"""
 
     start: float
     end: float
@@ -68,10 +55,11 @@ class ServedCall:
 class FakeGemini:
     """A Gemini API stand-in with mocked latency, quotas and failures.
 
-    latency: seconds per call, or a model from ``course_lib.latency``.
+    latency: seconds per call, or a model from ``course_lib.fake.latency``.
     rpm, tpm: requests and prompt tokens per minute, one budget per API key (None: unlimited).
     failure_rate: share of calls that fail with 500 INTERNAL or 503 UNAVAILABLE.
     hang_rate: share of calls that hang for ``hang_s`` seconds (past any sensible timeout).
+    clock: what "now" is for the quota (inject one to test windows without waiting).
     """
 
     latency: float | LatencyModel = 0.5
@@ -98,252 +86,156 @@ class FakeGemini:
         self._asked: dict[tuple[str, str], int] = {}
         self._lock = threading.Lock()
 
-    # -- the one entry point -------------------------------------------------------------------
-    def handle(
-        self,
-        method: str,
-        path: str,
-        body: bytes,
-        headers: Mapping[str, str],
-        client: str = "",
-        query: str = "",
+    # -- the endpoints ---------------------------------------------------------------------------
+    def generate(
+        self, version: str, model: str, body: bytes, caller: Caller, stream: bool = False
     ) -> Reply:
-        """Answer one request. ``headers`` keys are lower-case; ``client`` names the caller;
-        ``query`` is the URL's query string (the docs' curl examples send the key as ``?key=``)."""
-        if "x-goog-api-key" not in headers:
-            key = parse_qs(query).get("key", [""])[0]
-            if key:
-                headers = {**headers, "x-goog-api-key": key}
+        """``models/{model}:generateContent``, or ``:streamGenerateContent`` with ``stream``."""
         start = self.clock()
-        model, prompt, reply = self._answer(method, path, body, headers)
-        self.log.append(
-            ServedCall(
-                start,
-                start + reply.duration,
-                reply.status,
-                model,
-                prompt[:80],
-                TRACE_HEADER in headers,
-                client,
-            )
-        )
+        prompt = ""
+        reply = self._refused(version, model, caller)
+        if reply is None:
+            request = wire.read_prompt(body)
+            if isinstance(request, str):
+                reply = self._error(400, "INVALID_ARGUMENT", request)
+            else:
+                prompt = request.prompt
+                reply = self._generate(model, request, caller, stream)
+        self._served(start, reply, model, prompt, caller)
         return reply
 
-    def _answer(
-        self, method: str, path: str, body: bytes, headers: Mapping[str, str]
-    ) -> tuple[str, str, Reply]:
-        route = _ROUTE.match(path)
-        if route is None or (route.group(3) and route.group(3) not in _METHODS):
-            return "", "", self._error(404, "NOT_FOUND", f"Method not found: {path}")
-        version, model, verb = route.groups()
-        if not headers.get("x-goog-api-key"):
-            return (
-                model or "",
-                "",
-                self._error(
-                    403,
-                    "PERMISSION_DENIED",
-                    "Method doesn't allow unregistered callers (callers without established "
-                    "identity). Please use API Key or other form of API consumer identity.",
-                ),
-            )
-        if method == "GET":
-            return model or "", "", self._model_info(version, model)
-        if model not in self.models:
-            return (
-                model or "",
-                "",
-                self._error(
-                    404,
-                    "NOT_FOUND",
-                    f"models/{model} is not found for API version {version}, or is not supported "
-                    f"for {verb}. Call ListModels to see the list of available models.",
-                ),
-            )
-        try:
-            request = json.loads(body or b"{}")
-        except ValueError:
-            return model, "", self._error(400, "INVALID_ARGUMENT", "Invalid JSON payload received.")
-        contents = request.get("contents") or []
-        texts = [
-            p.get("text", "") for c in contents for p in c.get("parts", []) if isinstance(p, dict)
-        ]
-        prompt = next(
-            (
-                t
-                for c in reversed(contents)
-                if c.get("role", "user") == "user"
-                for t in (p.get("text", "") for p in c.get("parts", []))
-                if t
-            ),
-            "",
-        )
-        if not contents or not any(texts):
-            return (
-                model,
-                "",
-                self._error(
-                    400,
-                    "INVALID_ARGUMENT",
-                    "* GenerateContentRequest.contents: contents is not specified",
-                ),
-            )
-        system = request.get("systemInstruction") or {}
-        prompt_tokens = sum(count_tokens(t) for t in texts) + sum(
-            count_tokens(p.get("text", "")) for p in system.get("parts", [])
-        )
-        if verb == "countTokens":
-            return model, prompt, self._ok(self.error_latency_s, {"totalTokens": prompt_tokens})
-        config = request.get("generationConfig") or {}
-        problem = _check_config(config)
-        if problem:
-            return model, prompt, self._error(400, "INVALID_ARGUMENT", problem)
-        wait = self.quota.admit(headers.get("x-goog-api-key", ""), prompt_tokens, self.clock())
-        if wait is not None:
-            return model, prompt, self._rate_limited(wait)
-        return model, prompt, self._generate(model, prompt, prompt_tokens, config, verb)
+    def count_tokens(self, version: str, model: str, body: bytes, caller: Caller) -> Reply:
+        """``models/{model}:countTokens``."""
+        start = self.clock()
+        reply = self._refused(version, model, caller)
+        if reply is None:
+            request = wire.read_prompt(body)
+            if isinstance(request, str):
+                reply = self._error(400, "INVALID_ARGUMENT", request)
+            else:
+                reply = wire.ok({"totalTokens": request.tokens}, self.error_latency_s)
+        self._served(start, reply, model, "", caller)
+        return reply
 
-    # -- answers ---------------------------------------------------------------------------------
-    def _generate(
-        self, model: str, prompt: str, prompt_tokens: int, config: dict, verb: str
-    ) -> Reply:
+    def get_model(self, version: str, model: str, caller: Caller) -> Reply:
+        """``GET models/{model}``."""
+        return self._refused(version, model, caller) or wire.ok(
+            self._model_info(model), self.error_latency_s
+        )
+
+    def list_models(self, version: str, caller: Caller) -> Reply:
+        """``GET models``."""
+        if not caller.key:
+            return self._error(403, "PERMISSION_DENIED", _NO_KEY)
+        models = [self._model_info(m) for m in self.models]
+        return wire.ok({"models": models}, self.error_latency_s)
+
+    def not_found(self, path: str) -> Reply:
+        """Any path the API does not have."""
+        return self._error(404, "NOT_FOUND", f"Method not found: {path}")
+
+    # -- how an answer is made -------------------------------------------------------------------
+    def _refused(self, version: str, model: str, caller: Caller) -> Reply | None:
+        if not caller.key:
+            return self._error(403, "PERMISSION_DENIED", _NO_KEY)
+        if model not in self.models:
+            return self._error(
+                404,
+                "NOT_FOUND",
+                f"models/{model} is not found for API version {version}, or is not supported "
+                "for generateContent. Call ListModels to see the list of available models.",
+            )
+        return None
+
+    def _generate(self, model: str, request: wire.Prompt, caller: Caller, stream: bool) -> Reply:
+        prompt, config = request.prompt, request.config
+        tokens = request.tokens
+        wait = self.quota.admit(caller.key, tokens, self.clock())
+        if wait is not None:
+            return self._rate_limited(wait)
         with self._lock:
             asked = self._asked.get((model, prompt), 0)
             self._asked[(model, prompt)] = asked + 1
-        rng = _rng(self.seed, model, prompt, asked)
-        if rng.random() < self.failure_rate:
-            _, seconds = self.latency.draw(rng, 0)
-            if rng.random() < 0.5:
+        draws, response_id = _uniforms(self.seed, model, prompt, asked)
+        if draws[0] < self.failure_rate:
+            _, seconds = self.latency.draw(draws[1], 0)
+            if draws[2] < 0.5:
                 return self._error(500, "INTERNAL", "An internal error has occurred.", seconds)
             return self._error(
                 503, "UNAVAILABLE", "The model is overloaded. Please try again later.", seconds
             )
-        hangs = rng.random() < self.hang_rate
-        # Temperature 0 always gives the same text; otherwise a repeated prompt may vary.
-        text_rng = _rng(self.seed, model, prompt, 0 if config.get("temperature") == 0 else asked)
-        text = answer_for(prompt, text_rng)
+        text = canned_answer(prompt)
+        if text is None:  # temperature 0 always gives the same text; else a repeat may vary
+            variant = 0 if config.get("temperature") == 0 else asked
+            text = composed_answer(prompt, _seed_of(self.seed, model, prompt, variant))
         finish = "STOP"
         limit = config.get("maxOutputTokens")
         if limit is not None and count_tokens(text) > limit:
             text, finish = truncate_to_tokens(text, int(limit)), "MAX_TOKENS"
         output_tokens = count_tokens(text)
-        first, total = self.latency.draw(rng, output_tokens)
-        if hangs:
+        first, total = self.latency.draw(draws[1], output_tokens)
+        if draws[3] < self.hang_rate:
             first = total = self.hang_s
         usage = {
-            "promptTokenCount": prompt_tokens,
+            "promptTokenCount": tokens,
             "candidatesTokenCount": output_tokens,
-            "totalTokenCount": prompt_tokens + output_tokens,
+            "totalTokenCount": tokens + output_tokens,
         }
-        ids = {
-            "modelVersion": f"{model}-fake-001",
-            "responseId": uuid.UUID(int=rng.getrandbits(128)).hex,
+        ids = {"modelVersion": f"{model}-fake-001", "responseId": response_id}
+        if not stream:
+            return wire.answer(text, finish, usage, ids, total)
+        return wire.stream(text, finish, usage, ids, first, total, self.stream_chunk_tokens)
+
+    def _model_info(self, name: str) -> dict:
+        return {
+            "name": f"models/{name}",
+            "displayName": name,
+            "version": "fake-001",
+            "inputTokenLimit": 1_048_576,
+            "outputTokenLimit": 65_536,
+            "supportedGenerationMethods": list(METHODS),
         }
-        if verb == "generateContent":
-            return self._ok(
-                total, {"candidates": [_candidate(text, finish)], "usageMetadata": usage, **ids}
-            )
-        return self._stream(text, finish, usage, ids, first, total)
 
-    def _stream(
-        self, text: str, finish: str, usage: dict, ids: dict, first: float, total: float
-    ) -> Reply:
-        words = re.findall(r"\S+\s*", text) or [text]
-        per_chunk = max(1, self.stream_chunk_tokens * 3 // 4)  # about 0.75 words per token
-        pieces = ["".join(words[i : i + per_chunk]) for i in range(0, len(words), per_chunk)]
-        gap = (total - first) / max(1, len(pieces) - 1)
-        chunks = []
-        for i, piece in enumerate(pieces):
-            last = i == len(pieces) - 1
-            event = {
-                "candidates": [_candidate(piece, finish if last else None)],
-                **ids,
-                "usageMetadata": usage if last else {"promptTokenCount": usage["promptTokenCount"]},
-            }
-            chunks.append(
-                (first if i == 0 else gap, b"data: " + json.dumps(event).encode() + b"\r\n\r\n")
-            )
-        return Reply(200, chunks, "text/event-stream")
-
-    def _model_info(self, version: str, model: str | None) -> Reply:
-        def info(name: str) -> dict:
-            return {
-                "name": f"models/{name}",
-                "displayName": name,
-                "version": "fake-001",
-                "inputTokenLimit": 1_048_576,
-                "outputTokenLimit": 65_536,
-                "supportedGenerationMethods": list(_METHODS),
-            }
-
-        if model is None:
-            return self._ok(self.error_latency_s, {"models": [info(m) for m in self.models]})
-        if model not in self.models:
-            return self._error(
-                404, "NOT_FOUND", f"models/{model} is not found for API version {version}."
-            )
-        return self._ok(self.error_latency_s, info(model))
-
-    # -- replies ---------------------------------------------------------------------------------
-    def _ok(self, seconds: float, payload: dict) -> Reply:
-        return Reply(200, [(seconds, json.dumps(payload).encode())])
-
-    def _error(
-        self,
-        code: int,
-        status: str,
-        message: str,
-        seconds: float | None = None,
-        details: list | None = None,
-    ) -> Reply:
-        error = {"code": code, "message": message, "status": status}
-        if details:
-            error["details"] = details
+    def _error(self, code: int, status: str, message: str, seconds: float | None = None) -> Reply:
         delay = self.error_latency_s if seconds is None else seconds
-        return Reply(code, [(delay, json.dumps({"error": error}).encode())])
+        return wire.error(code, status, message, delay)
 
     def _rate_limited(self, wait: float) -> Reply:
-        seconds = max(1, round(wait + 0.5))  # the real API rounds up to whole seconds
+        seconds = max(1, math.ceil(wait))  # whole seconds, rounded up: never too early
         limits = ", ".join(
             f"{n} {name}"
             for n, name in ((self.rpm, "requests"), (self.tpm, "tokens"))
             if n is not None
         )
-        return self._error(
-            429,
-            "RESOURCE_EXHAUSTED",
+        details = [
+            {
+                "@type": "type.googleapis.com/google.rpc.QuotaFailure",
+                "violations": [
+                    {"quotaMetric": "generate_content_requests", "quotaValue": str(self.rpm)}
+                ],
+            },
+            {"@type": "type.googleapis.com/google.rpc.RetryInfo", "retryDelay": f"{seconds}s"},
+        ]
+        message = (
             f"You exceeded your current quota ({limits} per {self.window_s:g} s). "
-            f"Please retry in {seconds}s.",
-            details=[
-                {
-                    "@type": "type.googleapis.com/google.rpc.QuotaFailure",
-                    "violations": [
-                        {"quotaMetric": "generate_content_requests", "quotaValue": str(self.rpm)}
-                    ],
-                },
-                {"@type": "type.googleapis.com/google.rpc.RetryInfo", "retryDelay": f"{seconds}s"},
-            ],
+            f"Please retry in {seconds}s."
+        )
+        return wire.error(429, "RESOURCE_EXHAUSTED", message, self.error_latency_s, details)
+
+    def _served(self, start: float, reply: Reply, model: str, prompt: str, caller: Caller) -> None:
+        end = start + reply.duration
+        self.log.append(
+            ServedCall(start, end, reply.status, model, prompt[:80], caller.traced, caller.client)
         )
 
 
-def _candidate(text: str, finish: str | None) -> dict:
-    candidate = {"content": {"role": "model", "parts": [{"text": text}]}, "index": 0}
-    if finish:
-        candidate["finishReason"] = finish
-    return candidate
-
-
-def _check_config(config: dict) -> str | None:
-    temperature = config.get("temperature")
-    if temperature is not None and not 0 <= temperature <= 2:
-        return f"* GenerationConfig.temperature: must be in [0.0, 2.0], got {temperature}"
-    limit = config.get("maxOutputTokens")
-    if limit is not None and limit < 1:
-        return f"* GenerationConfig.max_output_tokens: must be positive, got {limit}"
-    return None
-
-
-def _rng(*parts: object) -> random.Random:
+def _uniforms(*parts: object) -> tuple[list[float], str]:
+    """Four uniform numbers in [0, 1) and a response id, all from one hash of ``parts``."""
     # hashlib, not hash(): Python salts str hashes per process, and workers must agree.
     digest = hashlib.sha256("|".join(map(str, parts)).encode()).digest()
-    return random.Random(int.from_bytes(digest[:8], "big"))
+    uniforms = [int.from_bytes(digest[i : i + 8], "big") / 2**64 for i in range(0, 32, 8)]
+    return uniforms, digest[:16].hex()
+
+
+def _seed_of(*parts: object) -> int:
+    return int.from_bytes(hashlib.sha256("|".join(map(str, parts)).encode()).digest()[:8], "big")

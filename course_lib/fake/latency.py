@@ -1,28 +1,29 @@
 """Latency models for the fake Gemini: how long a call takes, and when its first token arrives.
 
-Every model draws from a ``random.Random`` that the caller seeds, so a run is reproducible.
+Every model turns one uniform random number ``u`` (in [0, 1), drawn by the caller from its seed)
+into a latency, so a run is reproducible and a draw costs no random generator of its own.
 
->>> import random
->>> TokenRate(first_token_s=0.4, tokens_per_s=100).draw(random.Random(0), output_tokens=200)
+>>> TokenRate(first_token_s=0.4, tokens_per_s=100).draw(u=0.5, output_tokens=200)
 (0.4, 2.4)
 """
 
 from __future__ import annotations
 
 import math
-import random
 from dataclasses import dataclass
+from statistics import NormalDist
 from typing import Protocol
 
 
 class LatencyModel(Protocol):
-    def draw(self, rng: random.Random, output_tokens: int) -> tuple[float, float]:
+    def draw(self, u: float, output_tokens: int) -> tuple[float, float]:
         """Return (seconds to the first token, seconds to the whole answer)."""
         ...
 
 
 # Real endpoints deliver the first token after roughly a fifth of a short answer's time.
 _FIRST_TOKEN_SHARE = 0.2
+_NORMAL = NormalDist()
 
 
 @dataclass(frozen=True)
@@ -31,7 +32,7 @@ class Fixed:
 
     seconds: float
 
-    def draw(self, rng: random.Random, output_tokens: int) -> tuple[float, float]:
+    def draw(self, u: float, output_tokens: int) -> tuple[float, float]:
         return self.seconds * _FIRST_TOKEN_SHARE, self.seconds
 
 
@@ -51,14 +52,15 @@ class Jittered:
         if self.distribution not in ("uniform", "lognormal"):
             raise ValueError("distribution must be 'uniform' or 'lognormal'")
 
-    def draw(self, rng: random.Random, output_tokens: int) -> tuple[float, float]:
+    def draw(self, u: float, output_tokens: int) -> tuple[float, float]:
         if self.jitter <= 0 or self.mean <= 0:
             total = max(self.mean, 0.0)
         elif self.distribution == "uniform":
-            total = max(0.0, rng.uniform(self.mean - self.jitter, self.mean + self.jitter))
+            total = max(0.0, self.mean + (2 * u - 1) * self.jitter)
         else:
             sigma = math.log1p(self.jitter / self.mean)
-            total = rng.lognormvariate(math.log(self.mean), sigma)
+            z = _NORMAL.inv_cdf(min(max(u, 1e-12), 1 - 1e-12))
+            total = math.exp(math.log(self.mean) + sigma * z)
         return total * _FIRST_TOKEN_SHARE, total
 
 
@@ -70,8 +72,8 @@ class TokenRate:
     tokens_per_s: float
     jitter: float = 0.0  # relative, e.g. 0.1 for +-10 %
 
-    def draw(self, rng: random.Random, output_tokens: int) -> tuple[float, float]:
-        factor = 1.0 + (rng.uniform(-self.jitter, self.jitter) if self.jitter else 0.0)
+    def draw(self, u: float, output_tokens: int) -> tuple[float, float]:
+        factor = 1.0 + (2 * u - 1) * self.jitter
         first = self.first_token_s * factor
         return first, first + output_tokens / self.tokens_per_s * factor
 

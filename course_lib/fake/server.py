@@ -20,7 +20,9 @@ import weakref
 
 from aiohttp import web
 
+from course_lib.config import TRACE_HEADER
 from course_lib.fake.gemini import FakeGemini
+from course_lib.fake.wire import Caller, Reply
 
 _running: weakref.WeakSet[FakeServer] = weakref.WeakSet()
 
@@ -50,6 +52,9 @@ class FakeServer:
         if not ready.wait(timeout=30) or self._runner is None:
             raise RuntimeError("The fake Gemini server did not start within 30 s.")
         self.url = f"http://{self.host}:{sock.getsockname()[1]}"
+        if not _running:  # the first server of this process: stop them all when it exits
+            atexit.unregister(_stop_all)
+            atexit.register(_stop_all)
         _running.add(self)
         return self.url
 
@@ -78,7 +83,13 @@ class FakeServer:
         loop = self._loop  # stop() clears the attribute while this thread is still running
         asyncio.set_event_loop(loop)
         app = web.Application(client_max_size=32 * 1024 * 1024)
-        app.router.add_route("*", "/{tail:.*}", self._handle)
+        model = "/{version:v1|v1beta}/models/{model:[^/:]+}"
+        app.router.add_post(model + ":generateContent", self._generate)
+        app.router.add_post(model + ":streamGenerateContent", self._stream)
+        app.router.add_post(model + ":countTokens", self._count)
+        app.router.add_get(model, self._get)
+        app.router.add_get("/{version:v1|v1beta}/models", self._list)
+        app.router.add_route("*", "/{tail:.*}", self._other)
         runner = web.AppRunner(app, access_log=None, handler_cancellation=True)
         try:
             loop.run_until_complete(runner.setup())
@@ -89,33 +100,59 @@ class FakeServer:
         loop.run_forever()
         loop.close()
 
-    async def _handle(self, request: web.Request) -> web.StreamResponse:
-        peer = request.transport.get_extra_info("peername") if request.transport else None
-        reply = self.fake.handle(
-            request.method,
-            request.path,
-            await request.read(),
-            {k.lower(): v for k, v in request.headers.items()},
-            client=f"{peer[0]}:{peer[1]}" if peer else "loopback",
-            query=request.query_string,
-        )
-        if reply.content_type != "text/event-stream":
-            await asyncio.sleep(reply.duration)
-            return web.Response(
-                status=reply.status, body=reply.chunks[0][1], content_type=reply.content_type
-            )
-        response = web.StreamResponse(
-            status=reply.status, headers={"Content-Type": reply.content_type}
-        )
-        await response.prepare(request)
-        for delay, data in reply.chunks:
-            await asyncio.sleep(delay)
-            await response.write(data)
-        await response.write_eof()
-        return response
+    # -- one handler per endpoint; the fake answers, the handler plays the reply -----------------
+    async def _generate(self, request: web.Request) -> web.StreamResponse:
+        v, model = request.match_info["version"], request.match_info["model"]
+        reply = self.fake.generate(v, model, await request.read(), _caller(request))
+        return await _play(request, reply)
+
+    async def _stream(self, request: web.Request) -> web.StreamResponse:
+        v, model = request.match_info["version"], request.match_info["model"]
+        reply = self.fake.generate(v, model, await request.read(), _caller(request), stream=True)
+        return await _play(request, reply)
+
+    async def _count(self, request: web.Request) -> web.StreamResponse:
+        v, model = request.match_info["version"], request.match_info["model"]
+        reply = self.fake.count_tokens(v, model, await request.read(), _caller(request))
+        return await _play(request, reply)
+
+    async def _get(self, request: web.Request) -> web.StreamResponse:
+        v, model = request.match_info["version"], request.match_info["model"]
+        return await _play(request, self.fake.get_model(v, model, _caller(request)))
+
+    async def _list(self, request: web.Request) -> web.StreamResponse:
+        reply = self.fake.list_models(request.match_info["version"], _caller(request))
+        return await _play(request, reply)
+
+    async def _other(self, request: web.Request) -> web.StreamResponse:
+        return await _play(request, self.fake.not_found(request.path))
 
 
-@atexit.register
+def _caller(request: web.Request) -> Caller:
+    peer = request.transport.get_extra_info("peername") if request.transport else None
+    return Caller(
+        request.headers.get("x-goog-api-key") or request.query.get("key", ""),
+        TRACE_HEADER in request.headers,
+        f"{peer[0]}:{peer[1]}" if peer else "loopback",
+    )
+
+
+async def _play(request: web.Request, reply: Reply) -> web.StreamResponse:
+    """Send the reply after its delays: at once for JSON, chunk by chunk for a stream."""
+    if reply.content_type != "text/event-stream":
+        await asyncio.sleep(reply.duration)
+        return web.Response(
+            status=reply.status, body=reply.chunks[0][1], content_type=reply.content_type
+        )
+    response = web.StreamResponse(status=reply.status, headers={"Content-Type": reply.content_type})
+    await response.prepare(request)
+    for delay, data in reply.chunks:
+        await asyncio.sleep(delay)
+        await response.write(data)
+    await response.write_eof()
+    return response
+
+
 def _stop_all() -> None:
     for server in list(_running):
         server.stop()

@@ -1,9 +1,11 @@
 """In-process way in: respx routes the SDK's httpx requests to a ``FakeGemini``.
 
-Nothing leaves the process, so this is the fast path for tests and single-process runs. The reply's
-delays are played while the body is read: ``time.sleep`` for sync clients and ``asyncio.sleep`` for
-async ones, so an asyncio program really overlaps its calls. A read timeout set on the client is
-honoured as a real transport would (``httpx.MockTransport`` alone ignores timeouts).
+Nothing leaves the process, so this is the fast path for tests and single-process runs. respx does
+the routing: each endpoint's route calls the fake's method for it. The reply comes when its first
+chunk is due (``time.sleep`` for sync clients, ``asyncio.sleep`` for async ones, so an asyncio
+program really overlaps its calls); a stream's other chunks follow while the body is read. A read
+timeout set on the client is honoured as a real transport would (``httpx.MockTransport`` alone
+ignores timeouts).
 
 >>> fake = FakeGemini(latency=0.0)
 >>> with httpx.Client(transport=httpx.MockTransport(fake_router(fake).handler)) as http:
@@ -16,80 +18,139 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator, Iterator
+from urllib.parse import parse_qs
 
 import httpx
 import respx
 
-from course_lib.fake.gemini import FakeGemini, Reply
+from course_lib.config import TRACE_HEADER
+from course_lib.fake.gemini import FakeGemini
+from course_lib.fake.wire import Caller, Reply
 
 #: Where in-process clients send. ``.invalid`` never resolves, so nothing can leak out by mistake.
 FAKE_BASE_URL = "http://gemini.fake.invalid"
 
-_VERB = r"^/(v1|v1beta)/models/[^/:]+:"
+
+def _too_slow(timeout: float | None) -> httpx.ReadTimeout:
+    return httpx.ReadTimeout(f"The fake Gemini took longer than {timeout:g} s")
 
 
 class PlayedStream(httpx.SyncByteStream, httpx.AsyncByteStream):
-    """A reply body whose chunks arrive after their delays, with httpx's read timeout applied."""
+    """The rest of a streamed reply: each chunk after its delay, with httpx's read timeout."""
 
-    def __init__(self, reply: Reply, read_timeout: float | None) -> None:
-        self._chunks = reply.chunks
-        self._timeout = read_timeout
-
-    def _timed_out(self, delay: float) -> bool:
-        return self._timeout is not None and delay > self._timeout
+    def __init__(self, chunks: list[tuple[float, bytes]], read_timeout: float | None) -> None:
+        self._chunks, self._timeout = chunks, read_timeout
 
     def __iter__(self) -> Iterator[bytes]:
         for delay, data in self._chunks:
-            if self._timed_out(delay):
+            if self._timeout is not None and delay > self._timeout:
                 time.sleep(self._timeout)
-                raise httpx.ReadTimeout(f"The fake Gemini took longer than {self._timeout:g} s")
+                raise _too_slow(self._timeout)
             time.sleep(delay)
             yield data
 
     async def __aiter__(self) -> AsyncIterator[bytes]:
         for delay, data in self._chunks:
-            if self._timed_out(delay):
+            if self._timeout is not None and delay > self._timeout:
                 await asyncio.sleep(self._timeout)
-                raise httpx.ReadTimeout(f"The fake Gemini took longer than {self._timeout:g} s")
+                raise _too_slow(self._timeout)
             await asyncio.sleep(delay)
             yield data
 
 
-def fake_router(fake: FakeGemini) -> respx.Router:
-    """A respx router whose named routes answer from ``fake``.
+def _response(reply: Reply, timeout: float | None) -> httpx.Response:
+    """The reply once its first chunk is due: headers and that chunk, then the rest streamed."""
+    headers = {"content-type": reply.content_type}
+    first = reply.chunks[0][1]
+    if len(reply.chunks) == 1:
+        return httpx.Response(reply.status, headers=headers, content=first)
+    rest = PlayedStream([(0.0, first), *reply.chunks[1:]], timeout)
+    return httpx.Response(reply.status, headers=headers, stream=rest)
 
-    The names let you count calls: ``router.routes["generate"].call_count``.
+
+def _read_timeout(request: httpx.Request) -> float | None:
+    return (request.extensions.get("timeout") or {}).get("read")
+
+
+def play(request: httpx.Request, reply: Reply) -> httpx.Response:
+    """Wait as a blocking server would (the first chunk's delay), then answer."""
+    timeout, delay = _read_timeout(request), reply.chunks[0][0]
+    if timeout is not None and delay > timeout:
+        time.sleep(timeout)
+        raise _too_slow(timeout)
+    time.sleep(delay)
+    return _response(reply, timeout)
+
+
+async def aplay(request: httpx.Request, reply: Reply) -> httpx.Response:
+    """``play`` for async clients: the wait is an ``asyncio.sleep``, so calls overlap."""
+    timeout, delay = _read_timeout(request), reply.chunks[0][0]
+    if timeout is not None and delay > timeout:
+        await asyncio.sleep(timeout)
+        raise _too_slow(timeout)
+    await asyncio.sleep(delay)
+    return _response(reply, timeout)
+
+
+_VERSION = r"^/(?P<version>v1|v1beta)/models"
+_MODEL = _VERSION + r"/(?P<model>[^/:]+)"
+
+
+def caller_of(request: httpx.Request) -> Caller:
+    """The key (header, or ``?key=`` as the docs' curl examples send it) and the trace mark."""
+    key = request.headers.get("x-goog-api-key") or ""
+    if not key and request.url.query:
+        key = parse_qs(request.url.query.decode()).get("key", [""])[0]
+    return Caller(key, TRACE_HEADER in request.headers, "in-process")
+
+
+def fake_router(fake: FakeGemini, asynchronous: bool = False) -> respx.Router:
+    """A respx router that sends each Gemini endpoint to the fake's method for it; its handlers
+    wait with ``asyncio.sleep`` when ``asynchronous`` (use its ``async_handler``), else block.
+
+    The route names let you count calls: ``router.routes["generate"].call_count``.
     """
-    router = respx.Router(base_url=FAKE_BASE_URL, assert_all_called=False)
+    router = respx.Router(assert_all_called=False)
+    played = aplay if asynchronous else play
 
-    def answer(request: httpx.Request) -> httpx.Response:
-        reply = fake.handle(
-            request.method,
-            request.url.path,
-            request.content,
-            {k.lower(): v for k, v in request.headers.items()},
-            client="in-process",
-            query=request.url.query.decode(),
-        )
-        timeout = (request.extensions.get("timeout") or {}).get("read")
-        return httpx.Response(
-            reply.status,
-            headers={"content-type": reply.content_type},
-            stream=PlayedStream(reply, timeout),
+    def generate(request: httpx.Request, version: str, model: str) -> httpx.Response:
+        return played(request, fake.generate(version, model, request.content, caller_of(request)))
+
+    def stream(request: httpx.Request, version: str, model: str) -> httpx.Response:
+        reply = fake.generate(version, model, request.content, caller_of(request), stream=True)
+        return played(request, reply)
+
+    def count(request: httpx.Request, version: str, model: str) -> httpx.Response:
+        return played(
+            request, fake.count_tokens(version, model, request.content, caller_of(request))
         )
 
-    router.post(path__regex=_VERB + "generateContent$", name="generate").mock(side_effect=answer)
-    router.post(path__regex=_VERB + "streamGenerateContent$", name="stream").mock(
-        side_effect=answer
+    def get(request: httpx.Request, version: str, model: str) -> httpx.Response:
+        return played(request, fake.get_model(version, model, caller_of(request)))
+
+    def listing(request: httpx.Request, version: str) -> httpx.Response:
+        return played(request, fake.list_models(version, caller_of(request)))
+
+    def other(request: httpx.Request) -> httpx.Response:
+        return played(request, fake.not_found(request.url.path))
+
+    router.post(path__regex=_MODEL + ":generateContent$", name="generate").mock(
+        side_effect=generate
     )
-    router.post(path__regex=_VERB + "countTokens$", name="count_tokens").mock(side_effect=answer)
-    router.get(path__regex=r"^/(v1|v1beta)/models", name="models").mock(side_effect=answer)
-    router.route(name="other").mock(side_effect=answer)  # unknown paths get the API's own 404
+    router.post(path__regex=_MODEL + ":streamGenerateContent$", name="stream").mock(
+        side_effect=stream
+    )
+    router.post(path__regex=_MODEL + ":countTokens$", name="count_tokens").mock(side_effect=count)
+    router.get(path__regex=_MODEL + "$", name="model").mock(side_effect=get)
+    router.get(path__regex=_VERSION + "$", name="models").mock(side_effect=listing)
+    router.route(name="other").mock(side_effect=other)  # unknown paths get the API's own 404
     return router
 
 
 def fake_transports(fake: FakeGemini) -> tuple[httpx.BaseTransport, httpx.AsyncBaseTransport]:
     """A sync and an async httpx transport that both answer from ``fake``."""
-    router = fake_router(fake)
-    # The async handler lets respx await; the sync one never could (see shared FACTS).
-    return httpx.MockTransport(router.handler), httpx.MockTransport(router.async_handler)
+    # Two routers: the sync handler never awaits, the async one never blocks (see shared FACTS).
+    return (
+        httpx.MockTransport(fake_router(fake).handler),
+        httpx.MockTransport(fake_router(fake, asynchronous=True).async_handler),
+    )

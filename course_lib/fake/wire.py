@@ -1,0 +1,145 @@
+"""Gemini's REST wire format: what a request holds, and the JSON the API sends back.
+
+A ``Reply`` is a status and the bytes to send, each after a delay; the ways in (in-process and
+loopback) play it with their own clocks.
+
+>>> reply = error(404, "NOT_FOUND", "no such model", delay=0.02)
+>>> reply.status, json.loads(reply.chunks[0][1])["error"]["status"]
+(404, 'NOT_FOUND')
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from typing import Any, NamedTuple
+
+from course_lib.fake.answers import count_tokens
+
+
+@dataclass(slots=True)
+class Reply:
+    """What to send back: ``chunks`` are (seconds to wait first, bytes to send)."""
+
+    status: int
+    chunks: list[tuple[float, bytes]]
+    content_type: str = "application/json"
+
+    @property
+    def duration(self) -> float:
+        return sum(delay for delay, _ in self.chunks)
+
+
+class Caller(NamedTuple):
+    """Who sent a request, as the way in saw it: the API key (header or ``?key=``), whether the
+    kit traced the call (it marks its calls with a header), and the connection."""
+
+    key: str
+    traced: bool = False
+    client: str = ""
+
+
+@dataclass
+class Prompt:
+    """What a generateContent request asks: every text (for token counts), the last user text
+    (what the answer is about), and the generation config."""
+
+    texts: list[str]
+    prompt: str
+    config: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def tokens(self) -> int:
+        return sum(count_tokens(t) for t in self.texts)
+
+
+def read_prompt(body: bytes) -> Prompt | str:
+    """The request's prompt, or what is wrong with it (the message of a 400 INVALID_ARGUMENT)."""
+    try:
+        request = json.loads(body or b"{}")
+    except ValueError:
+        return "Invalid JSON payload received."
+    contents = request.get("contents") or []
+    texts, prompt = [], ""
+    for content in contents:
+        for part in content.get("parts", []):
+            text = part.get("text", "") if isinstance(part, dict) else ""
+            if text:
+                texts.append(text)
+                if content.get("role", "user") == "user":
+                    prompt = text  # the last user text wins
+    if not texts:
+        return "* GenerateContentRequest.contents: contents is not specified"
+    system = request.get("systemInstruction") or {}
+    texts += [p.get("text", "") for p in system.get("parts", []) if p.get("text")]
+    config = request.get("generationConfig") or {}
+    problem = _check_config(config)
+    return problem or Prompt(texts, prompt, config)
+
+
+def _check_config(config: dict[str, Any]) -> str | None:
+    temperature = config.get("temperature")
+    if temperature is not None and not 0 <= temperature <= 2:
+        return f"* GenerationConfig.temperature: must be in [0.0, 2.0], got {temperature}"
+    limit = config.get("maxOutputTokens")
+    if limit is not None and limit < 1:
+        return f"* GenerationConfig.max_output_tokens: must be positive, got {limit}"
+    return None
+
+
+# -- replies ---------------------------------------------------------------------------------------
+def ok(payload: dict[str, Any], delay: float) -> Reply:
+    return Reply(200, [(delay, json.dumps(payload).encode())])
+
+
+def error(
+    code: int, status: str, message: str, delay: float, details: list[Any] | None = None
+) -> Reply:
+    body: dict[str, Any] = {"code": code, "message": message, "status": status}
+    if details:
+        body["details"] = details
+    return Reply(code, [(delay, json.dumps({"error": body}).encode())])
+
+
+def candidate(text: str, finish: str | None) -> dict[str, Any]:
+    answer: dict[str, Any] = {"content": {"role": "model", "parts": [{"text": text}]}, "index": 0}
+    if finish:
+        answer["finishReason"] = finish
+    return answer
+
+
+def answer(
+    text: str, finish: str, usage: dict[str, int], ids: dict[str, str], delay: float
+) -> Reply:
+    return ok({"candidates": [candidate(text, finish)], "usageMetadata": usage, **ids}, delay)
+
+
+_WORDS = re.compile(r"\S+\s*")
+
+
+def stream(
+    text: str,
+    finish: str,
+    usage: dict[str, int],
+    ids: dict[str, str],
+    first: float,
+    total: float,
+    chunk_tokens: int,
+) -> Reply:
+    """Server-sent events: the first chunk after ``first`` seconds, the rest spread to ``total``."""
+    words = _WORDS.findall(text) or [text]
+    per_chunk = max(1, chunk_tokens * 3 // 4)  # about 0.75 words per token
+    pieces = ["".join(words[i : i + per_chunk]) for i in range(0, len(words), per_chunk)]
+    gap = (total - first) / max(1, len(pieces) - 1)
+    chunks = []
+    for i, piece in enumerate(pieces):
+        last = i == len(pieces) - 1
+        event = {
+            "candidates": [candidate(piece, finish if last else None)],
+            **ids,
+            "usageMetadata": usage if last else {"promptTokenCount": usage["promptTokenCount"]},
+        }
+        data = b"data: " + json.dumps(event).encode() + b"\r\n\r\n"
+        chunks.append((first if i == 0 else gap, data))
+    return Reply(200, chunks, "text/event-stream")
