@@ -1,0 +1,137 @@
+"""What this Python process knows about Gemini, in one object: the fake that offline clients talk
+to, its loopback server, and the live mode's call budget.
+
+The notebook-facing functions (``use_fake``, ``offline``, ``setup``, ``live_status``) act on the
+one ``SESSION``; tests start each test from ``SESSION.reset()``.
+
+>>> SESSION.live_status()
+'Offline: the fake Gemini answers (no key needed, nothing leaves this machine).'
+"""
+
+from __future__ import annotations
+
+import os
+from typing import TYPE_CHECKING, Any
+
+from course_lib.client.live import NO_KEY, LiveBudget, budget_from_environment, find_key
+from course_lib.config import ENV_API_KEYS, ENV_BASE_URL, ENV_LIVE, OFFLINE_API_KEY
+from course_lib.fake.gemini import FakeGemini
+
+if TYPE_CHECKING:
+    from course_lib.fake.server import FakeServer
+
+
+class Session:
+    def __init__(self) -> None:
+        self.fake: FakeGemini | None = None
+        self.server: FakeServer | None = None
+        self.live_budget = LiveBudget()
+        self.live_clients = 0  # live clients made, whether by COURSE_LIVE or live=True
+
+    # -- the fake, in-process and on loopback ----------------------------------------------------
+    def current_fake(self) -> FakeGemini:
+        return self.fake or self.use_fake()
+
+    def use_fake(self, **settings: Any) -> FakeGemini:
+        """Replace the fake that offline clients talk to, e.g. ``use_fake(latency=3.0, rpm=10)``.
+
+        Takes the arguments of ``FakeGemini``. Clients made earlier keep talking to the old fake,
+        except through ``offline()``'s server, which always serves the current one.
+        """
+        self.fake = FakeGemini(**settings)
+        if self.server is not None:
+            self.server.fake = self.fake
+        return self.fake
+
+    def offline(self) -> str:
+        """Serve the fake on loopback and point the SDK's environment at it; returns the URL.
+
+        After this, code copied from the docs, ``genai.Client()`` with no arguments, reaches the
+        fake too (the SDK reads GOOGLE_GEMINI_BASE_URL), and so do worker processes, which inherit
+        the environment. A key already in the environment is left alone; the fake takes any key.
+        """
+        if self.server is None:
+            from course_lib.fake.server import FakeServer  # aiohttp: only when serving
+
+            self.server = FakeServer(self.current_fake())
+        url = self.server.start()
+        os.environ[ENV_BASE_URL] = url
+        if not any(os.environ.get(name) for name in ENV_API_KEYS):
+            os.environ["GEMINI_API_KEY"] = OFFLINE_API_KEY
+        return url
+
+    def stop_offline(self) -> None:
+        """Stop the loopback server and forget the environment ``offline()`` set."""
+        if self.server is not None:
+            self.server.stop()
+            self.server = None
+        os.environ.pop(ENV_BASE_URL, None)
+        if os.environ.get("GEMINI_API_KEY") == OFFLINE_API_KEY:
+            del os.environ["GEMINI_API_KEY"]
+
+    # -- live mode -------------------------------------------------------------------------------
+    def setup(self, live: bool = False) -> str:
+        """The setup cell's one call: returns one line saying which Gemini answers.
+
+        Offline by default: the fake Gemini is served on loopback, so ``gemini_client()`` and even
+        an unchanged ``genai.Client()`` reach it. With ``live=True`` and a key, ``gemini_client()``
+        calls the real API, at most COURSE_LIVE_BUDGET calls; without a key it stays offline and
+        says why. The scenario runners and panels always use the fake: their latency is a setting.
+        """
+        if live and find_key() is not None:
+            self.stop_offline()
+            os.environ[ENV_LIVE] = "1"
+        else:
+            os.environ.pop(ENV_LIVE, None)
+            self.live_clients = 0  # clients made live earlier keep working; new ones are offline
+            self.offline()
+        return NO_KEY if live and find_key() is None else self.live_status()
+
+    def live_status(self) -> str:
+        """One line for the setup cell: which Gemini you are talking to. Never shows the key."""
+        if os.environ.get(ENV_LIVE) != "1" and not self.live_clients:
+            return "Offline: the fake Gemini answers (no key needed, nothing leaves this machine)."
+        if find_key() is None:
+            return NO_KEY
+        return (
+            f"Live: the real Gemini API, {self.live_budget.used} of {budget_from_environment()} "
+            "calls used this session."
+        )
+
+    def reset(self) -> None:
+        """Back to a fresh session: no server, the default fake, no live calls counted."""
+        self.stop_offline()
+        self.fake = None
+        self.live_budget = LiveBudget()
+        self.live_clients = 0
+
+
+SESSION = Session()
+
+
+def use_fake(**settings: Any) -> FakeGemini:
+    return SESSION.use_fake(**settings)
+
+
+use_fake.__doc__ = Session.use_fake.__doc__
+
+
+def offline() -> str:
+    return SESSION.offline()
+
+
+offline.__doc__ = Session.offline.__doc__
+
+
+def setup(live: bool = False) -> str:
+    return SESSION.setup(live)
+
+
+setup.__doc__ = Session.setup.__doc__
+
+
+def live_status() -> str:
+    return SESSION.live_status()
+
+
+live_status.__doc__ = Session.live_status.__doc__
