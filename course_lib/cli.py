@@ -12,9 +12,10 @@ import sys
 from collections.abc import Callable, Sequence
 from dataclasses import fields
 
+from course_lib.run.registry import SCENARIOS, scenario
 from course_lib.run.results import RunResult
 from course_lib.run.runner import compare, run_scenario
-from course_lib.run.settings import SCENARIOS, SettingError, Settings
+from course_lib.run.settings import SettingError, Settings
 
 
 class _Parser(argparse.ArgumentParser):
@@ -61,27 +62,51 @@ _OPTIONS = [  # flag, Settings field, type, help
 ]
 
 
-def _parser() -> argparse.ArgumentParser:
+def _add_options(parser: argparse.ArgumentParser, settings: tuple[str, ...]) -> None:
     defaults = {f.name: f.default for f in fields(Settings)}
-    parser = _Parser(
-        prog="python -m course_lib",
-        description="Run the course's scenarios against the offline fake Gemini.",
-    )
-    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
-    run = commands.add_parser("run", help="run one scenario")
-    run.add_argument("scenario", help=", ".join(SCENARIOS))
-    cmp = commands.add_parser("compare", help="run every scenario and compare wall times")
-    for sub in (run, cmp):
-        for flag, name, kind, text in _OPTIONS:
-            sub.add_argument(
+    for flag, name, kind, text in _OPTIONS:
+        if name in settings:
+            parser.add_argument(
                 flag,
                 dest=name,
                 type=kind,
                 default=defaults[name],
                 help=f"{text} (default: {defaults[name]})",
             )
-        sub.add_argument("--json", action="store_true", help="print JSON instead of a summary")
+    parser.add_argument("--json", action="store_true", help="print JSON instead of a summary")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="python -m course_lib",
+        description="Run the course's scenarios against the offline fake Gemini.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    run = commands.add_parser(
+        "run",
+        help="run one scenario",
+        description="Run one scenario; `run SCENARIO --help` lists the options it takes.",
+        epilog="; ".join(f"{s.name}: {s.label}" for s in SCENARIOS.values()),
+    )
+    run.add_argument("scenario", help=", ".join(SCENARIOS))
+    run.add_argument("options", nargs=argparse.REMAINDER, help="the scenario's options")
+    compare_all = commands.add_parser("compare", help="run every scenario and compare wall times")
+    _add_options(compare_all, tuple(f.name for f in fields(Settings)))
     return parser
+
+
+def _scenario_options(name: str, argv: list[str]) -> argparse.Namespace:
+    """Parse what follows ``run NAME``: only the options that scenario uses."""
+    chosen = scenario(name)
+    parser = _Parser(prog=f"python -m course_lib run {name}", description=chosen.label)
+    _add_options(parser, chosen.settings)
+    flags = {flag: setting for flag, setting, _, _ in _OPTIONS}
+    for word in argv:
+        flag = word.split("=", 1)[0]
+        if flags.get(flag) and flags[flag] not in chosen.settings:
+            own = ", ".join(f for f, setting in flags.items() if setting in chosen.settings)
+            raise SettingError(f"{flag} does not apply to the {name} scenario; it takes {own}")
+    return parser.parse_args(argv)
 
 
 def _table(results: list[RunResult]) -> str:
@@ -95,19 +120,20 @@ def _table(results: list[RunResult]) -> str:
     return "\n".join(rows)
 
 
+def _settings(args: argparse.Namespace) -> Settings:
+    given = {name: getattr(args, name) for _, name, _, _ in _OPTIONS if hasattr(args, name)}
+    return Settings(**given)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     try:
         args = _parser().parse_args(argv)
-        settings = Settings(**{name: getattr(args, name) for _, name, _, _ in _OPTIONS})
         if args.command == "run":
-            if args.scenario not in SCENARIOS:
-                raise SettingError(
-                    f"unknown scenario {args.scenario!r}; choose one of {', '.join(SCENARIOS)}"
-                )
-            result = asyncio.run(run_scenario(args.scenario, settings))
-            print(json.dumps(result.to_dict()) if args.json else _table([result]))
+            options = _scenario_options(args.scenario, args.options)
+            result = asyncio.run(run_scenario(args.scenario, _settings(options)))
+            print(json.dumps(result.to_dict()) if options.json else _table([result]))
         else:
-            results = asyncio.run(compare(settings))
+            results = asyncio.run(compare(_settings(args)))
             print(json.dumps([r.to_dict() for r in results]) if args.json else _table(results))
     except SettingError as error:
         print(f"error: {error}", file=sys.stderr)

@@ -18,7 +18,7 @@ from course_lib.exercises.feedback import (
     wrong,
 )
 from course_lib.fake.gemini import FakeGemini
-from course_lib.run.ideal import ideal_seconds
+from course_lib.run.registry import ideal_seconds
 from course_lib.run.settings import Settings
 from course_lib.trace.spans import Tracer
 

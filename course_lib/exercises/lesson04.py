@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from course_lib.exercises.feedback import Feedback, as_number, close_to, right, sorting, wrong
-from course_lib.run.ideal import ideal_seconds
+from course_lib.run.registry import ideal_seconds
 from course_lib.run.settings import Settings
 
 #: The workload of the hybrid prediction exercise.

@@ -1,33 +1,35 @@
-"""What every scenario does with one prompt: wait for a slot, call the model (retrying), record.
+"""What every scenario does with one prompt: wait for a slot, call the model (retrying), analyse
+the answer, and write it all down in a ``CallRecord``.
 
 ``Run`` carries what one run needs: its settings, its own fake Gemini, the CPU work per answer and
-the tracer that records it.
+the tracer that records it. The scenarios in ``course_lib.run.scenarios`` differ only in how they
+spread these steps over coroutines, threads and processes.
 """
 
 from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from google.genai import errors
 
-from course_lib.fake.gemini import FakeGemini
-from course_lib.run.retry import acall_with_retries
+from course_lib.run.results import CallRecord
+from course_lib.run.retry import aretry_after, call_with_retries
 from course_lib.run.settings import Settings
-from course_lib.trace.spans import (
-    WAIT_SLOT,
-    Tracer,
-    now,
-    span,
-)
+from course_lib.run.workloads import analyse
+from course_lib.trace.lanes import Lane
+from course_lib.trace.spans import WAIT_SLOT, Tracer, cpu_span, now, span, task_context
+
+if TYPE_CHECKING:
+    from course_lib.fake.gemini import FakeGemini
 
 
 @dataclass
 class Run:
     settings: Settings
     fake: FakeGemini
-    iterations: int
+    iterations: int  # loop steps of CPU work per answer (see course_lib.run.workloads)
     tracer: Tracer
     extras: dict[str, float] = field(default_factory=dict)
 
@@ -36,25 +38,69 @@ class Run:
 
 
 async def fetch(
-    client: Any, run: Run, sem: asyncio.Semaphore, task: int, prompt: str
-) -> dict[str, Any]:
-    """Wait for a free slot, then call the model (retrying); the slot is freed before analysis."""
-    s = run.settings
-    output: dict[str, Any] = {"task": task, "prompt": prompt, "answer": None, "analysis": None}
-    if sem.locked():  # only a real wait becomes a span
-        with span(WAIT_SLOT, label=prompt):
+    client: Any,
+    s: Settings,
+    sem: asyncio.Semaphore,
+    task: int,
+    prompt: str,
+    lane: Lane,
+    analyse_here: int | None = None,
+) -> CallRecord:
+    """One prompt, on ``lane``: wait for a free slot, then call the model (retrying); the slot is
+    freed before any analysis. With ``analyse_here`` (loop steps of CPU work), the answer is then
+    analysed right here, on the event loop. One coroutine does it all: with a thousand calls in
+    flight, every extra layer of coroutines costs time at every step."""
+    record = CallRecord(task, prompt)
+    with task_context(task, lane, prompt):
+        if sem.locked():  # only a real wait becomes a span
+            with span(WAIT_SLOT, label=prompt):
+                await sem.acquire()
+        else:
             await sem.acquire()
-    else:
-        await sem.acquire()
+        record.sent = now()
+        try:  # the first attempt made here, the others (if any) by aretry_after
+            try:
+                response = await client.aio.models.generate_content(model=s.model, contents=prompt)
+                tries = 1
+            except errors.APIError as error:
+                response, tries = await aretry_after(
+                    error,
+                    lambda: client.aio.models.generate_content(model=s.model, contents=prompt),
+                    attempts=s.attempts,
+                    seed=s.seed + task,
+                )
+            record.took(response, tries, now())
+        except errors.APIError as error:
+            record.failed(error, s.attempts, now())
+        finally:
+            sem.release()
+        if analyse_here is not None:
+            analysed(record, analyse_here)
+    return record
+
+
+def analysed(record: CallRecord, iterations: int) -> CallRecord:
+    """Analyse the record's answer here, as CPU work on the timeline (nothing if it failed)."""
+    if record.answer is not None:
+        with cpu_span(label="analyse"):
+            record.analysis = analyse(record.answer, iterations)
+        record.done = now()
+    return record
+
+
+def ask_then_analyse(
+    client: Any, s: Settings, task: int, prompt: str, iterations: int
+) -> CallRecord:
+    """One blocking unit of work: call the model (retrying), then analyse the answer. The
+    sequential and threads scenarios run it in the kernel; the parallel one in worker processes."""
+    record = CallRecord(task, prompt, sent=now())
     try:
-        response, tries = await acall_with_retries(
-            lambda: client.aio.models.generate_content(model=s.model, contents=prompt),
+        response, tries = call_with_retries(
+            lambda: client.models.generate_content(model=s.model, contents=prompt),
             attempts=s.attempts,
             seed=s.seed + task,
         )
-        output.update(answer=response.text, attempts=tries, error=None)
+        record.took(response, tries, now())
     except errors.APIError as error:
-        output.update(attempts=s.attempts, error=f"{error.code} {error.status}")
-    finally:
-        sem.release()
-    return output
+        record.failed(error, s.attempts, now())
+    return analysed(record, iterations)

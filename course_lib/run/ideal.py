@@ -1,7 +1,11 @@
-"""The shortest wall time each scenario could reach with no overhead at all.
+"""The shortest wall time each scenario could reach with no overhead at all: one function each.
 
+Each takes the settings, the CPU seconds per answer ``w`` and the cores that can compute at once.
+Latency is its mean; a rate limit adds a full window for every ``rpm`` calls past the first batch.
+
+>>> from course_lib.run.settings import Settings
 >>> s = Settings(prompts=10, latency=1.0, concurrency=3)
->>> ideal_seconds("sequential", s), ideal_seconds("concurrent", s)
+>>> sequential(s, w=0.0, cores=2), concurrent(s, w=0.0, cores=2)
 (10.0, 4.0)
 """
 
@@ -9,39 +13,39 @@ from __future__ import annotations
 
 import math
 
-from course_lib.run.machine import effective_cpu_count
-from course_lib.run.settings import SCENARIOS, SettingError, Settings
+from course_lib.run.settings import Settings
 
 
-def ideal_seconds(
-    scenario: str, s: Settings, cpu_s: float | None = None, cores: int | None = None
-) -> float:
-    """The shortest wall time ``scenario`` could take with no overhead at all.
+def waiting(s: Settings, slots: int) -> float:
+    """The calls alone, ``slots`` at a time (and no faster than the rate limit lets them)."""
+    n, latency = s.prompts, s.latency
+    bound = math.ceil(n / slots) * latency
+    if s.rpm is not None and n > s.rpm:
+        bound = max(bound, (n - 1) // s.rpm * 60.0 + latency)
+    return bound
 
-    cpu_s is the CPU time per answer (default: ``cpu_work`` milliseconds). Latency is its mean.
-    A rate limit adds a full window for every ``rpm`` calls past the first batch.
-    """
-    n, lat = s.prompts, s.latency
-    w = s.cpu_work / 1000 if cpu_s is None else cpu_s
-    cores = cores or effective_cpu_count()
 
-    def io(slots: int) -> float:
-        bound = math.ceil(n / slots) * lat
-        if s.rpm is not None and n > s.rpm:
-            bound = max(bound, (n - 1) // s.rpm * 60.0 + lat)
-        return bound
+def sequential(s: Settings, w: float, cores: int) -> float:
+    return max(s.prompts * (s.latency + w), waiting(s, 1) + s.prompts * w)
 
-    if scenario == "sequential":
-        return max(n * (lat + w), io(1) + n * w)
-    if scenario in ("concurrent", "threads"):  # one interpreter: CPU work cannot overlap itself
-        return max(io(s.concurrency) + w, lat + n * w)
+
+def concurrent(s: Settings, w: float, cores: int) -> float:
+    """Asyncio or threads: one interpreter, so the CPU work cannot overlap itself."""
+    return max(waiting(s, s.concurrency) + w, s.latency + s.prompts * w)
+
+
+def parallel(s: Settings, w: float, cores: int) -> float:
     usable = min(s.processes, cores)
-    if scenario == "parallel":
-        return max(
-            io(s.processes) + math.ceil(n / s.processes) * w, lat + math.ceil(n / usable) * w
-        )
-    if scenario == "hybrid":  # fetch everything, then analyse everything
-        return io(s.concurrency) + math.ceil(n / usable) * w
-    if scenario == "hybrid-pipelined":
-        return max(io(s.concurrency) + w, lat + math.ceil(n / usable) * w)
-    raise SettingError(f"unknown scenario {scenario!r}; choose one of {', '.join(SCENARIOS)}")
+    rounds = math.ceil(s.prompts / s.processes)
+    return max(waiting(s, s.processes) + rounds * w, s.latency + math.ceil(s.prompts / usable) * w)
+
+
+def hybrid(s: Settings, w: float, cores: int) -> float:
+    """Fetch everything, then analyse everything on the pool."""
+    return waiting(s, s.concurrency) + math.ceil(s.prompts / min(s.processes, cores)) * w
+
+
+def hybrid_pipelined(s: Settings, w: float, cores: int) -> float:
+    """Each answer analysed on the pool as soon as it arrives."""
+    usable = min(s.processes, cores)
+    return max(waiting(s, s.concurrency) + w, s.latency + math.ceil(s.prompts / usable) * w)

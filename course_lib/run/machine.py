@@ -31,12 +31,22 @@ def cgroup_cpu_quota(root: Path = Path("/sys/fs/cgroup")) -> float | None:
         return None
 
 
-def effective_cpu_count() -> int:
-    """The smallest of: cores reported, cores this process may run on, and the cgroup quota."""
-    counts = [os.cpu_count() or 1]
-    if hasattr(os, "sched_getaffinity"):
-        counts.append(len(os.sched_getaffinity(0)))
-    quota = cgroup_cpu_quota()
+def effective_cpu_count(
+    reported: int | None = None,
+    allowed: int | None = None,
+    quota: float | None = None,
+    *,
+    look: bool = True,
+) -> int:
+    """The smallest of: cores reported, cores this process may run on (its affinity), and the
+    cgroup quota rounded up. Each is read from this machine unless given (``look=False``: only
+    what is given)."""
+    if look:
+        reported = reported if reported is not None else os.cpu_count()
+        if allowed is None and hasattr(os, "sched_getaffinity"):
+            allowed = len(os.sched_getaffinity(0))
+        quota = quota if quota is not None else cgroup_cpu_quota()
+    counts = [n for n in (reported, allowed) if n]
     if quota is not None:
         counts.append(max(1, math.ceil(quota)))
-    return min(counts)
+    return min(counts, default=1)

@@ -63,12 +63,14 @@ def call_with_retries(
     seed: int = 0,
     sleep: Callable[[float], None] = time.sleep,
 ) -> tuple[T, int]:
-    """Run ``call`` up to ``attempts`` times; returns (result, attempts used)."""
-    rng = random.Random(seed)
+    """Run ``call`` up to ``attempts`` times; returns (result, attempts used). ``sleep`` waits
+    (inject a fake one to test the delays without waiting)."""
+    rng = None  # made on the first failure: most calls never need it
     for attempt in range(1, attempts + 1):
         try:
             return call(), attempt
         except errors.APIError as error:
+            rng = rng or random.Random(seed)
             delay = retry_delay(error, attempt, rng)
             if delay is None or attempt == attempts:
                 raise
@@ -78,17 +80,38 @@ def call_with_retries(
 
 
 async def acall_with_retries(
-    call: Callable[[], Awaitable[T]], *, attempts: int = 4, seed: int = 0
+    call: Callable[[], Awaitable[T]],
+    *,
+    attempts: int = 4,
+    seed: int = 0,
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
 ) -> tuple[T, int]:
-    """The asyncio twin of ``call_with_retries``: waits with ``asyncio.sleep``."""
+    """The asyncio twin of ``call_with_retries``: waits with ``await sleep(delay)``."""
+    try:
+        return await call(), 1
+    except errors.APIError as error:
+        return await aretry_after(error, call, attempts=attempts, seed=seed, sleep=sleep)
+
+
+async def aretry_after(
+    error: errors.APIError,
+    call: Callable[[], Awaitable[T]],
+    *,
+    attempts: int = 4,
+    seed: int = 0,
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+) -> tuple[T, int]:
+    """The first attempt failed with ``error``: wait as it says, then try again (attempts 2 and
+    on). Callers that make the first attempt themselves save a coroutine per call this way."""
     rng = random.Random(seed)
-    for attempt in range(1, attempts + 1):
+    for attempt in range(2, attempts + 1):
+        delay = retry_delay(error, attempt - 1, rng)
+        if delay is None:
+            raise error
+        with span(BACKOFF, label=f"after {error.code}"):
+            await sleep(delay)
         try:
             return await call(), attempt
-        except errors.APIError as error:
-            delay = retry_delay(error, attempt, rng)
-            if delay is None or attempt == attempts:
-                raise
-            with span(BACKOFF, label=f"after {error.code}"):
-                await asyncio.sleep(delay)
-    raise AssertionError("unreachable")
+        except errors.APIError as again:
+            error = again
+    raise error

@@ -1,4 +1,4 @@
-"""The scenario runners: the same batch of prompts, run six ways, each traced and timed.
+"""Running a scenario: the same batch of prompts, run one of the registered ways, traced and timed.
 
 Every runner is a coroutine, so a notebook awaits it (and a Stop button can cancel it) while the
 kernel stays responsive; ``run_sync`` runs one from a script. Each run gets its own fake Gemini,
@@ -15,7 +15,9 @@ and the benchmarks use.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+import gc
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import replace
 from typing import Any
 
@@ -23,42 +25,29 @@ from course_lib.client.factory import warm_sdk
 from course_lib.fake.gemini import FakeGemini
 from course_lib.fake.latency import latency_model
 from course_lib.run.calls import Run
-from course_lib.run.ideal import ideal_seconds
+from course_lib.run.registry import SCENARIOS, scenario
 from course_lib.run.results import RunResult
-from course_lib.run.scenarios.concurrent import concurrent
-from course_lib.run.scenarios.hybrid import hybrid
-from course_lib.run.scenarios.parallel import parallel
-from course_lib.run.scenarios.sequential import sequential
-from course_lib.run.scenarios.threads import threads
-from course_lib.run.settings import SCENARIOS, SettingError, Settings
+from course_lib.run.settings import SettingError, Settings
 from course_lib.run.workloads import iterations_for
-from course_lib.trace.spans import (
-    Tracer,
-    now,
-    process_lane_names,
-)
-
-_RUNNERS: dict[str, Callable[[Run], Awaitable[list[dict[str, Any]]]]] = {
-    "sequential": sequential,
-    "concurrent": concurrent,
-    "threads": threads,
-    "parallel": parallel,
-    "hybrid": lambda run: hybrid(run, pipelined=False),
-    "hybrid-pipelined": lambda run: hybrid(run, pipelined=True),
-}
+from course_lib.trace.spans import Tracer, now, numbered
 
 
 async def run_scenario(
-    scenario: str, settings: Settings | None = None, *, tracer: Tracer | None = None, **changes: Any
+    name: str, settings: Settings | None = None, *, tracer: Tracer | None = None, **changes: Any
 ) -> RunResult:
     """Run one scenario; ``changes`` override single settings, e.g. ``concurrency=10``.
 
     Pass a ``tracer`` to watch the run while it happens (``tracer.snapshot()``); by default the
     run gets a fresh one.
     """
-    if scenario not in _RUNNERS:
-        raise SettingError(f"unknown scenario {scenario!r}; choose one of {', '.join(SCENARIOS)}")
+    chosen = scenario(name)
+    if settings is not None and not isinstance(settings, Settings):
+        raise SettingError(
+            f"settings must be a Settings(...), not {type(settings).__name__}; "
+            "e.g. run_scenario('concurrent', Settings(prompts=10))"
+        )
     s = replace(settings or Settings(), **changes)
+    runner = chosen.load()  # a scenario's own imports happen here, not at `import course_lib`
     await asyncio.to_thread(warm_sdk)  # once per process, outside the timed part
     fake = FakeGemini(
         latency=latency_model(s.latency, s.jitter),
@@ -67,25 +56,42 @@ async def run_scenario(
         seed=s.seed,
     )
     tracer = tracer or Tracer()
-    with tracer:
+    with tracer, _heap_set_aside():
         run = Run(s, fake, iterations_for(s.cpu_work), tracer)
-        outputs = await _RUNNERS[scenario](run)
+        records = await runner(run)
         wall = now() - tracer.t0
-    names = process_lane_names(tracer.spans)
-    for traced in tracer.spans:
-        traced.lane = names.get(traced.lane, traced.lane)
-    outputs.sort(key=lambda o: o["task"])
+    tracer.spans[:] = numbered(tracer.spans)
+    records.sort(key=lambda r: r.task)
     return RunResult(
-        scenario, wall, s, tracer.spans, outputs, ideal_seconds(scenario, s), tracer.t0, run.extras
+        name, wall, s, tracer.spans, records, chosen.ideal_seconds(s), tracer.t0, run.extras
     )
 
 
-def run_sync(scenario: str, settings: Settings | None = None, **changes: Any) -> RunResult:
+@contextmanager
+def _heap_set_aside() -> Iterator[None]:
+    """While a run goes, Python's cycle collector leaves alone the objects that existed before it.
+
+    A notebook's heap can hold millions of objects; a full collection scans them all, and one
+    landing mid-run would add a pause (0.1 s and more) to the timeline that the calls did not
+    cause. ``gc.freeze`` sets them aside and ``gc.unfreeze`` gives them back, so nothing is kept
+    alive that would otherwise be freed: it is only collected after the run instead of during it.
+    """
+    thresholds = gc.get_threshold()
+    gc.freeze()
+    gc.set_threshold(max(thresholds[0], 10_000), *thresholds[1:])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*thresholds)
+        gc.unfreeze()
+
+
+def run_sync(name: str, settings: Settings | None = None, **changes: Any) -> RunResult:
     """``run_scenario`` for scripts. In a notebook, write ``await run_scenario(...)`` instead."""
     try:
         asyncio.get_running_loop()
     except RuntimeError:
-        return asyncio.run(run_scenario(scenario, settings, **changes))
+        return asyncio.run(run_scenario(name, settings, **changes))
     raise RuntimeError(
         "An event loop is already running (as in Jupyter): "
         "use `await run_scenario(...)` instead of run_sync(...)."
@@ -93,7 +99,7 @@ def run_sync(scenario: str, settings: Settings | None = None, **changes: Any) ->
 
 
 async def compare(
-    settings: Settings | None = None, scenarios: tuple[str, ...] = SCENARIOS
+    settings: Settings | None = None, names: Iterable[str] | None = None
 ) -> list[RunResult]:
-    """Run several scenarios one after another with the same settings."""
-    return [await run_scenario(name, settings) for name in scenarios]
+    """Run several scenarios (default: all) one after another with the same settings."""
+    return [await run_scenario(name, settings) for name in names or list(SCENARIOS)]

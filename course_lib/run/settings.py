@@ -14,8 +14,6 @@ from dataclasses import dataclass
 from course_lib.config import DEFAULT_MODEL, KNOWN_MODELS
 from course_lib.fake.answers import known_prompts
 
-SCENARIOS = ("sequential", "concurrent", "threads", "parallel", "hybrid", "hybrid-pipelined")
-
 
 class SettingError(ValueError):
     """A setting a run cannot use; the message says which and what is allowed."""

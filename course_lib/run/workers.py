@@ -11,15 +11,15 @@ import os
 import sys
 from typing import Any
 
-from google.genai import errors
-
 from course_lib.config import DEFAULT_MODEL
-from course_lib.run.retry import call_with_retries
-from course_lib.run.workloads import analyse
-from course_lib.trace.spans import Tracer, cpu_span, task_context
+from course_lib.run.calls import analysed, ask_then_analyse
+from course_lib.run.results import CallRecord
+from course_lib.run.settings import Settings
+from course_lib.trace.lanes import Lane
+from course_lib.trace.spans import Tracer, task_context
 
 _client = None
-_model = ""
+_settings = Settings()
 _events = None  # a multiprocessing SimpleQueue: put() has written the event when it returns
 
 
@@ -29,60 +29,34 @@ def init_analysis_worker(events: Any) -> None:
     _events = events
 
 
-def init_worker(events: Any, base_url: str, model: str) -> None:
+def init_worker(events: Any, base_url: str, settings: Settings) -> None:
     """Pool initializer for workers that call the model: one client per process, reused."""
-    global _client, _model
+    global _client, _settings
     from course_lib.client.factory import gemini_client, warm_sdk
 
     init_analysis_worker(events)
     warm_sdk()
     _client = gemini_client(live=False, base_url=base_url)
-    _model = model
+    _settings = settings
 
 
-def _tracer() -> Tracer:
-    return Tracer(sink=_events.put if _events is not None else None)
+def _traced(task: int, prompt: str):  # a tracer that streams to the kernel, and this lane
+    tracer = Tracer(sink=_events.put if _events is not None else None)
+    return tracer, task_context(task, Lane("process", os.getpid()), prompt)
 
 
-def lane() -> str:
-    return f"pid {os.getpid()}"
-
-
-def fetch_then_analyse(
-    client: Any, model: str, task: int, prompt: str, iterations: int, attempts: int, seed: int
-) -> dict[str, Any]:
-    """One blocking unit of work: call the model (retrying), then analyse the answer.
-
-    The sequential and threads scenarios run this in the kernel; process workers run it too.
-    """
-    output: dict[str, Any] = {"task": task, "prompt": prompt, "answer": None, "analysis": None}
-    try:
-        response, tries = call_with_retries(
-            lambda: client.models.generate_content(model=model, contents=prompt),
-            attempts=attempts,
-            seed=seed + task,
-        )
-        output.update(answer=response.text, attempts=tries, error=None)
-    except errors.APIError as error:
-        output.update(attempts=attempts, error=f"{error.code} {error.status}")
-        return output
-    with cpu_span(label="analyse"):
-        output["analysis"] = analyse(output["answer"], iterations)
-    return output
-
-
-def fetch_and_analyse(
-    task: int, prompt: str, iterations: int, attempts: int, seed: int
-) -> dict[str, Any]:
+def fetch_and_analyse(task: int, prompt: str, iterations: int) -> CallRecord:
     """The parallel scenario's unit of work, in a pool process."""
-    with _tracer(), task_context(task, lane()):
-        return fetch_then_analyse(_client, _model, task, prompt, iterations, attempts, seed)
+    tracer, context = _traced(task, prompt)
+    with tracer, context:
+        return ask_then_analyse(_client, _settings, task, prompt, iterations)
 
 
-def analyse_in_worker(task: int, text: str, iterations: int) -> dict[str, object]:
+def analyse_in_worker(record: CallRecord, iterations: int) -> CallRecord:
     """The hybrid scenario's CPU step, run in a pool process."""
-    with _tracer(), task_context(task, lane()), cpu_span(label="analyse"):
-        return analyse(text, iterations)
+    tracer, context = _traced(record.task, record.prompt)
+    with tracer, context:
+        return analysed(record, iterations)
 
 
 # -- for the lessons' own pools -------------------------------------------------------------------

@@ -6,12 +6,10 @@ from dataclasses import dataclass, field
 
 import plotly.graph_objects as go
 
-from course_lib.run.ideal import ideal_seconds
+from course_lib.run.registry import ideal_seconds, scenario
 from course_lib.run.results import RunResult
 from course_lib.run.settings import Settings
-from course_lib.trace.spans import IN_FLIGHT
 from course_lib.view.gantt import run_title
-from course_lib.view.timeline import PHASE_STYLE
 
 
 @dataclass
@@ -52,7 +50,7 @@ class Comparison:
                     textposition="outside",
                     hovertext=hover,
                     hoverinfo="text",
-                    marker_color=PHASE_STYLE[IN_FLIGHT][1],
+                    marker_color=[scenario(r.scenario).colour for r in self.results],
                 ),
                 go.Scatter(
                     name="ideal bound",

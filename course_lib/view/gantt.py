@@ -7,8 +7,9 @@ one bar per span, coloured by phase, with a line at the wall time and one at the
 The figure has one horizontal ``Bar`` trace per phase (``base`` = starts, ``x`` = durations), plus
 one for failed calls, always in the same order: the live timeline updates those arrays in place.
 
+>>> from course_lib.trace.lanes import MAIN
 >>> from course_lib.trace.spans import Span
->>> spans = [Span(0, "main", "in_flight", 0.0, 0.5, 1, label="Hi")]
+>>> spans = [Span(0, MAIN, "in_flight", 0.0, 0.5, 1, label="Hi")]
 >>> fig = gantt(spans=spans, wall_s=0.5, ideal_s=0.5)
 >>> [trace.name for trace in fig.data][2], len(fig.layout.shapes)
 ('in flight (waiting for the model)', 2)
@@ -21,6 +22,7 @@ from typing import Any
 
 import plotly.graph_objects as go
 
+from course_lib.run.registry import scenario
 from course_lib.run.results import RunResult
 from course_lib.trace.spans import WAIT_SLOT, Span
 from course_lib.view.timeline import FAILED, PHASE_STYLE, TRACE_ORDER, Timeline, timeline
@@ -136,13 +138,16 @@ def gantt(
 
 def run_title(result: RunResult) -> str:
     """'<b>concurrent</b>: 20 prompts, latency 0.5 s, concurrency 5': what a run was."""
-    s = result.settings
+    s, chosen = result.settings, scenario(result.scenario)
     parts = [f"{s.prompts} prompts", f"latency {s.latency:g} s"]
-    if result.scenario in ("concurrent", "hybrid", "hybrid-pipelined"):
-        parts.append(f"concurrency {s.concurrency}")
-    if result.scenario == "threads":
-        parts.append(f"{s.concurrency} threads")
-    if result.scenario in ("parallel", "hybrid", "hybrid-pipelined"):
+    if "concurrency" in chosen.uses:
+        named_as = chosen.name_of("concurrency")
+        parts.append(
+            f"{s.concurrency} {named_as}"
+            if named_as != "concurrency"
+            else f"concurrency {s.concurrency}"
+        )
+    if "processes" in chosen.uses:
         parts.append(f"{s.processes} processes")
     if s.cpu_work:
         parts.append(f"CPU {s.cpu_work:g} ms per answer")

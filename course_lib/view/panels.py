@@ -20,17 +20,16 @@ from typing import Any
 import ipywidgets as w
 from IPython.display import display
 
-from course_lib.run.ideal import ideal_seconds
 from course_lib.run.machine import effective_cpu_count
+from course_lib.run.registry import ideal_seconds, scenario
 from course_lib.run.results import RunResult
 from course_lib.run.runner import run_scenario
-from course_lib.run.settings import SCENARIOS, SettingError, Settings
+from course_lib.run.settings import SettingError, Settings
 from course_lib.trace.spans import Tracer
 from course_lib.view.comparison import Comparison
 from course_lib.view.live import LiveTimeline, show_in
 
 _STYLE = {"description_width": "150px"}
-_WIDE = w.Layout(width="460px")
 
 
 def _slider(
@@ -49,7 +48,7 @@ def _slider(
         step=step,
         description=description,
         style=_STYLE,
-        layout=_WIDE,
+        layout=w.Layout(width="460px"),  # one Layout per slider: widgets must not share one
         continuous_update=False,
         **extra,
     )
@@ -75,21 +74,20 @@ CONTROLS: dict[str, Callable[[Any], w.Widget]] = {
     "failure_rate": _float("failure rate", 0.0, 0.9, 0.05),
 }
 
-#: The controls that mean something for each scenario.
-DEFAULT_CONTROLS: dict[str, tuple[str, ...]] = {
-    "sequential": ("prompts", "latency", "jitter", "cpu_work"),
-    "concurrent": ("prompts", "latency", "jitter", "concurrency", "cpu_work"),
-    "threads": ("prompts", "latency", "jitter", "concurrency", "cpu_work"),
-    "parallel": ("prompts", "latency", "jitter", "processes", "cpu_work"),
-    "hybrid": ("prompts", "latency", "jitter", "concurrency", "processes", "cpu_work"),
-    "hybrid-pipelined": ("prompts", "latency", "jitter", "concurrency", "processes", "cpu_work"),
-}
+#: Sliders every panel shows first and last; between them, those of the scenario's own settings.
+FIRST_CONTROLS, LAST_CONTROLS = ("prompts", "latency", "jitter"), ("cpu_work",)
+
+
+def default_controls(name: str) -> tuple[str, ...]:
+    """The sliders that mean something for scenario ``name`` (its registry record says which)."""
+    own = tuple(setting for setting in scenario(name).uses if setting in CONTROLS)
+    return FIRST_CONTROLS + own + LAST_CONTROLS
 
 
 class Panel:
     """A control panel for one scenario. Display it by leaving it as a cell's last line.
 
-    scenario: one of ``SCENARIOS``.
+    name: a scenario's name, one of ``SCENARIOS``.
     controls: which sliders to show (default: those that mean something for the scenario).
     settings: the starting values (default: ``Settings()``).
     comparison: share one ``Comparison`` between panels to compare their runs side by side.
@@ -97,26 +95,24 @@ class Panel:
 
     def __init__(
         self,
-        scenario: str,
+        name: str,
         *,
         controls: tuple[str, ...] | None = None,
         settings: Settings | None = None,
         comparison: Comparison | None = None,
         max_lanes: int = 40,
     ) -> None:
-        if scenario not in SCENARIOS:
-            raise SettingError(
-                f"unknown scenario {scenario!r}; choose one of {', '.join(SCENARIOS)}"
-            )
-        self.scenario = scenario
+        chosen = scenario(name)
+        self.scenario = name
         self.base = settings or Settings()
-        names = controls or DEFAULT_CONTROLS[scenario]
+        names = controls or default_controls(name)
         unknown = [n for n in names if n not in CONTROLS]
         if unknown:
             raise SettingError(f"unknown control(s) {unknown}; choose from {', '.join(CONTROLS)}")
         self.sliders = {name: CONTROLS[name](self._start_value(name)) for name in names}
-        if scenario == "threads" and "concurrency" in self.sliders:
-            self.sliders["concurrency"].description = "threads"
+        for setting, slider in self.sliders.items():
+            if chosen.name_of(setting) != setting:  # e.g. "threads" for the threads scenario
+                slider.description = chosen.name_of(setting)
         self.run_button = w.Button(description="Run", button_style="success", icon="play")
         self.stop_button = w.Button(
             description="Stop", button_style="danger", icon="stop", disabled=True
@@ -132,8 +128,12 @@ class Panel:
         self.comparison = comparison if comparison is not None else Comparison()
         self.comparison_view = w.Output()
         self.result: RunResult | None = None
+        self.tracer: Tracer | None = None
         self.task: asyncio.Task | None = None
-        title = w.HTML(value=f"<h3 style='margin:4px 0'>{html.escape(scenario)}</h3>")
+        title = w.HTML(
+            value=f"<h3 style='margin:4px 0'>{html.escape(name)}</h3>"
+            f"<div style='color:#555'>{html.escape(chosen.label)}</div>"
+        )
         self.widget = w.VBox(
             [
                 title,
@@ -182,7 +182,7 @@ class Panel:
             self.task.cancel()
 
     async def _run(self, settings: Settings) -> None:
-        tracer = Tracer()
+        self.tracer = tracer = Tracer()  # the run in progress, for anyone who wants to watch it
         try:
             result = await self.timeline.follow(
                 run_scenario(self.scenario, settings, tracer=tracer), tracer

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import plotly.graph_objects as go
 
+from course_lib.trace.lanes import Lane, named
 from course_lib.trace.spans import CPU, IN_FLIGHT, Span
 from course_lib.view.gantt import gantt
 
@@ -18,7 +19,7 @@ BARISTA_WAYS = ("one at a time", "concurrent", "parallel")
 _HANDS, _BREW = 1.0, 3.0
 
 
-def _coffee(order: int, lane: str, start: float, pour_at: float | None = None) -> list[Span]:
+def _coffee(order: int, lane: Lane, start: float, pour_at: float | None = None) -> list[Span]:
     brewed = start + _HANDS + _BREW
     pour = brewed if pour_at is None else max(brewed, pour_at)
     return [
@@ -31,16 +32,16 @@ def _coffee(order: int, lane: str, start: float, pour_at: float | None = None) -
 def barista_spans(way: str) -> list[Span]:
     """Three coffees made ``way``: one of ``BARISTA_WAYS``."""
     if way == "one at a time":  # one barista, finishes each coffee before starting the next
-        return [s for i in range(3) for s in _coffee(i + 1, f"coffee {i + 1}", i * 5.0)]
+        return [s for i in range(3) for s in _coffee(i + 1, named("coffee", i + 1), i * 5.0)]
     if way == "concurrent":  # one barista: starts every coffee, pours each once it is brewed
-        spans = [s for i in range(3) for s in _coffee(i + 1, f"coffee {i + 1}", i * _HANDS, 0)]
+        spans = [s for i in range(3) for s in _coffee(i + 1, named("coffee", i + 1), i * _HANDS, 0)]
         hands_free = 3 * _HANDS
         for s in sorted((s for s in spans if s.label == "pour"), key=lambda s: s.start):
             s.start = max(s.start, hands_free)  # one pair of hands: pours wait their turn
             s.end = hands_free = s.start + _HANDS
         return spans
     if way == "parallel":  # three baristas, one coffee each, at the same time
-        return [s for i in range(3) for s in _coffee(i + 1, f"barista {i + 1}", 0.0)]
+        return [s for i in range(3) for s in _coffee(i + 1, named("barista", i + 1), 0.0)]
     raise ValueError(f"way must be one of {', '.join(BARISTA_WAYS)} (got {way!r})")
 
 

@@ -3,20 +3,20 @@ rows and hover texts. ``gantt`` turns it into a figure; the live timeline redraw
 goes. Past ``max_lanes`` rows, one-task lanes (coroutines) are packed into reusable rows ("slots")
 so 1,000 calls stay readable, and the waiting is summarised instead of drawn.
 
->>> from course_lib.trace.spans import Span
->>> timeline([Span(0, "main", "in_flight", 0.0, 0.5, 1, label="Hi")]).lanes
+>>> from course_lib.trace.lanes import MAIN
+>>> timeline([Span(0, MAIN, "in_flight", 0.0, 0.5, 1, label="Hi")]).lanes
 ['main']
 """
 
 from __future__ import annotations
 
 import html
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from typing import Any
 
-from course_lib.trace.spans import BACKOFF, CPU, IN_FLIGHT, WAIT_SLOT, Span, process_lane_names
+from course_lib.trace.lanes import Lane, named
+from course_lib.trace.spans import BACKOFF, CPU, IN_FLIGHT, WAIT_SLOT, Span, numbered
 
 #: (legend name, colour) per phase; colour-blind-safe (Okabe-Ito) and readable in print.
 PHASE_STYLE: dict[str, tuple[str, str]] = {
@@ -39,20 +39,6 @@ class Timeline:
     end: float = 0.0
 
 
-def _natural(lane: str) -> tuple:
-    kind_order = {
-        "main": 0,
-        "task": 1,
-        "coroutine": 1,
-        "slot": 1,
-        "thread": 2,
-        "process": 3,
-        "pid": 3,
-    }
-    words = re.split(r"(\d+)", lane)
-    return (kind_order.get(words[0].strip(), 4), *(int(w) if w.isdigit() else w for w in words))
-
-
 def _hover(span: Span, start: float, end: float) -> str:
     label = html.escape(span.label[:60]) or "(no label)"
     name = PHASE_STYLE.get(span.phase, (span.phase, ""))[0]
@@ -63,15 +49,15 @@ def _hover(span: Span, start: float, end: float) -> str:
 
 
 def _pack(spans: list[Span]) -> tuple[list[Span], str]:
-    """Put one-task lanes on shared rows: a lane takes the first row free when it starts."""
-    by_lane: dict[str, list[Span]] = {}
+    """Put coroutines on shared rows: a coroutine takes the first row free when it starts."""
+    by_lane: dict[Lane, list[Span]] = {}
     for s in spans:
         if s.phase != WAIT_SLOT:
             by_lane.setdefault(s.lane, []).append(s)
     rows_end: list[float] = []
-    lane_row: dict[str, str] = {}
+    lane_row: dict[Lane, Lane] = {}
     for lane, group in sorted(by_lane.items(), key=lambda kv: min(s.start for s in kv[1])):
-        if not lane.startswith("coroutine"):
+        if lane.kind != "coroutine":
             lane_row[lane] = lane
             continue
         first, last = min(s.start for s in group), max(s.end for s in group)
@@ -79,7 +65,7 @@ def _pack(spans: list[Span]) -> tuple[list[Span], str]:
         if row == len(rows_end):
             rows_end.append(last)
         rows_end[row] = last
-        lane_row[lane] = f"slot {row + 1}"
+        lane_row[lane] = named("slot", row + 1)
     waits = sorted(s.end - s.start for s in spans if s.phase == WAIT_SLOT)
     note = ""
     if waits:
@@ -93,9 +79,7 @@ def _pack(spans: list[Span]) -> tuple[list[Span], str]:
 
 def timeline(spans: Iterable[Span], t0: float | None = None, max_lanes: int = 40) -> Timeline:
     """The bars of a timeline, with times relative to ``t0`` (default: the earliest start)."""
-    spans = list(spans)
-    names = process_lane_names(spans)
-    spans = [s if s.lane not in names else replace(s, lane=names[s.lane]) for s in spans]
+    spans = numbered(spans)
     note = ""
     if len({s.lane for s in spans}) > max_lanes:
         spans, note = _pack(spans)
@@ -111,7 +95,8 @@ def timeline(spans: Iterable[Span], t0: float | None = None, max_lanes: int = 40
         start, stop = s.start - t0, s.end - t0
         bar["base"].append(start)
         bar["x"].append(max(stop - start, 0.0))
-        bar["y"].append(s.lane)
+        bar["y"].append(str(s.lane))
         bar["hovertext"].append(_hover(s, start, stop))
         end = max(end, stop)
-    return Timeline(sorted({s.lane for s in spans}, key=_natural), bars, note, end)
+    lanes = sorted({s.lane for s in spans}, key=Lane.sort_key)
+    return Timeline([str(lane) for lane in lanes], bars, note, end)

@@ -3,28 +3,24 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Any
 
 from course_lib.client.factory import gemini_client
 from course_lib.run.calls import Run, fetch
-from course_lib.run.workloads import analyse
-from course_lib.trace.spans import (
-    cpu_span,
-    task_context,
-)
+from course_lib.run.results import CallRecord
+from course_lib.trace.lanes import named
 
 
-async def concurrent(run: Run) -> list[dict[str, Any]]:
+async def concurrent(run: Run) -> list[CallRecord]:
     s, client = run.settings, gemini_client(live=False, fake=run.fake)
     sem = asyncio.Semaphore(s.concurrency)
 
-    async def one(task: int, prompt: str) -> dict[str, Any]:
-        with task_context(task, f"coroutine {task + 1}"):
-            output = await fetch(client, run, sem, task, prompt)
-            if output["answer"] is not None:
-                with cpu_span(label="analyse"):  # runs on the event loop: blocks every coroutine
-                    output["analysis"] = analyse(output["answer"], run.iterations)
-        return output
-
     run.start_clock()
-    return list(await asyncio.gather(*(one(t, p) for t, p in enumerate(s.prompt_list()))))
+    # Each answer is analysed on the event loop: while it computes, no other coroutine runs.
+    return list(
+        await asyncio.gather(
+            *(
+                fetch(client, s, sem, task, prompt, named("coroutine", task + 1), run.iterations)
+                for task, prompt in enumerate(s.prompt_list())
+            )
+        )
+    )

@@ -1,21 +1,27 @@
-"""Hybrid: asyncio fetches, a process pool analyses; all fetched first, or pipelined."""
+"""Hybrid: asyncio fetches, a process pool analyses; every answer fetched first, or pipelined."""
 
 from __future__ import annotations
 
 import asyncio
-from typing import Any
 
 from course_lib.client.factory import gemini_client
 from course_lib.run import workers
 from course_lib.run.calls import Run, fetch
 from course_lib.run.pools import process_pool, warm
-from course_lib.trace.spans import (
-    now,
-    task_context,
-)
+from course_lib.run.results import CallRecord
+from course_lib.trace.lanes import named
+from course_lib.trace.spans import now
 
 
-async def hybrid(run: Run, pipelined: bool) -> list[dict[str, Any]]:
+async def fetch_all_then_analyse(run: Run) -> list[CallRecord]:
+    return await _hybrid(run, pipelined=False)
+
+
+async def pipelined(run: Run) -> list[CallRecord]:
+    return await _hybrid(run, pipelined=True)
+
+
+async def _hybrid(run: Run, pipelined: bool) -> list[CallRecord]:
     s, loop = run.settings, asyncio.get_running_loop()
     client = gemini_client(live=False, fake=run.fake)
     sem = asyncio.Semaphore(s.concurrency)
@@ -24,25 +30,21 @@ async def hybrid(run: Run, pipelined: bool) -> list[dict[str, Any]]:
         await warm(pool, s.processes)
         run.extras["pool_start_s"] = now() - started
 
-        async def analyse_elsewhere(output: dict[str, Any]) -> None:
-            if output["answer"] is not None:
-                output["analysis"] = await loop.run_in_executor(
-                    pool,
-                    workers.analyse_in_worker,
-                    output["task"],
-                    output["answer"],
-                    run.iterations,
-                )
+        async def analyse_elsewhere(record: CallRecord) -> CallRecord:
+            if record.answer is None:
+                return record
+            return await loop.run_in_executor(
+                pool, workers.analyse_in_worker, record, run.iterations
+            )
 
-        async def one(task: int, prompt: str) -> dict[str, Any]:
-            with task_context(task, f"coroutine {task + 1}"):
-                output = await fetch(client, run, sem, task, prompt)
+        async def one(task: int, prompt: str) -> CallRecord:
+            record = await fetch(client, s, sem, task, prompt, named("coroutine", task + 1))
             if pipelined:  # analyse this answer while the others are still being fetched
-                await analyse_elsewhere(output)
-            return output
+                record = await analyse_elsewhere(record)
+            return record
 
         run.start_clock()
-        outputs = list(await asyncio.gather(*(one(t, p) for t, p in enumerate(s.prompt_list()))))
+        records = list(await asyncio.gather(*(one(t, p) for t, p in enumerate(s.prompt_list()))))
         if not pipelined:  # fetch everything first, then analyse everything
-            await asyncio.gather(*(analyse_elsewhere(o) for o in outputs))
-    return outputs
+            records = list(await asyncio.gather(*(analyse_elsewhere(r) for r in records)))
+    return records

@@ -4,32 +4,26 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from typing import Any
 
 from course_lib.client.factory import gemini_client
-from course_lib.run import workers
-from course_lib.run.calls import Run
-from course_lib.trace.spans import (
-    task_context,
-)
+from course_lib.run.calls import Run, ask_then_analyse
+from course_lib.run.results import CallRecord
+from course_lib.trace.lanes import MAIN
+from course_lib.trace.spans import task_context
 
 
-async def sequential(run: Run) -> list[dict[str, Any]]:
+async def sequential(run: Run) -> list[CallRecord]:
     s, client = run.settings, gemini_client(live=False, fake=run.fake)
     stop = threading.Event()
 
-    def one_after_another() -> list[dict[str, Any]]:
-        outputs = []
+    def one_after_another() -> list[CallRecord]:
+        records = []
         for task, prompt in enumerate(s.prompt_list()):
             if stop.is_set():  # cancelled: finish the call in progress, start no more
                 break
-            with task_context(task, "main"):
-                outputs.append(
-                    workers.fetch_then_analyse(
-                        client, s.model, task, prompt, run.iterations, s.attempts, s.seed
-                    )
-                )
-        return outputs
+            with task_context(task, MAIN, prompt):
+                records.append(ask_then_analyse(client, s, task, prompt, run.iterations))
+        return records
 
     run.start_clock()
     try:  # a thread keeps the notebook's event loop free while the calls block

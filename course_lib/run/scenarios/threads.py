@@ -4,27 +4,27 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import itertools
 import threading
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
 
 from course_lib.client.factory import gemini_client
-from course_lib.run import workers
-from course_lib.run.calls import Run
-from course_lib.trace.spans import (
-    task_context,
-)
+from course_lib.run.calls import Run, ask_then_analyse
+from course_lib.run.results import CallRecord
+from course_lib.trace.lanes import Lane, named
+from course_lib.trace.spans import task_context
 
 
-async def threads(run: Run) -> list[dict[str, Any]]:
+async def threads(run: Run) -> list[CallRecord]:
     s, client = run.settings, gemini_client(live=False, fake=run.fake)
+    lanes: dict[int, Lane] = {}  # thread id -> "thread 1", "thread 2"... in the order they start
+    numbers, lock = itertools.count(1), threading.Lock()
 
-    def one(task: int, prompt: str) -> dict[str, Any]:
-        number = int(threading.current_thread().name.rsplit("_", 1)[-1]) + 1
-        with task_context(task, f"thread {number}"):
-            return workers.fetch_then_analyse(
-                client, s.model, task, prompt, run.iterations, s.attempts, s.seed
-            )
+    def one(task: int, prompt: str) -> CallRecord:
+        with lock:
+            lane = lanes.setdefault(threading.get_ident(), named("thread", next(numbers)))
+        with task_context(task, lane, prompt):
+            return ask_then_analyse(client, s, task, prompt, run.iterations)
 
     loop = asyncio.get_running_loop()
     pool = ThreadPoolExecutor(max_workers=s.concurrency, thread_name_prefix="thread")

@@ -1,0 +1,157 @@
+"""The scenario registry: one record per way of running a batch of prompts.
+
+A scenario is its name, a label and a colour for pictures, the coroutine that runs it (named as
+``"module:function"`` and imported only when it runs, so a scenario may need a package that
+``import course_lib`` does not), its ideal bound, and the settings it uses beyond the workload
+every scenario shares. The command line, the panels, the pictures and ``run_scenario`` all read
+this table; adding a scenario is one module in ``course_lib/run/scenarios/`` and one
+``register(...)`` below.
+
+>>> scenario("concurrent").uses
+('concurrency',)
+>>> scenario("turbo")
+Traceback (most recent call last):
+...
+course_lib.run.settings.SettingError: unknown scenario 'turbo'; choose one of sequential, \
+concurrent, threads, parallel, hybrid, hybrid-pipelined
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from importlib import import_module
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any
+
+from course_lib.run import ideal
+from course_lib.run.machine import effective_cpu_count
+from course_lib.run.settings import SettingError, Settings
+
+if TYPE_CHECKING:
+    from course_lib.run.calls import Run
+    from course_lib.run.results import CallRecord
+
+#: Settings every scenario uses: what the work is, whatever the way it is run.
+WORKLOAD = ("prompts", "latency", "jitter", "cpu_work", "rpm", "failure_rate", "seed", "attempts")
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    label: str  # says in a few words how the prompts are run
+    colour: str  # its colour wherever runs are compared
+    runner: str  # "module:coroutine function", imported when the scenario runs
+    ideal: Callable[[Settings, float, int], float]  # (settings, CPU s per answer, cores) -> s
+    uses: tuple[str, ...] = ()  # settings beyond WORKLOAD that change how it runs
+    names: Mapping[str, str] = field(default_factory=dict)  # what it calls a setting
+
+    @property
+    def settings(self) -> tuple[str, ...]:
+        """Every setting that means something for this scenario."""
+        return WORKLOAD + self.uses
+
+    def name_of(self, setting: str) -> str:
+        """'concurrency' is 'threads' for the threads scenario."""
+        return self.names.get(setting, setting)
+
+    def load(self) -> Callable[[Run], Awaitable[list[CallRecord]]]:
+        module, _, function = self.runner.partition(":")
+        return getattr(import_module(module), function)
+
+    def ideal_seconds(
+        self, s: Settings, cpu_s: float | None = None, cores: int | None = None
+    ) -> float:
+        """The shortest wall time it could take with no overhead (CPU work per answer:
+        ``cpu_work`` milliseconds unless ``cpu_s`` says otherwise)."""
+        w = s.cpu_work / 1000 if cpu_s is None else cpu_s
+        return self.ideal(s, w, cores or effective_cpu_count())
+
+
+_SCENARIOS: dict[str, Scenario] = {}
+#: name -> Scenario, in the order they were registered (read-only: use ``register``).
+SCENARIOS: Mapping[str, Scenario] = MappingProxyType(_SCENARIOS)
+
+
+def register(new: Scenario) -> Scenario:
+    if new.name in _SCENARIOS:
+        raise ValueError(f"a scenario named {new.name!r} is registered already")
+    _SCENARIOS[new.name] = new
+    return new
+
+
+def scenario(name: Any) -> Scenario:
+    """The scenario called ``name``; the one place that says a name is unknown."""
+    if not isinstance(name, str) or name not in _SCENARIOS:
+        raise SettingError(f"unknown scenario {name!r}; choose one of {', '.join(_SCENARIOS)}")
+    return _SCENARIOS[name]
+
+
+def ideal_seconds(
+    name: str, s: Settings, cpu_s: float | None = None, cores: int | None = None
+) -> float:
+    """``scenario(name).ideal_seconds(...)``, for short."""
+    return scenario(name).ideal_seconds(s, cpu_s, cores)
+
+
+_HERE = "course_lib.run.scenarios"
+register(
+    Scenario(
+        name="sequential",
+        label="one call after another",
+        colour="#7F7F7F",
+        runner=f"{_HERE}.sequential:sequential",
+        ideal=ideal.sequential,
+    )
+)
+register(
+    Scenario(
+        name="concurrent",
+        label="asyncio: calls overlap on one thread",
+        colour="#0072B2",
+        runner=f"{_HERE}.concurrent:concurrent",
+        ideal=ideal.concurrent,
+        uses=("concurrency",),
+    )
+)
+register(
+    Scenario(
+        name="threads",
+        label="a pool of threads",
+        colour="#56B4E9",
+        runner=f"{_HERE}.threads:threads",
+        ideal=ideal.concurrent,
+        uses=("concurrency",),
+        names={"concurrency": "threads"},
+    )
+)
+register(
+    Scenario(
+        name="parallel",
+        label="a pool of processes",
+        colour="#D55E00",
+        runner=f"{_HERE}.parallel:parallel",
+        ideal=ideal.parallel,
+        uses=("processes", "start_method"),
+    )
+)
+register(
+    Scenario(
+        name="hybrid",
+        label="asyncio fetches every answer, then processes analyse them",
+        colour="#E69F00",
+        runner=f"{_HERE}.hybrid:fetch_all_then_analyse",
+        ideal=ideal.hybrid,
+        uses=("concurrency", "processes", "start_method"),
+    )
+)
+register(
+    Scenario(
+        name="hybrid-pipelined",
+        label="asyncio fetches, processes analyse each answer as it arrives",
+        colour="#CC79A7",
+        runner=f"{_HERE}.hybrid:pipelined",
+        ideal=ideal.hybrid_pipelined,
+        uses=("concurrency", "processes", "start_method"),
+    )
+)
