@@ -42,6 +42,7 @@ lint: setup
 	$(BIN)/ruff format --check course_lib tests bench scripts
 
 bench: setup
+	$(BIN)/python bench/against_sdk.py
 	$(BIN)/python bench/overhead.py
 	$(BIN)/python bench/live_overhead.py
 	$(BIN)/python bench/lessons.py

@@ -1,9 +1,9 @@
 """What the kit costs, measured as ratios within one run (this machine is shared and noisy).
 
-1. CPU per call: the bare SDK against a one-route respx mock, then the kit's fake (untraced and
-   traced). The kit's overhead is the difference; tracing's share is traced minus untraced.
-2. Wall time against the ideal bound for 5, 100 and 1,000 concurrent calls of 0.5 s.
-3. Replay of real production traffic (../shared/data/azure-llm-inference-2023, CC-BY 4.0): arrival
+(The kit against the bare SDK, call for call, is bench/against_sdk.py.)
+
+1. Wall time against the ideal bound for 5, 100 and 1,000 concurrent calls of 0.5 s.
+2. Replay of real production traffic (../shared/data/azure-llm-inference-2023, CC-BY 4.0): arrival
    times and output sizes of the first requests, time-compressed; how late calls start and finish
    compared with the schedule the fake planned.
 
@@ -22,9 +22,6 @@ import sys
 import time
 from pathlib import Path
 
-import httpx
-import respx
-from google import genai
 from google.genai import types
 
 from course_lib import DEFAULT_MODEL, FakeGemini, Tracer, gemini_client
@@ -40,64 +37,6 @@ TRACE = (
     / "azure-llm-inference-2023"
     / "AzureLLMInferenceTrace_conv.csv"
 )
-CANNED = {
-    "candidates": [
-        {
-            "content": {"role": "model", "parts": [{"text": "Hello!"}]},
-            "finishReason": "STOP",
-            "index": 0,
-        }
-    ],
-    "usageMetadata": {"promptTokenCount": 1, "candidatesTokenCount": 2, "totalTokenCount": 3},
-}
-
-
-def bare_sdk_client() -> genai.Client:
-    router = respx.Router(assert_all_called=False)
-    router.route().mock(return_value=httpx.Response(200, json=CANNED))
-    http = httpx.AsyncClient(transport=httpx.MockTransport(router.async_handler))
-    return genai.Client(
-        api_key="k",
-        http_options=types.HttpOptions(base_url="http://bare.invalid", httpx_async_client=http),
-    )
-
-
-async def cpu_per_call(client: genai.Client, calls: int, traced: bool) -> float:
-    """Seconds of CPU per call, for calls made concurrently at zero latency (best of 3)."""
-
-    async def batch() -> None:
-        await asyncio.gather(
-            *(
-                client.aio.models.generate_content(model=DEFAULT_MODEL, contents=f"Question {i}")
-                for i in range(calls)
-            )
-        )
-
-    best = float("inf")
-    for _ in range(3):
-        start = time.process_time()
-        if traced:
-            with Tracer():
-                await batch()
-        else:
-            await batch()
-        best = min(best, (time.process_time() - start) / calls)
-    return best
-
-
-async def overhead(calls: int) -> dict[str, float]:
-    bare = await cpu_per_call(bare_sdk_client(), calls, traced=False)
-    kit = gemini_client(fake=FakeGemini(latency=0.0, error_latency_s=0.0))
-    untraced = await cpu_per_call(kit, calls, traced=False)
-    traced = await cpu_per_call(kit, calls, traced=True)
-    return {
-        "sdk_us": bare * 1e6,
-        "kit_untraced_us": untraced * 1e6,
-        "kit_traced_us": traced * 1e6,
-        "kit_overhead_us": (traced - bare) * 1e6,
-        "tracing_us": (traced - untraced) * 1e6,
-        "tracing_share_of_call": (traced - untraced) / traced,
-    }
 
 
 async def wall_ratios(sizes: list[int]) -> list[dict[str, float]]:
@@ -186,7 +125,6 @@ def quantile(values: list[float], q: float) -> float:
 async def main(quick: bool) -> dict:
     await asyncio.to_thread(warm_sdk)
     results: dict = {"python": sys.version.split()[0]}
-    results["overhead"] = await overhead(200 if quick else 1000)
     results["wall"] = await wall_ratios([5, 100] if quick else [5, 100, 1000])
     if TRACE.exists():
         results["replay"] = await replay(300 if quick else 2000, speedup=10.0)
@@ -196,20 +134,7 @@ async def main(quick: bool) -> dict:
 
 
 def report(results: dict) -> str:
-    o = results["overhead"]
     lines = [
-        "## CPU per call (zero latency, calls made concurrently)",
-        "",
-        "| path | µs of CPU per call |",
-        "|---|---|",
-        f"| bare SDK + one-route respx mock | {o['sdk_us']:.0f} |",
-        f"| kit fake, untraced | {o['kit_untraced_us']:.0f} |",
-        f"| kit fake, traced | {o['kit_traced_us']:.0f} |",
-        "",
-        f"The kit adds {o['kit_overhead_us']:.0f} µs per call over the bare SDK; tracing is "
-        f"{o['tracing_us']:.0f} µs of it, {o['tracing_share_of_call']:.1%} of a traced call's "
-        "CPU.",
-        "",
         "## Wall time against the ideal bound (latency 0.5 s)",
         "",
         "| calls | concurrency | wall (s) | ideal (s) | wall / ideal |",

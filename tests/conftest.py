@@ -1,8 +1,14 @@
-import os
+"""Shared set-up: every test starts offline with a fresh session; helpers that wait for a
+condition (never for a fixed time) and find worker processes."""
 
+import asyncio
+import os
+import time
+
+import psutil
 import pytest
 
-from course_lib.client import factory as client_module
+from course_lib.client.session import SESSION
 from course_lib.config import ENV_API_KEYS, ENV_BASE_URL, ENV_LIVE, ENV_LIVE_BUDGET
 
 
@@ -11,7 +17,44 @@ def clean_environment(monkeypatch):
     """Every test starts offline with no key, and leaves no fake server behind."""
     for name in (*ENV_API_KEYS, ENV_BASE_URL, ENV_LIVE, ENV_LIVE_BUDGET):
         monkeypatch.delenv(name, raising=False)
+    SESSION.reset()
     yield
-    client_module.stop_offline()
-    client_module._fake = None
+    SESSION.reset()
     assert not os.environ.get(ENV_BASE_URL)
+
+
+async def until(condition, timeout=30.0, what="the condition"):
+    """Wait, a few milliseconds at a time, until ``condition()`` is true; fail after ``timeout``."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+        await asyncio.sleep(0.01)
+
+
+def children():
+    return {p.pid: p for p in psutil.Process().children(recursive=True)}
+
+
+async def new_workers(before, at_least, timeout=60.0):
+    """The child processes started since ``before`` (a ``children()``), once there are enough."""
+    found = []
+
+    def enough():
+        found[:] = [p for pid, p in children().items() if pid not in before]
+        return len(found) >= at_least
+
+    await until(enough, timeout, f"{at_least} worker processes")
+    return list(found)
+
+
+def leftover_workers(workers, timeout=10.0):
+    """Which of ``workers`` are still alive after ``timeout`` (the pool's helpers excepted: the
+    forkserver and the resource tracker are shared by every pool of the process)."""
+    _, alive = psutil.wait_procs(workers, timeout=timeout)
+    return [
+        p
+        for p in alive
+        if "forkserver" not in " ".join(p.cmdline())
+        and "resource_tracker" not in " ".join(p.cmdline())
+    ]

@@ -14,17 +14,29 @@ from course_lib.run.workloads import analyse, burn, calibrate, iterations_for
 
 def test_latency_models():
     rng = random.Random(0)
-    assert Fixed(2.0).draw(rng, 100) == (0.4, 2.0)
-    uniform = [Jittered(1.0, 0.5).draw(rng, 0)[1] for _ in range(2000)]
+    assert Fixed(2.0).draw(0.7, 100) == (0.4, 2.0)
+    assert Jittered(1.0, 0.5).draw(0.0, 0)[1] == 0.5 and Jittered(1.0, 0.5).draw(0.5, 0)[1] == 1.0
+    uniform = [Jittered(1.0, 0.5).draw(rng.random(), 0)[1] for _ in range(2000)]
     assert 0.5 <= min(uniform) and max(uniform) <= 1.5
     assert statistics.mean(uniform) == pytest.approx(1.0, abs=0.03)
-    lognormal = [Jittered(1.0, 0.5, "lognormal").draw(rng, 0)[1] for _ in range(2000)]
+    lognormal = [Jittered(1.0, 0.5, "lognormal").draw(rng.random(), 0)[1] for _ in range(2000)]
     assert statistics.median(lognormal) == pytest.approx(1.0, abs=0.05)
     assert max(lognormal) > 1.8  # a long right tail
-    assert TokenRate(0.3, 50).draw(rng, 100) == (0.3, 2.3)
+    assert Jittered(1.0, 0.5, "lognormal").draw(0.5, 0)[1] == pytest.approx(1.0)  # the median
+    assert TokenRate(0.3, 50).draw(0.5, 100) == (0.3, 2.3)
+    assert TokenRate(0.3, 50, jitter=0.1).draw(1.0, 100) == pytest.approx((0.33, 2.53))
     assert isinstance(latency_model(1.0), Fixed) and isinstance(latency_model(1.0, 0.2), Jittered)
     with pytest.raises(ValueError):
         Jittered(1.0, 0.1, "gaussian")
+
+
+def test_the_window_edge_is_exact():
+    quota = Quota(rpm=2)
+    assert quota.admit("k", 1, 0.0) is None and quota.admit("k", 1, 0.0) is None
+    assert quota.admit("k", 1, 59.999) == pytest.approx(0.001)
+    assert quota.admit("k", 1, 60.0) is None  # a minute after the first, it has left the window
+    assert quota.admit("k", 1, 60.0) is None
+    assert quota.admit("k", 1, 60.0) == pytest.approx(60.0)
 
 
 def test_requests_per_minute_sliding_window():
@@ -69,4 +81,11 @@ def test_cgroup_quota(tmp_path):
     (tmp_path / "cpu.max").write_text("max 100000\n")
     assert cgroup_cpu_quota(tmp_path) is None
     assert cgroup_cpu_quota(tmp_path / "missing") is None
-    assert 1 <= effective_cpu_count()
+
+
+def test_the_effective_core_count_is_the_smallest_limit():
+    assert effective_cpu_count(16, 16, 2.0, look=False) == 2  # Binder: the quota wins
+    assert effective_cpu_count(16, 16, 1.5, look=False) == 2  # part of a core counts as one
+    assert effective_cpu_count(16, 4, None, look=False) == 4  # taskset: the affinity wins
+    assert effective_cpu_count(8, None, None, look=False) == 8
+    assert effective_cpu_count(None, None, 0.5, look=False) == 1

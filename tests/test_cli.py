@@ -1,4 +1,4 @@
-"""The command line, run as a learner would: python -m course_lib ..."""
+"""The command line: two real runs as a learner types them, and bad input handled in-process."""
 
 import json
 import subprocess
@@ -6,7 +6,8 @@ import sys
 
 import pytest
 
-from course_lib.run.settings import SCENARIOS
+from course_lib.cli import main
+from course_lib.run.registry import SCENARIOS
 
 
 def course(*args):
@@ -24,9 +25,12 @@ def test_run_prints_one_json_object():
     assert data["scenario"] == "concurrent" and len(data["outputs"]) == 6
     assert data["params"]["concurrency"] == 3
     assert {s["phase"] for s in data["spans"]} >= {"in_flight"}
-    assert (
-        0.2 <= data["wall_s"] < 1.0
-    )  # two rounds of 0.1 s calls, plus whatever a busy machine adds
+    assert {s["lane"] for s in data["spans"]} == {f"coroutine {i}" for i in range(1, 7)}
+    first = data["outputs"][0]
+    assert first["outcome"] == "ok" and first["output_tokens"] > 0 and first["attempts"] == 1
+    assert 0 <= first["sent"] < first["answered"] <= first["done"] <= data["wall_s"]
+    # two rounds of 0.1 s calls, plus whatever a busy machine adds
+    assert 0.2 <= data["wall_s"] < 1.0
 
 
 def test_compare_prints_a_table_of_every_scenario():
@@ -39,24 +43,37 @@ def test_compare_prints_a_table_of_every_scenario():
 
 
 @pytest.mark.parametrize(
-    "args",
+    ("args", "said"),
     [
-        ["run", "turbo"],
-        ["run", "concurrent", "--prompts", "0"],
-        ["run", "concurrent", "--prompts", "-4"],
-        ["run", "concurrent", "--latency", "soon"],
-        ["run", "concurrent", "--concurrency", "0"],
-        ["run", "parallel", "--processes", "x"],
-        ["run", "concurrent", "--failure-rate", "1.5"],
-        ["run", "concurrent", "--rpm", "0"],
-        ["compare", "--cpu-work", "-1"],
-        ["fly"],
-        [],
+        (["run", "turbo"], "unknown scenario 'turbo'; choose one of sequential"),
+        (["run", "concurrent", "--prompts", "0"], "prompts must be at least 1"),
+        (["run", "concurrent", "--prompts", "-4"], "prompts must be at least 1"),
+        (["run", "concurrent", "--latency", "soon"], "a number of seconds (got 'soon')"),
+        (["run", "concurrent", "--concurrency", "0"], "concurrency must be at least 1"),
+        (["run", "parallel", "--processes", "x"], "a whole number (got 'x')"),
+        (["run", "concurrent", "--failure-rate", "1.5"], "failure_rate must be from 0"),
+        (["run", "concurrent", "--rpm", "0"], "rpm must be a whole number of at least 1"),
+        (["run", "concurrent", "--processes", "2"], "--processes does not apply to the concurrent"),
+        (["run", "sequential", "--concurrency=3"], "--concurrency does not apply"),
+        (["compare", "--cpu-work", "-1"], "cpu_work must be zero or more"),
+        (["fly"], "invalid choice: 'fly'"),
+        ([], "the following arguments are required"),
     ],
 )
-def test_bad_input_is_one_line_on_stderr_and_exit_2(args):
-    done = course(*args)
-    assert done.returncode == 2
-    assert done.stdout == ""
-    assert len(done.stderr.strip().splitlines()) == 1, done.stderr
-    assert "Traceback" not in done.stderr
+def test_bad_input_is_one_line_on_stderr_and_exit_2(args, said, capsys):
+    assert main(args) == 2
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert len(err.strip().splitlines()) == 1, err
+    assert said in err and err.startswith("error: ")
+
+
+def test_each_scenario_takes_only_its_own_options(capsys):
+    with pytest.raises(SystemExit):
+        main(["run", "concurrent", "--help"])
+    text = capsys.readouterr().out
+    assert "--concurrency" in text and "--processes" not in text and "--start-method" not in text
+    with pytest.raises(SystemExit):
+        main(["run", "parallel", "--help"])
+    text = capsys.readouterr().out
+    assert "--processes" in text and "--concurrency" not in text

@@ -5,9 +5,8 @@ import pytest
 import respx
 from google.genai import errors
 
-from course_lib import DEFAULT_MODEL, LiveBudgetSpent, gemini_client, live_status
-from course_lib.client import factory as client_module
-from course_lib.fake.gemini import TRACE_HEADER
+from course_lib import DEFAULT_MODEL, LiveBudgetSpent, gemini_client, live_status, use_fake
+from course_lib.config import TRACE_HEADER
 
 FAKE_KEY = "AIza-test-not-a-real-key-0123456789"  # shaped like a key, but not one
 LIVE_URL = f"https://generativelanguage.googleapis.com/v1/models/{DEFAULT_MODEL}:generateContent"
@@ -20,12 +19,6 @@ OK = {
         }
     ]
 }
-
-
-@pytest.fixture
-def fresh_budget(monkeypatch):
-    monkeypatch.setattr(client_module, "_live_calls", 0)
-    monkeypatch.setattr(client_module, "_live_clients", 0)
 
 
 def test_offline_by_default_even_with_a_key(monkeypatch, capsys):
@@ -45,7 +38,7 @@ def test_asking_for_live_without_a_key_stays_offline_and_says_why(monkeypatch, c
     assert client.models.generate_content(model=DEFAULT_MODEL, contents="Hello").text
 
 
-def test_live_mode_sends_to_gemini_and_counts_calls(monkeypatch, capsys, fresh_budget, respx_mock):
+def test_live_mode_sends_to_gemini_and_counts_calls(monkeypatch, capsys, respx_mock):
     monkeypatch.setenv("COURSE_LIVE", "1")
     monkeypatch.setenv("GOOGLE_API_KEY", FAKE_KEY)
     monkeypatch.setenv("COURSE_LIVE_BUDGET", "2")
@@ -65,7 +58,7 @@ def test_live_mode_sends_to_gemini_and_counts_calls(monkeypatch, capsys, fresh_b
     assert FAKE_KEY not in shown.out + shown.err + status + repr(client)
 
 
-def test_live_errors_surface_as_the_sdks_errors(monkeypatch, fresh_budget, respx_mock):
+def test_live_errors_surface_as_the_sdks_errors(monkeypatch, respx_mock):
     monkeypatch.setenv("GEMINI_API_KEY", FAKE_KEY)
     respx_mock.post(LIVE_URL).mock(
         return_value=httpx.Response(
@@ -79,7 +72,7 @@ def test_live_errors_surface_as_the_sdks_errors(monkeypatch, fresh_budget, respx
     assert live_status().startswith("Live")  # asked for in code, not only through COURSE_LIVE
 
 
-def test_a_zero_budget_refuses_before_sending(monkeypatch, fresh_budget):
+def test_a_zero_budget_refuses_before_sending(monkeypatch):
     monkeypatch.setenv("GEMINI_API_KEY", FAKE_KEY)
     monkeypatch.setenv("COURSE_LIVE_BUDGET", "0")
     with respx.mock(assert_all_mocked=True) as mock:
@@ -96,7 +89,7 @@ def test_a_bad_budget_value_says_what_is_expected(monkeypatch):
 
 
 def test_use_fake_changes_what_new_clients_talk_to():
-    client_module.use_fake(latency=0.0, rpm=1)
+    use_fake(latency=0.0, rpm=1)
     client = gemini_client()
     client.models.generate_content(model=DEFAULT_MODEL, contents="Hi")
     with pytest.raises(errors.ClientError):
@@ -114,7 +107,7 @@ def test_setup_is_offline_by_default_and_genai_client_reaches_the_fake(capsys):
     assert answer.text.startswith("Hello!")  # an unchanged genai.Client() found the fake
 
 
-def test_setup_live_after_offline_sends_to_the_real_api(monkeypatch, fresh_budget, respx_mock):
+def test_setup_live_after_offline_sends_to_the_real_api(monkeypatch, respx_mock):
     """offline() points the SDK's environment at the fake; a live client must not follow it."""
     from course_lib import setup
 

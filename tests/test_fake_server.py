@@ -11,7 +11,7 @@ import pytest
 from google import genai
 
 from course_lib import DEFAULT_MODEL, FakeGemini, FakeServer, Tracer, gemini_client
-from course_lib.client import factory as client_module
+from course_lib.client.session import SESSION
 from tests import helpers_mp
 
 
@@ -56,13 +56,13 @@ def test_separate_keys_have_separate_budgets():
 
 
 def test_offline_points_an_unchanged_client_and_child_processes_at_the_fake():
-    url = client_module.offline()
+    url = SESSION.offline()
     assert os.environ["GOOGLE_GEMINI_BASE_URL"] == url
     assert helpers_mp.plain_client_text() == "Hello! How can I help you today?"
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(1, mp_context=context) as pool:
         assert pool.submit(helpers_mp.plain_client_text).result(timeout=120).startswith("Hello!")
-    served = list(client_module.current_fake().log)
+    served = list(SESSION.current_fake().log)
     assert len(served) >= 2 and not any(entry.traced for entry in served)
 
 
@@ -77,8 +77,8 @@ def test_the_kit_marks_its_traced_calls_so_the_server_can_tell_them_apart():
 
 
 def test_use_fake_swaps_what_the_offline_server_serves():
-    client_module.offline()
-    client_module.use_fake(latency=0.0, rpm=1)
+    SESSION.offline()
+    SESSION.use_fake(latency=0.0, rpm=1)
     assert helpers_mp.plain_client_text()
     from google.genai import errors
 
@@ -87,8 +87,8 @@ def test_use_fake_swaps_what_the_offline_server_serves():
 
 
 def test_stop_offline_cleans_the_environment():
-    client_module.offline()
-    client_module.stop_offline()
+    SESSION.offline()
+    SESSION.stop_offline()
     assert "GOOGLE_GEMINI_BASE_URL" not in os.environ
     assert "GEMINI_API_KEY" not in os.environ
 
@@ -111,7 +111,6 @@ def test_lesson_workers_ask_through_the_offline_server_from_a_spawned_pool():
     from concurrent.futures import ProcessPoolExecutor
 
     from course_lib import setup, use_fake
-    from course_lib.client.factory import stop_offline
     from course_lib.run import workers
 
     fake = use_fake(latency=0.05)
@@ -121,7 +120,7 @@ def test_lesson_workers_ask_through_the_offline_server_from_a_spawned_pool():
             answers = list(pool.map(workers.ask, ["Hello", "What is asyncio?", "Hello"]))
             memory = [pool.submit(workers.peak_memory_mb).result() for _ in range(2)]
     finally:
-        stop_offline()
+        SESSION.stop_offline()
     assert answers[0].startswith("Hello!") and answers[1].startswith("asyncio")
     assert len(fake.log) == 3  # the kernel's fake answered every process's calls
     assert all(10 < mb < 2000 for mb in memory)

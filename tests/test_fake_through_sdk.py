@@ -11,8 +11,9 @@ from google.genai import errors, types
 
 from course_lib import DEFAULT_MODEL, FakeGemini, gemini_client
 from course_lib.fake.answers import count_tokens, known_prompts
-from course_lib.fake.latency import TokenRate
+from course_lib.fake.latency import Jittered, TokenRate
 from course_lib.fake.transport import FAKE_BASE_URL, fake_router
+from course_lib.fake.wire import Caller
 
 CLASSIC = [
     "Explain AI in 50 words",
@@ -254,18 +255,14 @@ async def test_hanging_calls_can_be_cancelled_with_asyncio_timeout():
 
 def test_same_seed_same_latencies_whatever_the_order():
     def durations(order):
-        fake = FakeGemini(latency=0.5, seed=11)
-        from course_lib.fake.latency import Jittered
-
-        fake.latency = Jittered(0.5, 0.4)
+        fake = FakeGemini(latency=Jittered(0.5, 0.4), seed=11)
         replies = {}
         for prompt in order:
             body = json.dumps(
                 {"contents": [{"role": "user", "parts": [{"text": prompt}]}]}
             ).encode()
-            replies[prompt] = fake.handle(
-                "POST", f"/v1/models/{DEFAULT_MODEL}:generateContent", body, {"x-goog-api-key": "k"}
-            ).duration
+            reply = fake.generate("v1", DEFAULT_MODEL, body, Caller("k"))
+            replies[prompt] = reply.duration
         return replies
 
     assert durations(CLASSIC) == durations(list(reversed(CLASSIC)))

@@ -2,15 +2,16 @@
 
 import asyncio
 
-import psutil
 import pytest
 
+from course_lib.run.registry import SCENARIOS
 from course_lib.run.runner import run_scenario
-from course_lib.run.settings import SCENARIOS, SettingError, Settings
+from course_lib.run.settings import SettingError, Settings
 from course_lib.trace.spans import Tracer
 from course_lib.view.gantt import gantt
 from course_lib.view.live import LiveTimeline, choose_mode
-from course_lib.view.panels import DEFAULT_CONTROLS, Panel
+from course_lib.view.panels import Panel, default_controls
+from tests.conftest import children, leftover_workers, new_workers, until
 
 
 def figure_data(figure):
@@ -47,7 +48,10 @@ def test_each_scenario_shows_only_the_controls_that_mean_something():
     assert "concurrency" not in Panel("parallel").sliders
     assert set(Panel("hybrid").sliders) >= {"concurrency", "processes", "cpu_work"}
     assert Panel("threads").sliders["concurrency"].description == "threads"
-    assert set(DEFAULT_CONTROLS) == set(SCENARIOS)
+    for name, scenario in SCENARIOS.items():  # the registry says which settings each one uses
+        assert set(default_controls(name)) - {"prompts", "latency", "jitter", "cpu_work"} == (
+            set(scenario.uses) - {"start_method"}
+        )
     with pytest.raises(SettingError, match="unknown scenario"):
         Panel("turbo")
     with pytest.raises(SettingError, match="unknown control"):
@@ -70,7 +74,6 @@ async def test_controls_are_disabled_while_running_and_the_result_is_reported():
         controls=("prompts", "latency", "concurrency", "rpm", "failure_rate"),
     )
     task = panel.run()
-    await asyncio.sleep(0.1)
     assert panel.run_button.disabled and not panel.stop_button.disabled
     assert all(slider.disabled for slider in panel.sliders.values())
     assert panel.run() is task  # a second click does not start a second run
@@ -82,29 +85,20 @@ async def test_controls_are_disabled_while_running_and_the_result_is_reported():
 
 
 async def test_stop_cancels_cleanly_and_leaves_no_worker_processes():
-    me = psutil.Process()
-    before = {p.pid for p in me.children(recursive=True)}
+    before = children()
     panel = Panel("parallel", settings=Settings(prompts=40, latency=1.0, processes=2))
     task = panel.run()
-    workers = []
-    for _ in range(600):
-        await asyncio.sleep(0.05)
-        workers = [p for p in me.children(recursive=True) if p.pid not in before]
-        if len(workers) >= 2:
-            break
-    await asyncio.sleep(0.5)
+    workers = await new_workers(before, at_least=2)
+    await until(
+        lambda: panel.tracer and any(s.phase == "in_flight" for s in panel.tracer.snapshot()),
+        what="a call in flight",
+    )
     panel.stop_button.click()
     await asyncio.wait([task], timeout=30)
     assert task.cancelled()
     assert "Stopped" in panel.status.value
     assert not panel.run_button.disabled
-    _, alive = psutil.wait_procs(workers, timeout=10)
-    assert [
-        p
-        for p in alive
-        if "forkserver" not in " ".join(p.cmdline())
-        and "resource_tracker" not in " ".join(p.cmdline())
-    ] == []
+    assert leftover_workers(workers) == []
     again = panel.run()  # usable again, even if stopped before the run got going
     panel.stop()
     await asyncio.wait([again], timeout=30)

@@ -6,6 +6,7 @@ import pytest
 
 from course_lib.run.runner import run_sync
 from course_lib.run.settings import Settings
+from course_lib.trace.lanes import Lane, named
 from course_lib.trace.spans import IN_FLIGHT, Span
 from course_lib.view.comparison import Comparison
 from course_lib.view.gantt import gantt
@@ -34,7 +35,7 @@ def test_one_row_per_lane_one_bar_per_span_coloured_by_phase(hybrid):
     expected = Counter(s.phase for s in hybrid.spans)
     got = {k: len(t.x) for k, t in zip(TRACE_ORDER, fig.data, strict=True)}
     assert all(got[phase] == count for phase, count in expected.items())
-    lanes = {s.lane for s in hybrid.spans}
+    lanes = {str(s.lane) for s in hybrid.spans}
     assert set(fig.layout.yaxis.categoryarray) == lanes
     rows = list(fig.layout.yaxis.categoryarray)
     processes = [row for row in rows if row.startswith("process")]  # one or both may have worked
@@ -51,16 +52,16 @@ def test_lines_at_the_wall_time_and_the_ideal_bound(hybrid):
 
 def test_hover_text_names_the_prompt_the_times_and_the_outcome(hybrid):
     in_flight = gantt(hybrid).data[TRACE_ORDER.index(IN_FLIGHT)]
-    first = in_flight.hovertext[0]
-    assert "Explain AI in 50 words" in first or "task" in first
-    assert "outcome: ok" in first and " s (" in first
+    first_prompt = [h for h in in_flight.hovertext if "Explain AI in 50 words" in h]
+    assert first_prompt and "task 0 · coroutine 1" in first_prompt[0]
+    assert "outcome: ok" in first_prompt[0] and " s (" in first_prompt[0]
 
 
 def test_failed_calls_are_marked():
     spans = [
-        Span(1, "coroutine 1", IN_FLIGHT, 0.0, 0.2, 1, "429", "Hi"),
-        Span(1, "coroutine 1", "backoff", 0.2, 1.2, 1, "ok", "after 429"),
-        Span(1, "coroutine 1", IN_FLIGHT, 1.2, 1.4, 1, "ok", "Hi"),
+        Span(1, named("coroutine", 1), IN_FLIGHT, 0.0, 0.2, 1, "429", "Hi"),
+        Span(1, named("coroutine", 1), "backoff", 0.2, 1.2, 1, "ok", "after 429"),
+        Span(1, named("coroutine", 1), IN_FLIGHT, 1.2, 1.4, 1, "ok", "Hi"),
     ]
     counts = bars_by_name(gantt(spans=spans))
     assert counts[FAILED[0]] == 1 and counts[PHASE_STYLE[IN_FLIGHT][0]] == 1
@@ -77,7 +78,10 @@ def test_a_thousand_calls_are_packed_into_readable_rows():
 
 
 def test_process_lanes_are_numbered_even_mid_run():
-    spans = [Span(0, "pid 77", "cpu", 1.0, 2.0, 77), Span(1, "pid 55", "cpu", 1.5, 2.5, 55)]
+    spans = [
+        Span(0, Lane("process", 77), "cpu", 1.0, 2.0, 77),
+        Span(1, Lane("process", 55), "cpu", 1.5, 2.5, 55),
+    ]
     assert timeline(spans).lanes == ["process 1", "process 2"]
 
 

@@ -4,13 +4,13 @@ import asyncio
 import json
 import math
 
-import psutil
 import pytest
 
-from course_lib.run.ideal import ideal_seconds
+from course_lib.run.registry import SCENARIOS, ideal_seconds
 from course_lib.run.runner import run_scenario, run_sync
-from course_lib.run.settings import SCENARIOS, SettingError, Settings
-from course_lib.trace.spans import BACKOFF, CPU, IN_FLIGHT, WAIT_SLOT
+from course_lib.run.settings import SettingError, Settings
+from course_lib.trace.spans import BACKOFF, CPU, IN_FLIGHT, WAIT_SLOT, Tracer
+from tests.conftest import children, leftover_workers, new_workers, until
 
 
 def max_overlap(spans):
@@ -25,7 +25,7 @@ def max_overlap(spans):
 def test_sequential_never_overlaps():
     result = run_sync("sequential", Settings(prompts=6, latency=0.05, cpu_work=5))
     spans = sorted(result.spans, key=lambda s: s.start)
-    assert {s.phase for s in spans} == {IN_FLIGHT, CPU} and {s.lane for s in spans} == {"main"}
+    assert {s.phase for s in spans} == {IN_FLIGHT, CPU} and {str(s.lane) for s in spans} == {"main"}
     assert all(a.end <= b.start for a, b in zip(spans, spans[1:], strict=False))
     assert [s.task for s in spans if s.phase == IN_FLIGHT] == list(range(6))
 
@@ -57,12 +57,12 @@ def test_concurrent_wall_time_agrees_with_theory(n, c, latency):
 
 def test_parallel_uses_every_process_of_the_pool():
     result = run_sync("parallel", Settings(prompts=9, latency=0.2, processes=3, cpu_work=20))
-    lanes = {s.lane for s in result.spans}
+    lanes = {str(s.lane) for s in result.spans}
     assert lanes == {"process 1", "process 2", "process 3"}
     assert len({s.pid for s in result.spans}) == 3
     assert max_overlap([s for s in result.spans if s.phase == IN_FLIGHT]) == 3
     assert result.extras["pool_start_s"] > 0
-    assert all(o["analysis"]["words"] > 0 for o in result.outputs)
+    assert all(o.analysis["words"] > 0 for o in result.outputs)
 
 
 def test_hybrid_fetches_then_analyses_and_pipelined_overlaps_them():
@@ -73,12 +73,12 @@ def test_hybrid_fetches_then_analyses_and_pipelined_overlaps_them():
     last_fetch = max(s.end for s in batch.spans if s.phase == IN_FLIGHT)
     batch_cpu = [s for s in batch.spans if s.phase == CPU]
     assert len(batch_cpu) == 8 and all(s.start >= last_fetch for s in batch_cpu)
-    assert {s.lane for s in batch_cpu} <= {"process 1", "process 2"}
+    assert {str(s.lane) for s in batch_cpu} <= {"process 1", "process 2"}
 
     piped = run_sync("hybrid-pipelined", settings)
     last_fetch = max(s.end for s in piped.spans if s.phase == IN_FLIGHT)
     assert any(s.start < last_fetch for s in piped.spans if s.phase == CPU)
-    assert [o["analysis"] for o in piped.outputs] == [o["analysis"] for o in batch.outputs]
+    assert [o.analysis for o in piped.outputs] == [o.analysis for o in batch.outputs]
 
 
 def test_failures_are_retried_with_backoff_and_reported():
@@ -87,9 +87,9 @@ def test_failures_are_retried_with_backoff_and_reported():
     )
     backoffs = [s for s in result.spans if s.phase == BACKOFF]
     assert backoffs and all(s.label in ("after 500", "after 503") for s in backoffs)
-    assert any(o["attempts"] > 1 for o in result.outputs)
+    assert any(o.attempts > 1 for o in result.outputs)
     for output in result.outputs:
-        assert (output["answer"] is None) == (output["error"] is not None)
+        assert (output.answer is None) == (output.error is not None)
     failed_calls = [s for s in result.spans if s.phase == IN_FLIGHT and s.outcome != "ok"]
     assert len(failed_calls) == len(backoffs) + result.failures
 
@@ -98,41 +98,34 @@ def test_same_seed_same_outputs():
     settings = Settings(prompts=7, latency=0.02, jitter=0.01, seed=3)
     first = run_sync("sequential", settings)
     second = run_sync("concurrent", settings)
-    assert [o["answer"] for o in first.outputs] == [o["answer"] for o in second.outputs]
+    assert [o.answer for o in first.outputs] == [o.answer for o in second.outputs]
 
 
 async def test_cancelling_a_parallel_run_leaves_no_worker_processes():
-    me = psutil.Process()
-    before = {p.pid for p in me.children(recursive=True)}
+    before = children()
+    tracer = Tracer()
     task = asyncio.create_task(
-        run_scenario("parallel", Settings(prompts=40, latency=1.0, processes=2))
+        run_scenario("parallel", Settings(prompts=40, latency=1.0, processes=2), tracer=tracer)
     )
-    for _ in range(600):  # wait until the workers exist
-        await asyncio.sleep(0.05)
-        workers = [p for p in me.children(recursive=True) if p.pid not in before]
-        if len(workers) >= 2:
-            break
-    await asyncio.sleep(0.3)
+    workers = await new_workers(before, at_least=2)
+    await until(lambda: any(s.phase == IN_FLIGHT for s in tracer.snapshot()), what="a call")
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task
-    _, alive = psutil.wait_procs(workers, timeout=10)
-    leftover = [
-        p
-        for p in alive
-        if "forkserver" not in " ".join(p.cmdline())
-        and "resource_tracker" not in " ".join(p.cmdline())
-    ]
-    assert leftover == []
+    assert leftover_workers(workers) == []
 
 
 async def test_cancelling_a_concurrent_run_is_clean():
-    task = asyncio.create_task(run_scenario("concurrent", prompts=50, latency=2.0))
-    await asyncio.sleep(0.2)
+    tracer = Tracer()
+    task = asyncio.create_task(
+        run_scenario("concurrent", prompts=50, latency=2.0, concurrency=50, tracer=tracer)
+    )
+    await until(lambda: len(tracer.snapshot()) == 50, what="every call in flight")
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task
     assert len(asyncio.all_tasks()) == 1  # only this test is left
+    assert {s.outcome for s in tracer.spans} == {"cancelled"} and len(tracer.spans) == 50
 
 
 def test_results_serialise_to_the_documented_json():
@@ -171,9 +164,11 @@ def test_impossible_settings_say_what_is_wrong(changes, message):
         Settings(**changes)
 
 
-def test_unknown_scenario():
+def test_unknown_scenario_and_settings_that_are_not_settings():
     with pytest.raises(SettingError, match="choose one of sequential"):
         run_sync("turbo")
+    with pytest.raises(SettingError, match="must be a Settings"):
+        run_sync("concurrent", {"prompts": 3})
     assert len(SCENARIOS) == 6
 
 

@@ -4,13 +4,16 @@ import asyncio
 import multiprocessing
 import threading
 import time
+from dataclasses import replace
 
 import httpx
 import pytest
 from google.genai import errors
 
 from course_lib import DEFAULT_MODEL, FakeGemini, Tracer, cpu_span, gemini_client, traced_cpu
-from course_lib.trace.spans import CPU, IN_FLIGHT, Span, now, task_context
+from course_lib.trace.lanes import Lane, named
+from course_lib.trace.spans import CPU, IN_FLIGHT, Span, now, numbered, task_context
+from tests.conftest import until
 
 
 def _child_clock(queue):
@@ -27,23 +30,26 @@ def test_calls_are_traced_with_no_change_to_the_calling_code():
     assert 0.1 <= span.duration < 0.5  # the latency, plus whatever a busy machine adds
 
 
-def test_nothing_is_recorded_without_an_active_tracer():
+def test_only_calls_made_while_a_tracer_is_active_are_recorded():
     client = gemini_client(fake=FakeGemini(latency=0.0))
     tracer = Tracer()
-    client.models.generate_content(model=DEFAULT_MODEL, contents="Hi")
-    assert tracer.spans == []
+    client.models.generate_content(model=DEFAULT_MODEL, contents="before")
+    with tracer:
+        client.models.generate_content(model=DEFAULT_MODEL, contents="during")
+    client.models.generate_content(model=DEFAULT_MODEL, contents="after")
+    assert [s.label for s in tracer.spans] == ["during"]
 
 
 async def test_async_tasks_get_their_own_lanes_and_task_ids():
     client = gemini_client(fake=FakeGemini(latency=0.1))
 
     async def ask(i):
-        with task_context(i, f"coroutine {i}"):
+        with task_context(i, named("coroutine", i)):
             await client.aio.models.generate_content(model=DEFAULT_MODEL, contents=f"q{i}")
 
     with Tracer() as tracer:
         await asyncio.gather(*(ask(i) for i in range(3)))
-    assert sorted((s.task, s.lane) for s in tracer.spans) == [
+    assert sorted((s.task, str(s.lane)) for s in tracer.spans) == [
         (0, "coroutine 0"),
         (1, "coroutine 1"),
         (2, "coroutine 2"),
@@ -83,7 +89,7 @@ def test_threads_started_by_hand_are_traced_too():
         )
         thread.start()
         thread.join()
-    assert [s.lane for s in tracer.spans] == ["mine"]
+    assert [str(s.lane) for s in tracer.spans] == ["mine"]
 
 
 async def test_snapshot_shows_calls_still_running():
@@ -92,7 +98,9 @@ async def test_snapshot_shows_calls_still_running():
         task = asyncio.create_task(
             client.aio.models.generate_content(model=DEFAULT_MODEL, contents="Hi")
         )
-        await asyncio.sleep(0.1)
+        await until(lambda: tracer.snapshot(), what="the call to start")
+        started = tracer.snapshot()[0].start
+        await until(lambda: now() - started > 0.05, what="time to pass")
         (running,) = tracer.snapshot()
         assert running.outcome == "running" and 0.05 < running.duration < 1.0
         assert tracer.spans == []
@@ -106,7 +114,7 @@ async def test_cancelled_calls_are_marked_cancelled():
         task = asyncio.create_task(
             client.aio.models.generate_content(model=DEFAULT_MODEL, contents="Hi")
         )
-        await asyncio.sleep(0.05)
+        await until(lambda: tracer.snapshot(), what="the call to be in flight")
         task.cancel()
         with pytest.raises(asyncio.CancelledError):
             await task
@@ -128,18 +136,19 @@ def test_the_clock_is_comparable_across_processes(method):
 def test_events_from_other_processes_are_replayed_without_mixing_them_up():
     sent = []
     with Tracer(sink=sent.append) as worker:
-        with task_context(1, "pid 11"):
+        with task_context(1, Lane("process", 11)):
             first = worker.begin(CPU)
             worker.finish(first)
     kernel = Tracer()
     for event in sent:
         kernel.apply(event)
     # a second process uses the same handle numbers; its events must not close the first's spans
-    kernel.apply(("begin", 0, {**sent[0][2], "pid": 22, "lane": "pid 22"}))
-    assert [s.pid for s in kernel.spans] == [sent[0][2]["pid"]]
-    assert [s.lane for s in kernel.snapshot()] == ["pid 11", "pid 22"]
+    mine = sent[0][2]
+    kernel.apply(("begin", 0, replace(mine, pid=22, lane=Lane("process", 22))))
+    assert [s.pid for s in kernel.spans] == [mine.pid]
+    assert [s.lane.index for s in kernel.snapshot()] == [11, 22]
     kernel.apply(("end", 22, 0, now(), "ok"))
-    assert sorted(s.pid for s in kernel.spans) == sorted([sent[0][2]["pid"], 22])
+    assert sorted(s.pid for s in kernel.spans) == sorted([mine.pid, 22])
 
 
 async def test_process_spans_reach_the_kernel_while_the_run_is_going():
@@ -150,29 +159,44 @@ async def test_process_spans_reach_the_kernel_while_the_run_is_going():
     task = asyncio.create_task(
         run_scenario("parallel", Settings(prompts=6, latency=1.0, processes=2), tracer=tracer)
     )
-    seen = []
-    for _ in range(400):
-        await asyncio.sleep(0.05)
-        seen = [s for s in tracer.snapshot() if s.phase == IN_FLIGHT and s.outcome == "running"]
-        if len(seen) == 2:
-            break
-    assert len(seen) == 2 and {s.lane for s in seen} == {f"pid {s.pid}" for s in seen}
+
+    def running():
+        return [s for s in tracer.snapshot() if s.phase == IN_FLIGHT and s.outcome == "running"]
+
+    await until(lambda: len(running()) == 2, timeout=60, what="two calls in flight")
+    seen = running()
+    assert {s.lane for s in seen} == {Lane("process", s.pid) for s in seen}
     assert not task.done()
     result = await task
-    assert {s.lane for s in result.spans} == {"process 1", "process 2"}
+    assert {str(s.lane) for s in result.spans} == {"process 1", "process 2"}
 
 
 def test_lanes_get_readable_names_in_the_order_they_started():
-    from course_lib.trace.spans import process_lane_names
-
     spans = [
-        Span(1, "Task-9", "in_flight", 2.0, 3.0, 1),
-        Span(2, "pid 77", "cpu", 1.0, 2.0, 77),
-        Span(3, "Task-4", "in_flight", 1.5, 3.0, 1),
-        Span(4, "coroutine 1", "in_flight", 0.0, 3.0, 1),
+        Span(1, Lane("task", 9), "in_flight", 2.0, 3.0, 1),
+        Span(2, Lane("process", 77), "cpu", 1.0, 2.0, 77),
+        Span(3, Lane("task", 4), "in_flight", 1.5, 3.0, 1),
+        Span(4, named("coroutine", 1), "in_flight", 0.0, 3.0, 1),
+        Span(5, Lane("task", 9), "cpu", 3.0, 3.5, 1),
     ]
-    assert process_lane_names(spans) == {
-        "pid 77": "process 1",
-        "Task-4": "task 1",
-        "Task-9": "task 2",
-    }
+    assert [(s.task, str(s.lane)) for s in numbered(spans)] == [
+        (4, "coroutine 1"),
+        (2, "process 1"),
+        (3, "task 1"),
+        (1, "task 2"),
+        (5, "task 2"),
+    ]
+
+
+async def test_asyncio_tasks_named_by_asyncio_are_numbered_and_named_ones_keep_their_name():
+    with Tracer() as tracer:
+        await asyncio.gather(
+            asyncio.create_task(_cpu_step()), asyncio.create_task(_cpu_step(), name="fetcher")
+        )
+    lanes = sorted(str(s.lane) for s in numbered(tracer.spans))
+    assert lanes == ["fetcher", "task 1"]
+
+
+async def _cpu_step():
+    with cpu_span(label="step"):
+        await asyncio.sleep(0)

@@ -1,0 +1,152 @@
+"""Retries and quotas on an injected clock: exact delays and windows, and no real waiting.
+
+The fake's quota reads ``clock``; the retry helpers wait with ``sleep``. Here both are the same
+hand-moved clock, so a test can say "the 429 asked for 58 s, so the retry came 58 s later" and be
+exact, in a few milliseconds.
+"""
+
+import random
+
+import pytest
+from google.genai import errors
+
+from course_lib import DEFAULT_MODEL, FakeGemini, gemini_client
+from course_lib.run.retry import (
+    BASE_DELAY_S,
+    acall_with_retries,
+    call_with_retries,
+    retry_delay,
+)
+
+
+class Clock:
+    """A clock that moves only when something sleeps on it."""
+
+    def __init__(self) -> None:
+        self.now, self.slept = 0.0, []
+
+    def __call__(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+        self.now += seconds
+
+    async def asleep(self, seconds: float) -> None:
+        self.sleep(seconds)
+
+
+def server_error(code: int = 503) -> errors.ServerError:
+    return errors.ServerError(code, {"error": {"code": code, "status": "UNAVAILABLE"}})
+
+
+def quota_error(delay: str) -> errors.ClientError:
+    retry = {"@type": "type.googleapis.com/google.rpc.RetryInfo", "retryDelay": delay}
+    body = {"error": {"code": 429, "status": "RESOURCE_EXHAUSTED", "details": [retry]}}
+    return errors.ClientError(429, body)
+
+
+def failing(times: int, error_factory=server_error):
+    """A call that fails ``times`` times, then answers "ok"."""
+    left = [times]
+
+    def call():
+        if left[0]:
+            left[0] -= 1
+            raise error_factory()
+        return "ok"
+
+    return call
+
+
+def expected_backoff(seed: int, failures: int) -> list[float]:
+    """Exponential backoff with jitter: 0.5 s, 1 s, 2 s... each times 1 to 1.5, from the seed."""
+    rng = random.Random(seed)
+    return [BASE_DELAY_S * 2**k * (1 + rng.random() / 2) for k in range(failures)]
+
+
+def test_server_errors_back_off_exponentially_with_jitter_exactly():
+    clock = Clock()
+    result, attempts = call_with_retries(failing(3), attempts=4, seed=7, sleep=clock.sleep)
+    assert (result, attempts) == ("ok", 4)
+    assert clock.slept == expected_backoff(7, 3)
+    for k, delay in enumerate(clock.slept):  # doubling, give or take the jitter
+        assert BASE_DELAY_S * 2**k <= delay <= 1.5 * BASE_DELAY_S * 2**k
+    assert clock.slept != expected_backoff(8, 3)  # another seed, other jitter
+
+
+async def test_the_async_retries_wait_the_same():
+    clock = Clock()
+    sync_call = failing(2)
+
+    async def call():
+        return sync_call()
+
+    result, attempts = await acall_with_retries(call, attempts=4, seed=7, sleep=clock.asleep)
+    assert (result, attempts) == ("ok", 3)
+    assert clock.slept == expected_backoff(7, 2)
+
+
+@pytest.mark.parametrize("delay", ["7s", "45.837906927s"])
+def test_a_429_waits_exactly_what_its_retry_info_asks(delay):
+    clock = Clock()
+    call = failing(1, lambda: quota_error(delay))
+    assert call_with_retries(call, attempts=3, sleep=clock.sleep) == ("ok", 2)
+    assert clock.slept == [float(delay[:-1])]
+
+
+@pytest.mark.parametrize("code", [400, 401, 403, 404])
+def test_client_errors_are_never_retried(code):
+    clock = Clock()
+
+    def refused():
+        raise errors.ClientError(code, {"error": {"code": code, "status": "NO"}})
+
+    with pytest.raises(errors.ClientError):
+        call_with_retries(refused, attempts=5, sleep=clock.sleep)
+    assert clock.slept == []
+    assert retry_delay(errors.ClientError(code, {"error": {}}), 1, random.Random(0)) is None
+
+
+def test_giving_up_after_the_last_attempt_raises_the_last_error():
+    clock = Clock()
+    with pytest.raises(errors.ServerError):
+        call_with_retries(failing(10), attempts=3, seed=1, sleep=clock.sleep)
+    assert len(clock.slept) == 2  # between attempts 1-2 and 2-3, not after the last
+
+
+def test_the_fake_quota_window_through_the_sdk_on_an_injected_clock():
+    clock = Clock()
+    client = gemini_client(fake=FakeGemini(latency=0.0, rpm=2, clock=clock))
+
+    def ask():
+        return client.models.generate_content(model=DEFAULT_MODEL, contents="Hello")
+
+    ask()
+    clock.now = 1.0
+    ask()
+    clock.now = 2.0
+    with pytest.raises(errors.ClientError) as refused:
+        ask()
+    retry = [d for d in refused.value.details["error"]["details"] if "RetryInfo" in d["@type"]]
+    assert retry[0]["retryDelay"] == "58s"  # the first call leaves the window at 60 s
+    clock.now = 59.999
+    with pytest.raises(errors.ClientError):
+        ask()
+    clock.now = 60.0
+    assert ask().text  # exactly at the edge of the window
+
+
+def test_retrying_against_the_fake_waits_as_asked_and_then_gets_through():
+    clock = Clock()
+    client = gemini_client(fake=FakeGemini(latency=0.0, rpm=1, clock=clock))
+
+    def ask():
+        return client.models.generate_content(model=DEFAULT_MODEL, contents="Hello")
+
+    ask()
+    clock.now = 12.5
+    response, attempts = call_with_retries(ask, attempts=3, sleep=clock.sleep)
+    assert attempts == 2 and response.text
+    assert clock.slept == [48.0]  # 60 - 12.5 = 47.5 s, rounded up to whole seconds
+    assert clock.now == 60.5
