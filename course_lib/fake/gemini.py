@@ -92,28 +92,22 @@ class FakeGemini:
     ) -> Reply:
         """``models/{model}:generateContent``, or ``:streamGenerateContent`` with ``stream``."""
         start = self.clock()
-        prompt = ""
-        reply = self._refused(version, model, caller)
-        if reply is None:
-            request = wire.read_prompt(body)
-            if isinstance(request, str):
-                reply = self._error(400, "INVALID_ARGUMENT", request)
-            else:
-                prompt = request.prompt
-                reply = self._generate(model, request, caller, stream)
+        request = self._read(version, model, body, caller)
+        if isinstance(request, Reply):
+            reply, prompt = request, ""
+        else:
+            reply, prompt = self._generate(model, request, caller, stream), request.prompt
         self._served(start, reply, model, prompt, caller)
         return reply
 
     def count_tokens(self, version: str, model: str, body: bytes, caller: Caller) -> Reply:
         """``models/{model}:countTokens``."""
         start = self.clock()
-        reply = self._refused(version, model, caller)
-        if reply is None:
-            request = wire.read_prompt(body)
-            if isinstance(request, str):
-                reply = self._error(400, "INVALID_ARGUMENT", request)
-            else:
-                reply = wire.ok({"totalTokens": request.tokens}, self.error_latency_s)
+        request = self._read(version, model, body, caller)
+        if isinstance(request, Reply):
+            reply = request
+        else:
+            reply = wire.ok({"totalTokens": request.tokens}, self.error_latency_s)
         self._served(start, reply, model, "", caller)
         return reply
 
@@ -135,6 +129,16 @@ class FakeGemini:
         return self._error(404, "NOT_FOUND", f"Method not found: {path}")
 
     # -- how an answer is made -------------------------------------------------------------------
+    def _read(self, version: str, model: str, body: bytes, caller: Caller) -> wire.Prompt | Reply:
+        """The request's prompt, or the error reply that refuses it (key, model, bad body)."""
+        refused = self._refused(version, model, caller)
+        if refused is not None:
+            return refused
+        request = wire.read_prompt(body)
+        if isinstance(request, str):
+            return self._error(400, "INVALID_ARGUMENT", request)
+        return request
+
     def _refused(self, version: str, model: str, caller: Caller) -> Reply | None:
         if not caller.key:
             return self._error(403, "PERMISSION_DENIED", _NO_KEY)
