@@ -4,25 +4,30 @@ The names a notebook uses are here (``from course_lib import gemini_client, run_
 Each is imported on first use, so ``import course_lib`` costs almost nothing and a worker process
 loads only what its task needs.
 
-Where things live (arrows point down the list: a part uses only the parts below it):
+Where things live. Each part may use only the parts named after it in brackets (a test checks):
 
 - ``view/``       pictures: Gantt timelines, the live timeline, control panels, the comparison
-- ``exercises/``  the ``check_...`` functions, one module per lesson
+                  [run, trace, config]
+- ``exercises/``  the ``check_...`` functions, one module per lesson [run, client, trace, fake]
+- ``cli.py``      ``python -m course_lib`` [run]
 - ``run/``        running a batch of prompts: settings, the scenario registry and one module per
                   scenario (``run/scenarios/``), ideal bounds, process pools, worker functions,
-                  CPU workloads, retries. Client-side tools a scenario uses go here too: lesson
-                  05's rate limiter, lesson 07's simulator, lesson 08's Dask scenario.
-- ``client/``     the one client factory (offline fake, live API on a budget) and the session
-- ``trace/``      spans and lanes, tracing at the transport, Chrome trace export
+                  CPU workloads, retries. What scenarios use goes here: lesson 05's limiter as
+                  scenarios call it, lesson 07's simulator (``run/simulate.py``), lesson 08's Dask
+                  scenario (``run/scenarios/dask.py`` and one ``register``) [client, trace, fake]
+- ``client/``     the one client factory (offline fake, live API on a budget), the session, and
+                  what wraps every call a client makes: an httpx transport that a plain
+                  ``genai.Client`` would obey too (the live budget; a limiter as a transport)
+                  [trace, fake, config]
+- ``trace/``      spans and lanes, tracing at the transport, Chrome trace export [config]
 - ``fake/``       the fake Gemini: answers, latency, quotas, and its two ways in (in-process
-                  through respx, a loopback server for other processes)
+                  through respx, a loopback server for other processes) [config]
 - ``config.py``   the default model and the environment's names, shared by all
 
 ``trace/`` and ``fake/`` know nothing of each other, and ``fake/`` nothing of plots or widgets.
 """
 
-from importlib import import_module
-from typing import Any
+from course_lib._lazy import lazy_names
 
 #: public name -> the module that defines it
 _WHERE = {
@@ -67,13 +72,4 @@ _WHERE = {
 __all__ = sorted(_WHERE)
 
 
-def __getattr__(name: str) -> Any:
-    if name in _WHERE:
-        value = getattr(import_module(f"{__name__}.{_WHERE[name]}"), name)
-        globals()[name] = value  # the next lookup is a plain attribute
-        return value
-    raise AttributeError(f"module 'course_lib' has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *__all__})
+__getattr__, __dir__ = lazy_names(__name__, _WHERE)

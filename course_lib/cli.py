@@ -58,6 +58,7 @@ _OPTIONS = [  # flag, Settings field, type, help
         "share of calls that fail with 500/503",
     ),
     ("--seed", "seed", _number(int, "a whole number"), "random seed"),
+    ("--attempts", "attempts", _number(int, "a whole number"), "tries per call, retries included"),
     ("--start-method", "start_method", str, "spawn, forkserver or fork"),
 ]
 
@@ -137,6 +138,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(json.dumps([r.to_dict() for r in results]) if args.json else _table(results))
     except SettingError as error:
         print(f"error: {error}", file=sys.stderr)
+        return 2
+    except ImportError as error:  # a scenario whose optional package is not installed
+        print(
+            f"error: this scenario needs a package that is not installed: {error}", file=sys.stderr
+        )
         return 2
     except BrokenPipeError:  # e.g. piped into `head`
         sys.stdout = None

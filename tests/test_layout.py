@@ -19,6 +19,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "course_lib"
 #: what each part may import, besides itself (see course_lib/__init__.py)
 MAY_IMPORT = {
     "config": set(),
+    "_lazy": set(),
     "fake": {"config"},
     "trace": {"config"},
     "client": {"config", "fake", "trace"},
@@ -52,7 +53,7 @@ MODULES = sorted(PACKAGE.rglob("*.py"))
 def test_arrows_point_one_way(path):
     relative = path.relative_to(PACKAGE)
     part = relative.parts[0].removesuffix(".py")
-    allowed = MAY_IMPORT[part] | {part}
+    allowed = MAY_IMPORT[part] | {part, "_lazy"}  # _lazy: how a package imports its names
     wrong = sorted(m for m in course_imports(path) if part_of(m) not in allowed)
     assert wrong == [], f"{relative} ({part}/) may not import {wrong}"
 
@@ -138,7 +139,7 @@ def test_a_new_scenario_is_one_module_and_one_registration(in_pairs, capsys):
     assert list(SCENARIOS)[-1] == "in-pairs"
 
 
-def test_a_scenario_whose_package_is_missing_fails_only_when_it_runs():
+def test_a_scenario_whose_package_is_missing_fails_only_when_it_runs(capsys):
     missing = register(
         Scenario(
             name="needs-a-missing-package",
@@ -152,5 +153,25 @@ def test_a_scenario_whose_package_is_missing_fails_only_when_it_runs():
         assert Panel(missing.name).sliders  # the panel, the CLI and pictures still work
         with pytest.raises(ModuleNotFoundError):
             run_sync(missing.name)
+        from course_lib.cli import main
+
+        assert main(["run", missing.name]) == 2
+        err = capsys.readouterr().err
+        assert "needs a package that is not installed" in err and len(err.splitlines()) == 1
     finally:
         _SCENARIOS.pop(missing.name)
+
+
+def test_every_setting_a_scenario_uses_has_an_option_and_a_slider_or_says_why_not():
+    from dataclasses import fields
+
+    from course_lib.cli import _OPTIONS
+    from course_lib.view.panels import CONTROLS, NO_SLIDER
+
+    known = {f.name for f in fields(Settings)}
+    options = {name for _, name, _, _ in _OPTIONS}
+    for scenario in SCENARIOS.values():
+        for setting in scenario.settings:
+            assert setting in known, f"{scenario.name} uses {setting}, which Settings lacks"
+            assert setting in options, f"no command-line option for {setting}"
+            assert setting in CONTROLS or setting in NO_SLIDER, f"no slider for {setting}"

@@ -1,5 +1,6 @@
 """Timelines and the comparison chart: rows, bars per phase, colours, the two lines, scale."""
 
+import asyncio
 from collections import Counter
 
 import pytest
@@ -75,6 +76,22 @@ def test_a_thousand_calls_are_packed_into_readable_rows():
     assert "975 tasks waited for a free slot" in fig.layout.title.text
     assert sum(len(t.x) for t in fig.data) == 2000  # every call and every analysis is drawn
     assert fig.layout.height <= 900
+
+
+async def test_your_own_gathered_calls_are_packed_into_rows_too():
+    from course_lib import DEFAULT_MODEL, FakeGemini, Tracer, gemini_client
+
+    client = gemini_client(fake=FakeGemini(latency=0.02))
+    with Tracer() as tracer:
+        sem = asyncio.Semaphore(10)
+
+        async def ask(i):
+            async with sem:
+                await client.aio.models.generate_content(model=DEFAULT_MODEL, contents=f"q{i}")
+
+        await asyncio.gather(*(ask(i) for i in range(100)))
+    rows = gantt(spans=tracer.spans).layout.yaxis.categoryarray
+    assert len(rows) <= 12 and all(row.startswith("slot") for row in rows)
 
 
 def test_process_lanes_are_numbered_even_mid_run():

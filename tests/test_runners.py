@@ -36,6 +36,10 @@ def test_no_more_than_the_limit_in_flight(scenario):
     in_flight = [s for s in result.spans if s.phase == IN_FLIGHT]
     assert len(in_flight) == 12
     assert max_overlap(in_flight) == 4
+    kind = "coroutine" if scenario == "concurrent" else "thread"
+    lanes = {str(s.lane) for s in result.spans}
+    expected = 12 if scenario == "concurrent" else 4  # a pool of 4 threads, numbered 1 to 4
+    assert lanes == {f"{kind} {i}" for i in range(1, expected + 1)}
 
 
 def test_concurrent_tasks_that_wait_for_a_slot_show_it():

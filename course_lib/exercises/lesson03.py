@@ -37,7 +37,7 @@ def check_start_method(answer: str) -> Feedback:
         return right(
             "fork copies the whole kernel, cell functions included, so nothing is pickled by "
             "name. But a kernel runs threads, and a forked copy can deadlock: put worker "
-            "functions in a module (course_lib.workers) and use spawn or forkserver."
+            "functions in a module (course_lib.run.workers) and use spawn or forkserver."
         )
     if given in ("spawn", "forkserver"):
         return wrong(

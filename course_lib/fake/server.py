@@ -63,9 +63,9 @@ class FakeServer:
         if not self._thread or not self._loop:
             return
         loop, self._loop = self._loop, None
-        future = asyncio.run_coroutine_threadsafe(self._runner.cleanup(), loop)
         try:
-            future.result(timeout=10)
+            if self._runner is not None:  # None if it never got going: nothing to clean up
+                asyncio.run_coroutine_threadsafe(self._runner.cleanup(), loop).result(timeout=10)
         finally:
             loop.call_soon_threadsafe(loop.stop)
             self._thread.join(timeout=10)

@@ -149,7 +149,8 @@ def fake_router(fake: FakeGemini, asynchronous: bool = False) -> respx.Router:
 
 def fake_transports(fake: FakeGemini) -> tuple[httpx.BaseTransport, httpx.AsyncBaseTransport]:
     """A sync and an async httpx transport that both answer from ``fake``."""
-    # Two routers: the sync handler never awaits, the async one never blocks (see shared FACTS).
+    # Two routers: respx's sync handler cannot await a side effect, and the async one must not
+    # block the event loop, so each gets handlers of its own kind.
     return (
         httpx.MockTransport(fake_router(fake).handler),
         httpx.MockTransport(fake_router(fake, asynchronous=True).async_handler),

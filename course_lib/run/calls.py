@@ -33,7 +33,11 @@ class Run:
     tracer: Tracer
     extras: dict[str, float] = field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        self.start_clock()  # a scenario restarts it once its set-up (a pool, say) is done
+
     def start_clock(self) -> None:
+        """The measured run starts now: its wall time and its timeline count from here."""
         self.tracer.t0 = now()
 
 

@@ -4,8 +4,16 @@ A scenario is its name, a label and a colour for pictures, the coroutine that ru
 ``"module:function"`` and imported only when it runs, so a scenario may need a package that
 ``import course_lib`` does not), its ideal bound, and the settings it uses beyond the workload
 every scenario shares. The command line, the panels, the pictures and ``run_scenario`` all read
-this table; adding a scenario is one module in ``course_lib/run/scenarios/`` and one
-``register(...)`` below.
+this table.
+
+Adding a scenario is one module in ``course_lib/run/scenarios/`` (an ``async def`` that takes a
+``Run``, calls ``run.start_clock()`` once its set-up is done, and returns one ``CallRecord`` per
+prompt) and one ``register(...)`` below, whose ``ideal`` is a function of ``ideal.py`` or a
+lambda here: never in the scenario's module, which is imported only when it runs. A scenario that
+needs a new setting also adds it to ``Settings``, the command line's options and, for a slider,
+``view/panels.CONTROLS`` (a test says when one is missing). If its module imports an optional
+package, add the module to ``collect_ignore`` in a ``conftest.py`` at the repository's root, so
+the doctests do not import it.
 
 >>> scenario("concurrent").uses
 ('concurrency',)

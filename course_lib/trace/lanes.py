@@ -3,8 +3,9 @@ asyncio task, a thread or a process, which one, and what to call it.
 
 Lanes are data, never strings to parse: a runner names its coroutines ``Lane("coroutine", 3,
 "coroutine 3")``; a worker process is ``Lane("process", pid)`` with no label yet, and
-``numbered`` calls the processes "process 1", "process 2"... in the order they first did
-something (asyncio tasks likewise), because a pid means nothing to a learner.
+``number_lanes`` (``course_lib.trace.spans.numbered`` for spans) calls the processes "process 1",
+"process 2"... in the order they first did something (asyncio tasks likewise), because a pid
+means nothing to a learner.
 
 >>> spans_lanes = [Lane("process", 4242), Lane("process", 77), Lane("process", 4242)]
 >>> [str(lane) for lane in number_lanes(spans_lanes)]
@@ -37,7 +38,7 @@ class Lane:
         return self.label or f"{self.kind} {self.index}"
 
     @property
-    def numbered(self) -> bool:
+    def labelled(self) -> bool:
         return bool(self.label)
 
     def sort_key(self) -> tuple:
@@ -86,7 +87,7 @@ def number_lanes(lanes: Iterable[Lane]) -> list[Lane]:
     numbers: dict[Lane, Lane] = {}
     counts: dict[str, int] = {}
     for lane in lanes:
-        if not lane.numbered and lane not in numbers:
+        if not lane.labelled and lane not in numbers:
             counts[lane.kind] = counts.get(lane.kind, 0) + 1
             numbers[lane] = named(lane.kind, counts[lane.kind])
     return [numbers.get(lane, lane) for lane in lanes]

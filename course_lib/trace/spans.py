@@ -104,13 +104,17 @@ class Tracer:
         _active.reset(self._token)
         _fallback.remove(self)
 
-    def begin(self, phase: str, task: int | str | None = None, label: str = "") -> int:
-        """Open a span now; returns a handle for ``finish``. Open spans show in ``snapshot``."""
+    def begin(
+        self, phase: str, task: int | str | None = None, label: str = "", start: float | None = None
+    ) -> int:
+        """Open a span (now, or at ``start`` on another clock, e.g. a simulator's); returns a
+        handle for ``finish``. Open spans show in ``snapshot``."""
         if task is None:
             task = _task.get()
             if task is None:
                 task = next(self._auto_task)
-        span = Span(task, current_lane(), phase, now(), float("nan"), os.getpid(), "running", label)
+        at = now() if start is None else start
+        span = Span(task, current_lane(), phase, at, float("nan"), os.getpid(), "running", label)
         handle = next(self._ids)
         with self._lock:
             self._open[handle] = span

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 import plotly.graph_objects as go
 
-from course_lib.run.registry import ideal_seconds, scenario
+from course_lib.run.registry import WORKLOAD, ideal_seconds, scenario
 from course_lib.run.results import RunResult
 from course_lib.run.settings import Settings
 from course_lib.view.gantt import run_title
@@ -76,4 +76,4 @@ class Comparison:
 
 def _workload(s: Settings) -> tuple:
     """The settings that change the work itself, not how it is spread out."""
-    return (s.prompts, s.latency, s.jitter, s.cpu_work, s.rpm, s.failure_rate, s.seed, s.model)
+    return (*(getattr(s, name) for name in WORKLOAD), s.model)

@@ -1,6 +1,6 @@
 """The live timeline: a Gantt chart that grows while a run is in progress.
 
->>> live = LiveTimeline()                                # doctest: +SKIP
+>>> live, tracer = LiveTimeline(), Tracer()              # doctest: +SKIP
 >>> live.widget                                          # doctest: +SKIP
 >>> result = await live.follow(run_scenario("concurrent", tracer=tracer), tracer)  # doctest: +SKIP
 

@@ -74,6 +74,9 @@ CONTROLS: dict[str, Callable[[Any], w.Widget]] = {
     "failure_rate": _float("failure rate", 0.0, 0.9, 0.05),
 }
 
+#: Settings a panel leaves as they are given (``settings=``): they change no picture worth a slider.
+NO_SLIDER = ("seed", "attempts", "start_method")
+
 #: Sliders every panel shows first and last; between them, those of the scenario's own settings.
 FIRST_CONTROLS, LAST_CONTROLS = ("prompts", "latency", "jitter"), ("cpu_work",)
 

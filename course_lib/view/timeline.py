@@ -49,7 +49,8 @@ def _hover(span: Span, start: float, end: float) -> str:
 
 
 def _pack(spans: list[Span]) -> tuple[list[Span], str]:
-    """Put coroutines on shared rows: a coroutine takes the first row free when it starts."""
+    """Put one-task lanes (coroutines, asyncio tasks) on shared rows: each takes the first row
+    that is free when it starts."""
     by_lane: dict[Lane, list[Span]] = {}
     for s in spans:
         if s.phase != WAIT_SLOT:
@@ -57,7 +58,7 @@ def _pack(spans: list[Span]) -> tuple[list[Span], str]:
     rows_end: list[float] = []
     lane_row: dict[Lane, Lane] = {}
     for lane, group in sorted(by_lane.items(), key=lambda kv: min(s.start for s in kv[1])):
-        if lane.kind != "coroutine":
+        if lane.kind not in ("coroutine", "task"):
             lane_row[lane] = lane
             continue
         first, last = min(s.start for s in group), max(s.end for s in group)

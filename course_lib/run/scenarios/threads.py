@@ -22,7 +22,10 @@ async def threads(run: Run) -> list[CallRecord]:
 
     def one(task: int, prompt: str) -> CallRecord:
         with lock:
-            lane = lanes.setdefault(threading.get_ident(), named("thread", next(numbers)))
+            ident = threading.get_ident()
+            if ident not in lanes:
+                lanes[ident] = named("thread", next(numbers))
+            lane = lanes[ident]
         with task_context(task, lane, prompt):
             return ask_then_analyse(client, s, task, prompt, run.iterations)
 
