@@ -44,6 +44,7 @@ class Comparison:
             [
                 go.Bar(
                     name="wall time",
+                    showlegend=False,  # coloured by scenario; the x axis names each one
                     x=labels,
                     y=[r.wall_s for r in self.results],
                     text=texts,
