@@ -14,7 +14,7 @@ import os
 from typing import TYPE_CHECKING, Any
 
 from course_lib.client.live import NO_KEY, LiveBudget, budget_from_environment, find_key
-from course_lib.config import ENV_API_KEYS, ENV_BASE_URL, ENV_LIVE, OFFLINE_API_KEY
+from course_lib.config import ENV_API_KEYS, ENV_BASE_URL, ENV_LIVE, ENV_OWNER, OFFLINE_API_KEY
 from course_lib.fake.gemini import FakeGemini
 
 if TYPE_CHECKING:
@@ -78,6 +78,7 @@ class Session:
         calls the real API, at most COURSE_LIVE_BUDGET calls; without a key it stays offline and
         says why. The scenario runners and panels always use the fake: their latency is a setting.
         """
+        os.environ[ENV_OWNER] = str(os.getpid())  # worker processes end when this one does
         if live and find_key() is not None:
             self.stop_offline()
             os.environ[ENV_LIVE] = "1"

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import multiprocessing
+import os
 import sys
 import threading
 from collections.abc import AsyncIterator, Callable
@@ -41,14 +42,13 @@ async def process_pool(
     button leaves no orphans."""
     context = multiprocessing.get_context(start_method or default_start_method())
     if context.get_start_method() == "forkserver":
-        context.set_forkserver_preload(
-            ["course_lib.run.workers"]
-        )  # import the SDK once, fork after
+        # the fork server imports the SDK once; every worker is a fork of it, ready to go
+        context.set_forkserver_preload(["course_lib.run.workers"])
     events = context.SimpleQueue()
     drain = threading.Thread(target=_drain, args=(events, tracer), name="span-events", daemon=True)
     drain.start()
     pool = ProcessPoolExecutor(
-        size, mp_context=context, initializer=initializer, initargs=(events, *initargs)
+        size, mp_context=context, initializer=initializer, initargs=(events, os.getpid(), *initargs)
     )
     try:
         yield pool

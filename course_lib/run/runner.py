@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import threading
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
@@ -28,7 +29,7 @@ from course_lib.run.calls import Run
 from course_lib.run.registry import SCENARIOS, scenario
 from course_lib.run.results import RunResult
 from course_lib.run.settings import SettingError, Settings
-from course_lib.run.workloads import iterations_for
+from course_lib.run.workloads import iterations_for, stop_when
 from course_lib.trace.spans import Tracer, now, numbered
 
 
@@ -56,10 +57,14 @@ async def run_scenario(
         seed=s.seed,
     )
     tracer = tracer or Tracer()
-    with tracer, _heap_set_aside():
-        run = Run(s, fake, iterations_for(s.cpu_work), tracer)
-        records = await runner(run)
-        wall = now() - tracer.t0
+    stopped = threading.Event()  # set when the run ends however it ends: its CPU work stops too
+    try:
+        with tracer, _heap_set_aside(), stop_when(stopped):
+            run = Run(s, fake, iterations_for(s.cpu_work), tracer)
+            records = await runner(run)
+            wall = now() - tracer.t0
+    finally:
+        stopped.set()
     tracer.spans[:] = numbered(tracer.spans)
     records.sort(key=lambda r: r.task)
     return RunResult(

@@ -12,6 +12,7 @@ import sys
 from typing import Any
 
 from course_lib.config import DEFAULT_MODEL
+from course_lib.run import lifeline
 from course_lib.run.calls import analysed, ask_then_analyse
 from course_lib.run.results import CallRecord
 from course_lib.run.settings import Settings
@@ -23,18 +24,20 @@ _settings = Settings()
 _events = None  # a multiprocessing SimpleQueue: put() has written the event when it returns
 
 
-def init_analysis_worker(events: Any) -> None:
-    """Pool initializer for CPU-only workers: where to send span events."""
+def init_analysis_worker(events: Any, owner: int) -> None:
+    """Pool initializer for CPU-only workers: where to send span events, and whose worker this is
+    (it ignores interrupts and ends when its owner does: see ``course_lib.run.lifeline``)."""
     global _events
+    lifeline.attach(owner)
     _events = events
 
 
-def init_worker(events: Any, base_url: str, settings: Settings) -> None:
+def init_worker(events: Any, owner: int, base_url: str, settings: Settings) -> None:
     """Pool initializer for workers that call the model: one client per process, reused."""
     global _client, _settings
     from course_lib.client.factory import gemini_client, warm_sdk
 
-    init_analysis_worker(events)
+    init_analysis_worker(events, owner)
     warm_sdk()
     _client = gemini_client(live=False, base_url=base_url)
     _settings = settings
@@ -73,6 +76,7 @@ def ask(prompt: str) -> str:
     """
     global _own_client
     if _own_client is None:
+        lifeline.attach()  # the owner is the kernel that ran setup(), or else the parent
         from course_lib.client.factory import gemini_client
         from course_lib.config import ENV_BASE_URL, ENV_LIVE
 

@@ -190,7 +190,11 @@ class Panel:
             result = await self.timeline.follow(
                 run_scenario(self.scenario, settings, tracer=tracer), tracer
             )
-        except Exception as error:  # show it in the panel; the panel stays usable
+        # Show it in the panel; the panel stays usable. Not even a KeyboardInterrupt may leave this
+        # task: out of a background task asyncio re-raises it, and the kernel then quits.
+        except (KeyboardInterrupt, SystemExit):  # an interrupt meant for a cell landed here
+            self._say("Stopped: the kernel was interrupted while this run was going.")
+        except Exception as error:
             self._say(
                 f"The run failed: {type(error).__name__}: {html.escape(str(error))}", problem=True
             )
