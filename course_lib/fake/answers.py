@@ -57,26 +57,50 @@ def known_prompts() -> list[str]:
     return [item["prompt"] for item in _corpus()["answers"]]
 
 
+_TOPIC_WORDS = 8  # a topic is a short phrase, however long the prompt
+
+
 def topic_of(prompt: str) -> str:
-    """'Explain the event loop in 50 words' -> 'the event loop'."""
-    text = _WORD_BUDGET.sub("", prompt.strip()).strip(" ?.!:")
+    """'Explain the event loop in 50 words' -> 'the event loop'. Only the prompt's first line and
+    words count: the time taken is bounded, and so is the answer, whatever the prompt's size.
+
+    >>> topic_of("How do vector databases work?"), topic_of("x " * 10**6)[:9]
+    ('vector databases', 'x x x x x')
+    """
+    first = prompt.strip()[:200].split("\n", 1)[0]
+    text = _WORD_BUDGET.sub("", first).strip(" ?.!:")
     if re.match(r"how (do|does)\b", text, re.IGNORECASE):
-        text = re.sub(
-            r"\s+works?$", "", text
-        )  # 'How do vector databases work' -> 'vector databases'
+        words = text.split()  # 'How do vector databases work' -> 'vector databases'
+        if words and words[-1].lower() in ("work", "works"):
+            text = " ".join(words[:-1])
     text = _LEADING_WORDS.sub("", text).strip(" ?.!:")
-    return text or "this question"
+    return " ".join(text.split()[:_TOPIC_WORDS]) or "this question"
+
+
+_CACHED_UP_TO = 1000  # characters: longer prompts are not kept in the caches below
+
+
+def canned_answer(prompt: str) -> str | None:
+    """The hand-written answer to a known prompt (case and punctuation do not matter), or None."""
+    if len(prompt) > 200:  # every known prompt is short
+        return None
+    return _canned_answer(prompt)
 
 
 @lru_cache(maxsize=4096)
-def canned_answer(prompt: str) -> str | None:
-    """The hand-written answer to a known prompt (case and punctuation do not matter), or None."""
+def _canned_answer(prompt: str) -> str | None:
     return _canned().get(_normalise(prompt))
 
 
-@lru_cache(maxsize=4096)
 def composed_answer(prompt: str, seed: int) -> str:
     """An answer composed for the prompt's topic; the same ``seed`` gives the same answer."""
+    if len(prompt) > _CACHED_UP_TO:
+        return answer_for(prompt, random.Random(seed))
+    return _composed_answer(prompt, seed)
+
+
+@lru_cache(maxsize=4096)
+def _composed_answer(prompt: str, seed: int) -> str:
     return answer_for(prompt, random.Random(seed))
 
 

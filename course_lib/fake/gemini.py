@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+import re
 import threading
 import time
 from collections import deque
@@ -29,9 +30,11 @@ from course_lib.fake import wire
 from course_lib.fake.answers import canned_answer, composed_answer, count_tokens, truncate_to_tokens
 from course_lib.fake.latency import LatencyModel, latency_model
 from course_lib.fake.quota import Quota
+from course_lib.fake.request import Prompt, read_prompt
 from course_lib.fake.wire import Caller, Reply
 
 METHODS = ("generateContent", "streamGenerateContent", "countTokens")
+_ENDPOINT = re.compile(r"^/(v1|v1beta)/models(/[^/:]+(:(" + "|".join(METHODS) + r"))?)?$")
 _NO_KEY = (
     "Method doesn't allow unregistered callers (callers without established identity). "
     "Please use API Key or other form of API consumer identity."
@@ -126,17 +129,27 @@ class FakeGemini:
         models = [self._model_info(m) for m in self.models]
         return wire.ok({"models": models}, self.error_latency_s)
 
-    def not_found(self, path: str) -> Reply:
-        """Any path the API does not have."""
+    def not_found(self, path: str, method: str = "GET") -> Reply:
+        """What no route took: an endpoint asked with the wrong HTTP method (405), or a path the
+        API does not have (404)."""
+        if _ENDPOINT.match(path):
+            allowed = "GET" if ":" not in path else "POST"
+            return self._error(
+                405, "METHOD_NOT_ALLOWED", f"{method} is not allowed on {path}; use {allowed}."
+            )
         return self._error(404, "NOT_FOUND", f"Method not found: {path}")
 
+    def failed(self, error: Exception) -> Reply:
+        """The fake itself failed: a 500 in the API's shape, never a traceback in your output."""
+        return self._error(500, "INTERNAL", f"The fake Gemini failed ({type(error).__name__}).")
+
     # -- how an answer is made -------------------------------------------------------------------
-    def _read(self, version: str, model: str, body: bytes, caller: Caller) -> wire.Prompt | Reply:
+    def _read(self, version: str, model: str, body: bytes, caller: Caller) -> Prompt | Reply:
         """The request's prompt, or the error reply that refuses it (key, model, bad body)."""
         refused = self._refused(version, model, caller)
         if refused is not None:
             return refused
-        request = wire.read_prompt(body)
+        request = read_prompt(body)
         if isinstance(request, str):
             return self._error(400, "INVALID_ARGUMENT", request)
         return request
@@ -153,7 +166,7 @@ class FakeGemini:
             )
         return None
 
-    def _generate(self, model: str, request: wire.Prompt, caller: Caller, stream: bool) -> Reply:
+    def _generate(self, model: str, request: Prompt, caller: Caller, stream: bool) -> Reply:
         prompt, config = request.prompt, request.config
         tokens = request.tokens
         wait = self.quota.admit(caller.key, tokens, self.clock())

@@ -17,20 +17,26 @@ import atexit
 import socket
 import threading
 import weakref
+from typing import Any
 
 from aiohttp import web
 
 from course_lib.config import TRACE_HEADER
+from course_lib.fake import wire
 from course_lib.fake.gemini import FakeGemini
+from course_lib.fake.request import MAX_BODY_BYTES
 from course_lib.fake.wire import Caller, Reply
 
 _running: weakref.WeakSet[FakeServer] = weakref.WeakSet()
 
 
 class FakeServer:
-    def __init__(self, fake: FakeGemini, host: str = "127.0.0.1") -> None:
+    def __init__(
+        self, fake: FakeGemini, host: str = "127.0.0.1", idle_timeout_s: float = 60.0
+    ) -> None:
         self.fake = fake
         self.host = host
+        self.idle_timeout_s = idle_timeout_s  # a connection that sends nothing is closed then
         self.url: str | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
@@ -82,7 +88,7 @@ class FakeServer:
     def _serve(self, sock: socket.socket, ready: threading.Event) -> None:
         loop = self._loop  # stop() clears the attribute while this thread is still running
         asyncio.set_event_loop(loop)
-        app = web.Application(client_max_size=32 * 1024 * 1024)
+        app = web.Application(client_max_size=MAX_BODY_BYTES, middlewares=[self._guard])
         model = "/{version:v1|v1beta}/models/{model:[^/:]+}"
         app.router.add_post(model + ":generateContent", self._generate)
         app.router.add_post(model + ":streamGenerateContent", self._stream)
@@ -90,7 +96,10 @@ class FakeServer:
         app.router.add_get(model, self._get)
         app.router.add_get("/{version:v1|v1beta}/models", self._list)
         app.router.add_route("*", "/{tail:.*}", self._other)
-        runner = web.AppRunner(app, access_log=None, handler_cancellation=True)
+        # keepalive_timeout also closes connections that never finish sending their headers
+        runner = web.AppRunner(
+            app, access_log=None, handler_cancellation=True, keepalive_timeout=self.idle_timeout_s
+        )
         try:
             loop.run_until_complete(runner.setup())
             loop.run_until_complete(web.SockSite(runner, sock, backlog=2048).start())
@@ -125,7 +134,21 @@ class FakeServer:
         return await _play(request, reply)
 
     async def _other(self, request: web.Request) -> web.StreamResponse:
-        return await _play(request, self.fake.not_found(request.path))
+        return await _play(request, self.fake.not_found(request.path, request.method))
+
+    @web.middleware
+    async def _guard(self, request: web.Request, handler: Any) -> web.StreamResponse:
+        """Every answer in the API's JSON shape: a body over the size limit is a 400, and the
+        fake's own failure a 500, never a traceback printed into the learner's output."""
+        try:
+            return await handler(request)
+        except web.HTTPRequestEntityTooLarge:
+            message = f"Request payload size exceeds the limit: {MAX_BODY_BYTES} bytes."
+            return await _play(request, wire.error(400, "INVALID_ARGUMENT", message, 0.0))
+        except web.HTTPException:
+            raise
+        except Exception as error:
+            return await _play(request, self.fake.failed(error))
 
 
 def _caller(request: web.Request) -> Caller:

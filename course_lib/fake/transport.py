@@ -17,7 +17,8 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
+from typing import Any
 from urllib.parse import parse_qs
 
 import httpx
@@ -113,26 +114,30 @@ def fake_router(fake: FakeGemini, asynchronous: bool = False) -> respx.Router:
     router = respx.Router(assert_all_called=False)
     played = aplay if asynchronous else play
 
-    def generate(request: httpx.Request, version: str, model: str) -> httpx.Response:
-        return played(request, fake.generate(version, model, request.content, caller_of(request)))
-
-    def stream(request: httpx.Request, version: str, model: str) -> httpx.Response:
-        reply = fake.generate(version, model, request.content, caller_of(request), stream=True)
+    def answer(request: httpx.Request, endpoint: Callable[..., Reply], *args: Any, **kw: Any):
+        try:
+            reply = endpoint(*args, caller_of(request), **kw)
+        except Exception as error:  # the fake's own bug: a 500, not a traceback in the notebook
+            reply = fake.failed(error)
         return played(request, reply)
 
+    def generate(request: httpx.Request, version: str, model: str) -> httpx.Response:
+        return answer(request, fake.generate, version, model, request.content)
+
+    def stream(request: httpx.Request, version: str, model: str) -> httpx.Response:
+        return answer(request, fake.generate, version, model, request.content, stream=True)
+
     def count(request: httpx.Request, version: str, model: str) -> httpx.Response:
-        return played(
-            request, fake.count_tokens(version, model, request.content, caller_of(request))
-        )
+        return answer(request, fake.count_tokens, version, model, request.content)
 
     def get(request: httpx.Request, version: str, model: str) -> httpx.Response:
-        return played(request, fake.get_model(version, model, caller_of(request)))
+        return answer(request, fake.get_model, version, model)
 
     def listing(request: httpx.Request, version: str) -> httpx.Response:
-        return played(request, fake.list_models(version, caller_of(request)))
+        return answer(request, fake.list_models, version)
 
     def other(request: httpx.Request) -> httpx.Response:
-        return played(request, fake.not_found(request.url.path))
+        return played(request, fake.not_found(request.url.path, request.method))
 
     router.post(path__regex=_MODEL + ":generateContent$", name="generate").mock(
         side_effect=generate

@@ -1,4 +1,5 @@
-"""Gemini's REST wire format: what a request holds, and the JSON the API sends back.
+"""Gemini's REST wire format, the way back: the JSON the API sends (``fake.request`` reads what
+comes in).
 
 A ``Reply`` is a status and the bytes to send, each after a delay; the ways in (in-process and
 loopback) play it with their own clocks.
@@ -12,10 +13,8 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, NamedTuple
-
-from course_lib.fake.answers import count_tokens
 
 
 @dataclass(slots=True)
@@ -38,54 +37,6 @@ class Caller(NamedTuple):
     key: str
     traced: bool = False
     client: str = ""
-
-
-@dataclass
-class Prompt:
-    """What a generateContent request asks: every text (for token counts), the last user text
-    (what the answer is about), and the generation config."""
-
-    texts: list[str]
-    prompt: str
-    config: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def tokens(self) -> int:
-        return sum(count_tokens(t) for t in self.texts)
-
-
-def read_prompt(body: bytes) -> Prompt | str:
-    """The request's prompt, or what is wrong with it (the message of a 400 INVALID_ARGUMENT)."""
-    try:
-        request = json.loads(body or b"{}")
-    except ValueError:
-        return "Invalid JSON payload received."
-    contents = request.get("contents") or []
-    texts, prompt = [], ""
-    for content in contents:
-        for part in content.get("parts", []):
-            text = part.get("text", "") if isinstance(part, dict) else ""
-            if text:
-                texts.append(text)
-                if content.get("role", "user") == "user":
-                    prompt = text  # the last user text wins
-    if not texts:
-        return "* GenerateContentRequest.contents: contents is not specified"
-    system = request.get("systemInstruction") or {}
-    texts += [p.get("text", "") for p in system.get("parts", []) if p.get("text")]
-    config = request.get("generationConfig") or {}
-    problem = _check_config(config)
-    return problem or Prompt(texts, prompt, config)
-
-
-def _check_config(config: dict[str, Any]) -> str | None:
-    temperature = config.get("temperature")
-    if temperature is not None and not 0 <= temperature <= 2:
-        return f"* GenerationConfig.temperature: must be in [0.0, 2.0], got {temperature}"
-    limit = config.get("maxOutputTokens")
-    if limit is not None and limit < 1:
-        return f"* GenerationConfig.max_output_tokens: must be positive, got {limit}"
-    return None
 
 
 # -- replies ---------------------------------------------------------------------------------------
