@@ -23,6 +23,7 @@ Where things live. Each part may use only the parts named after it in brackets (
 - ``fake/``       the fake Gemini: answers, latency, quotas, and its two ways in (in-process
                   through respx, a loopback server for other processes) [config]
 - ``config.py``   the default model and the environment's names, shared by all
+- ``values.py``   how every part checks the values it is given: one message per mistake
 
 ``trace/`` and ``fake/`` know nothing of each other, and ``fake/`` nothing of plots or widgets.
 """
@@ -47,7 +48,7 @@ _WHERE = {
     "offline": "client.session",
     "setup": "client.session",
     "use_fake": "client.session",
-    "SettingError": "run.settings",
+    "SettingError": "values",
     "Settings": "run.settings",
     "SCENARIOS": "run.registry",
     "Scenario": "run.registry",

@@ -3,6 +3,7 @@
 import asyncio
 import json
 import math
+import re
 
 import pytest
 
@@ -155,16 +156,20 @@ def test_ideal_bounds():
 @pytest.mark.parametrize(
     ("changes", "message"),
     [
-        ({"prompts": 0}, "prompts must be at least 1"),
+        ({"prompts": 0}, "prompts must be a whole number, from 1 to 100000"),
         ({"concurrency": 2.5}, "concurrency must be a whole number"),
-        ({"latency": -1}, "latency must be zero or more"),
+        ({"latency": -1}, "latency must be a number of seconds, more than 0"),
         ({"jitter": 2.0}, "cannot be larger than the latency"),
-        ({"failure_rate": 1.0}, "failure_rate must be from 0"),
+        ({"failure_rate": 1.0}, "failure_rate must be a number, from 0 up to (not including) 1"),
+        ({"failure_rate": "0.1"}, "failure_rate must be a number"),
+        ({"rpm": True}, "rpm must be a whole number"),
+        ({"seed": 1.5}, "seed must be a whole number"),
+        ({"latency": float("nan")}, "latency must be a number"),
         ({"model": "gpt-4"}, "model must be one of"),
     ],
 )
 def test_impossible_settings_say_what_is_wrong(changes, message):
-    with pytest.raises(SettingError, match=message):
+    with pytest.raises(SettingError, match=re.escape(message)):
         Settings(**changes)
 
 

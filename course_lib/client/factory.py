@@ -22,6 +22,7 @@ import httpx
 from google import genai
 from google.genai import types
 
+from course_lib import values
 from course_lib.client.live import (
     NO_KEY,
     AsyncBudgetTransport,
@@ -59,6 +60,9 @@ def gemini_client(
     timeout_s: give up on a call after this many seconds (the SDK's default is to wait).
     retry: the SDK's own retry policy, e.g. ``types.HttpRetryOptions(attempts=3)``; none by default.
     """
+    if timeout_s is not None:
+        values.number("timeout_s", timeout_s, 0, 3_600, "seconds", above_low=True)
+        # (None, not 0, means no timeout: 0 used to mean that silently)
     want_live = os.environ.get(ENV_LIVE) == "1" if live is None else live
     key = find_key() if want_live else None
     if want_live and key is None:

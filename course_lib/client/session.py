@@ -11,8 +11,10 @@ one ``SESSION``; tests start each test from ``SESSION.reset()``.
 from __future__ import annotations
 
 import os
+from dataclasses import fields
 from typing import TYPE_CHECKING, Any
 
+from course_lib import values
 from course_lib.client.live import NO_KEY, LiveBudget, budget_from_environment, find_key
 from course_lib.config import ENV_API_KEYS, ENV_BASE_URL, ENV_LIVE, ENV_OWNER, OFFLINE_API_KEY
 from course_lib.fake.gemini import FakeGemini
@@ -38,6 +40,7 @@ class Session:
         Takes the arguments of ``FakeGemini``. Clients made earlier keep talking to the old fake,
         except through ``offline()``'s server, which always serves the current one.
         """
+        values.known("use_fake", settings, (f.name for f in fields(FakeGemini) if f.init))
         self.fake = FakeGemini(**settings)
         if self.server is not None:
             self.server.fake = self.fake

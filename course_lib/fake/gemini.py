@@ -25,6 +25,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
+from course_lib import values
 from course_lib.config import KNOWN_MODELS
 from course_lib.fake import wire
 from course_lib.fake.answers import canned_answer, composed_answer, count_tokens, truncate_to_tokens
@@ -34,6 +35,7 @@ from course_lib.fake.request import Prompt, read_prompt
 from course_lib.fake.wire import Caller, Reply
 
 METHODS = ("generateContent", "streamGenerateContent", "countTokens")
+MOST_SECONDS = 600.0  # the longest call a lesson could want
 _ENDPOINT = re.compile(r"^/(v1|v1beta)/models(/[^/:]+(:(" + "|".join(METHODS) + r"))?)?$")
 _NO_KEY = (
     "Method doesn't allow unregistered callers (callers without established identity). "
@@ -82,11 +84,18 @@ class FakeGemini:
     log: deque[ServedCall] = field(default_factory=lambda: deque(maxlen=100_000), repr=False)
 
     def __post_init__(self) -> None:
-        if isinstance(self.latency, int | float):
-            self.latency = latency_model(float(self.latency))
-        for name in ("failure_rate", "hang_rate"):
-            if not 0.0 <= getattr(self, name) <= 1.0:
-                raise ValueError(f"{name} must be between 0 and 1, got {getattr(self, name)}")
+        if not hasattr(self.latency, "draw"):  # seconds, not a model from fake.latency
+            seconds = values.number("latency", self.latency, 0, MOST_SECONDS, "seconds")
+            self.latency = latency_model(seconds)
+        values.limit("rpm", self.rpm, 1_000_000, "requests per minute")
+        values.limit("tpm", self.tpm, 10**12, "tokens per minute")
+        values.number("window_s", self.window_s, 0, 86_400, "seconds", above_low=True)
+        values.share("failure_rate", self.failure_rate)
+        values.share("hang_rate", self.hang_rate)
+        values.number("hang_s", self.hang_s, 0, 3_600, "seconds", above_low=True)
+        values.number("error_latency_s", self.error_latency_s, 0, 60, "seconds")
+        values.whole("stream_chunk_tokens", self.stream_chunk_tokens, 1, 10_000)
+        values.whole("seed", self.seed, 0, 2**63 - 1)
         self.quota = Quota(rpm=self.rpm, tpm=self.tpm, window_s=self.window_s)
         self._asked: dict[tuple[str, str], int] = {}
         self._lock = threading.Lock()

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from statistics import NormalDist
 from typing import Protocol
 
+from course_lib import values
+
 
 class LatencyModel(Protocol):
     def draw(self, u: float, output_tokens: int) -> tuple[float, float]:
@@ -24,6 +26,7 @@ class LatencyModel(Protocol):
 # Real endpoints deliver the first token after roughly a fifth of a short answer's time.
 _FIRST_TOKEN_SHARE = 0.2
 _NORMAL = NormalDist()
+_MOST = 600.0  # seconds: the longest call a lesson could want
 
 
 @dataclass(frozen=True)
@@ -31,6 +34,9 @@ class Fixed:
     """Every call takes exactly ``seconds``."""
 
     seconds: float
+
+    def __post_init__(self) -> None:
+        values.number("seconds", self.seconds, 0, _MOST, "seconds")
 
     def draw(self, u: float, output_tokens: int) -> tuple[float, float]:
         return self.seconds * _FIRST_TOKEN_SHARE, self.seconds
@@ -49,8 +55,9 @@ class Jittered:
     distribution: str = "uniform"
 
     def __post_init__(self) -> None:
-        if self.distribution not in ("uniform", "lognormal"):
-            raise ValueError("distribution must be 'uniform' or 'lognormal'")
+        values.number("mean", self.mean, 0, _MOST, "seconds")
+        values.number("jitter", self.jitter, 0, _MOST, "seconds")
+        values.choice("distribution", self.distribution, ("uniform", "lognormal"))
 
     def draw(self, u: float, output_tokens: int) -> tuple[float, float]:
         if self.jitter <= 0 or self.mean <= 0:
@@ -71,6 +78,11 @@ class TokenRate:
     first_token_s: float
     tokens_per_s: float
     jitter: float = 0.0  # relative, e.g. 0.1 for +-10 %
+
+    def __post_init__(self) -> None:
+        values.number("first_token_s", self.first_token_s, 0, _MOST, "seconds")
+        values.number("tokens_per_s", self.tokens_per_s, 0, 10**7, above_low=True)
+        values.share("jitter", self.jitter)
 
     def draw(self, u: float, output_tokens: int) -> tuple[float, float]:
         factor = 1.0 + (2 * u - 1) * self.jitter

@@ -20,7 +20,7 @@ the doctests do not import it.
 >>> scenario("turbo")
 Traceback (most recent call last):
 ...
-course_lib.run.settings.SettingError: unknown scenario 'turbo'; choose one of sequential, \
+course_lib.values.SettingError: unknown scenario 'turbo'; choose one of sequential, \
 concurrent, threads, parallel, hybrid, hybrid-pipelined
 """
 

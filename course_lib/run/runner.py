@@ -19,7 +19,6 @@ import gc
 import threading
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import replace
 from typing import Any
 
 from course_lib.client.factory import warm_sdk
@@ -47,7 +46,7 @@ async def run_scenario(
             f"settings must be a Settings(...), not {type(settings).__name__}; "
             "e.g. run_scenario('concurrent', Settings(prompts=10))"
         )
-    s = replace(settings or Settings(), **changes)
+    s = (settings or Settings()).changed(**changes)
     runner = chosen.load()  # a scenario's own imports happen here, not at `import course_lib`
     await asyncio.to_thread(warm_sdk)  # once per process, outside the timed part
     fake = FakeGemini(

@@ -3,25 +3,38 @@
 >>> Settings(concurrency=0)
 Traceback (most recent call last):
 ...
-course_lib.run.settings.SettingError: concurrency must be at least 1 (got 0)
+course_lib.values.SettingError: concurrency must be a whole number, from 1 to 10000 (got 0)
 """
 
 from __future__ import annotations
 
-import math
-from dataclasses import dataclass
+from dataclasses import dataclass, fields, replace
+from typing import Any
 
+from course_lib import values
 from course_lib.config import DEFAULT_MODEL, KNOWN_MODELS
 from course_lib.fake.answers import known_prompts
+from course_lib.values import SettingError
 
-
-class SettingError(ValueError):
-    """A setting a run cannot use; the message says which and what is allowed."""
+#: The largest value each setting takes: what a lesson could want, and no more (a learner's
+#: slip of ``--latency 1e10`` is refused at once instead of running for ever).
+MOST = {
+    "prompts": 100_000,
+    "latency": 600.0,  # seconds
+    "concurrency": 10_000,
+    "processes": 64,
+    "cpu_work": 60_000.0,  # milliseconds per answer
+    "rpm": 1_000_000,
+    "seed": 2**32 - 1,
+    "attempts": 20,
+}
 
 
 @dataclass(frozen=True)
 class Settings:
-    """Everything a run needs. ``cpu_work`` is milliseconds of CPU per answer."""
+    """Everything a run needs, checked when it is made. ``cpu_work`` is milliseconds of CPU per
+    answer; ``rpm`` None means no limit; ``start_method`` None means forkserver where available,
+    else spawn."""
 
     prompts: int = 5
     latency: float = 0.5
@@ -34,50 +47,32 @@ class Settings:
     seed: int = 0
     attempts: int = 4
     model: str = DEFAULT_MODEL
-    start_method: str | None = None  # None: forkserver where available, else spawn
+    start_method: str | None = None
 
     def __post_init__(self) -> None:
-        def need(ok: bool, message: str) -> None:
-            if not ok:
-                raise SettingError(message)
+        values.whole("prompts", self.prompts, 1, MOST["prompts"])
+        values.number("latency", self.latency, 0, MOST["latency"], "seconds", above_low=True)
+        values.number("jitter", self.jitter, 0, MOST["latency"], "seconds")
+        if self.jitter > self.latency:
+            raise SettingError(
+                f"jitter ({self.jitter:g}) cannot be larger than the latency ({self.latency:g})"
+            )
+        values.whole("concurrency", self.concurrency, 1, MOST["concurrency"])
+        values.whole("processes", self.processes, 1, MOST["processes"])
+        values.number("cpu_work", self.cpu_work, 0, MOST["cpu_work"], "milliseconds")
+        values.limit("rpm", self.rpm, MOST["rpm"], "requests per minute")
+        values.share("failure_rate", self.failure_rate, below_one=True)
+        values.whole("seed", self.seed, 0, MOST["seed"])
+        values.whole("attempts", self.attempts, 1, MOST["attempts"])
+        values.choice("model", self.model, KNOWN_MODELS)
+        if self.start_method is not None:
+            values.choice("start_method", self.start_method, ("spawn", "forkserver", "fork"))
 
-        for name in ("prompts", "concurrency", "processes", "attempts"):
-            value = getattr(self, name)
-            need(
-                isinstance(value, int) and not isinstance(value, bool),
-                f"{name} must be a whole number (got {value!r})",
-            )
-            need(value >= 1, f"{name} must be at least 1 (got {value})")
-        need(self.prompts <= 100_000, f"prompts must be at most 100000 (got {self.prompts})")
-        need(self.processes <= 64, f"processes must be at most 64 (got {self.processes})")
-        for name in ("latency", "jitter", "cpu_work"):
-            value = getattr(self, name)
-            need(
-                isinstance(value, int | float) and math.isfinite(value),
-                f"{name} must be a number (got {value!r})",
-            )
-            need(value >= 0, f"{name} must be zero or more (got {value})")
-        need(self.latency > 0, f"latency must be more than 0 seconds (got {self.latency})")
-        need(
-            self.jitter <= self.latency,
-            f"jitter ({self.jitter}) cannot be larger than the latency ({self.latency})",
-        )
-        need(
-            self.rpm is None or (isinstance(self.rpm, int) and self.rpm >= 1),
-            f"rpm must be a whole number of at least 1, or None for no limit (got {self.rpm!r})",
-        )
-        need(
-            0 <= self.failure_rate < 1,
-            f"failure_rate must be from 0 up to (not including) 1 (got {self.failure_rate})",
-        )
-        need(
-            self.model in KNOWN_MODELS,
-            f"model must be one of {', '.join(KNOWN_MODELS)} (got {self.model!r})",
-        )
-        need(
-            self.start_method in (None, "spawn", "forkserver", "fork"),
-            f"start_method must be spawn, forkserver or fork (got {self.start_method!r})",
-        )
+    def changed(self, **changes: Any) -> Settings:
+        """These settings with some changed, e.g. ``changed(concurrency=10)``; a name that is not
+        a setting gets a SettingError that lists those that are."""
+        values.known("Settings", changes, (f.name for f in fields(self)))
+        return replace(self, **changes)
 
     def prompt_list(self) -> list[str]:
         """The prompts of a run: the classic five first, then the rest of the set, repeated."""
