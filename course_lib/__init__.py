@@ -44,6 +44,7 @@ _WHERE = {
     "traced_cpu": "trace.spans",
     "gemini_client": "client.factory",
     "LiveBudgetSpent": "client.live",
+    "LiveUnreachable": "client.live",
     "live_status": "client.session",
     "offline": "client.session",
     "setup": "client.session",

@@ -23,6 +23,8 @@ ENV_BASE_URL = "GOOGLE_GEMINI_BASE_URL"
 LIVE_BASE_URL = "https://generativelanguage.googleapis.com/"  # the real Gemini API
 ENV_LIVE = "COURSE_LIVE"  # "1" opts in to the real Gemini API (a key is needed too)
 ENV_LIVE_BUDGET = "COURSE_LIVE_BUDGET"  # calls allowed per session in live mode
+ENV_LIVE_LEDGER = "COURSE_LIVE_LEDGER"  # the file that counts a session's live calls
+ENV_LIVE_BASE_URL = "COURSE_LIVE_BASE_URL"  # a stand-in for the real API (tests)
 ENV_OWNER = "COURSE_OWNER_PID"  # the process (a kernel) whose worker processes end with it
 
 DEFAULT_LIVE_BUDGET = 20

@@ -9,18 +9,39 @@ import psutil
 import pytest
 
 from course_lib.client.session import SESSION
-from course_lib.config import ENV_API_KEYS, ENV_BASE_URL, ENV_LIVE, ENV_LIVE_BUDGET
+from course_lib.config import (
+    ENV_API_KEYS,
+    ENV_BASE_URL,
+    ENV_LIVE,
+    ENV_LIVE_BASE_URL,
+    ENV_LIVE_BUDGET,
+    ENV_LIVE_LEDGER,
+    ENV_OWNER,
+)
+
+COURSE_ENVIRONMENT = (
+    *ENV_API_KEYS,
+    ENV_BASE_URL,
+    ENV_LIVE,
+    ENV_LIVE_BUDGET,
+    ENV_LIVE_LEDGER,
+    ENV_LIVE_BASE_URL,
+    ENV_OWNER,
+)
 
 
 @pytest.fixture(autouse=True)
 def clean_environment(monkeypatch):
-    """Every test starts offline with no key, and leaves no fake server behind."""
-    for name in (*ENV_API_KEYS, ENV_BASE_URL, ENV_LIVE, ENV_LIVE_BUDGET):
+    """Every test starts offline with no key, and leaves no fake server and none of the
+    environment the kit sets (setup() sets some of it outside monkeypatch's reach) behind."""
+    for name in COURSE_ENVIRONMENT:
         monkeypatch.delenv(name, raising=False)
     SESSION.reset()
     yield
     SESSION.reset()
     assert not os.environ.get(ENV_BASE_URL)
+    for name in COURSE_ENVIRONMENT:
+        os.environ.pop(name, None)
 
 
 async def until(condition, timeout=30.0, what="the condition"):

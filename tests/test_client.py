@@ -9,7 +9,9 @@ from course_lib import DEFAULT_MODEL, LiveBudgetSpent, gemini_client, live_statu
 from course_lib.config import TRACE_HEADER
 
 FAKE_KEY = "AIza-test-not-a-real-key-0123456789"  # shaped like a key, but not one
-LIVE_URL = f"https://generativelanguage.googleapis.com/v1/models/{DEFAULT_MODEL}:generateContent"
+API = "https://generativelanguage.googleapis.com"
+LIVE_URL = f"{API}/v1/models/{DEFAULT_MODEL}:generateContent"
+MODELS_URL = f"{API}/v1beta/models"
 OK = {
     "candidates": [
         {
@@ -114,6 +116,7 @@ def test_setup_live_after_offline_sends_to_the_real_api(monkeypatch, respx_mock)
     setup()  # as if the learner ran the setup cell offline first
     monkeypatch.setenv("GEMINI_API_KEY", FAKE_KEY)
     route = respx_mock.post(LIVE_URL).mock(return_value=httpx.Response(200, json=OK))
+    respx_mock.get(MODELS_URL).mock(return_value=httpx.Response(200, json={"models": []}))
     assert setup(live=True).startswith("Live")
     assert gemini_client().models.generate_content(model=DEFAULT_MODEL, contents="Hi").text == (
         "live!"
@@ -128,3 +131,61 @@ def test_setup_live_without_a_key_says_so_and_stays_offline(capsys):
     status = setup(live=True)
     assert "no key was found" in status and "offline fake" in status
     assert gemini_client().models.generate_content(model=DEFAULT_MODEL, contents="Hi").text
+
+
+def test_setup_live_checks_the_key_and_the_network_first(monkeypatch, respx_mock):
+    from course_lib import setup
+
+    monkeypatch.setenv("GEMINI_API_KEY", FAKE_KEY)
+    respx_mock.get(MODELS_URL).mock(side_effect=httpx.ConnectError("no route to host"))
+    said = setup(live=True)
+    assert said.startswith("The Gemini API cannot be reached (ConnectError)") and "\n" not in said
+    assert live_status().startswith("Offline")  # it stayed offline
+    refused = {"error": {"code": 400, "message": "API key not valid.", "status": "INVALID"}}
+    respx_mock.get(MODELS_URL).mock(return_value=httpx.Response(400, json=refused))
+    assert setup(live=True) == (
+        "The Gemini API refused the key (400: API key not valid.); "
+        "the offline fake answers instead."
+    )
+    assert FAKE_KEY not in said
+
+
+def test_a_live_call_that_cannot_be_sent_says_so_in_one_line_and_costs_nothing(
+    monkeypatch, respx_mock
+):
+    from course_lib import LiveUnreachable
+    from course_lib.client.session import SESSION
+
+    monkeypatch.setenv("GEMINI_API_KEY", FAKE_KEY)
+    monkeypatch.setenv("COURSE_LIVE_BUDGET", "1")
+    respx_mock.post(LIVE_URL).mock(side_effect=httpx.ConnectError("no network"))
+    client = gemini_client(live=True)
+    for _ in range(3):  # a budget of 1, and still not spent: nothing was sent
+        with pytest.raises(LiveUnreachable) as caught:
+            client.models.generate_content(model=DEFAULT_MODEL, contents="Hi")
+        assert "cannot be reached" in str(caught.value)
+    assert SESSION.live_budget.used == 0
+    (line,) = caught.value._render_traceback_()
+    assert line.startswith("LiveUnreachable: The Gemini API cannot be reached")
+
+
+def test_one_live_budget_for_the_session_worker_processes_included(monkeypatch):
+    """A spawned pool of 4 with a budget of 2 sends 2 calls in all, not 2 per process."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    from course_lib import FakeGemini, FakeServer, setup
+    from course_lib.run import workers
+
+    stand_in = FakeGemini(latency=0.2)  # plays the real API, on loopback
+    with FakeServer(stand_in) as url:
+        monkeypatch.setenv("COURSE_LIVE_BASE_URL", url)
+        monkeypatch.setenv("GEMINI_API_KEY", FAKE_KEY)
+        monkeypatch.setenv("COURSE_LIVE_BUDGET", "2")
+        assert setup(live=True).startswith("Live")
+        spawn = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(4, mp_context=spawn) as pool:
+            futures = [pool.submit(workers.ask, f"question {i}") for i in range(8)]
+            outcomes = [type(f.exception()).__name__ if f.exception() else "ok" for f in futures]
+    assert outcomes.count("ok") == 2 and outcomes.count("LiveBudgetSpent") == 6
+    assert len([call for call in stand_in.log if call.status == 200]) == 2

@@ -29,9 +29,10 @@ from course_lib.client.live import (
     BudgetTransport,
     budget_from_environment,
     find_key,
+    live_base_url,
 )
 from course_lib.client.session import SESSION
-from course_lib.config import DEFAULT_MODEL, ENV_LIVE, LIVE_BASE_URL, OFFLINE_API_KEY
+from course_lib.config import DEFAULT_MODEL, ENV_LIVE, OFFLINE_API_KEY
 from course_lib.fake.gemini import FakeGemini
 from course_lib.trace.transport import AsyncTracedTransport, TracedTransport
 
@@ -73,7 +74,7 @@ def gemini_client(
         sync = TracedTransport(BudgetTransport(budget, limit), mark=False)
         async_ = AsyncTracedTransport(AsyncBudgetTransport(budget, limit), mark=False)
         # Named outright: offline() may have pointed the SDK's environment at the fake.
-        api_key, url = key, LIVE_BASE_URL
+        api_key, url = key, live_base_url()
     elif base_url is not None:
         sync = TracedTransport(httpx.HTTPTransport())
         async_ = AsyncTracedTransport(httpx.AsyncHTTPTransport())

@@ -10,13 +10,27 @@ one ``SESSION``; tests start each test from ``SESSION.reset()``.
 
 from __future__ import annotations
 
+import contextlib
 import os
 from dataclasses import fields
 from typing import TYPE_CHECKING, Any
 
 from course_lib import values
-from course_lib.client.live import NO_KEY, LiveBudget, budget_from_environment, find_key
-from course_lib.config import ENV_API_KEYS, ENV_BASE_URL, ENV_LIVE, ENV_OWNER, OFFLINE_API_KEY
+from course_lib.client.live import (
+    NO_KEY,
+    LiveBudget,
+    budget_from_environment,
+    check_live,
+    find_key,
+)
+from course_lib.config import (
+    ENV_API_KEYS,
+    ENV_BASE_URL,
+    ENV_LIVE,
+    ENV_LIVE_LEDGER,
+    ENV_OWNER,
+    OFFLINE_API_KEY,
+)
 from course_lib.fake.gemini import FakeGemini
 
 if TYPE_CHECKING:
@@ -27,8 +41,17 @@ class Session:
     def __init__(self) -> None:
         self.fake: FakeGemini | None = None
         self.server: FakeServer | None = None
-        self.live_budget = LiveBudget()
+        self._budget: LiveBudget | None = None
         self.live_clients = 0  # live clients made, whether by COURSE_LIVE or live=True
+
+    @property
+    def live_budget(self) -> LiveBudget:
+        """The session's count of live calls, shared with its worker processes (they inherit
+        COURSE_LIVE_LEDGER, the file that holds it)."""
+        if self._budget is None:
+            self._budget = LiveBudget()
+            os.environ[ENV_LIVE_LEDGER] = self._budget.ledger
+        return self._budget
 
     # -- the fake, in-process and on loopback ----------------------------------------------------
     def current_fake(self) -> FakeGemini:
@@ -82,14 +105,17 @@ class Session:
         says why. The scenario runners and panels always use the fake: their latency is a setting.
         """
         os.environ[ENV_OWNER] = str(os.getpid())  # worker processes end when this one does
-        if live and find_key() is not None:
+        key = find_key() if live else None
+        problem = NO_KEY if live and key is None else (check_live(key) if key else None)
+        if live and problem is None:
             self.stop_offline()
             os.environ[ENV_LIVE] = "1"
-        else:
-            os.environ.pop(ENV_LIVE, None)
-            self.live_clients = 0  # clients made live earlier keep working; new ones are offline
-            self.offline()
-        return NO_KEY if live and find_key() is None else self.live_status()
+            self.live_budget  # noqa: B018 (made now, so worker processes started later share it)
+            return self.live_status()
+        os.environ.pop(ENV_LIVE, None)
+        self.live_clients = 0  # clients made live earlier keep working; new ones are offline
+        self.offline()
+        return problem or self.live_status()
 
     def live_status(self) -> str:
         """One line for the setup cell: which Gemini you are talking to. Never shows the key."""
@@ -106,7 +132,11 @@ class Session:
         """Back to a fresh session: no server, the default fake, no live calls counted."""
         self.stop_offline()
         self.fake = None
-        self.live_budget = LiveBudget()
+        if self._budget is not None:
+            with contextlib.suppress(OSError):
+                os.remove(self._budget.ledger)
+            os.environ.pop(ENV_LIVE_LEDGER, None)
+        self._budget = None
         self.live_clients = 0
 
 
