@@ -58,24 +58,28 @@ def children():
 
 
 async def new_workers(before, at_least, timeout=60.0):
-    """The child processes started since ``before`` (a ``children()``), once there are enough."""
+    """The worker processes started since ``before`` (a ``children()``), once there are enough
+    (the fork server and the resource tracker are not workers)."""
     found = []
 
     def enough():
-        found[:] = [p for pid, p in children().items() if pid not in before]
+        found[:] = [p for pid, p in children().items() if pid not in before and not pool_helper(p)]
         return len(found) >= at_least
 
     await until(enough, timeout, f"{at_least} worker processes")
     return list(found)
 
 
+def pool_helper(process, owner=None):
+    """The fork server and the resource tracker: started once, shared by every pool of their
+    owner (a worker forked by the fork server shows the fork server's command line too, so the
+    parent tells them apart)."""
+    command = " ".join(process.cmdline())
+    owner = os.getpid() if owner is None else owner
+    return "resource_tracker" in command or ("forkserver" in command and process.ppid() == owner)
+
+
 def leftover_workers(workers, timeout=10.0):
-    """Which of ``workers`` are still alive after ``timeout`` (the pool's helpers excepted: the
-    forkserver and the resource tracker are shared by every pool of the process)."""
+    """Which of ``workers`` are still alive after ``timeout`` (the pool's helpers excepted)."""
     _, alive = psutil.wait_procs(workers, timeout=timeout)
-    return [
-        p
-        for p in alive
-        if "forkserver" not in " ".join(p.cmdline())
-        and "resource_tracker" not in " ".join(p.cmdline())
-    ]
+    return [p for p in alive if p.is_running() and not pool_helper(p)]

@@ -162,3 +162,29 @@ def test_one_ctrl_c_stops_a_long_cpu_run_with_one_line(args):
         "interrupted: the run was stopped and its worker processes with it"
     ]
     assert wait_until_gone(command.pid, but=command.pid) == []
+
+
+@pytest.mark.timeout(180)
+def test_workers_killed_under_a_panel_run_leave_the_kernel_alive_and_the_panel_says_so(kernel):
+    manager, client, run = kernel
+    client.execute(f"r = await run_scenario('parallel', {LONG_PARALLEL})")
+    wait_for(lambda: len(psutil.Process(manager.provisioner.pid).children(recursive=True)) >= 4)
+    manager.interrupt_kernel()  # as in the learner's session: an interrupted cell first
+    client.get_shell_msg(timeout=60)
+    assert (
+        run(f"panel = Panel('parallel', settings={LONG_PARALLEL})\ntask = panel.run()")["status"]
+        == "ok"
+    )
+    wait_for(lambda: workers_running(run, 2))
+    code = (  # the workers: the fork server's children (the fork server is the kernel's)
+        "import os, signal\n"
+        "me = os.getpid()\n"
+        "for p in psutil.Process().children(recursive=True):\n"
+        "    if p.ppid() != me:\n"
+        "        os.kill(p.pid, signal.SIGTERM)"
+    )
+    assert run(code)["status"] == "ok"
+    wait_for(lambda: run("assert task.done()")["status"] == "ok")
+    assert manager.is_alive()
+    assert run("assert 'failed' in panel.status.value, panel.status.value")["status"] == "ok"
+    assert run("print(1 + 1)")["status"] == "ok"
