@@ -147,7 +147,7 @@ def test_events_from_other_processes_are_replayed_without_mixing_them_up():
     kernel.apply(("begin", 0, replace(mine, pid=22, lane=Lane("process", 22))))
     assert [s.pid for s in kernel.spans] == [mine.pid]
     assert [s.lane.index for s in kernel.snapshot()] == [11, 22]
-    kernel.apply(("end", 22, 0, now(), "ok"))
+    kernel.apply(("end", 22, 0, now(), "ok", None))
     assert sorted(s.pid for s in kernel.spans) == sorted([mine.pid, 22])
 
 
@@ -200,3 +200,19 @@ async def test_asyncio_tasks_named_by_asyncio_are_numbered_and_named_ones_keep_t
 async def _cpu_step():
     with cpu_span(label="step"):
         await asyncio.sleep(0)
+
+
+def test_cpu_spans_record_their_cpu_time_beside_their_wall_time():
+    from course_lib.run.workloads import burn, iterations_for
+    from course_lib.view.gantt import gantt
+
+    with Tracer() as tracer:
+        with cpu_span(label="waiting, not computing"):
+            time.sleep(0.2)
+        with cpu_span(label="computing"):
+            burn(iterations_for(100))
+    idle, busy = tracer.spans
+    assert idle.cpu_s < 0.05 < 0.2 <= idle.duration  # the wall clock ran, the CPU did not
+    assert 0.05 < busy.cpu_s <= busy.duration + 0.01
+    hover = " ".join(gantt(spans=tracer.spans).data[3].hovertext)
+    assert "CPU time" in hover and "wall" in hover

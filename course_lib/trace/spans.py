@@ -41,7 +41,8 @@ now = time.perf_counter
 class Span:
     """One stretch of time: ``task`` (which prompt) spent ``start``..``end`` in ``phase`` on
     ``lane``. ``outcome`` is "ok", an HTTP status such as "429", "timeout", "cancelled", "error",
-    or "running" while it is still open; ``label`` says what it was about, e.g. the prompt."""
+    or "running" while it is still open; ``label`` says what it was about, e.g. the prompt. For CPU
+    work, ``cpu_s`` is the CPU time it had: on a busy core it is less than its wall time."""
 
     task: int | str
     lane: Lane
@@ -51,6 +52,7 @@ class Span:
     pid: int
     outcome: str = "ok"
     label: str = ""
+    cpu_s: float | None = None  # CPU work: the CPU time it used (its wall time may be longer)
 
     @property
     def duration(self) -> float:
@@ -122,15 +124,23 @@ class Tracer:
             self._sink(("begin", handle, span))
         return handle
 
-    def finish(self, handle: object, outcome: str = "ok", end: float | None = None) -> None:
+    def finish(
+        self,
+        handle: object,
+        outcome: str = "ok",
+        end: float | None = None,
+        cpu_s: float | None = None,
+    ) -> None:
+        """Close a span (now, or at ``end``); ``cpu_s``: the CPU time it used, if measured."""
         with self._lock:
             span = self._open.pop(handle, None)
             if span is None:
                 return
             span.end, span.outcome = now() if end is None else end, outcome
+            span.cpu_s = cpu_s
             self.spans.append(span)
         if self._sink:
-            self._sink(("end", span.pid, handle, span.end, outcome))
+            self._sink(("end", span.pid, handle, span.end, outcome, cpu_s))
 
     def apply(self, event: tuple) -> None:
         """Replay a begin or end event that another process's tracer sent to its sink."""
@@ -139,8 +149,8 @@ class Tracer:
             with self._lock:
                 self._open[(span.pid, handle)] = span
         else:
-            _, pid, handle, end, outcome = event
-            self.finish((pid, handle), outcome, end)
+            _, pid, handle, end, outcome, cpu_s = event
+            self.finish((pid, handle), outcome, end, cpu_s)
 
     def snapshot(self) -> list[Span]:
         """Finished spans plus running ones cut at the present moment (for live pictures)."""
@@ -202,13 +212,15 @@ def span(phase: str, *, task: int | str | None = None, label: str = "") -> Itera
         return
     handle = tracer.begin(phase, task, label)
     outcome = "ok"
+    cpu_started = time.thread_time() if phase == CPU else None  # this thread's CPU clock
     try:
         yield
     except BaseException as error:
         outcome = outcome_of(error)
         raise
     finally:
-        tracer.finish(handle, outcome)
+        cpu_s = None if cpu_started is None else time.thread_time() - cpu_started
+        tracer.finish(handle, outcome, cpu_s=cpu_s)
 
 
 def cpu_span(*, task: int | str | None = None, label: str = ""):

@@ -42,9 +42,13 @@ class Timeline:
 def _hover(span: Span, start: float, end: float) -> str:
     label = html.escape(span.label[:60]) or "(no label)"
     name = PHASE_STYLE.get(span.phase, (span.phase, ""))[0]
+    clocks = ""
+    if span.cpu_s is not None:  # CPU work: the wall clock and the CPU clock can disagree
+        share = span.cpu_s / (end - start) if end > start else 1.0
+        clocks = f"<br>CPU time {span.cpu_s:.2f} s of {end - start:.2f} s wall ({share:.0%})"
     return (
         f"<b>{label}</b><br>task {span.task} · {span.lane}<br>{name}: "
-        f"{start:.2f} → {end:.2f} s ({end - start:.2f} s)<br>outcome: {span.outcome}"
+        f"{start:.2f} → {end:.2f} s ({end - start:.2f} s){clocks}<br>outcome: {span.outcome}"
     )
 
 
