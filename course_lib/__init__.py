@@ -69,6 +69,8 @@ _WHERE = {
     "LiveTimeline": "view.live",
     "Panel": "view.panels",
     "barista": "view.pictures",
+    "compare_times": "view.verdicts",
+    "cores_used": "view.verdicts",
 }
 
 __all__ = sorted(_WHERE)

@@ -122,7 +122,7 @@ def in_pairs():
             label="two at a time, pair after pair",
             colour="#000000",
             runner="tests.helpers_scenario:in_pairs",
-            ideal=lambda s, w, cores: math.ceil(s.prompts / 2) * s.latency,
+            ideal=lambda s, w, cores, calls: math.ceil(s.prompts / 2) * s.latency,
             uses=("concurrency",),
         )
     )
@@ -151,7 +151,7 @@ def test_a_scenario_whose_package_is_missing_fails_only_when_it_runs(capsys):
             label="imports what is not installed",
             colour="#000000",
             runner="course_lib_missing_package.scenario:run",
-            ideal=lambda s, w, cores: 0.0,
+            ideal=lambda s, w, cores, calls: 0.0,
         )
     )
     try:

@@ -15,7 +15,6 @@ that prompt was asked, so a run is reproducible however its calls interleave.
 
 from __future__ import annotations
 
-import hashlib
 import math
 import re
 import threading
@@ -29,6 +28,7 @@ from course_lib import values
 from course_lib.config import KNOWN_MODELS
 from course_lib.fake import wire
 from course_lib.fake.answers import canned_answer, composed_answer, count_tokens, truncate_to_tokens
+from course_lib.fake.draws import Plan, seed_of, uniforms
 from course_lib.fake.latency import LatencyModel, latency_model
 from course_lib.fake.quota import Quota
 from course_lib.fake.request import Prompt, read_prompt
@@ -176,43 +176,65 @@ class FakeGemini:
         return None
 
     def _generate(self, model: str, request: Prompt, caller: Caller, stream: bool) -> Reply:
-        prompt, config = request.prompt, request.config
         tokens = request.tokens
         wait = self.quota.admit(caller.key, tokens, self.clock())
         if wait is not None:
             return self._rate_limited(wait)
         with self._lock:
-            asked = self._asked.get((model, prompt), 0)
-            self._asked[(model, prompt)] = asked + 1
-        draws, response_id = _uniforms(self.seed, model, prompt, asked)
-        if draws[0] < self.failure_rate:
-            _, seconds = self.latency.draw(draws[1], 0)
-            if draws[2] < 0.5:
-                return self._error(500, "INTERNAL", "An internal error has occurred.", seconds)
-            return self._error(
-                503, "UNAVAILABLE", "The model is overloaded. Please try again later.", seconds
-            )
-        text = canned_answer(prompt)
-        if text is None:  # temperature 0 always gives the same text; else a repeat may vary
-            variant = 0 if config.get("temperature") == 0 else asked
-            text = composed_answer(prompt, _seed_of(self.seed, model, prompt, variant))
-        finish = "STOP"
-        limit = config.get("maxOutputTokens")
-        if limit is not None and count_tokens(text) > limit:
-            text, finish = truncate_to_tokens(text, int(limit)), "MAX_TOKENS"
-        output_tokens = count_tokens(text)
-        first, total = self.latency.draw(draws[1], output_tokens)
-        if draws[3] < self.hang_rate:
-            first = total = self.hang_s
+            asked = self._asked.get((model, request.prompt), 0)
+            self._asked[(model, request.prompt)] = asked + 1
+        plan = self._plan(model, request.prompt, asked, request.config)
+        if plan.error:
+            code, status, message = plan.error
+            return self._error(code, status, message, plan.total)
+        output_tokens = count_tokens(plan.text)
         usage = {
             "promptTokenCount": tokens,
             "candidatesTokenCount": output_tokens,
             "totalTokenCount": tokens + output_tokens,
         }
-        ids = {"modelVersion": f"{model}-fake-001", "responseId": response_id}
+        ids = {"modelVersion": f"{model}-fake-001", "responseId": plan.response_id}
         if not stream:
-            return wire.answer(text, finish, usage, ids, total)
-        return wire.stream(text, finish, usage, ids, first, total, self.stream_chunk_tokens)
+            return wire.answer(plan.text, plan.finish, usage, ids, plan.total)
+        return wire.stream(
+            plan.text, plan.finish, usage, ids, plan.first, plan.total, self.stream_chunk_tokens
+        )
+
+    def planned_seconds(self, model: str, prompts: list[str]) -> list[float]:
+        """How long each call of ``prompts``, asked in this order, will take (its latency, before
+        any answer is sent): the same draws ``generate`` will make, so a run's ideal bound can
+        use each call's real latency. Changes nothing."""
+        asked: dict[str, int] = {}
+        seconds = []
+        for prompt in prompts:
+            nth = self._asked.get((model, prompt), 0) + asked.get(prompt, 0)
+            asked[prompt] = asked.get(prompt, 0) + 1
+            seconds.append(self._plan(model, prompt, nth, {}).total)
+        return seconds
+
+    def _plan(self, model: str, prompt: str, asked: int, config: dict) -> Plan:
+        """Everything chance decides about the ``asked``-th asking of ``prompt``: failure, text,
+        and timing, drawn from one hash, so it is the same however calls interleave."""
+        draws, response_id = uniforms(self.seed, model, prompt, asked)
+        if draws[0] < self.failure_rate:
+            _, seconds = self.latency.draw(draws[1], 0)
+            if draws[2] < 0.5:
+                error = (500, "INTERNAL", "An internal error has occurred.")
+            else:
+                error = (503, "UNAVAILABLE", "The model is overloaded. Please try again later.")
+            return Plan("", "", seconds, seconds, response_id, error)
+        text = canned_answer(prompt)
+        if text is None:  # temperature 0 always gives the same text; else a repeat may vary
+            variant = 0 if config.get("temperature") == 0 else asked
+            text = composed_answer(prompt, seed_of(self.seed, model, prompt, variant))
+        finish = "STOP"
+        limit = config.get("maxOutputTokens")
+        if limit is not None and count_tokens(text) > limit:
+            text, finish = truncate_to_tokens(text, int(limit)), "MAX_TOKENS"
+        first, total = self.latency.draw(draws[1], count_tokens(text))
+        if draws[3] < self.hang_rate:
+            first = total = self.hang_s
+        return Plan(text, finish, first, total, response_id)
 
     def _model_info(self, name: str) -> dict:
         return {
@@ -255,15 +277,3 @@ class FakeGemini:
         self.log.append(
             ServedCall(start, end, reply.status, model, prompt[:80], caller.traced, caller.client)
         )
-
-
-def _uniforms(*parts: object) -> tuple[list[float], str]:
-    """Four uniform numbers in [0, 1) and a response id, all from one hash of ``parts``."""
-    # hashlib, not hash(): Python salts str hashes per process, and workers must agree.
-    digest = hashlib.sha256("|".join(map(str, parts)).encode()).digest()
-    uniforms = [int.from_bytes(digest[i : i + 8], "big") / 2**64 for i in range(0, 32, 8)]
-    return uniforms, digest[:16].hex()
-
-
-def _seed_of(*parts: object) -> int:
-    return int.from_bytes(hashlib.sha256("|".join(map(str, parts)).encode()).digest()[:8], "big")

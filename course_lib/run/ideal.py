@@ -1,51 +1,70 @@
 """The shortest wall time each scenario could reach with no overhead at all: one function each.
 
-Each takes the settings, the CPU seconds per answer ``w`` and the cores that can compute at once.
-Latency is its mean; a rate limit adds a full window for every ``rpm`` calls past the first batch.
+Each takes the settings, the CPU seconds per answer ``w``, the cores that can compute at once, and
+how long each call takes (``Settings.call_seconds()``: with jitter or answers of different lengths
+the calls differ, and the bound uses each one's own latency). A rate limit adds a full window for
+every ``rpm`` calls past the first batch.
 
 >>> from course_lib.run.settings import Settings
 >>> s = Settings(prompts=10, latency=1.0, concurrency=3)
->>> sequential(s, w=0.0, cores=2), concurrent(s, w=0.0, cores=2)
+>>> sequential(s, 0.0, 2, [1.0] * 10), concurrent(s, 0.0, 2, [1.0] * 10)
 (10.0, 4.0)
+>>> concurrent(s, 0.0, 2, [7.4, 2.6, 0.9, 2.1, 2.1])  # five calls at once: the slowest one
+7.4
 """
 
 from __future__ import annotations
 
+import heapq
 import math
 
 from course_lib.run.settings import Settings
 
 
-def waiting(s: Settings, slots: int) -> float:
+def in_order(durations: list[float], slots: int) -> float:
+    """When the last of ``durations`` ends if each, in order, takes the first free slot of
+    ``slots`` (what a semaphore or a pool does). Equal durations: ceil(n / slots) rounds."""
+    free = [0.0] * max(1, min(slots, len(durations)))
+    for duration in durations:
+        heapq.heappush(free, heapq.heappop(free) + duration)
+    return max(free)
+
+
+def waiting(s: Settings, calls: list[float], slots: int) -> float:
     """The calls alone, ``slots`` at a time (and no faster than the rate limit lets them)."""
-    n, latency = s.prompts, s.latency
-    bound = math.ceil(n / slots) * latency
-    if s.rpm is not None and n > s.rpm:
-        bound = max(bound, (n - 1) // s.rpm * 60.0 + latency)
+    bound = in_order(calls, slots)
+    if s.rpm is not None and len(calls) > s.rpm:
+        bound = max(bound, (len(calls) - 1) // s.rpm * 60.0 + calls[-1])
     return bound
 
 
-def sequential(s: Settings, w: float, cores: int) -> float:
-    return max(s.prompts * (s.latency + w), waiting(s, 1) + s.prompts * w)
+def sequential(s: Settings, w: float, cores: int, calls: list[float]) -> float:
+    return waiting(s, calls, 1) + len(calls) * w
 
 
-def concurrent(s: Settings, w: float, cores: int) -> float:
+def concurrent(s: Settings, w: float, cores: int, calls: list[float]) -> float:
     """Asyncio or threads: one interpreter, so the CPU work cannot overlap itself."""
-    return max(waiting(s, s.concurrency) + w, s.latency + s.prompts * w)
+    return max(waiting(s, calls, s.concurrency) + w, min(calls) + len(calls) * w)
 
 
-def parallel(s: Settings, w: float, cores: int) -> float:
+def parallel(s: Settings, w: float, cores: int, calls: list[float]) -> float:
+    """Each process calls, then analyses; only ``cores`` of them compute at once."""
     usable = min(s.processes, cores)
-    rounds = math.ceil(s.prompts / s.processes)
-    return max(waiting(s, s.processes) + rounds * w, s.latency + math.ceil(s.prompts / usable) * w)
+    return max(
+        in_order([c + w for c in calls], s.processes),
+        waiting(s, calls, s.processes) + w,
+        min(calls) + math.ceil(len(calls) / usable) * w,
+    )
 
 
-def hybrid(s: Settings, w: float, cores: int) -> float:
+def hybrid(s: Settings, w: float, cores: int, calls: list[float]) -> float:
     """Fetch everything, then analyse everything on the pool."""
-    return waiting(s, s.concurrency) + math.ceil(s.prompts / min(s.processes, cores)) * w
+    return waiting(s, calls, s.concurrency) + math.ceil(len(calls) / min(s.processes, cores)) * w
 
 
-def hybrid_pipelined(s: Settings, w: float, cores: int) -> float:
+def hybrid_pipelined(s: Settings, w: float, cores: int, calls: list[float]) -> float:
     """Each answer analysed on the pool as soon as it arrives."""
     usable = min(s.processes, cores)
-    return max(waiting(s, s.concurrency) + w, s.latency + math.ceil(s.prompts / usable) * w)
+    return max(
+        waiting(s, calls, s.concurrency) + w, min(calls) + math.ceil(len(calls) / usable) * w
+    )

@@ -50,7 +50,8 @@ class Scenario:
     label: str  # says in a few words how the prompts are run
     colour: str  # its colour wherever runs are compared
     runner: str  # "module:coroutine function", imported when the scenario runs
-    ideal: Callable[[Settings, float, int], float]  # (settings, CPU s per answer, cores) -> s
+    # (settings, CPU seconds per answer, cores, each call's seconds) -> the best wall time
+    ideal: Callable[[Settings, float, int, list[float]], float]
     uses: tuple[str, ...] = ()  # settings beyond WORKLOAD that change how it runs
     names: Mapping[str, str] = field(default_factory=dict)  # what it calls a setting
 
@@ -68,12 +69,18 @@ class Scenario:
         return getattr(import_module(module), function)
 
     def ideal_seconds(
-        self, s: Settings, cpu_s: float | None = None, cores: int | None = None
+        self,
+        s: Settings,
+        cpu_s: float | None = None,
+        cores: int | None = None,
+        calls: list[float] | None = None,
     ) -> float:
         """The shortest wall time it could take with no overhead (CPU work per answer:
-        ``cpu_work`` milliseconds unless ``cpu_s`` says otherwise)."""
+        ``cpu_work`` milliseconds unless ``cpu_s`` says otherwise; each call's latency: the
+        settings' own draws unless ``calls`` says otherwise)."""
         w = s.cpu_work / 1000 if cpu_s is None else cpu_s
-        return self.ideal(s, w, cores or effective_cpu_count())
+        calls = s.call_seconds() if calls is None else calls
+        return self.ideal(s, w, cores or effective_cpu_count(), calls)
 
 
 _SCENARIOS: dict[str, Scenario] = {}
@@ -96,10 +103,14 @@ def scenario(name: Any) -> Scenario:
 
 
 def ideal_seconds(
-    name: str, s: Settings, cpu_s: float | None = None, cores: int | None = None
+    name: str,
+    s: Settings,
+    cpu_s: float | None = None,
+    cores: int | None = None,
+    calls: list[float] | None = None,
 ) -> float:
     """``scenario(name).ideal_seconds(...)``, for short."""
-    return scenario(name).ideal_seconds(s, cpu_s, cores)
+    return scenario(name).ideal_seconds(s, cpu_s, cores, calls)
 
 
 _HERE = "course_lib.run.scenarios"

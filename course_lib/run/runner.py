@@ -22,8 +22,6 @@ from contextlib import contextmanager
 from typing import Any
 
 from course_lib.client.factory import warm_sdk
-from course_lib.fake.gemini import FakeGemini
-from course_lib.fake.latency import latency_model
 from course_lib.run.calls import Run
 from course_lib.run.registry import SCENARIOS, scenario
 from course_lib.run.results import RunResult
@@ -49,12 +47,8 @@ async def run_scenario(
     s = (settings or Settings()).changed(**changes)
     runner = chosen.load()  # a scenario's own imports happen here, not at `import course_lib`
     await asyncio.to_thread(warm_sdk)  # once per process, outside the timed part
-    fake = FakeGemini(
-        latency=latency_model(s.latency, s.jitter),
-        rpm=s.rpm,
-        failure_rate=s.failure_rate,
-        seed=s.seed,
-    )
+    fake = s.fake()
+    calls = fake.planned_seconds(s.model, s.prompt_list())  # before the run asks anything
     tracer = tracer or Tracer()
     stopped = threading.Event()  # set when the run ends however it ends: its CPU work stops too
     try:
@@ -67,7 +61,14 @@ async def run_scenario(
     tracer.spans[:] = numbered(tracer.spans)
     records.sort(key=lambda r: r.task)
     return RunResult(
-        name, wall, s, tracer.spans, records, chosen.ideal_seconds(s), tracer.t0, run.extras
+        name,
+        wall,
+        s,
+        tracer.spans,
+        records,
+        chosen.ideal_seconds(s, calls=calls),
+        tracer.t0,
+        run.extras,
     )
 
 

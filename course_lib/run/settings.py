@@ -14,6 +14,8 @@ from typing import Any
 from course_lib import values
 from course_lib.config import DEFAULT_MODEL, KNOWN_MODELS
 from course_lib.fake.answers import known_prompts
+from course_lib.fake.gemini import FakeGemini
+from course_lib.fake.latency import TokenRate, latency_model
 from course_lib.values import SettingError
 
 #: The largest value each setting takes: what a lesson could want, and no more (a learner's
@@ -34,7 +36,8 @@ MOST = {
 class Settings:
     """Everything a run needs, checked when it is made. ``cpu_work`` is milliseconds of CPU per
     answer; ``rpm`` None means no limit; ``start_method`` None means forkserver where available,
-    else spawn."""
+    else spawn. With ``tokens_per_s``, a call's first token comes after ``latency`` seconds and
+    the rest of its answer at that many tokens a second, so long answers take longer."""
 
     prompts: int = 5
     latency: float = 0.5
@@ -48,6 +51,7 @@ class Settings:
     attempts: int = 4
     model: str = DEFAULT_MODEL
     start_method: str | None = None
+    tokens_per_s: float | None = None
 
     def __post_init__(self) -> None:
         values.whole("prompts", self.prompts, 1, MOST["prompts"])
@@ -67,12 +71,32 @@ class Settings:
         values.choice("model", self.model, KNOWN_MODELS)
         if self.start_method is not None:
             values.choice("start_method", self.start_method, ("spawn", "forkserver", "fork"))
+        if self.tokens_per_s is not None:
+            values.number("tokens_per_s", self.tokens_per_s, 0, 1e6, "tokens", above_low=True)
 
     def changed(self, **changes: Any) -> Settings:
         """These settings with some changed, e.g. ``changed(concurrency=10)``; a name that is not
         a setting gets a SettingError that lists those that are."""
         values.known("Settings", changes, (f.name for f in fields(self)))
         return replace(self, **changes)
+
+    def fake(self) -> FakeGemini:
+        """The fake Gemini a run with these settings talks to (each run gets its own)."""
+        if self.tokens_per_s is not None:
+            share = self.jitter / self.latency  # TokenRate's jitter is relative
+            latency = TokenRate(self.latency, self.tokens_per_s, min(share, 1.0))
+        else:
+            latency = latency_model(self.latency, self.jitter)
+        return FakeGemini(
+            latency=latency, rpm=self.rpm, failure_rate=self.failure_rate, seed=self.seed
+        )
+
+    def call_seconds(self) -> list[float]:
+        """How long each call of a run will take (the same draws the run's fake makes): with
+        jitter or answers of different lengths, the calls differ, and ideal bounds use them."""
+        if self.jitter == 0 and self.tokens_per_s is None:
+            return [self.latency] * self.prompts
+        return self.fake().planned_seconds(self.model, self.prompt_list())
 
     def prompt_list(self) -> list[str]:
         """The prompts of a run: the classic five first, then the rest of the set, repeated."""

@@ -1,0 +1,35 @@
+"""Chance, made repeatable: every random choice the fake makes comes from one hash of the seed,
+the model, the prompt and how often that prompt was asked, so a run gives the same answers and
+latencies however its calls interleave, in any process.
+
+>>> uniforms(0, "m", "Hi", 0) == uniforms(0, "m", "Hi", 0)
+True
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import NamedTuple
+
+
+class Plan(NamedTuple):
+    """Everything chance decided about one call."""
+
+    text: str
+    finish: str
+    first: float  # seconds to the first token
+    total: float  # seconds to the whole answer
+    response_id: str
+    error: tuple[int, str, str] | None = None  # (code, status, message) of an injected failure
+
+
+def uniforms(*parts: object) -> tuple[list[float], str]:
+    """Four uniform numbers in [0, 1) and a response id, all from one hash of ``parts``."""
+    # hashlib, not hash(): Python salts str hashes per process, and workers must agree.
+    digest = hashlib.sha256("|".join(map(str, parts)).encode()).digest()
+    uniforms = [int.from_bytes(digest[i : i + 8], "big") / 2**64 for i in range(0, 32, 8)]
+    return uniforms, digest[:16].hex()
+
+
+def seed_of(*parts: object) -> int:
+    return int.from_bytes(hashlib.sha256("|".join(map(str, parts)).encode()).digest()[:8], "big")
