@@ -40,6 +40,12 @@ _OPTIONS = [  # flag, Settings field, type, help
     ("--latency", "latency", _number(float, "a number of seconds"), "mean seconds per call"),
     ("--jitter", "jitter", _number(float, "a number of seconds"), "latency varies +- this"),
     (
+        "--tokens-per-s",
+        "tokens_per_s",
+        _number(float, "a number of tokens a second"),
+        "answers stream at this rate after the first token (default: fixed latency)",
+    ),
+    (
         "--concurrency",
         "concurrency",
         _number(int, "a whole number"),

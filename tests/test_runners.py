@@ -184,3 +184,23 @@ def test_unknown_scenario_and_settings_that_are_not_settings():
 async def test_run_sync_inside_a_running_loop_explains_what_to_do():
     with pytest.raises(RuntimeError, match="await run_scenario"):
         run_sync("sequential")
+
+
+def test_the_classic_five_prompts_reproduce_the_blogs_table():
+    """0.91 s to the first token and 144 tokens a second over the five hand-written answers."""
+    classic = Settings(prompts=5, latency=0.91, tokens_per_s=144, concurrency=5, processes=5)
+    calls = classic.call_seconds()
+    assert sum(calls) == pytest.approx(15.10, abs=0.05)  # reported: sequential 15.10 s
+    assert max(calls) == pytest.approx(7.38, abs=0.05)  # reported: concurrent 7.38 s
+    for name, reported in (("parallel", 7.68), ("hybrid", 7.61)):
+        assert ideal_seconds(name, classic) == pytest.approx(reported, rel=0.05)
+
+
+def test_with_jitter_the_ideal_bound_uses_each_calls_own_latency():
+    settings = Settings(prompts=6, latency=1.0, jitter=0.8, concurrency=6, seed=3)
+    planned = settings.call_seconds()
+    assert len(set(planned)) == 6 and ideal_seconds("concurrent", settings) == max(planned)
+    result = run_sync("concurrent", settings)
+    took = [s.duration for s in sorted(result.spans, key=lambda s: s.task) if s.phase == IN_FLIGHT]
+    assert took == pytest.approx(planned, abs=0.1)  # the run's calls took what was planned
+    assert result.ideal_s == max(planned) <= result.wall_s

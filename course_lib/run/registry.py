@@ -41,7 +41,17 @@ if TYPE_CHECKING:
     from course_lib.run.results import CallRecord
 
 #: Settings every scenario uses: what the work is, whatever the way it is run.
-WORKLOAD = ("prompts", "latency", "jitter", "cpu_work", "rpm", "failure_rate", "seed", "attempts")
+WORKLOAD = (
+    "prompts",
+    "latency",
+    "jitter",
+    "tokens_per_s",
+    "cpu_work",
+    "rpm",
+    "failure_rate",
+    "seed",
+    "attempts",
+)
 
 
 @dataclass(frozen=True)

@@ -75,7 +75,7 @@ CONTROLS: dict[str, Callable[[Any], w.Widget]] = {
 }
 
 #: Settings a panel leaves as they are given (``settings=``): they change no picture worth a slider.
-NO_SLIDER = ("seed", "attempts", "start_method")
+NO_SLIDER = ("seed", "attempts", "start_method", "tokens_per_s")
 
 #: Sliders every panel shows first and last; between them, those of the scenario's own settings.
 FIRST_CONTROLS, LAST_CONTROLS = ("prompts", "latency", "jitter"), ("cpu_work",)
