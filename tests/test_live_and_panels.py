@@ -103,3 +103,44 @@ async def test_stop_cancels_cleanly_and_leaves_no_worker_processes():
     panel.stop()
     await asyncio.wait([again], timeout=30)
     assert again.cancelled() and not panel.run_button.disabled and "Stopped" in panel.status.value
+
+
+async def test_a_run_starts_with_its_own_title_and_ideal_line_and_a_stop_leaves_a_last_frame():
+    import plotly.graph_objects as go
+
+    panel = Panel("concurrent", settings=Settings(prompts=6, latency=0.2, concurrency=3))
+    first = panel.run()
+    await first
+    done = panel.timeline.figure
+    assert type(done) is go.Figure  # a plain figure: saved with the notebook, shown after reload
+    assert done.layout.title.text.startswith("<b>concurrent</b>: 6 prompts")
+
+    panel.sliders["prompts"].value = 40
+    panel.sliders["latency"].value = 1.0
+    second = panel.run()
+    await until(lambda: panel.tracer is not None and panel.tracer.snapshot(), what="a call")
+    live = panel.timeline.figure
+    assert live.layout.title.text.startswith("Running… <b>concurrent</b>: 40 prompts")
+    assert [shape.x0 for shape in live.layout.shapes] == [14.0]  # ceil(40 / 3) calls of 1 s
+    panel.stop()
+    await asyncio.wait([second], timeout=30)
+    last = panel.timeline.figure
+    assert (
+        last.layout.title.text.startswith("Stopped at ") and "40 prompts" in last.layout.title.text
+    )
+    assert sum(len(trace.x) for trace in last.data) > 0  # what had happened by then
+
+
+def test_panels_never_change_a_setting_silently():
+    panel = Panel("concurrent", settings=Settings(prompts=1000, concurrency=1000, latency=8.0))
+    assert panel.settings().prompts == 1000
+    assert panel.settings().concurrency == 1000
+    assert panel.settings().latency == 8.0
+
+
+def test_the_live_view_paces_itself():
+    from course_lib.view.live import pause
+
+    assert pause(10, 0.001) == 0.1  # cheap frames: 10 a second
+    assert pause(10, 0.008) == 0.2  # still 5 a second
+    assert pause(10, 0.04) == 1.0  # costly ones: drawing stays at 4 % of the time

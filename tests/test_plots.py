@@ -113,5 +113,21 @@ def test_the_comparison_measures_against_sequential_when_it_can():
     factor, measured = comparison.speedup(concurrent)
     assert measured and 2 < factor < 4.5  # about 4; a stall on a busy machine costs a little
     fig = comparison.figure()
-    assert list(fig.data[0].x) == ["1. concurrent", "2. sequential"]
+    assert list(fig.data[0].x) == ["1. concurrent<br>limit 5", "2. sequential<br>"]
     assert "×" in fig.data[0].text[0]
+    ideal_lines = [shape.y0 for shape in fig.layout.shapes]
+    assert ideal_lines == [concurrent.ideal_s, comparison.results[1].ideal_s]
+
+
+def test_comparison_labels_say_what_differs_and_every_view_follows():
+    comparison = Comparison()
+    views = [comparison.view(), comparison.view()]  # two panels sharing one comparison
+    for cpu_work in (0, 50):
+        comparison.add(run_sync("threads", Settings(prompts=3, latency=0.05, cpu_work=cpu_work)))
+    assert comparison.labels() == [
+        "1. threads<br>5 threads",
+        "2. threads<br>5 threads, CPU 50 ms per answer",
+    ]
+    for view in views:  # both views show the second run too
+        (shown,) = view.outputs
+        assert "CPU 50 ms per answer" in str(shown["data"])

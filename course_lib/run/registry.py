@@ -147,7 +147,7 @@ register(
     Scenario(
         name="threads",
         label="a pool of threads",
-        colour="#56B4E9",
+        colour="#2F8AC4",
         runner=f"{_HERE}.threads:threads",
         ideal=ideal.concurrent,
         uses=("concurrency",),
@@ -168,7 +168,7 @@ register(
     Scenario(
         name="hybrid",
         label="asyncio fetches every answer, then processes analyse them",
-        colour="#E69F00",
+        colour="#B77B00",
         runner=f"{_HERE}.hybrid:fetch_all_then_analyse",
         ideal=ideal.hybrid,
         uses=("concurrency", "processes", "start_method"),

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 import plotly.graph_objects as go
 
 from course_lib.run.registry import WORKLOAD, ideal_seconds, scenario
 from course_lib.run.results import RunResult
 from course_lib.run.settings import Settings
-from course_lib.view.gantt import run_title
+from course_lib.view.gantt import FONT, IDEAL, run_title, shape_of, workload_of
+from course_lib.view.show import show_in
 
 
 @dataclass
@@ -17,13 +19,29 @@ class Comparison:
     """Runs side by side: wall time, the ideal bound, and the speed-up over sequential.
 
     The baseline is a sequential run with the same workload if there is one, else the sequential
-    ideal bound (marked "≈").
+    ideal bound (marked "≈"). Every view of it (``view()``: panels that share a comparison each
+    show one) is redrawn whenever a run is added.
     """
 
     results: list[RunResult] = field(default_factory=list)
+    _views: list[Any] = field(default_factory=list, repr=False)
 
     def add(self, result: RunResult) -> None:
         self.results.append(result)
+        if self._views:
+            figure = self.figure()
+            for view in self._views:
+                show_in(view, figure)
+
+    def view(self) -> Any:
+        """A widget that shows this comparison and follows it as runs are added."""
+        import ipywidgets
+
+        view = ipywidgets.Output()
+        self._views.append(view)
+        if self.results:
+            show_in(view, self.figure())
+        return view
 
     def speedup(self, result: RunResult) -> tuple[float, bool]:
         """(speed-up over sequential, measured?)."""
@@ -33,13 +51,23 @@ class Comparison:
                 return other.wall_s / result.wall_s, True
         return ideal_seconds("sequential", result.settings) / result.wall_s, False
 
+    def labels(self) -> list[str]:
+        """'1. concurrent<br>limit 5': the scenario, how it spread the work, and what of the
+        workload differs between the runs compared."""
+        workloads = [workload_of(r.settings) for r in self.results]
+        differs = set().union(*map(set, workloads)) - set.intersection(*map(set, workloads))
+        return [
+            f"{i + 1}. {r.scenario}<br>"
+            + ", ".join(shape_of(r.scenario, r.settings) + [w for w in work if w in differs])
+            for i, (r, work) in enumerate(zip(self.results, workloads, strict=True))
+        ]
+
     def figure(self) -> go.Figure:
-        labels = [f"{i + 1}. {r.scenario}" for i, r in enumerate(self.results)]
+        labels = self.labels() if self.results else []
         texts = []
         for r in self.results:
             factor, measured = self.speedup(r)
             texts.append(f"{r.wall_s:.2f} s · {'' if measured else '≈'}{factor:.1f}×")
-        hover = [run_title(r) for r in self.results]
         fig = go.Figure(
             [
                 go.Bar(
@@ -49,28 +77,47 @@ class Comparison:
                     y=[r.wall_s for r in self.results],
                     text=texts,
                     textposition="outside",
-                    hovertext=hover,
+                    hovertext=[run_title(r) for r in self.results],
                     hoverinfo="text",
                     marker_color=[scenario(r.scenario).colour for r in self.results],
                 ),
-                go.Scatter(
-                    name="ideal bound",
-                    x=labels,
-                    y=[r.ideal_s for r in self.results],
-                    mode="markers",
-                    marker=dict(
-                        symbol="line-ew-open", size=28, color="#009E73", line=dict(width=3)
-                    ),
+                go.Scatter(  # only for the legend: the lines themselves are shapes
+                    name="ideal bound: the best this run could do",
+                    x=[None],
+                    y=[None],
+                    mode="lines",
+                    line=dict(color=IDEAL, width=4),
                 ),
             ]
         )
         fig.update_layout(
-            title="Runs compared: speed-up over sequential (≈: against theory)"
-            "<br><sup>ideal bounds assume no failed calls</sup>",
+            title=dict(
+                text="Runs compared: wall time and speed-up over sequential"
+                "<br><sup>≈: against the ideal sequential time, when no sequential run has the "
+                "same workload; ideal bounds assume no failed calls</sup>",
+                x=0.01,
+            ),
+            font=FONT,
             yaxis_title="wall time (s)",
-            height=360,
-            bargap=0.4,
-            margin=dict(l=10, r=10, t=60, b=40),
+            height=400,
+            bargap=0.35,
+            plot_bgcolor="#FFFFFF",
+            yaxis=dict(gridcolor="#E3E3E3"),
+            legend=dict(orientation="h", yanchor="bottom", y=1.0, x=1, xanchor="right"),
+            margin=dict(l=10, r=10, t=90, b=40),
+            shapes=[  # the ideal, as a line across each bar
+                dict(
+                    type="line",
+                    xref="x",
+                    yref="y",
+                    x0=i - 0.32,
+                    x1=i + 0.32,
+                    y0=r.ideal_s,
+                    y1=r.ideal_s,
+                    line=dict(color=IDEAL, width=4),
+                )
+                for i, r in enumerate(self.results)
+            ],
         )
         return fig
 

@@ -24,10 +24,15 @@ import plotly.graph_objects as go
 
 from course_lib.run.registry import scenario
 from course_lib.run.results import RunResult
-from course_lib.trace.spans import WAIT_SLOT, Span
+from course_lib.run.settings import Settings
+from course_lib.trace.spans import BACKOFF, Span
 from course_lib.view.timeline import FAILED, PHASE_STYLE, TRACE_ORDER, Timeline, timeline
 
 ROW_PX, MIN_HEIGHT, MAX_HEIGHT = 22, 260, 900
+
+
+FONT = dict(size=13)  # legible on a projector
+IDEAL, WALL = "#007A5A", "#000000"
 
 
 def _line(x: float, text: str, dash: str, color: str) -> tuple[dict, dict]:
@@ -49,7 +54,8 @@ def _line(x: float, text: str, dash: str, color: str) -> tuple[dict, dict]:
         yanchor="bottom",
         showarrow=False,
         text=text,
-        font=dict(color=color, size=11),
+        font=dict(color=color, size=13),
+        bgcolor="rgba(255,255,255,0.8)",
     )
     return shape, note
 
@@ -57,26 +63,40 @@ def _line(x: float, text: str, dash: str, color: str) -> tuple[dict, dict]:
 def layout_for(
     data: Timeline, wall_s: float | None, ideal_s: float | None, title: str
 ) -> dict[str, Any]:
-    """The figure layout: lanes top to bottom, the two lines, a height that fits the rows."""
+    """The figure layout: lanes top to bottom, the two lines, a height that fits the rows, a
+    width that follows the page (a projector, a narrow Colab pane)."""
     shapes, notes = [], []
     if ideal_s is not None:
-        shape, note = _line(ideal_s, f"ideal {ideal_s:.2f} s", "dot", "#009E73")
+        shape, note = _line(ideal_s, f"ideal {ideal_s:.2f} s", "dot", IDEAL)
         shapes.append(shape)
         notes.append({**note, "xanchor": "right"})
     if wall_s is not None:
-        shape, note = _line(wall_s, f"wall {wall_s:.2f} s", "dash", "#000000")
+        shape, note = _line(wall_s, f"wall {wall_s:.2f} s", "dash", WALL)
         shapes.append(shape)
-        notes.append({**note, "xanchor": "left"})
+        # two labels that would overlap: the wall's goes one line up
+        close = ideal_s is not None and abs(wall_s - ideal_s) < 0.12 * max(wall_s, ideal_s, 0.1)
+        notes.append({**note, "xanchor": "left", "yshift": 18 if close else 0})
     if data.note:  # a subtitle: below the plot it would collide with the axis title
         title = f"{title}<br><sup>{data.note}</sup>"
-    right = max([data.end, wall_s or 0, ideal_s or 0, 0.1]) * 1.1  # room for the labels
+    right = max([data.end, wall_s or 0, ideal_s or 0, 0.1]) * 1.12  # room for the labels
     return dict(
-        title=dict(text=title, x=0.01),
+        title=dict(text=title, x=0.01, xanchor="left", font=dict(size=15)),
+        font=FONT,
+        autosize=True,
         barmode="overlay",
         bargap=0.25,
-        height=min(MAX_HEIGHT, max(MIN_HEIGHT, 130 + ROW_PX * len(data.lanes))),
-        margin=dict(l=10, r=10, t=70, b=110),
-        xaxis=dict(title=None, ticksuffix=" s", range=[0, right], zeroline=False),
+        plot_bgcolor="#FFFFFF",
+        height=min(MAX_HEIGHT, max(MIN_HEIGHT, 170 + ROW_PX * len(data.lanes))),
+        margin=dict(l=10, r=20, t=110, b=40),
+        xaxis=dict(
+            title=None,
+            ticksuffix=" s",
+            range=[0, right],
+            zeroline=False,
+            gridcolor="#E3E3E3",
+            showline=True,
+            linecolor="#888888",
+        ),
         yaxis=dict(
             categoryorder="array",
             categoryarray=data.lanes,
@@ -84,10 +104,11 @@ def layout_for(
             title=None,
             automargin=True,
         ),
-        legend=dict(orientation="h", yanchor="top", y=-0.18, x=0, xanchor="left"),
+        # above the plot, under the title: seen first, and never pushed out of a tall figure
+        legend=dict(orientation="h", yanchor="bottom", y=1.06, x=0, xanchor="left"),
         shapes=shapes,
         annotations=notes,
-        hoverlabel=dict(align="left"),
+        hoverlabel=dict(align="left", font=FONT),
     )
 
 
@@ -107,10 +128,10 @@ def traces_for(data: Timeline) -> list[go.Bar]:
                 hovertext=bar["hovertext"],
                 hoverinfo="text",
                 marker_color=color,
-                marker_line=dict(width=0),
+                # a thin white outline keeps calls that share a row (packed) apart
+                marker_line=dict(width=0.6, color="#FFFFFF"),
                 showlegend=True,
-                marker_pattern_shape="x" if key == "failed" else "",
-                opacity=0.55 if key == WAIT_SLOT else 1.0,
+                marker_pattern_shape={"failed": "x", BACKOFF: "/"}.get(key, ""),
             )
         )
     return traces
@@ -136,19 +157,42 @@ def gantt(
     return go.Figure(data=traces_for(data), layout=layout_for(data, wall_s, ideal_s, title or ""))
 
 
-def run_title(result: RunResult) -> str:
-    """'<b>concurrent</b>: 20 prompts, latency 0.5 s, concurrency 5': what a run was."""
-    s, chosen = result.settings, scenario(result.scenario)
-    parts = [f"{s.prompts} prompts", f"latency {s.latency:g} s"]
+def shape_of(name: str, s: Settings) -> list[str]:
+    """How scenario ``name`` spreads the work: ['limit 5'], ['4 threads'], ['2 processes']."""
+    chosen, parts = scenario(name), []
     if "concurrency" in chosen.uses:
         named_as = chosen.name_of("concurrency")
         parts.append(
-            f"{s.concurrency} {named_as}"
-            if named_as != "concurrency"
-            else f"concurrency {s.concurrency}"
+            f"limit {s.concurrency}" if named_as == "concurrency" else f"{s.concurrency} {named_as}"
         )
     if "processes" in chosen.uses:
-        parts.append(f"{s.processes} processes")
+        parts.append(f"{s.processes} process{'es' if s.processes > 1 else ''}")
+    return parts
+
+
+def workload_of(s: Settings) -> list[str]:
+    """What the work is: ['20 prompts', 'latency 0.5 s', 'CPU 200 ms per answer']."""
+    parts = [f"{s.prompts} prompts", f"latency {s.latency:g} s"]
+    if s.jitter:
+        parts[-1] += f" ± {s.jitter:g}"
+    if s.tokens_per_s:
+        parts.append(f"then {s.tokens_per_s:g} tokens/s")
     if s.cpu_work:
         parts.append(f"CPU {s.cpu_work:g} ms per answer")
-    return f"<b>{result.scenario}</b>: {', '.join(parts)}"
+    if s.rpm:
+        parts.append(f"{s.rpm} requests/min")
+    if s.failure_rate:
+        parts.append(f"{s.failure_rate:.0%} failing")
+    return parts
+
+
+def settings_title(name: str, s: Settings) -> str:
+    """'<b>concurrent</b>: 20 prompts, latency 0.5 s, limit 5': what a run is."""
+    return (
+        f"<b>{name}</b>: {', '.join(workload_of(s)[:2] + shape_of(name, s) + workload_of(s)[2:])}"
+    )
+
+
+def run_title(result: RunResult) -> str:
+    """``settings_title`` of a finished run."""
+    return settings_title(result.scenario, result.settings)

@@ -28,36 +28,11 @@ import plotly.graph_objects as go
 from course_lib.run.results import RunResult
 from course_lib.trace.spans import Tracer
 from course_lib.view.gantt import layout_for, run_title, traces_for
+from course_lib.view.show import show_in
 from course_lib.view.timeline import Timeline, timeline
 
 REDRAW_FPS = 3.0  # a whole new figure each time: keep it to a few a second
 DRAW_BUDGET = 25  # wait at least 25 times as long as the last draw took
-
-
-def show_in(output: ipywidgets.Output, obj: go.Figure | ipywidgets.Widget) -> None:
-    """Make ``output`` show ``obj`` instead of what it showed.
-
-    Sets the Output's contents directly, so it is safe from a Run button's background task. Both
-    ``with output: display(obj)`` and ``output.append_display_data(obj)`` can go astray there:
-    the first routes by whichever message is being handled at that moment, and the second lets
-    plotly's ``_ipython_display_`` print into the current cell instead.
-    """
-    if hasattr(obj, "_repr_mimebundle_"):
-        bundle = obj._repr_mimebundle_()
-        data, metadata = bundle if isinstance(bundle, tuple) else (bundle, {})
-    else:  # ipywidgets 7 widgets only have _ipython_display_
-        data = {
-            "application/vnd.jupyter.widget-view+json": {
-                "version_major": 2,
-                "version_minor": 0,
-                "model_id": obj.model_id,
-            }
-        }
-        metadata = {}
-    if not data and isinstance(obj, go.Figure):  # no renderer configured (outside a notebook)
-        data = {"application/vnd.plotly.v1+json": obj.to_plotly_json()}
-    data.setdefault("text/plain", f"<{type(obj).__name__}>")
-    output.outputs = ({"output_type": "display_data", "data": data, "metadata": metadata},)
 
 
 def choose_mode() -> str:
@@ -75,7 +50,14 @@ def choose_mode() -> str:
 
 
 class LiveTimeline:
-    """A timeline you can watch grow. Show ``.widget``, then ``await .follow(run, tracer)``."""
+    """A timeline you can watch grow. Show ``.widget``, then ``await .follow(run, tracer)``.
+
+    Each run gets a fresh figure with its own title and ideal line from its first frame, so
+    nothing of the previous run shows; while it runs, a FigureWidget is updated in place (or a
+    plain figure redrawn). The last frame is a plain figure, exactly ``gantt(result)`` (or, if
+    the run was stopped, what had happened by then): it is saved with the notebook and shows
+    again after a page reload.
+    """
 
     def __init__(
         self, title: str = "", max_lanes: int = 40, fps: float = 10.0, mode: str | None = None
@@ -87,11 +69,18 @@ class LiveTimeline:
         # The figure lives inside an Output: a FigureWidget nested straight into a Box can render
         # broken in plotly 6 (plotly.py #4998); displayed into an Output it renders reliably.
         self.widget = ipywidgets.Output()
-        self.figure: go.FigureWidget | go.Figure
+        self.figure: go.FigureWidget | go.Figure = waiting_for_run(title)
+        show_in(self.widget, self.figure)
+
+    def start(self, title: str, ideal_s: float | None = None) -> None:
+        """A new run begins: a fresh figure with its title (marked as running) and ideal line."""
+        self.title = title
+        self._ideal = ideal_s
         empty = timeline([])
+        layout = layout_for(empty, None, ideal_s, f"Running… {title}")
         figure = go.FigureWidget if self.mode == "widget" else go.Figure
-        self.figure = figure(data=traces_for(empty), layout=layout_for(empty, None, None, title))
-        self._redisplay()
+        self.figure = figure(data=traces_for(empty), layout=layout)
+        show_in(self.widget, self.figure)
 
     def draw(
         self,
@@ -101,13 +90,14 @@ class LiveTimeline:
         title: str | None = None,
         final: bool = True,
     ) -> None:
-        """Show ``data`` now. Live frames (``final=False``) send only what moves: the bars, the
-        rows and the axis range; hover texts and the rest of the layout come with the final one."""
-        layout = layout_for(data, wall_s, ideal_s, self.title if title is None else title)
+        """Show ``data`` now. A final frame is a plain figure with everything; a live frame
+        (``final=False``) sends only what moves: the bars, the rows, the axis and the title."""
+        title = self.title if title is None else title
+        layout = layout_for(data, wall_s, ideal_s, title)
         self.draws += 1
-        if self.mode == "redraw":
+        if final or self.mode == "redraw":
             self.figure = go.Figure(data=traces_for(data), layout=layout)
-            self._redisplay()
+            show_in(self.widget, self.figure)
             return
         with self.figure.batch_update():
             for trace, key in zip(self.figure.data, data.bars, strict=True):
@@ -119,42 +109,86 @@ class LiveTimeline:
                     x=np.asarray(bar["x"], dtype=float),
                     y=np.asarray(bar["y"], dtype=object),
                 )
-                if final:
-                    trace.update(hovertext=bar["hovertext"])
-            if final:
-                self.figure.layout.update(layout)
-            else:
-                self.figure.layout.update(
-                    height=layout["height"],
-                    xaxis_range=layout["xaxis"]["range"],
-                    yaxis_categoryarray=layout["yaxis"]["categoryarray"],
-                )
+            self.figure.layout.update(
+                height=layout["height"],
+                xaxis_range=layout["xaxis"]["range"],
+                yaxis_categoryarray=layout["yaxis"]["categoryarray"],
+                title_text=layout["title"]["text"],  # "Running…", and past 40 rows who waits
+            )
 
     def show(self, result: RunResult) -> None:
         """The final picture: exactly ``gantt(result)``."""
         data = timeline(result.spans, result.t0, self.max_lanes)
         self.draw(data, result.wall_s, result.ideal_s, run_title(result))
 
-    async def follow(self, run: Awaitable[RunResult], tracer: Tracer) -> RunResult:
+    def stopped(self, tracer: Tracer) -> None:
+        """The last frame of a run that was stopped: what had happened, and when it stopped."""
+        at = time.perf_counter() - (tracer.t0 or time.perf_counter())
+        data = timeline(tracer.snapshot(), tracer.t0, self.max_lanes)
+        self.draw(data, at, self._ideal, f"Stopped at {at:.2f} s: {self.title}")
+
+    async def follow(
+        self,
+        run: Awaitable[RunResult],
+        tracer: Tracer,
+        title: str | None = None,
+        ideal_s: float | None = None,
+    ) -> RunResult:
         """Await ``run`` while drawing ``tracer``'s spans as they happen; returns its result."""
+        self.start(self.title if title is None else title, ideal_s)
         task = asyncio.ensure_future(run)
-        period = 1.0 / (self.fps if self.mode == "widget" else min(self.fps, REDRAW_FPS))
+        fps = self.fps if self.mode == "widget" else min(self.fps, REDRAW_FPS)
+        cost = 0.0  # a moving average of what a frame costs: one slow frame does not stall
         try:
             while not task.done():
                 started = time.perf_counter()
-                self.draw(timeline(tracer.snapshot(), tracer.t0, self.max_lanes), final=False)
-                # Drawing may take at most 1/25 of the time (4 %), however big the run gets:
-                # a run that is busy computing would be slowed by every millisecond spent here.
+                if tracer.t0 is not None:  # the run's clock has started
+                    live = timeline(tracer.snapshot(), tracer.t0, self.max_lanes, hover=False)
+                    self.draw(live, ideal_s=ideal_s, title=f"Running… {self.title}", final=False)
                 spent = time.perf_counter() - started
                 self.drawing_s += spent
-                await asyncio.wait({task}, timeout=max(period, DRAW_BUDGET * spent))
+                cost = spent if not cost else 0.7 * cost + 0.3 * spent
+                await asyncio.wait({task}, timeout=pause(fps, cost))
         except asyncio.CancelledError:
             task.cancel()
             await asyncio.gather(task, return_exceptions=True)
+            self.stopped(tracer)
             raise
         result = task.result()
         self.show(result)
         return result
 
-    def _redisplay(self) -> None:
-        show_in(self.widget, self.figure)
+
+def pause(fps: float, cost: float) -> float:
+    """Seconds to wait before the next frame: ``fps`` frames a second while a frame is cheap,
+    and never more than 1/25 of the time drawing (4 %), however big the run: a run busy computing
+    would be slowed by every millisecond spent here.
+
+    >>> pause(10, 0.002), pause(10, 0.02)
+    (0.1, 0.5)
+    """
+    return max(1.0 / fps, DRAW_BUDGET * cost)
+
+
+def waiting_for_run(title: str = "") -> go.Figure:
+    """The picture before the first run: a word on what to do instead of empty axes."""
+    figure = go.Figure(layout=layout_for(timeline([]), None, None, title))
+    figure.update_layout(
+        height=160,
+        xaxis_visible=False,
+        yaxis_visible=False,
+        showlegend=False,
+        margin=dict(t=40, b=10),
+        annotations=[
+            dict(
+                text="Press <b>Run</b>: the timeline of the calls draws itself here as they go.",
+                showarrow=False,
+                x=0.5,
+                y=0.5,
+                xref="paper",
+                yref="paper",
+                font=dict(size=14, color="#555555"),
+            )
+        ],
+    )
+    return figure

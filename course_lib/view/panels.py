@@ -27,7 +27,8 @@ from course_lib.run.runner import run_scenario
 from course_lib.run.settings import SettingError, Settings
 from course_lib.trace.spans import Tracer
 from course_lib.view.comparison import Comparison
-from course_lib.view.live import LiveTimeline, show_in
+from course_lib.view.gantt import settings_title
+from course_lib.view.live import LiveTimeline
 
 _STYLE = {"description_width": "150px"}
 
@@ -41,10 +42,11 @@ def _slider(
     **extra: Any,
 ) -> Callable[[Any], w.Widget]:
     # continuous_update=False: the kernel hears of a value when the learner lets go of the handle.
+    # A starting value past the slider's range widens it: a slider must never change it silently.
     return lambda value: kind(
         value=value,
-        min=low,
-        max=high,
+        min=min(low, value),
+        max=max(high, value),
         step=step,
         description=description,
         style=_STYLE,
@@ -64,7 +66,7 @@ def _float(description: str, low: float, high: float, step: float) -> Callable[[
 
 #: Each control: the Settings field it sets, and how to build its slider.
 CONTROLS: dict[str, Callable[[Any], w.Widget]] = {
-    "prompts": _int("prompts", 1, 200),
+    "prompts": _int("prompts", 1, 1000),
     "latency": _float("latency (s)", 0.1, 5.0, 0.1),
     "jitter": _float("jitter (± s)", 0.0, 2.0, 0.05),
     "concurrency": _int("concurrency limit", 1, 100),
@@ -129,7 +131,7 @@ class Panel:
         self._predict()
         self.timeline = LiveTimeline(max_lanes=max_lanes)
         self.comparison = comparison if comparison is not None else Comparison()
-        self.comparison_view = w.Output()
+        self.comparison_view = self.comparison.view()  # redrawn by every panel that shares it
         self.result: RunResult | None = None
         self.tracer: Tracer | None = None
         self.task: asyncio.Task | None = None
@@ -137,10 +139,15 @@ class Panel:
             value=f"<h3 style='margin:4px 0'>{html.escape(name)}</h3>"
             f"<div style='color:#555'>{html.escape(chosen.label)}</div>"
         )
+        # two columns of sliders: the panel, its buttons and its timeline fit a 1400x900 window
+        sliders = w.GridBox(
+            list(self.sliders.values()),
+            layout=w.Layout(grid_template_columns="repeat(auto-fill, 470px)", grid_gap="0 8px"),
+        )
         self.widget = w.VBox(
             [
                 title,
-                *self.sliders.values(),
+                sliders,
                 self.preview,
                 w.HBox([self.run_button, self.stop_button]),
                 self.status,
@@ -174,6 +181,7 @@ class Panel:
             self._say(f"Cannot run with these settings: {html.escape(str(error))}.", problem=True)
             return None
         self._busy(True)
+        self.tracer = None  # the next run's, once it starts
         self._say(f"Running {self.scenario}…")
         self.task = asyncio.get_event_loop().create_task(self._run(settings))
         self.task.add_done_callback(self._finished)  # even if cancelled before it started
@@ -188,7 +196,10 @@ class Panel:
         self.tracer = tracer = Tracer()  # the run in progress, for anyone who wants to watch it
         try:
             result = await self.timeline.follow(
-                run_scenario(self.scenario, settings, tracer=tracer), tracer
+                run_scenario(self.scenario, settings, tracer=tracer),
+                tracer,
+                title=settings_title(self.scenario, settings),
+                ideal_s=ideal_seconds(self.scenario, settings),
             )
         # Show it in the panel; the panel stays usable. Not even a KeyboardInterrupt may leave this
         # task: out of a background task asyncio re-raises it, and the kernel then quits.
@@ -202,7 +213,6 @@ class Panel:
             self.result = result
             self.comparison.add(result)
             self._say(self.summary(result))
-            show_in(self.comparison_view, self.comparison.figure())
 
     def _finished(self, task: asyncio.Task) -> None:
         if task.cancelled():
@@ -218,10 +228,17 @@ class Panel:
             return
         best = ideal_seconds(self.scenario, s)
         one_by_one = ideal_seconds("sequential", s)
-        self.preview.value = (
-            f"<i>{s.prompts} prompts: at best {best:.2f} s here; one at a time "
-            f"they would take {one_by_one:.2f} s.</i>"
+        text = (
+            f"Predict, then run: {s.prompts} prompts take at best {best:.2f} s here "
+            f"(the ideal bound); one at a time, {one_by_one:.2f} s."
         )
+        cores = effective_cpu_count()
+        if "processes" in self.sliders and s.processes > cores:
+            text += (
+                f" This machine computes on {cores} core{'s' if cores > 1 else ''}: processes "
+                f"past {cores} take turns, so a bigger pool computes no faster."
+            )
+        self.preview.value = f"<i>{text}</i>"
 
     def summary(self, result: RunResult) -> str:
         factor, measured = self.comparison.speedup(result)

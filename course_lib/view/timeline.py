@@ -12,16 +12,17 @@ from __future__ import annotations
 
 import html
 from collections.abc import Iterable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 from course_lib.trace.lanes import Lane, named
 from course_lib.trace.spans import BACKOFF, CPU, IN_FLIGHT, WAIT_SLOT, Span, numbered
 
-#: (legend name, colour) per phase; colour-blind-safe (Okabe-Ito) and readable in print.
+#: (legend name, colour) per phase: colour-blind-safe (after Okabe-Ito), each at least 3:1 against
+#: the white plot, so a projector shows them too.
 PHASE_STYLE: dict[str, tuple[str, str]] = {
-    WAIT_SLOT: ("waiting for a free slot", "#BBBBBB"),
-    BACKOFF: ("backing off before a retry", "#E69F00"),
+    WAIT_SLOT: ("waiting for a free slot", "#8A8A8A"),  # 3.4:1 against the white background
+    BACKOFF: ("backing off before a retry", "#B77B00"),
     IN_FLIGHT: ("in flight (waiting for the model)", "#0072B2"),
     CPU: ("CPU work", "#D55E00"),
 }
@@ -39,7 +40,7 @@ class Timeline:
     end: float = 0.0
 
 
-def _hover(span: Span, start: float, end: float) -> str:
+def _hover(span: Span, start: float, end: float, row: str) -> str:
     label = html.escape(span.label[:60]) or "(no label)"
     name = PHASE_STYLE.get(span.phase, (span.phase, ""))[0]
     clocks = ""
@@ -47,30 +48,33 @@ def _hover(span: Span, start: float, end: float) -> str:
         share = span.cpu_s / (end - start) if end > start else 1.0
         clocks = f"<br>CPU time {span.cpu_s:.2f} s of {end - start:.2f} s wall ({share:.0%})"
     return (
-        f"<b>{label}</b><br>task {span.task} · {span.lane}<br>{name}: "
+        f"<b>{label}</b><br>task {span.task} · {row}<br>{name}: "
         f"{start:.2f} → {end:.2f} s ({end - start:.2f} s){clocks}<br>outcome: {span.outcome}"
     )
 
 
-def _pack(spans: list[Span]) -> tuple[list[Span], str]:
+def _pack(spans: list[Span]) -> tuple[dict[Lane, Lane], str]:
     """Put one-task lanes (coroutines, asyncio tasks) on shared rows: each takes the first row
-    that is free when it starts."""
-    by_lane: dict[Lane, list[Span]] = {}
+    that is free when it starts. Returns each lane's row, and a note on who waited."""
+    first: dict[Lane, float] = {}
+    last: dict[Lane, float] = {}
     for s in spans:
         if s.phase != WAIT_SLOT:
-            by_lane.setdefault(s.lane, []).append(s)
+            first[s.lane] = min(first.get(s.lane, s.start), s.start)
+            last[s.lane] = max(last.get(s.lane, s.end), s.end)
     rows_end: list[float] = []
-    lane_row: dict[Lane, Lane] = {}
-    for lane, group in sorted(by_lane.items(), key=lambda kv: min(s.start for s in kv[1])):
+    row_of: dict[Lane, Lane] = {}
+    slots: list[Lane] = []
+    for lane, begins in sorted(first.items(), key=lambda item: item[1]):
         if lane.kind not in ("coroutine", "task"):
-            lane_row[lane] = lane
+            row_of[lane] = lane
             continue
-        first, last = min(s.start for s in group), max(s.end for s in group)
-        row = next((i for i, end in enumerate(rows_end) if end <= first), len(rows_end))
+        row = next((i for i, end in enumerate(rows_end) if end <= begins), len(rows_end))
         if row == len(rows_end):
-            rows_end.append(last)
-        rows_end[row] = last
-        lane_row[lane] = named("slot", row + 1)
+            rows_end.append(0.0)
+            slots.append(named("slot", row + 1))
+        rows_end[row] = last[lane]
+        row_of[lane] = slots[row]
     waits = sorted(s.end - s.start for s in spans if s.phase == WAIT_SLOT)
     note = ""
     if waits:
@@ -78,30 +82,40 @@ def _pack(spans: list[Span]) -> tuple[list[Span], str]:
             f"{len(waits)} tasks waited for a free slot (median {waits[len(waits) // 2]:.2f} s,"
             f" longest {waits[-1]:.2f} s); coroutines share rows"
         )
-    packed = [replace(s, lane=lane_row[s.lane]) for s in spans if s.phase != WAIT_SLOT]
-    return packed, note
+    return row_of, note
 
 
-def timeline(spans: Iterable[Span], t0: float | None = None, max_lanes: int = 40) -> Timeline:
-    """The bars of a timeline, with times relative to ``t0`` (default: the earliest start)."""
+def timeline(
+    spans: Iterable[Span], t0: float | None = None, max_lanes: int = 40, hover: bool = True
+) -> Timeline:
+    """The bars of a timeline, with times relative to ``t0`` (default: the earliest start).
+    ``hover=False`` leaves the hover texts out: a live frame does not need them, and they are
+    most of its cost."""
     spans = numbered(spans)
-    note = ""
+    note, packed = "", False
+    row_of: dict[Lane, Lane] = {}
     if len({s.lane for s in spans}) > max_lanes:
-        spans, note = _pack(spans)
+        (row_of, note), packed = _pack(spans), True
     if t0 is None:
         t0 = min((s.start for s in spans), default=0.0)
     bars = {key: {"base": [], "x": [], "y": [], "hovertext": []} for key in TRACE_ORDER}
+    rows: dict[Lane, str] = {}
     end = 0.0
     for s in spans:
+        if packed and s.phase == WAIT_SLOT:  # summarised in the note instead
+            continue
         key = "failed" if s.phase == IN_FLIGHT and s.outcome not in ("ok", "running") else s.phase
         bar = bars.get(key)
         if bar is None:
             continue
+        lane = row_of.get(s.lane, s.lane)
+        row = rows.get(lane) or rows.setdefault(lane, str(lane))
         start, stop = s.start - t0, s.end - t0
         bar["base"].append(start)
         bar["x"].append(max(stop - start, 0.0))
-        bar["y"].append(str(s.lane))
-        bar["hovertext"].append(_hover(s, start, stop))
+        bar["y"].append(row)
+        if hover:
+            bar["hovertext"].append(_hover(s, start, stop, row))
         end = max(end, stop)
-    lanes = sorted({s.lane for s in spans}, key=Lane.sort_key)
-    return Timeline([str(lane) for lane in lanes], bars, note, end)
+    lanes = sorted(rows, key=Lane.sort_key)
+    return Timeline([rows[lane] for lane in lanes], bars, note, end)

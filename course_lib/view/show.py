@@ -1,0 +1,37 @@
+"""Putting a figure or a widget into an ``ipywidgets.Output``, safely from any task.
+
+>>> show_in  # doctest: +ELLIPSIS
+<function show_in at ...>
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import plotly.graph_objects as go
+
+
+def show_in(output: Any, obj: Any) -> None:
+    """Make ``output`` show ``obj`` instead of what it showed.
+
+    Sets the Output's contents directly, so it is safe from a Run button's background task. Both
+    ``with output: display(obj)`` and ``output.append_display_data(obj)`` can go astray there:
+    the first routes by whichever message is being handled at that moment, and the second lets
+    plotly's ``_ipython_display_`` print into the current cell instead.
+    """
+    if hasattr(obj, "_repr_mimebundle_"):
+        bundle = obj._repr_mimebundle_()
+        data, metadata = bundle if isinstance(bundle, tuple) else (bundle, {})
+    else:  # ipywidgets 7 widgets only have _ipython_display_
+        data = {
+            "application/vnd.jupyter.widget-view+json": {
+                "version_major": 2,
+                "version_minor": 0,
+                "model_id": obj.model_id,
+            }
+        }
+        metadata = {}
+    if not data and isinstance(obj, go.Figure):  # no renderer configured (outside a notebook)
+        data = {"application/vnd.plotly.v1+json": obj.to_plotly_json()}
+    data.setdefault("text/plain", f"<{type(obj).__name__}>")
+    output.outputs = ({"output_type": "display_data", "data": data, "metadata": metadata},)
