@@ -159,7 +159,7 @@ def test_the_timeline_draws_and_redraws_after_a_slider_move_and_run(jupyter_lab)
             )
             # The readout changes at once; the kernel hears of it a moment later. Its prediction
             # line says when it has, so Run cannot overtake the new value.
-            expect(page.get_by_text("7 prompts: at best")).to_be_visible(timeout=30_000)
+            expect(page.get_by_text("7 prompts take at best")).to_be_visible(timeout=30_000)
 
             run = page.locator("button.widget-button", has_text="Run")
             run.click()
@@ -169,6 +169,42 @@ def test_the_timeline_draws_and_redraws_after_a_slider_move_and_run(jupyter_lab)
             assert timeline.locator(".ytick").count() > first_lanes  # more coroutines, more rows
             expect(page.get_by_text("wall").first).to_be_visible()
             expect(page.locator(".js-plotly-plot:has-text('Runs compared')")).to_have_count(1)
+
+            # A long run, stopped: the timeline keeps what happened, and says when it stopped.
+            latency = page.locator(".widget-slider").nth(1).locator(".noUi-handle")
+            latency.focus()
+            for _ in range(30):  # 0.3 s to 3.3 s a call
+                latency.press("ArrowRight")
+            expect(page.get_by_text("7 prompts take at best 13.20 s")).to_be_visible(timeout=30_000)
+            run.click()
+            expect(page.locator(".gtitle", has_text="Running…")).to_have_count(1, timeout=30_000)
+            page.locator("button.widget-button", has_text="Stop").click()
+            stopped = page.locator(".js-plotly-plot:has-text('Stopped at')")
+            expect(stopped).to_have_count(1, timeout=30_000)
+            expect(run).to_be_enabled(timeout=30_000)
+
+            # Saved and reloaded with the kernel alive: the last frame shows again, and the
+            # panel still runs and draws.
+            page.evaluate("() => window.jupyterapp.commands.execute('docmanager:save')")
+            page.wait_for_timeout(1_500)
+            page.reload()
+            page.wait_for_function(
+                "window.jupyterapp && window.jupyterapp.commands", timeout=60_000
+            )
+            expect(stopped).to_have_count(1, timeout=60_000)
+            assert stopped.locator(".barlayer .point").count() > 0
+            prompts = page.locator(".widget-slider").first.locator(".noUi-handle")
+            prompts.focus()
+            prompts.press("ArrowLeft")  # 6 prompts
+            latency = page.locator(".widget-slider").nth(1).locator(".noUi-handle")
+            latency.focus()
+            for _ in range(30):
+                latency.press("ArrowLeft")  # back to 0.3 s
+            expect(page.get_by_text("6 prompts take at best 0.90 s")).to_be_visible(timeout=30_000)
+            page.locator("button.widget-button", has_text="Run").click()
+            expect(page.locator(TIMELINE).locator(".barlayer .point")).to_have_count(
+                expected_bars(6, 2), timeout=60_000
+            )
         finally:
             page.screenshot(path=str(ARTIFACTS / "live_lab.png"), full_page=True)
             browser.close()
