@@ -23,11 +23,13 @@ ENV_BASE_URL = "GOOGLE_GEMINI_BASE_URL"
 LIVE_BASE_URL = "https://generativelanguage.googleapis.com/"  # the real Gemini API
 ENV_LIVE = "COURSE_LIVE"  # "1" opts in to the real Gemini API (a key is needed too)
 ENV_LIVE_BUDGET = "COURSE_LIVE_BUDGET"  # calls allowed per session in live mode
+ENV_LIVE_RPM = "COURSE_LIVE_RPM"  # live calls are paced to this many requests a minute
 ENV_LIVE_LEDGER = "COURSE_LIVE_LEDGER"  # the file that counts a session's live calls
 ENV_LIVE_BASE_URL = "COURSE_LIVE_BASE_URL"  # a stand-in for the real API (tests)
 ENV_OWNER = "COURSE_OWNER_PID"  # the process (a kernel) whose worker processes end with it
 
 DEFAULT_LIVE_BUDGET = 20
+DEFAULT_LIVE_RPM = 10
 
 #: The key the offline fake is called with. It is not a secret and matches no real key format.
 OFFLINE_API_KEY = "offline-fake-key"

@@ -38,7 +38,8 @@ from course_lib import setup
 
 # Offline by default: a fake Gemini on this machine answers, no key needed. Set LIVE = True to call
 # the real Gemini API through gemini_client() (needs GEMINI_API_KEY, or GOOGLE_API_KEY in Colab's
-# secrets; at most COURSE_LIVE_BUDGET calls, 20 unless you set it).
+# secrets): at most COURSE_LIVE_BUDGET calls (20), paced to COURSE_LIVE_RPM a minute (10). Cells
+# that need calls of a known length stay on the fake, and say so.
 LIVE = False
 print(setup(live=LIVE))"""
 

@@ -16,6 +16,7 @@ from course_lib.config import (
     ENV_LIVE_BASE_URL,
     ENV_LIVE_BUDGET,
     ENV_LIVE_LEDGER,
+    ENV_LIVE_RPM,
     ENV_OWNER,
 )
 
@@ -26,6 +27,7 @@ COURSE_ENVIRONMENT = (
     ENV_LIVE_BUDGET,
     ENV_LIVE_LEDGER,
     ENV_LIVE_BASE_URL,
+    ENV_LIVE_RPM,
     ENV_OWNER,
 )
 
@@ -39,7 +41,7 @@ def clean_environment(monkeypatch):
     SESSION.reset()
     yield
     SESSION.reset()
-    assert not os.environ.get(ENV_BASE_URL)
+    assert SESSION.server is None
     for name in COURSE_ENVIRONMENT:
         os.environ.pop(name, None)
 

@@ -189,3 +189,19 @@ def test_one_live_budget_for_the_session_worker_processes_included(monkeypatch):
             outcomes = [type(f.exception()).__name__ if f.exception() else "ok" for f in futures]
     assert outcomes.count("ok") == 2 and outcomes.count("LiveBudgetSpent") == 6
     assert len([call for call in stand_in.log if call.status == 200]) == 2
+
+
+def test_live_calls_are_paced_to_the_keys_limit_on_one_shared_clock(tmp_path):
+    from course_lib.client.live import LiveBudget
+
+    now = [1000.0]
+    budget = LiveBudget(str(tmp_path / "ledger.json"), clock=lambda: now[0])
+    other_process = LiveBudget(str(tmp_path / "ledger.json"), clock=lambda: now[0])
+    waits = []
+    for i in range(4):
+        now[0] = 1000.0 + i  # one call a second, 3 a minute allowed
+        waits.append((budget if i % 2 else other_process).spend(limit=10, rpm=3))
+    assert waits == [0.0, 0.0, 0.0, pytest.approx(57.0)]  # the 4th waits for the 1st to age out
+    now[0] = 1060.0
+    assert budget.spend(limit=10, rpm=3) == 0.0
+    assert other_process.used == 4  # one record for both

@@ -30,6 +30,7 @@ from course_lib.client.live import (
     budget_from_environment,
     find_key,
     live_base_url,
+    live_rpm,
 )
 from course_lib.client.session import SESSION
 from course_lib.config import DEFAULT_MODEL, ENV_LIVE, OFFLINE_API_KEY
@@ -70,9 +71,9 @@ def gemini_client(
         print(NO_KEY)
     if key is not None:
         SESSION.live_clients += 1
-        budget, limit = SESSION.live_budget, budget_from_environment()
-        sync = TracedTransport(BudgetTransport(budget, limit), mark=False)
-        async_ = AsyncTracedTransport(AsyncBudgetTransport(budget, limit), mark=False)
+        budget, limit, rpm = SESSION.live_budget, budget_from_environment(), live_rpm()
+        sync = TracedTransport(BudgetTransport(budget, limit, rpm), mark=False)
+        async_ = AsyncTracedTransport(AsyncBudgetTransport(budget, limit, rpm), mark=False)
         # Named outright: offline() may have pointed the SDK's environment at the fake.
         api_key, url = key, live_base_url()
     elif base_url is not None:

@@ -6,9 +6,13 @@ printed. ``LiveBudget`` counts the calls of one session.
 
 from __future__ import annotations
 
+import asyncio
+import json
 import os
 import tempfile
 import threading
+import time
+from collections.abc import Callable
 from typing import Any
 
 try:
@@ -21,10 +25,12 @@ import httpx
 from course_lib import values
 from course_lib.config import (
     DEFAULT_LIVE_BUDGET,
+    DEFAULT_LIVE_RPM,
     ENV_API_KEYS,
     ENV_LIVE_BASE_URL,
     ENV_LIVE_BUDGET,
     ENV_LIVE_LEDGER,
+    ENV_LIVE_RPM,
     LIVE_BASE_URL,
     OFFLINE_API_KEY,
 )
@@ -89,56 +95,83 @@ UNREACHABLE = (
 
 
 class LiveBudget:
-    """Counts the live calls of a session; ``spend()`` refuses the one past ``limit``.
+    """The live calls of a session: how many were sent (``spend`` refuses the one past the
+    budget) and when (``spend`` paces them to a requests-per-minute limit, so a lesson's cells
+    stay within a free key's limit instead of running into 429s).
 
-    Every process of the session shares one count, so a pool of workers cannot multiply the
-    budget: the count lives in a small file (named in COURSE_LIVE_LEDGER, which worker processes
-    inherit), read and written under a lock. Where file locks do not exist (Windows), each
-    process counts its own calls.
+    Every process of the session shares one record, so a pool of workers cannot multiply the
+    budget or the rate: it lives in a small file (named in COURSE_LIVE_LEDGER, which worker
+    processes inherit), read and written under a lock, with the times on the system clock that
+    every process shares. Where file locks do not exist (Windows), each process keeps its own.
     """
 
-    def __init__(self, ledger: str | None = None) -> None:
+    def __init__(self, ledger: str | None = None, clock: Callable[[], float] = time.time) -> None:
         self._lock = threading.Lock()
+        self.clock = clock
         self.ledger = ledger or os.environ.get(ENV_LIVE_LEDGER)
         if self.ledger is None:
-            handle, self.ledger = tempfile.mkstemp(prefix="course-live-", suffix=".count")
+            handle, self.ledger = tempfile.mkstemp(prefix="course-live-", suffix=".json")
             os.close(handle)
-        self._local = 0  # without file locks
+        self._local: dict[str, Any] = {"used": 0, "sent": []}  # without file locks
 
     @property
     def used(self) -> int:
-        return self._update(0)
+        return self._update(lambda state: state["used"])
 
-    def spend(self, limit: int) -> None:
-        def pay(used: int) -> int:
-            if used >= limit:
+    def spend(self, limit: int, rpm: int | None = None) -> float:
+        """Pay for one call now, or say how long to wait first (seconds; 0.0: paid, go)."""
+
+        def pay(state: dict[str, Any]) -> float:
+            if state["used"] >= limit:
                 raise LiveBudgetSpent(
                     f"The live call budget of {limit} calls is spent. Set {ENV_LIVE_BUDGET} "
                     "higher and make a new client, or use gemini_client(live=False) offline."
                 )
-            return 1
+            now = self.clock()
+            state["sent"] = [t for t in state["sent"] if t > now - 60.0]
+            if rpm is not None and len(state["sent"]) >= rpm:
+                return state["sent"][-rpm] + 60.0 - now
+            state["used"] += 1
+            state["sent"].append(now)
+            return 0.0
 
-        self._update(pay)
+        return self._update(pay)
 
     def refund(self) -> None:
         """A call that never reached the API: it does not count."""
-        self._update(lambda used: -1 if used > 0 else 0)
 
-    def _update(self, change: Any) -> int:
-        """Apply ``change(used) -> step`` under the lock; return the count after it."""
+        def give_back(state: dict[str, Any]) -> None:
+            state["used"] = max(0, state["used"] - 1)
+            state["sent"] = state["sent"][:-1]
+
+        self._update(give_back)
+
+    def _update(self, change: Callable[[dict[str, Any]], Any]) -> Any:
+        """Apply ``change(state)`` under the lock (the file's too) and keep what it changed."""
         with self._lock:
             if fcntl is None:
-                self._local += change(self._local) if callable(change) else change
-                return self._local
+                return change(self._local)
             with open(self.ledger, "a+") as ledger:
                 fcntl.flock(ledger, fcntl.LOCK_EX)
                 ledger.seek(0)
-                used = int(ledger.read().strip() or 0)
-                used += change(used) if callable(change) else change
+                text = ledger.read().strip()
+                state = json.loads(text) if text else {"used": 0, "sent": []}
+                answer = change(state)
                 ledger.seek(0)
                 ledger.truncate()
-                ledger.write(str(used))
-                return used
+                ledger.write(json.dumps(state))
+                return answer
+
+
+def live_rpm() -> int:
+    """Requests a minute that live calls are paced to: COURSE_LIVE_RPM, or 10 (a free key's
+    limit for flash models; read yours in the 429 it sends, lesson 05)."""
+    raw = os.environ.get(ENV_LIVE_RPM, str(DEFAULT_LIVE_RPM))
+    try:
+        number = int(raw)
+    except ValueError:
+        number = raw  # type: ignore[assignment]  (refused just below, with the message)
+    return values.whole(ENV_LIVE_RPM, number, 1, 100_000, "requests per minute")
 
 
 def _unsent(error: httpx.TransportError) -> bool:
@@ -150,11 +183,13 @@ class BudgetTransport(httpx.BaseTransport):
     """Sends to the real API, each request paid for from the budget first (and refunded if it
     could not be sent)."""
 
-    def __init__(self, budget: LiveBudget, limit: int) -> None:
-        self.budget, self.limit, self.inner = budget, limit, httpx.HTTPTransport(retries=0)
+    def __init__(self, budget: LiveBudget, limit: int, rpm: int | None = None) -> None:
+        self.budget, self.limit, self.rpm = budget, limit, rpm
+        self.inner = httpx.HTTPTransport(retries=0)
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
-        self.budget.spend(self.limit)
+        while (wait := self.budget.spend(self.limit, self.rpm)) > 0:
+            time.sleep(wait)  # paced: the key's per-minute limit would refuse it now
         try:
             return self.inner.handle_request(request)
         except httpx.TransportError as error:
@@ -165,11 +200,13 @@ class BudgetTransport(httpx.BaseTransport):
 
 
 class AsyncBudgetTransport(httpx.AsyncBaseTransport):
-    def __init__(self, budget: LiveBudget, limit: int) -> None:
-        self.budget, self.limit, self.inner = budget, limit, httpx.AsyncHTTPTransport(retries=0)
+    def __init__(self, budget: LiveBudget, limit: int, rpm: int | None = None) -> None:
+        self.budget, self.limit, self.rpm = budget, limit, rpm
+        self.inner = httpx.AsyncHTTPTransport(retries=0)
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        self.budget.spend(self.limit)
+        while (wait := self.budget.spend(self.limit, self.rpm)) > 0:
+            await asyncio.sleep(wait)  # paced: the key's per-minute limit would refuse it now
         try:
             return await self.inner.handle_async_request(request)
         except httpx.TransportError as error:

@@ -22,6 +22,7 @@ from course_lib.client.live import (
     budget_from_environment,
     check_live,
     find_key,
+    live_rpm,
 )
 from course_lib.config import (
     ENV_API_KEYS,
@@ -89,9 +90,10 @@ class Session:
     def stop_offline(self) -> None:
         """Stop the loopback server and forget the environment ``offline()`` set."""
         if self.server is not None:
+            if os.environ.get(ENV_BASE_URL) == self.server.url:  # ours: not one set by hand
+                os.environ.pop(ENV_BASE_URL, None)
             self.server.stop()
             self.server = None
-        os.environ.pop(ENV_BASE_URL, None)
         if os.environ.get("GEMINI_API_KEY") == OFFLINE_API_KEY:
             del os.environ["GEMINI_API_KEY"]
 
@@ -125,7 +127,7 @@ class Session:
             return NO_KEY
         return (
             f"Live: the real Gemini API, {self.live_budget.used} of {budget_from_environment()} "
-            "calls used this session."
+            f"calls used this session, at most {live_rpm()} a minute."
         )
 
     def reset(self) -> None:

@@ -37,6 +37,7 @@ from course_lib.fake.wire import Caller, Reply
 METHODS = ("generateContent", "streamGenerateContent", "countTokens")
 MOST_SECONDS = 600.0  # the longest call a lesson could want
 _ENDPOINT = re.compile(r"^/(v1|v1beta)/models(/[^/:]+(:(" + "|".join(METHODS) + r"))?)?$")
+_BAD_KEY = "API key not valid. Please pass a valid API key."
 _NO_KEY = (
     "Method doesn't allow unregistered callers (callers without established identity). "
     "Please use API Key or other form of API consumer identity."
@@ -80,6 +81,7 @@ class FakeGemini:
     stream_chunk_tokens: int = 12
     seed: int = 0
     models: tuple[str, ...] = KNOWN_MODELS
+    keys: tuple[str, ...] | None = None  # only these keys are valid (a stand-in for the API)
     clock: Callable[[], float] = time.perf_counter
     log: deque[ServedCall] = field(default_factory=lambda: deque(maxlen=100_000), repr=False)
 
@@ -133,8 +135,9 @@ class FakeGemini:
 
     def list_models(self, version: str, caller: Caller) -> Reply:
         """``GET models``."""
-        if not caller.key:
-            return self._error(403, "PERMISSION_DENIED", _NO_KEY)
+        refused = self._refused(version, self.models[0], caller)
+        if refused is not None:
+            return refused
         models = [self._model_info(m) for m in self.models]
         return wire.ok({"models": models}, self.error_latency_s)
 
@@ -166,6 +169,8 @@ class FakeGemini:
     def _refused(self, version: str, model: str, caller: Caller) -> Reply | None:
         if not caller.key:
             return self._error(403, "PERMISSION_DENIED", _NO_KEY)
+        if self.keys is not None and caller.key not in self.keys:
+            return self._error(400, "INVALID_ARGUMENT", _BAD_KEY)
         if model not in self.models:
             return self._error(
                 404,
