@@ -31,6 +31,8 @@ def test_cores():
     assert "host" in ex.check_cores(16).message
     assert "quota / period" in ex.check_cores(1.5).message
     assert "replace ..." in ex.check_cores(...).message
+    assert "right number as a number, without quotes" in ex.check_cores("2").message
+    assert "without quotes: check_cores(4)" in ex.check_cores(" 4").message
 
 
 def test_sequential_time():
@@ -68,9 +70,9 @@ async def ask_all_async(client, prompts):
     return [r.text for r in await asyncio.gather(*calls)]
 
 
-def make_limited(shared: bool, limit_offset: int = 0):
+def make_limited(shared: bool, limit_offset: int = 0, fixed: int | None = None):
     async def ask_limited(client, prompts, limit):
-        outer = asyncio.Semaphore(limit + limit_offset)
+        outer = asyncio.Semaphore(fixed or limit + limit_offset)
 
         async def one(p):
             async with outer if shared else asyncio.Semaphore(limit):
@@ -95,13 +97,29 @@ async def test_ask_all_async():
 
     assert "not awaited" in (await ex.check_ask_all_async(forgot_await)).message
 
+    async def blocking_inside(client, prompts):
+        return [
+            client.models.generate_content(model=DEFAULT_MODEL, contents=p).text for p in prompts
+        ]
+
+    assert "blocking API" in (await ex.check_ask_all_async(blocking_inside)).message
+
+    async def own_client(client, prompts):
+        from course_lib import gemini_client
+
+        return await ask_all_async(gemini_client(live=False), prompts)
+
+    assert "`client` you were given" in (await ex.check_ask_all_async(own_client)).message
+
 
 async def test_ask_limited():
     assert await ex.check_ask_limited(make_limited(shared=True))
     too_many = await ex.check_ask_limited(make_limited(shared=False))  # a semaphore per call
     assert not too_many and "in flight with limit=2" in too_many.message
     too_few = await ex.check_ask_limited(make_limited(shared=True, limit_offset=-1))
-    assert not too_few and "allows 2" in too_few.message
+    assert not too_few and "one call fewer than the limit" in too_few.message
+    written_in = await ex.check_ask_limited(make_limited(shared=True, fixed=2))  # Semaphore(2)
+    assert not written_in and "not a number written in" in written_in.message
     assert "(client, prompts, limit)" in (await ex.check_ask_limited(ask_all_async)).message
 
     async def breaks_inside(client, prompts, limit):

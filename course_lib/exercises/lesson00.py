@@ -40,6 +40,10 @@ def check_cores(answer: int) -> Feedback:
     processes can compute at the same time?"""
     if answer is ...:
         return wrong("replace ... with your answer, a whole number of processes.")
+    if isinstance(answer, str):
+        number = answer.strip()
+        hint = "right number" if number == "2" else "answer"
+        return wrong(f"give your {hint} as a number, without quotes: check_cores({number}).")
     if answer == 16:
         return wrong(
             "16 is what the host machine has. cpu.max gives 200000 µs of CPU time every "

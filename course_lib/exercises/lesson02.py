@@ -35,17 +35,49 @@ def _async_problem(fn: Any, name: str) -> Feedback | None:
     return None
 
 
+def _watched_client(latency: float) -> tuple[Any, FakeGemini, list[str]]:
+    """A private client on a private fake; ``blocking`` notes each use of the blocking API."""
+    fake = FakeGemini(latency=latency)
+    client = gemini_client(live=False, fake=fake)
+    blocking: list[str] = []
+    plain = client.models.generate_content
+
+    def noted(*args: Any, **kwargs: Any) -> Any:
+        blocking.append("generate_content")
+        return plain(*args, **kwargs)
+
+    client.models.generate_content = noted  # this client only
+    return client, fake, blocking
+
+
+def _misused(fake: FakeGemini, blocking: list[str], calls: int) -> Feedback | None:
+    if blocking:
+        return wrong(
+            "you called client.models.generate_content, the blocking API: inside `async def` it "
+            "holds the event loop until the answer comes, so nothing overlaps. Await "
+            "client.aio.models.generate_content instead."
+        )
+    if len(fake.log) < calls:
+        return wrong(
+            "the calls did not go through the `client` you were given: use it (a client of "
+            "your own would not be traced, and, live, would not count against the budget)."
+        )
+    return None
+
+
 async def check_ask_all_async(ask_all_async: Callable[..., Any]) -> Feedback:
     """``await ask_all_async(client, prompts)`` asks every prompt at once, answers in order."""
     problem = _async_problem(ask_all_async, "ask_all_async")
     if problem is not None:
         return problem
-    client = gemini_client(live=False, fake=FakeGemini(latency=0.2))
+    client, fake, blocking = _watched_client(0.2)
     try:
         got, spans, wall = await _run_learner(ask_all_async, client, list(CHECK_PROMPTS))
     except Exception as error:
         return wrong(f"your function raised {type(error).__name__}: {error}")
-    problem = answers_problem(got, CHECK_PROMPTS)
+    problem = answers_problem(got, CHECK_PROMPTS)  # (feedback is falsy when wrong: no `or`)
+    if problem is None:
+        problem = _misused(fake, blocking, len(CHECK_PROMPTS))
     if problem is not None:
         return problem
     if most_in_flight(spans) < len(CHECK_PROMPTS):
@@ -59,32 +91,50 @@ async def check_ask_all_async(ask_all_async: Callable[..., Any]) -> Feedback:
 
 async def check_ask_limited(ask_limited: Callable[..., Any]) -> Feedback:
     """``await ask_limited(client, prompts, limit)``: all prompts, never more than ``limit``
-    calls in flight at once, answers in order."""
+    calls in flight at once, answers in order. Tried with two limits."""
     problem = _async_problem(ask_limited, "ask_limited")
     if problem is not None:
         return problem
-    prompts, limit = CHECK_PROMPTS * 2, 2
+    prompts = CHECK_PROMPTS * 2
     try:
-        inspect.signature(ask_limited).bind(None, prompts, limit)
+        inspect.signature(ask_limited).bind(None, prompts, 2)
     except TypeError:
         return wrong("it should take three arguments: (client, prompts, limit).")
-    client = gemini_client(live=False, fake=FakeGemini(latency=0.1))
-    try:
-        got, spans, _ = await _run_learner(ask_limited, client, list(prompts), limit)
-    except Exception as error:
-        return wrong(f"your function raised {type(error).__name__}: {error}")
-    problem = answers_problem(got, prompts)
-    if problem is not None:
-        return problem
-    most = most_in_flight(spans)
-    if most > limit:
+    most_seen = {}
+    for limit in (2, 3):
+        client, fake, blocking = _watched_client(0.1)
+        try:
+            got, spans, _ = await _run_learner(ask_limited, client, list(prompts), limit)
+        except Exception as error:
+            return wrong(f"your function raised {type(error).__name__}: {error}")
+        problem = answers_problem(got, prompts)
+        if problem is None:
+            problem = _misused(fake, blocking, len(prompts))
+        if problem is not None:
+            return problem
+        most_seen[limit] = most_in_flight(spans)
+    for limit, most in most_seen.items():
+        if most > limit:
+            return wrong(
+                f"up to {most} calls were in flight with limit={limit}: is every call made "
+                "inside `async with semaphore:`, and is the semaphore made with the limit?"
+            )
+    if all(most == limit - 1 for limit, most in most_seen.items()):
         return wrong(
-            f"up to {most} calls were in flight with limit={limit}: is every call made inside "
-            "`async with semaphore:`, and is the semaphore made with the limit?"
+            "always one call fewer than the limit in flight: make the semaphore with `limit` "
+            "itself (Semaphore(limit) lets exactly `limit` calls in at once)."
         )
-    if most < limit:
+    if most_seen[2] == most_seen[3]:
         return wrong(
-            f"never more than {most} call at a time: the limit allows {limit}. Make one "
-            "semaphore outside the per-prompt function, shared by all the calls."
+            f"at most {most_seen[3]} in flight with limit=2 and with limit=3 alike: is the "
+            "semaphore made with the `limit` argument, not a number written in?"
         )
-    return right(f"at most {limit} in flight, all {len(got)} answers in order.")
+    for limit, most in most_seen.items():
+        if most < limit:
+            return wrong(
+                f"never more than {most} call at a time with limit={limit}. Make one semaphore "
+                "outside the per-prompt function, shared by all the calls."
+            )
+    return right(
+        f"at most the limit in flight (tried 2 and 3), all {len(prompts)} answers in order."
+    )
