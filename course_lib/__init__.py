@@ -64,6 +64,8 @@ _WHERE = {
     "effective_cpu_count": "run.machine",
     "ask": "run.workers",
     "peak_memory_mb": "run.workers",
+    "timed_analyse": "run.workers",
+    "timed_burn": "run.workers",
     "gantt": "view.gantt",
     "Comparison": "view.comparison",
     "LiveTimeline": "view.live",

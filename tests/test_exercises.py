@@ -156,3 +156,58 @@ def test_hybrid_worth_it(flip):
     wrong = dict(right, **{flip: "no" if right[flip] == "yes" else "yes"})
     feedback = ex.check_hybrid_worth_it(wrong)
     assert not feedback and ex.HYBRID_WORTH_IT[flip][1] in feedback.message
+
+
+def burn_in_pool(tasks, processes):
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    from course_lib.run.workers import timed_burn
+
+    context = multiprocessing.get_context("forkserver")
+    with ProcessPoolExecutor(max_workers=processes, mp_context=context) as pool:
+        return list(pool.map(timed_burn, tasks))
+
+
+def test_burn_in_pool():
+    from course_lib.run.workers import timed_burn
+
+    assert ex.check_burn_in_pool(burn_in_pool)
+    here = ex.check_burn_in_pool(lambda tasks, processes: [timed_burn(n) for n in tasks])
+    assert "ran in this kernel" in here.message
+    alone = ex.check_burn_in_pool(lambda tasks, processes: burn_in_pool(tasks, 1))
+    assert "one process did all the work" in alone.message
+    backwards = ex.check_burn_in_pool(lambda tasks, processes: burn_in_pool(tasks, 2)[::-1])
+    assert "order" in backwards.message
+
+
+def make_pipeline(pipelined: bool = True, in_pool: bool = True):
+    from course_lib.run.workers import timed_analyse
+
+    async def fetch_then_analyse_all(client, pool, prompts):
+        loop = asyncio.get_running_loop()
+
+        async def analysed(text):
+            if in_pool:
+                return await loop.run_in_executor(pool, timed_analyse, text)
+            return timed_analyse(text)
+
+        async def one(prompt):
+            reply = await client.aio.models.generate_content(model=DEFAULT_MODEL, contents=prompt)
+            return await analysed(reply.text) if pipelined else reply.text
+
+        results = await asyncio.gather(*(one(p) for p in prompts))
+        if not pipelined:
+            results = await asyncio.gather(*(analysed(text) for text in results))
+        return list(results)
+
+    return fetch_then_analyse_all
+
+
+async def test_pipeline():
+    assert await ex.check_pipeline(make_pipeline())
+    batch = await ex.check_pipeline(make_pipeline(pipelined=False))
+    assert "fetch-all-then-analyse" in batch.message
+    on_loop = await ex.check_pipeline(make_pipeline(in_pool=False))
+    assert "run_in_executor" in on_loop.message
+    assert "async def" in (await ex.check_pipeline(burn_in_pool)).message

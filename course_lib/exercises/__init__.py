@@ -23,10 +23,12 @@ _WHERE = {
     "check_ask_limited": "lesson02",
     "check_cpu_prediction": "lesson03",
     "check_start_method": "lesson03",
+    "check_burn_in_pool": "lesson03",
     "HYBRID_EXERCISE": "lesson04",
     "HYBRID_WORTH_IT": "lesson04",
     "check_hybrid_prediction": "lesson04",
     "check_hybrid_worth_it": "lesson04",
+    "check_pipeline": "lesson04",
 }
 
 __all__ = sorted(_WHERE)

@@ -1,8 +1,14 @@
-"""Checks for lesson 03 (parallel): CPU work in threads and processes, and start methods."""
+"""Checks for lesson 03 (parallel): CPU work in threads and processes, start methods, and a
+process pool of your own."""
 
 from __future__ import annotations
 
+import os
+from collections.abc import Callable
+
 from course_lib.exercises.feedback import Feedback, as_number, close_to, right, wrong
+from course_lib.run.workers import Timed
+from course_lib.run.workloads import burn, iterations_for
 
 
 def check_cpu_prediction(threads_s: float, processes_s: float) -> Feedback:
@@ -45,3 +51,48 @@ def check_start_method(answer: str) -> Feedback:
             "a cell's function lives in __main__ of the kernel, which the worker does not have."
         )
     return wrong(f"choose one of 'fork', 'spawn' or 'forkserver' (got {answer!r}).")
+
+
+def _overlap(timed: list[Timed]) -> bool:
+    """Whether two of the tasks ran at the same time (in the wall clock's sense)."""
+    spans = sorted((t.start, t.end) for t in timed)
+    return any(later[0] < earlier[1] for earlier, later in zip(spans, spans[1:], strict=False))
+
+
+def check_burn_in_pool(burn_in_pool: Callable[[list[int], int], list[Timed]]) -> Feedback:
+    """``burn_in_pool(tasks, processes)`` runs ``timed_burn(n)`` for every ``n`` of ``tasks`` on a
+    pool of ``processes`` worker processes, and returns the results in the order of ``tasks``."""
+    if not callable(burn_in_pool):
+        return wrong("pass the function itself: check_burn_in_pool(burn_in_pool).")
+    tasks = [iterations_for(60) + i for i in range(4)]  # four different tasks of about 60 ms
+    try:
+        got = burn_in_pool(list(tasks), 2)
+    except Exception as error:  # a lambda or a cell's function cannot be pickled by name
+        if "pickle" in str(error).lower() or "Can't get attribute" in str(error):
+            return wrong(
+                "a worker could not load the function you sent it: send timed_burn itself (a "
+                "lambda or a function from this notebook cannot travel to a worker)."
+            )
+        return wrong(f"your function raised {type(error).__name__}: {error}")
+    if not isinstance(got, list | tuple) or len(got) != len(tasks):
+        return wrong(f"return a list of {len(tasks)} results, one per task (got {got!r:.60}).")
+    if not all(isinstance(t, Timed) for t in got):
+        return wrong("return what timed_burn returned for each task (pool.map gives them back).")
+    if [t.value for t in got] != [burn(n) for n in tasks]:
+        return wrong("the results are not in the order of the tasks: pool.map keeps the order.")
+    pids = {t.pid for t in got}
+    if os.getpid() in pids:
+        return wrong(
+            "the tasks ran in this kernel, not in worker processes: create a "
+            "ProcessPoolExecutor(max_workers=processes) and map timed_burn over the tasks."
+        )
+    if len(pids) < 2:
+        return wrong("one process did all the work: the pool should have `processes` workers.")
+    if len(pids) > 2:
+        return wrong(f"{len(pids)} processes worked for processes=2: use max_workers=processes.")
+    if not _overlap(list(got)):
+        return wrong("the two processes never worked at the same time: submit all the tasks.")
+    return right(
+        f"{len(got)} tasks on {len(pids)} worker processes, side by side, results in order. "
+        "(On one core they take turns, but still run at the same time.)"
+    )

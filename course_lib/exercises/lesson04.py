@@ -2,9 +2,35 @@
 
 from __future__ import annotations
 
-from course_lib.exercises.feedback import Feedback, as_number, close_to, right, sorting, wrong
+import asyncio
+import inspect
+import multiprocessing
+import os
+import random
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from typing import Any
+
+from course_lib.client.factory import gemini_client
+from course_lib.exercises.feedback import (
+    CHECK_PROMPTS,
+    Feedback,
+    as_number,
+    close_to,
+    most_in_flight,
+    right,
+    sorting,
+    wrong,
+)
+from course_lib.fake.answers import answer_for
+from course_lib.fake.gemini import FakeGemini
+from course_lib.fake.latency import Jittered
+from course_lib.run.pools import default_start_method
 from course_lib.run.registry import ideal_seconds
 from course_lib.run.settings import Settings
+from course_lib.run.workers import Timed, warm_up
+from course_lib.run.workloads import analyse
+from course_lib.trace.spans import IN_FLIGHT, Tracer
 
 #: The workload of the hybrid prediction exercise.
 HYBRID_EXERCISE = Settings(prompts=8, latency=1.0, concurrency=2, processes=2, cpu_work=500)
@@ -68,4 +94,50 @@ def check_hybrid_worth_it(answers: dict[str, str]) -> Feedback:
         ("yes", "no"),
         "",
         "processes pay off for heavy CPU work per answer, never for waiting.",
+    )
+
+
+async def check_pipeline(fetch_then_analyse_all: Callable[..., Any]) -> Feedback:
+    """``await fetch_then_analyse_all(client, pool, prompts)``: every call at once with asyncio,
+    each answer analysed in ``pool`` (``timed_analyse``, through ``run_in_executor``) as soon as
+    it arrives; the ``Timed`` results in the order of the prompts."""
+    if not callable(fetch_then_analyse_all) or not inspect.iscoroutinefunction(
+        fetch_then_analyse_all
+    ):
+        return wrong("pass the `async def` function itself: await check_pipeline(your_function).")
+    prompts = list(CHECK_PROMPTS) * 2
+    client = gemini_client(live=False, fake=FakeGemini(latency=Jittered(0.4, 0.3), seed=4))
+    context = multiprocessing.get_context(default_start_method())
+    with ProcessPoolExecutor(2, mp_context=context) as pool:
+        loop = asyncio.get_running_loop()
+        await asyncio.gather(*(loop.run_in_executor(pool, warm_up) for _ in range(2)))
+        with Tracer() as tracer:
+            try:
+                got = await fetch_then_analyse_all(client, pool, list(prompts))
+            except Exception as error:
+                return wrong(f"your function raised {type(error).__name__}: {error}")
+    if not isinstance(got, list | tuple) or len(got) != len(prompts):
+        return wrong(f"return one result per prompt, {len(prompts)} in all (got {got!r:.60}).")
+    if not all(isinstance(t, Timed) for t in got):
+        return wrong("return what timed_analyse gave back for each answer.")
+    answers = [answer_for(p, random.Random(0)) for p in prompts]
+    if [t.value for t in got] != [analyse(a) for a in answers]:
+        return wrong("the analyses are not of the answers in the prompts' order.")
+    if os.getpid() in {t.pid for t in got}:
+        return wrong(
+            "the analysis ran here, on the event loop: hand it to the pool with "
+            "`await loop.run_in_executor(pool, timed_analyse, text)`."
+        )
+    calls = [s for s in tracer.spans if s.phase == IN_FLIGHT]
+    if most_in_flight(calls) < len(prompts):
+        return wrong("the calls did not all run at once: start them all, then gather.")
+    last_answer = max(s.end for s in calls)
+    if min(t.start for t in got) >= last_answer:
+        return wrong(
+            "every analysis waited for the last answer: that is fetch-all-then-analyse. Analyse "
+            "each answer in the same coroutine, right after its own call."
+        )
+    return right(
+        "every call at once, each answer analysed in the pool as it arrived: the first "
+        f"analysis started {last_answer - min(t.start for t in got):.2f} s before the last answer."
     )

@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import os
 import sys
-from typing import Any
+import time
+from typing import Any, NamedTuple
 
 from course_lib.config import DEFAULT_MODEL
 from course_lib.run import lifeline
 from course_lib.run.calls import analysed, ask_then_analyse
 from course_lib.run.results import CallRecord
 from course_lib.run.settings import Settings
+from course_lib.run.workloads import analyse, burn
 from course_lib.trace.lanes import Lane
 from course_lib.trace.spans import Tracer, task_context
 
@@ -96,6 +98,30 @@ def peak_memory_mb() -> float:
         return 0.0
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return peak / 1024 / (1024 if sys.platform == "darwin" else 1)  # bytes on macOS, KB elsewhere
+
+
+class Timed(NamedTuple):
+    """What a task did in a worker: its process, when it ran (on the clock every process shares,
+    ``time.perf_counter``) and its result. The exercises check pools with these."""
+
+    pid: int
+    start: float
+    end: float
+    value: Any
+
+
+def timed_burn(iterations: int) -> Timed:
+    """``burn(iterations)`` in this process, and when and where it ran."""
+    start = time.perf_counter()
+    value = burn(iterations)
+    return Timed(os.getpid(), start, time.perf_counter(), value)
+
+
+def timed_analyse(text: str, iterations: int = 0) -> Timed:
+    """``analyse(text, iterations)`` in this process, and when and where it ran."""
+    start = time.perf_counter()
+    value = analyse(text, iterations)
+    return Timed(os.getpid(), start, time.perf_counter(), value)
 
 
 def warm_up() -> int:
