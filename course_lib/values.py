@@ -14,6 +14,7 @@ course_lib.values.SettingError: latency must be a number of seconds, more than 0
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Iterable
 from typing import Any
 
@@ -43,6 +44,16 @@ def whole(name: str, value: Any, low: int, high: int | None = None, unit: str = 
     if value < low or (high is not None and value > high):
         raise SettingError(f"{name} must be {what} (got {value})")
     return value
+
+
+def whole_from_environment(name: str, default: int, low: int, high: int, unit: str) -> int:
+    """The environment variable ``name`` as a whole number (``default`` when it is not set)."""
+    raw = os.environ.get(name, str(default))
+    try:
+        value: Any = int(raw)
+    except ValueError:
+        value = raw  # refused by whole(), with its message
+    return whole(name, value, low, high, unit)
 
 
 def number(

@@ -68,12 +68,7 @@ def find_key() -> str | None:
 
 def budget_from_environment() -> int:
     """The session's budget of live calls: COURSE_LIVE_BUDGET, or 20."""
-    raw = os.environ.get(ENV_LIVE_BUDGET, str(DEFAULT_LIVE_BUDGET))
-    try:
-        number = int(raw)
-    except ValueError:
-        number = raw  # type: ignore[assignment]  (refused just below, with the message)
-    return values.whole(ENV_LIVE_BUDGET, number, 0, 100_000, "calls")
+    return values.whole_from_environment(ENV_LIVE_BUDGET, DEFAULT_LIVE_BUDGET, 0, 100_000, "calls")
 
 
 def live_base_url() -> str:
@@ -166,12 +161,9 @@ class LiveBudget:
 def live_rpm() -> int:
     """Requests a minute that live calls are paced to: COURSE_LIVE_RPM, or 10 (a free key's
     limit for flash models; read yours in the 429 it sends, lesson 05)."""
-    raw = os.environ.get(ENV_LIVE_RPM, str(DEFAULT_LIVE_RPM))
-    try:
-        number = int(raw)
-    except ValueError:
-        number = raw  # type: ignore[assignment]  (refused just below, with the message)
-    return values.whole(ENV_LIVE_RPM, number, 1, 100_000, "requests per minute")
+    return values.whole_from_environment(
+        ENV_LIVE_RPM, DEFAULT_LIVE_RPM, 1, 100_000, "requests per minute"
+    )
 
 
 def _unsent(error: httpx.TransportError) -> bool:
