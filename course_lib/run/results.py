@@ -72,6 +72,10 @@ class RunResult:
     ideal_s: float
     t0: float  # the run's start on the tracing clock; spans are reported relative to it
     extras: dict[str, float] = field(default_factory=dict)
+    # CPU seconds an answer's analysis took in this run, on average, on the CPU clock (None: no
+    # CPU work). A busy or throttled core makes "200 ms" of work cost more or less than 200 ms;
+    # ``ideal_s`` is computed from this, so no run can beat its own ideal.
+    cpu_s: float | None = None
 
     @property
     def failures(self) -> int:
@@ -86,6 +90,7 @@ class RunResult:
             "scenario": self.scenario,
             "wall_s": self.wall_s,
             "ideal_s": self.ideal_s,
+            "cpu_s": self.cpu_s,
             "params": asdict(self.settings),
             "extras": self.extras,
             "spans": spans,

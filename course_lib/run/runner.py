@@ -27,7 +27,7 @@ from course_lib.run.registry import SCENARIOS, scenario
 from course_lib.run.results import RunResult
 from course_lib.run.settings import SettingError, Settings
 from course_lib.run.workloads import iterations_for, stop_when
-from course_lib.trace.spans import Tracer, now, numbered
+from course_lib.trace.spans import CPU, Span, Tracer, now, numbered
 
 
 async def run_scenario(
@@ -60,16 +60,29 @@ async def run_scenario(
         stopped.set()
     tracer.spans[:] = numbered(tracer.spans)
     records.sort(key=lambda r: r.task)
+    cpu_s = measured_cpu(tracer.spans) if s.cpu_work else None
     return RunResult(
         name,
         wall,
         s,
         tracer.spans,
         records,
-        chosen.ideal_seconds(s, calls=calls),
+        chosen.ideal_seconds(s, cpu_s, calls=calls),
         tracer.t0,
         run.extras,
+        cpu_s,
     )
+
+
+def measured_cpu(spans: list[Span]) -> float | None:
+    """The CPU seconds an answer's analysis took, on average, as measured on the CPU clock.
+
+    ``cpu_work`` is calibrated once, but a shared core speeds up and slows down (other tenants,
+    turbo): the same work can cost 30 % more or less a few seconds later. The ideal bound uses
+    what the work really cost in this run.
+    """
+    times = [s.cpu_s for s in spans if s.phase == CPU and s.cpu_s is not None and s.outcome == "ok"]
+    return sum(times) / len(times) if times else None
 
 
 @contextmanager
