@@ -128,7 +128,7 @@ register(
     Scenario(
         name="sequential",
         label="one call after another",
-        colour="#7F7F7F",
+        colour="#4D4D4D",
         runner=f"{_HERE}.sequential:sequential",
         ideal=ideal.sequential,
     )
@@ -137,7 +137,7 @@ register(
     Scenario(
         name="concurrent",
         label="asyncio: calls overlap on one thread",
-        colour="#0072B2",
+        colour="#332288",
         runner=f"{_HERE}.concurrent:concurrent",
         ideal=ideal.concurrent,
         uses=("concurrency",),
@@ -147,7 +147,7 @@ register(
     Scenario(
         name="threads",
         label="a pool of threads",
-        colour="#2F8AC4",
+        colour="#AA4499",
         runner=f"{_HERE}.threads:threads",
         ideal=ideal.concurrent,
         uses=("concurrency",),
@@ -158,7 +158,7 @@ register(
     Scenario(
         name="parallel",
         label="a pool of processes",
-        colour="#D55E00",
+        colour="#882255",
         runner=f"{_HERE}.parallel:parallel",
         ideal=ideal.parallel,
         uses=("processes", "start_method"),
@@ -168,7 +168,7 @@ register(
     Scenario(
         name="hybrid",
         label="asyncio fetches every answer, then processes analyse them",
-        colour="#B77B00",
+        colour="#8C564B",
         runner=f"{_HERE}.hybrid:fetch_all_then_analyse",
         ideal=ideal.hybrid,
         uses=("concurrency", "processes", "start_method"),
@@ -178,7 +178,7 @@ register(
     Scenario(
         name="hybrid-pipelined",
         label="asyncio fetches, processes analyse each answer as it arrives",
-        colour="#CC79A7",
+        colour="#1F6F6F",
         runner=f"{_HERE}.hybrid:pipelined",
         ideal=ideal.hybrid_pipelined,
         uses=("concurrency", "processes", "start_method"),

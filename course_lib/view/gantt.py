@@ -26,9 +26,10 @@ from course_lib.run.registry import scenario
 from course_lib.run.results import RunResult
 from course_lib.run.settings import Settings
 from course_lib.trace.spans import BACKOFF, Span
-from course_lib.view.timeline import FAILED, PHASE_STYLE, TRACE_ORDER, Timeline, timeline
+from course_lib.view.timeline import TRACE_ORDER, TRACE_STYLE, Timeline, timeline
 
 ROW_PX, MIN_HEIGHT, MAX_HEIGHT = 22, 260, 900
+LEGEND_PX = 42  # the legend's bottom edge above the plot: clear of the wall and ideal labels
 
 
 FONT = dict(size=13)  # legible on a projector
@@ -79,15 +80,27 @@ def layout_for(
     if data.note:  # a subtitle: below the plot it would collide with the axis title
         title = f"{title}<br><sup>{data.note}</sup>"
     right = max([data.end, wall_s or 0, ideal_s or 0, 0.1]) * 1.12  # room for the labels
+    height = min(MAX_HEIGHT, max(MIN_HEIGHT, 170 + ROW_PX * len(data.lanes)))
+    # from the top: the title (two lines with a note), the legend, the line labels, the plot
+    top, bottom = (130 if data.note else 110), 40
     return dict(
-        title=dict(text=title, x=0.01, xanchor="left", font=dict(size=15)),
+        title=dict(
+            text=title,
+            x=0.01,
+            xanchor="left",
+            y=1,
+            yref="container",
+            yanchor="top",
+            pad=dict(t=10),
+            font=dict(size=15),
+        ),
         font=FONT,
         autosize=True,
         barmode="overlay",
         bargap=0.25,
         plot_bgcolor="#FFFFFF",
-        height=min(MAX_HEIGHT, max(MIN_HEIGHT, 170 + ROW_PX * len(data.lanes))),
-        margin=dict(l=10, r=20, t=110, b=40),
+        height=height,
+        margin=dict(l=10, r=20, t=top, b=bottom),
         xaxis=dict(
             title=None,
             ticksuffix=" s",
@@ -105,7 +118,13 @@ def layout_for(
             automargin=True,
         ),
         # above the plot, under the title: seen first, and never pushed out of a tall figure
-        legend=dict(orientation="h", yanchor="bottom", y=1.06, x=0, xanchor="left"),
+        legend=dict(
+            orientation="h",
+            yanchor="bottom",
+            y=1 + LEGEND_PX / (height - top - bottom),
+            x=0,
+            xanchor="left",
+        ),
         shapes=shapes,
         annotations=notes,
         hoverlabel=dict(align="left", font=FONT),
@@ -113,10 +132,12 @@ def layout_for(
 
 
 def traces_for(data: Timeline) -> list[go.Bar]:
-    """One Bar trace per phase, then failed calls; always all five, in ``TRACE_ORDER``."""
+    """One Bar trace per phase, then failed and cancelled calls: always all six, in
+    ``TRACE_ORDER``; the legend names only those with bars."""
     traces = []
+    outline = outline_width(data)
     for key in TRACE_ORDER:
-        name, color = FAILED if key == "failed" else PHASE_STYLE[key]
+        name, color = TRACE_STYLE[key]
         bar = data.bars[key]
         traces.append(
             go.Bar(
@@ -128,13 +149,20 @@ def traces_for(data: Timeline) -> list[go.Bar]:
                 hovertext=bar["hovertext"],
                 hoverinfo="text",
                 marker_color=color,
-                # a thin white outline keeps calls that share a row (packed) apart
-                marker_line=dict(width=0.6, color="#FFFFFF"),
-                showlegend=True,
-                marker_pattern_shape={"failed": "x", BACKOFF: "/"}.get(key, ""),
+                # a white outline keeps apart the calls that follow each other on one row
+                marker_line=dict(width=outline, color="#FFFFFF"),
+                showlegend=bool(bar["x"]),
+                marker_pattern_shape={"failed": "x", "cancelled": "/", BACKOFF: "/"}.get(key, ""),
             )
         )
     return traces
+
+
+def outline_width(data: Timeline) -> float:
+    """Pixels of white around each bar: 2 while bars are few (five calls in a row stay five
+    bars), thinner when there are hundreds (a 5 ms bar would be all outline)."""
+    bars = sum(len(bar["x"]) for bar in data.bars.values())
+    return 2.0 if bars <= 100 else 0.6
 
 
 def gantt(

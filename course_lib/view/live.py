@@ -27,7 +27,7 @@ import plotly.graph_objects as go
 
 from course_lib.run.results import RunResult
 from course_lib.trace.spans import Tracer
-from course_lib.view.gantt import layout_for, run_title, traces_for
+from course_lib.view.gantt import layout_for, outline_width, run_title, traces_for
 from course_lib.view.show import show_in
 from course_lib.view.timeline import Timeline, timeline
 
@@ -99,6 +99,7 @@ class LiveTimeline:
             self.figure = go.Figure(data=traces_for(data), layout=layout)
             show_in(self.widget, self.figure)
             return
+        outline = outline_width(data)
         with self.figure.batch_update():
             for trace, key in zip(self.figure.data, data.bars, strict=True):
                 bar = data.bars[key]
@@ -108,9 +109,13 @@ class LiveTimeline:
                     base=np.asarray(bar["base"], dtype=float),
                     x=np.asarray(bar["x"], dtype=float),
                     y=np.asarray(bar["y"], dtype=object),
+                    showlegend=bool(bar["x"]),
+                    marker_line_width=outline,
                 )
             self.figure.layout.update(
                 height=layout["height"],
+                legend_y=layout["legend"]["y"],
+                margin_t=layout["margin"]["t"],
                 xaxis_range=layout["xaxis"]["range"],
                 yaxis_categoryarray=layout["yaxis"]["categoryarray"],
                 title_text=layout["title"]["text"],  # "Running…", and past 40 rows who waits

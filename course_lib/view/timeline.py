@@ -27,7 +27,19 @@ PHASE_STYLE: dict[str, tuple[str, str]] = {
     CPU: ("CPU work", "#D55E00"),
 }
 FAILED = ("failed call", "#CC0000")
-TRACE_ORDER = (WAIT_SLOT, BACKOFF, IN_FLIGHT, CPU, "failed")
+CANCELLED = ("cancelled before its answer", "#0072B2")  # the in-flight blue, hatched
+TRACE_ORDER = (WAIT_SLOT, BACKOFF, IN_FLIGHT, CPU, "failed", "cancelled")
+#: (legend name, colour) of each trace in ``TRACE_ORDER``.
+TRACE_STYLE: dict[str, tuple[str, str]] = {**PHASE_STYLE, "failed": FAILED, "cancelled": CANCELLED}
+
+
+def trace_key(span: Span) -> str:
+    """Which trace draws ``span``: its phase, or, for a call that returned no answer, "failed"
+    (an error, a 429) or "cancelled" (your code gave up on it: ``asyncio.timeout``, the losers
+    of a hedged request, a Stop)."""
+    if span.phase != IN_FLIGHT or span.outcome in ("ok", "running"):
+        return span.phase
+    return "cancelled" if span.outcome == "cancelled" else "failed"
 
 
 @dataclass
@@ -104,8 +116,7 @@ def timeline(
     for s in spans:
         if packed and s.phase == WAIT_SLOT:  # summarised in the note instead
             continue
-        key = "failed" if s.phase == IN_FLIGHT and s.outcome not in ("ok", "running") else s.phase
-        bar = bars.get(key)
+        bar = bars.get(trace_key(s))
         if bar is None:
             continue
         lane = row_of.get(s.lane, s.lane)
