@@ -11,7 +11,7 @@ from course_lib.trace.lanes import Lane, named
 from course_lib.trace.spans import IN_FLIGHT, Span
 from course_lib.view.comparison import Comparison
 from course_lib.view.gantt import gantt
-from course_lib.view.timeline import FAILED, PHASE_STYLE, TRACE_ORDER, timeline
+from course_lib.view.timeline import FAILED, PHASE_STYLE, TRACE_ORDER, TRACE_STYLE, timeline
 
 
 @pytest.fixture(scope="module")
@@ -28,14 +28,16 @@ def bars_by_name(fig):
 
 def test_one_row_per_lane_one_bar_per_span_coloured_by_phase(hybrid):
     fig = gantt(hybrid)
-    names = [PHASE_STYLE[k][0] if k in PHASE_STYLE else FAILED[0] for k in TRACE_ORDER]
-    assert [t.name for t in fig.data] == names
+    assert [t.name for t in fig.data] == [TRACE_STYLE[k][0] for k in TRACE_ORDER]
     for trace, key in zip(fig.data, TRACE_ORDER, strict=True):
-        color = FAILED[1] if key == "failed" else PHASE_STYLE[key][1]
-        assert trace.marker.color == color and trace.orientation == "h"
+        assert trace.marker.color == TRACE_STYLE[key][1] and trace.orientation == "h"
     expected = Counter(s.phase for s in hybrid.spans)
     got = {k: len(t.x) for k, t in zip(TRACE_ORDER, fig.data, strict=True)}
     assert all(got[phase] == count for phase, count in expected.items())
+    # the legend names what is drawn, and nothing else
+    assert {t.name for t in fig.data if t.showlegend} == {
+        PHASE_STYLE[phase][0] for phase in expected
+    }
     lanes = {str(s.lane) for s in hybrid.spans}
     assert set(fig.layout.yaxis.categoryarray) == lanes
     rows = list(fig.layout.yaxis.categoryarray)
@@ -67,6 +69,48 @@ def test_failed_calls_are_marked():
     counts = bars_by_name(gantt(spans=spans))
     assert counts[FAILED[0]] == 1 and counts[PHASE_STYLE[IN_FLIGHT][0]] == 1
     assert counts[PHASE_STYLE["backoff"][0]] == 1
+
+
+def test_calls_given_up_on_are_told_apart_from_failures():
+    lane = named("coroutine", 1)
+    spans = [
+        Span(1, lane, IN_FLIGHT, 0.0, 1.0, 1, "cancelled", "too slow: cancelled at a deadline"),
+        Span(2, named("coroutine", 2), IN_FLIGHT, 0.0, 0.3, 1, "ok", "the winner"),
+        Span(3, named("coroutine", 3), IN_FLIGHT, 0.0, 0.1, 1, "500", "a server error"),
+    ]
+    counts = bars_by_name(gantt(spans=spans))
+    assert counts["cancelled before its answer"] == counts[FAILED[0]] == 1
+
+
+def test_calls_one_after_another_stay_separate_bars():
+    """Five 0.5 s calls on one row: a white edge wide enough to see between them; hundreds of
+    short bars get a thin one, or they would be all edge."""
+    five = [Span(i, named("task", 1), IN_FLIGHT, i * 0.5, i * 0.5 + 0.5, 1) for i in range(5)]
+    assert gantt(spans=five).data[TRACE_ORDER.index(IN_FLIGHT)].marker.line.width >= 2
+    many = [Span(i, named("task", 1), IN_FLIGHT, i * 0.01, i * 0.01 + 0.01, 1) for i in range(500)]
+    assert gantt(spans=many).data[TRACE_ORDER.index(IN_FLIGHT)].marker.line.width < 1
+
+
+def test_the_legend_sits_between_the_title_and_the_line_labels():
+    """In pixels, whatever the figure's height: the labels of the two lines reach about 40 px
+    above the plot; the legend starts above them, and the title above the legend."""
+    for lanes in (1, 20, 60):
+        spans = [Span(i, named("task", i), IN_FLIGHT, 0, 1, 1) for i in range(1, lanes + 1)]
+        layout = gantt(spans=spans, wall_s=1.0, ideal_s=0.95).layout
+        plot_px = layout.height - layout.margin.t - layout.margin.b
+        legend_px = (layout.legend.y - 1) * plot_px
+        assert 40 <= legend_px and legend_px + 30 + 25 <= layout.margin.t
+
+
+def test_a_runs_ideal_uses_the_cpu_time_its_work_really_took():
+    """A busy or throttled core makes "100 ms" of work cost more or less: the ideal bound is
+    computed from what this run measured, so the run can never beat its own ideal."""
+    s = Settings(prompts=4, latency=0.05, cpu_work=100)
+    result = run_sync("sequential", s)
+    assert result.cpu_s is not None and 0.02 < result.cpu_s < 0.5
+    assert result.ideal_s == pytest.approx(4 * 0.05 + 4 * result.cpu_s)
+    assert result.wall_s >= result.ideal_s
+    assert run_sync("sequential", s.changed(cpu_work=0)).cpu_s is None
 
 
 def test_a_thousand_calls_are_packed_into_readable_rows():
@@ -114,19 +158,23 @@ def test_the_comparison_measures_against_sequential_when_it_can():
     assert measured and 2 < factor < 4.5  # about 4; a stall on a busy machine costs a little
     fig = comparison.figure()
     assert list(fig.data[0].x) == ["1. concurrent<br>limit 5", "2. sequential<br>"]
+    assert fig.layout.xaxis.tickangle == 0  # level labels, one line per setting
     assert "×" in fig.data[0].text[0]
-    ideal_lines = [shape.y0 for shape in fig.layout.shapes]
+    ideal_lines = [shape.y0 for shape in fig.layout.shapes if shape.line.color != "#FFFFFF"]
     assert ideal_lines == [concurrent.ideal_s, comparison.results[1].ideal_s]
 
 
 def test_comparison_labels_say_what_differs_and_every_view_follows():
     comparison = Comparison()
     views = [comparison.view(), comparison.view()]  # two panels sharing one comparison
+    for view in views:  # before any run: a word on what will show there
+        (shown,) = view.outputs
+        assert "Your runs will be compared here" in str(shown["data"])
     for cpu_work in (0, 50):
         comparison.add(run_sync("threads", Settings(prompts=3, latency=0.05, cpu_work=cpu_work)))
     assert comparison.labels() == [
         "1. threads<br>5 threads",
-        "2. threads<br>5 threads, CPU 50 ms per answer",
+        "2. threads<br>5 threads<br>CPU 50 ms per answer",
     ]
     for view in views:  # both views show the second run too
         (shown,) = view.outputs

@@ -39,8 +39,7 @@ class Comparison:
 
         view = ipywidgets.Output()
         self._views.append(view)
-        if self.results:
-            show_in(view, self.figure())
+        show_in(view, self.figure() if self.results else waiting_for_runs())
         return view
 
     def speedup(self, result: RunResult) -> tuple[float, bool]:
@@ -49,7 +48,7 @@ class Comparison:
         for other in reversed(self.results):
             if other.scenario == "sequential" and _workload(other.settings) == key:
                 return other.wall_s / result.wall_s, True
-        return ideal_seconds("sequential", result.settings) / result.wall_s, False
+        return ideal_seconds("sequential", result.settings, result.cpu_s) / result.wall_s, False
 
     def labels(self) -> list[str]:
         """'1. concurrent<br>limit 5': the scenario, how it spread the work, and what of the
@@ -58,7 +57,7 @@ class Comparison:
         differs = set().union(*map(set, workloads)) - set.intersection(*map(set, workloads))
         return [
             f"{i + 1}. {r.scenario}<br>"
-            + ", ".join(shape_of(r.scenario, r.settings) + [w for w in work if w in differs])
+            + "<br>".join(shape_of(r.scenario, r.settings) + [w for w in work if w in differs])
             for i, (r, work) in enumerate(zip(self.results, workloads, strict=True))
         ]
 
@@ -82,7 +81,7 @@ class Comparison:
                     marker_color=[scenario(r.scenario).colour for r in self.results],
                 ),
                 go.Scatter(  # only for the legend: the lines themselves are shapes
-                    name="ideal bound: the best this run could do",
+                    name="ideal bound: the best this run could do (with no failures)",
                     x=[None],
                     y=[None],
                     mode="lines",
@@ -92,20 +91,22 @@ class Comparison:
         )
         fig.update_layout(
             title=dict(
-                text="Runs compared: wall time and speed-up over sequential"
-                "<br><sup>≈: against the ideal sequential time, when no sequential run has the "
-                "same workload; ideal bounds assume no failed calls</sup>",
+                text="Runs compared: wall time, and how many times faster than one at a time"
+                "<br><sup>3.1×: than the sequential run of the same prompts; ≈3.1×: than the "
+                "ideal sequential time, when there is no such run</sup>",
                 x=0.01,
             ),
             font=FONT,
             yaxis_title="wall time (s)",
-            height=400,
+            # labels stay level, one line per setting: rotated, long labels squash the plot
+            xaxis=dict(tickangle=0, tickfont=dict(size=12), automargin=True),
+            height=340 + 16 * max((label.count("<br>") for label in labels), default=0),
             bargap=0.35,
             plot_bgcolor="#FFFFFF",
             yaxis=dict(gridcolor="#E3E3E3"),
             legend=dict(orientation="h", yanchor="bottom", y=1.0, x=1, xanchor="right"),
             margin=dict(l=10, r=10, t=90, b=40),
-            shapes=[  # the ideal, as a line across each bar
+            shapes=[  # the ideal, as a line across each bar, with a white edge on any colour
                 dict(
                     type="line",
                     xref="x",
@@ -114,12 +115,37 @@ class Comparison:
                     x1=i + 0.32,
                     y0=r.ideal_s,
                     y1=r.ideal_s,
-                    line=dict(color=IDEAL, width=4),
+                    line=dict(color=color, width=width),
                 )
                 for i, r in enumerate(self.results)
+                for color, width in (("#FFFFFF", 8), (IDEAL, 4))
             ],
         )
         return fig
+
+
+def waiting_for_runs() -> go.Figure:
+    """What a comparison shows before its first run."""
+    figure = go.Figure()
+    figure.update_layout(
+        height=120,
+        xaxis_visible=False,
+        yaxis_visible=False,
+        plot_bgcolor="#FFFFFF",
+        margin=dict(t=10, b=10),
+        annotations=[
+            dict(
+                text="Your runs will be compared here, one bar each, as you press <b>Run</b>.",
+                showarrow=False,
+                x=0.5,
+                y=0.5,
+                xref="paper",
+                yref="paper",
+                font=dict(size=14, color="#555555"),
+            )
+        ],
+    )
+    return figure
 
 
 def _workload(s: Settings) -> tuple:
