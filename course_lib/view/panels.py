@@ -66,10 +66,11 @@ def _float(description: str, low: float, high: float, step: float) -> Callable[[
 
 #: Each control: the Settings field it sets, and how to build its slider.
 CONTROLS: dict[str, Callable[[Any], w.Widget]] = {
-    "prompts": _int("prompts", 1, 1000),
+    # ranges a lesson's values can be dragged to (a bigger start value widens its slider)
+    "prompts": _int("prompts", 1, 200),
     "latency": _float("latency (s)", 0.1, 5.0, 0.1),
     "jitter": _float("jitter (± s)", 0.0, 2.0, 0.05),
-    "concurrency": _int("concurrency limit", 1, 100),
+    "concurrency": _int("concurrency limit", 1, 50),
     "processes": _int("pool size (processes)", 1, 8),
     "cpu_work": _int("CPU per answer (ms)", 0, 1000, 10),
     "rpm": _int("requests/min (0: none)", 0, 600, 5),
@@ -124,7 +125,9 @@ class Panel:
         )
         self.run_button.on_click(lambda _: self.run())
         self.stop_button.on_click(lambda _: self.stop())
-        self.status = w.HTML(value="Set the sliders, then press <b>Run</b>.")
+        self.status = w.HTML(
+            value="Set the sliders (or click a number and type one), then press <b>Run</b>."
+        )
         self.preview = w.HTML()  # what theory predicts, updated as the sliders move
         for slider in self.sliders.values():
             slider.observe(lambda _: self._predict(), names="value")
