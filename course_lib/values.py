@@ -92,6 +92,21 @@ def limit(name: str, value: Any, high: int, unit: str) -> int | None:
         ) from None
 
 
+def text_map(name: str, value: Any, what: str, none_means: str) -> dict[str, str] | None:
+    """None, or a copy of a dict from non-empty strings to non-empty strings (``what`` they are,
+    and what None means, go into the message)."""
+    if value is None:
+        return None
+    if not isinstance(value, dict) or not all(
+        isinstance(k, str) and k and isinstance(v, str) and v for k, v in value.items()
+    ):
+        raise SettingError(
+            f"{name} must be a dict from {what} (non-empty strings), or None {none_means} "
+            f"(got {value!r})"
+        )
+    return dict(value)
+
+
 def share(name: str, value: Any, below_one: bool = False) -> float:
     """A share of calls, from 0 to 1 (below 1 if ``below_one``)."""
     return number(name, value, 0, 1, below_high=below_one)

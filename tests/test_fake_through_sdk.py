@@ -212,7 +212,8 @@ def test_rate_limit_is_429_resource_exhausted_with_retry_info():
     error = caught.value
     assert (error.code, error.status) == (429, "RESOURCE_EXHAUSTED")
     retry = [d for d in error.details["error"]["details"] if d["@type"].endswith("RetryInfo")]
-    assert retry and retry[0]["retryDelay"].endswith("s") and int(retry[0]["retryDelay"][:-1]) > 50
+    delay = retry[0]["retryDelay"] if retry else ""
+    assert delay.endswith("s") and float(delay[:-1]) > 50  # fractional, as the real one may be
 
 
 def test_tokens_per_minute_limit():

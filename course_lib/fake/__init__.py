@@ -3,6 +3,7 @@
 - ``gemini``: ``FakeGemini``, which answers one request (after a while) with the real wire format
 - ``wire``: the JSON the API sends back: answers, streamed chunks and errors
 - ``answers``, ``latency``, ``quota``: what it says, how long it takes, when it says no
+- ``refusals``: the 429 a quota sends, worded and shaped as the real one
 - ``transport``: the in-process way in (respx routes the SDK's requests to it)
 - ``server``: the loopback way in, for other processes and an unchanged ``genai.Client()``
 

@@ -15,7 +15,6 @@ that prompt was asked, so a run is reproducible however its calls interleave.
 
 from __future__ import annotations
 
-import math
 import re
 import threading
 import time
@@ -31,6 +30,7 @@ from course_lib.fake.answers import canned_answer, composed_answer, count_tokens
 from course_lib.fake.draws import Plan, seed_of, uniforms
 from course_lib.fake.latency import LatencyModel, latency_model
 from course_lib.fake.quota import Quota
+from course_lib.fake.refusals import rate_limited
 from course_lib.fake.request import Prompt, read_prompt
 from course_lib.fake.wire import Caller, Reply
 
@@ -64,7 +64,12 @@ class FakeGemini:
     """A Gemini API stand-in with mocked latency, quotas and failures.
 
     latency: seconds per call, or a model from ``course_lib.fake.latency``.
-    rpm, tpm: requests and prompt tokens per minute, one budget per API key (None: unlimited).
+    rpm, tpm, rpd: requests and input tokens per minute, requests per day (None: unlimited), one
+      budget per project and model, as Gemini counts them (see ``course_lib.fake.quota``).
+    window_s, day_s: how long "a minute" and "a day" are (shorten them to show a quota in seconds);
+      the first day starts at the fake's first request.
+    projects: API key -> project name; keys of one project share its budgets. A key not listed
+      (and every key, by default) is a project of its own.
     failure_rate: share of calls that fail with 500 INTERNAL or 503 UNAVAILABLE.
     hang_rate: share of calls that hang for ``hang_s`` seconds (past any sensible timeout).
     clock: what "now" is for the quota (inject one to test windows without waiting).
@@ -74,6 +79,9 @@ class FakeGemini:
     rpm: int | None = None
     tpm: int | None = None
     window_s: float = 60.0
+    rpd: int | None = None
+    day_s: float = 86_400.0
+    projects: dict[str, str] | None = None
     failure_rate: float = 0.0
     hang_rate: float = 0.0
     hang_s: float = 300.0
@@ -92,13 +100,18 @@ class FakeGemini:
         values.limit("rpm", self.rpm, 1_000_000, "requests per minute")
         values.limit("tpm", self.tpm, 10**12, "tokens per minute")
         values.number("window_s", self.window_s, 0, 86_400, "seconds", above_low=True)
+        values.limit("rpd", self.rpd, 10**9, "requests per day")
+        values.number("day_s", self.day_s, 0, 86_400, "seconds", above_low=True)
+        self.projects = values.text_map(
+            "projects", self.projects, "API key to project name", "for one project per key"
+        )
         values.share("failure_rate", self.failure_rate)
         values.share("hang_rate", self.hang_rate)
         values.number("hang_s", self.hang_s, 0, 3_600, "seconds", above_low=True)
         values.number("error_latency_s", self.error_latency_s, 0, 60, "seconds")
         values.whole("stream_chunk_tokens", self.stream_chunk_tokens, 1, 10_000)
         values.whole("seed", self.seed, 0, 2**63 - 1)
-        self.quota = Quota(rpm=self.rpm, tpm=self.tpm, window_s=self.window_s)
+        self.quota = Quota(self.rpm, self.tpm, self.window_s, self.rpd, self.day_s)
         self._asked: dict[tuple[str, str], int] = {}
         self._lock = threading.Lock()
 
@@ -182,9 +195,10 @@ class FakeGemini:
 
     def _generate(self, model: str, request: Prompt, caller: Caller, stream: bool) -> Reply:
         tokens = request.tokens
-        wait = self.quota.admit(caller.key, tokens, self.clock())
-        if wait is not None:
-            return self._rate_limited(wait)
+        project = (self.projects or {}).get(caller.key, caller.key)
+        refused = self.quota.take(project, model, tokens, self.clock())
+        if refused is not None:
+            return rate_limited(refused, model, self.error_latency_s)
         with self._lock:
             asked = self._asked.get((model, request.prompt), 0)
             self._asked[(model, request.prompt)] = asked + 1
@@ -254,28 +268,6 @@ class FakeGemini:
     def _error(self, code: int, status: str, message: str, seconds: float | None = None) -> Reply:
         delay = self.error_latency_s if seconds is None else seconds
         return wire.error(code, status, message, delay)
-
-    def _rate_limited(self, wait: float) -> Reply:
-        seconds = max(1, math.ceil(wait))  # whole seconds, rounded up: never too early
-        limits = ", ".join(
-            f"{n} {name}"
-            for n, name in ((self.rpm, "requests"), (self.tpm, "tokens"))
-            if n is not None
-        )
-        details = [
-            {
-                "@type": "type.googleapis.com/google.rpc.QuotaFailure",
-                "violations": [
-                    {"quotaMetric": "generate_content_requests", "quotaValue": str(self.rpm)}
-                ],
-            },
-            {"@type": "type.googleapis.com/google.rpc.RetryInfo", "retryDelay": f"{seconds}s"},
-        ]
-        message = (
-            f"You exceeded your current quota ({limits} per {self.window_s:g} s). "
-            f"Please retry in {seconds}s."
-        )
-        return wire.error(429, "RESOURCE_EXHAUSTED", message, self.error_latency_s, details)
 
     def _served(self, start: float, reply: Reply, model: str, prompt: str, caller: Caller) -> None:
         end = start + reply.duration
