@@ -1,6 +1,14 @@
-"""Retries that respect the server: wait as long as a 429 says, back off exponentially on 5xx.
+"""Retries that respect the server, and stop when retrying cannot help or would pile on.
 
-Each wait is recorded as a ``backoff`` span, so timelines show where the time went.
+- a 429 per minute: wait exactly what its RetryInfo asks (``"45.837906927s"``), then retry;
+- a 429 per day: raise ``DailyQuotaExhausted`` at once (nothing gets better before the reset);
+- 408, 500, 502, 503, 504, a 429 without RetryInfo, and timeouts: exponential backoff with full
+  jitter, a wait drawn uniformly from 0 to min(cap, base * 2**n) before retry n + 1;
+- 400, 401, 403, 404 and anything else: raised at once (the same request fails the same way).
+
+A ``RetryBudget`` shared by the calls of a run caps how many retries they may add in all. Each
+wait is recorded as a ``backoff`` span, so timelines show where the time went. ``sleep`` and the
+seed are parameters, so tests check exact delays without waiting.
 
 >>> from google.genai import errors
 >>> quota = errors.ClientError(429, {"error": {"code": 429, "status": "RESOURCE_EXHAUSTED",
@@ -8,6 +16,8 @@ Each wait is recorded as a ``backoff`` span, so timelines show where the time we
 ...     "retryDelay": "7s"}]}})
 >>> retry_delay(quota, attempt=1, rng=random.Random(0))
 7.0
+>>> retry_delay(errors.ServerError(503, {"error": {}}), attempt=3, rng=random.Random(0))
+1.6888437030500962
 """
 
 from __future__ import annotations
@@ -16,44 +26,110 @@ import asyncio
 import random
 import time
 from collections.abc import Awaitable, Callable
-from typing import TypeVar
+from typing import NoReturn, TypeVar
 
 from google.genai import errors
 
+from course_lib.run.quota_errors import DailyQuotaExhausted, quota_violation, server_retry_delay
+from course_lib.run.retry_budget import RetryBudget
 from course_lib.trace.spans import BACKOFF, span
+
+__all__ = [
+    "BASE_DELAY_S",
+    "MAX_DELAY_S",
+    "RETRYABLE",
+    "RetryBudget",  # re-exported: callers of the retries make one
+    "acall_with_retries",
+    "aretry_after",
+    "backoff_delay",
+    "call_with_retries",
+    "is_timeout",
+    "retry_delay",
+    "server_retry_delay",  # re-exported: it lived here first
+    "DailyQuotaExhausted",
+    "quota_violation",
+]
 
 T = TypeVar("T")
 
-RETRYABLE = (429, 500, 502, 503, 504)
+RETRYABLE = (408, 429, 500, 502, 503, 504)  # as google-genai's HttpRetryOptions; 4xx others never
 BASE_DELAY_S = 0.5
 MAX_DELAY_S = 60.0
 
 
-def server_retry_delay(error: errors.APIError) -> float | None:
-    """The wait a 429 asks for in its RetryInfo detail (``"retryDelay": "7s"``), if any."""
-    details = (
-        (error.details or {}).get("error", {}).get("details", [])
-        if isinstance(error.details, dict)
-        else []
+def is_timeout(error: BaseException) -> bool:
+    """A call that timed out: ``TimeoutError`` (asyncio, and aiohttp, which the SDK uses for async
+    calls when installed) or httpx's / httpx2's ``TimeoutException`` (the SDK wraps neither)."""
+    if isinstance(error, TimeoutError):
+        return True
+    # By name, so that this module needs neither httpx nor httpx2 imported (nor installed).
+    return any(
+        cls.__name__ == "TimeoutException" and cls.__module__.split(".")[0] in {"httpx", "httpx2"}
+        for cls in type(error).__mro__
     )
-    for detail in details:
-        if detail.get("@type", "").endswith("RetryInfo"):
-            try:
-                return float(str(detail.get("retryDelay", "")).rstrip("s"))
-            except ValueError:
-                return None
-    return None
+
+
+def backoff_delay(
+    attempt: int, rng: random.Random, base: float = BASE_DELAY_S, cap: float = MAX_DELAY_S
+) -> float:
+    """Full jitter after failed attempt ``attempt`` (1, 2...): uniform in [0, min(cap, base *
+    2**(attempt - 1))]. Spread out, so clients that failed together do not retry together.
+
+    >>> [round(backoff_delay(n, random.Random(1)), 3) for n in (1, 2, 3)]
+    [0.067, 0.134, 0.269]
+    """
+    return rng.uniform(0.0, min(cap, base * 2 ** (attempt - 1)))
 
 
 def retry_delay(error: BaseException, attempt: int, rng: random.Random) -> float | None:
-    """Seconds to wait before attempt ``attempt + 1``, or None if retrying cannot help."""
+    """Seconds to wait before attempt ``attempt + 1``, or None if retrying cannot help (then a
+    per-day 429 is raised as ``DailyQuotaExhausted`` by the callers below)."""
+    if is_timeout(error):
+        return backoff_delay(attempt, rng)
     if not isinstance(error, errors.APIError) or error.code not in RETRYABLE:
         return None
-    asked = server_retry_delay(error) if error.code == 429 else None
-    if asked is not None:
-        return asked
-    # Exponential backoff with jitter, so clients that failed together do not retry together.
-    return min(MAX_DELAY_S, BASE_DELAY_S * 2 ** (attempt - 1) * (1 + rng.random() / 2))
+    if error.code == 429:
+        violation = quota_violation(error)
+        if violation is not None and violation.per_day:
+            return None
+        asked = server_retry_delay(error)
+        if asked is not None:
+            return asked  # exactly: sooner is refused again, later wastes the window
+    return backoff_delay(attempt, rng)
+
+
+def _give_up(error: BaseException, note: str | None = None) -> NoReturn:
+    """Raise what the caller should see: a per-day 429 as ``DailyQuotaExhausted``."""
+    violation = quota_violation(error)
+    if violation is not None and violation.per_day and not isinstance(error, DailyQuotaExhausted):
+        raise DailyQuotaExhausted(error) from error  # type: ignore[arg-type]
+    if note:
+        error.add_note(note)
+    raise error
+
+
+def _next_delay(
+    error: BaseException,
+    attempt: int,
+    attempts: int,
+    rng: random.Random,
+    budget: RetryBudget | None,
+) -> float:
+    """The wait before retrying after failed attempt ``attempt``, or raise if there is none."""
+    delay = retry_delay(error, attempt, rng)
+    if delay is None or attempt >= attempts:
+        _give_up(error)
+    if budget is not None and not budget.try_retry():
+        _give_up(error, f"Not retried: the run's retry budget is spent ({budget}).")
+    return delay
+
+
+def _why(error: BaseException) -> str:
+    return "after timeout" if is_timeout(error) else f"after {getattr(error, 'code', '?')}"
+
+
+def _retryable(error: Exception) -> bool:
+    return isinstance(error, errors.APIError) or is_timeout(error)
 
 
 def call_with_retries(
@@ -62,21 +138,39 @@ def call_with_retries(
     attempts: int = 4,
     seed: int = 0,
     sleep: Callable[[float], None] = time.sleep,
+    budget: RetryBudget | None = None,
 ) -> tuple[T, int]:
     """Run ``call`` up to ``attempts`` times; returns (result, attempts used). ``sleep`` waits
-    (inject a fake one to test the delays without waiting)."""
+    (inject a fake one to test the delays without waiting); ``budget``, if given, is shared by
+    many calls and may refuse a retry.
+
+    >>> results = iter([TimeoutError("slow"), "answer"])
+    >>> def flaky():
+    ...     result = next(results)
+    ...     if isinstance(result, Exception):
+    ...         raise result
+    ...     return result
+    >>> waits = []
+    >>> call_with_retries(flaky, seed=1, sleep=waits.append), [round(w, 3) for w in waits]
+    (('answer', 2), [0.067])
+    """
     rng = None  # made on the first failure: most calls never need it
-    for attempt in range(1, attempts + 1):
+    attempt = 0
+    while True:
+        attempt += 1
         try:
-            return call(), attempt
-        except errors.APIError as error:
-            rng = rng or random.Random(seed)
-            delay = retry_delay(error, attempt, rng)
-            if delay is None or attempt == attempts:
+            result = call()
+        except Exception as error:
+            if not _retryable(error):
                 raise
-            with span(BACKOFF, label=f"after {error.code}"):
+            rng = rng or random.Random(seed)
+            delay = _next_delay(error, attempt, attempts, rng, budget)
+            with span(BACKOFF, label=_why(error)):
                 sleep(delay)
-    raise AssertionError("unreachable")
+        else:
+            if budget is not None:
+                budget.succeeded()
+            return result, attempt
 
 
 async def acall_with_retries(
@@ -85,33 +179,48 @@ async def acall_with_retries(
     attempts: int = 4,
     seed: int = 0,
     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    budget: RetryBudget | None = None,
 ) -> tuple[T, int]:
     """The asyncio twin of ``call_with_retries``: waits with ``await sleep(delay)``."""
     try:
-        return await call(), 1
-    except errors.APIError as error:
-        return await aretry_after(error, call, attempts=attempts, seed=seed, sleep=sleep)
+        result = await call()
+    except Exception as error:
+        if not _retryable(error):
+            raise
+        return await aretry_after(
+            error, call, attempts=attempts, seed=seed, sleep=sleep, budget=budget
+        )
+    if budget is not None:
+        budget.succeeded()
+    return result, 1
 
 
 async def aretry_after(
-    error: errors.APIError,
+    error: BaseException,
     call: Callable[[], Awaitable[T]],
     *,
     attempts: int = 4,
     seed: int = 0,
     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    budget: RetryBudget | None = None,
 ) -> tuple[T, int]:
     """The first attempt failed with ``error``: wait as it says, then try again (attempts 2 and
-    on). Callers that make the first attempt themselves save a coroutine per call this way."""
+    on). Callers that make the first attempt themselves save a coroutine per call this way; with
+    a ``budget``, they report their own first-attempt successes (``budget.succeeded()``)."""
     rng = random.Random(seed)
-    for attempt in range(2, attempts + 1):
-        delay = retry_delay(error, attempt - 1, rng)
-        if delay is None:
-            raise error
-        with span(BACKOFF, label=f"after {error.code}"):
+    attempt = 1
+    while True:
+        delay = _next_delay(error, attempt, attempts, rng, budget)
+        with span(BACKOFF, label=_why(error)):
             await sleep(delay)
+        attempt += 1
         try:
-            return await call(), attempt
-        except errors.APIError as again:
+            result = await call()
+        except Exception as again:
+            if not _retryable(again):
+                raise
             error = again
-    raise error
+        else:
+            if budget is not None:
+                budget.succeeded()
+            return result, attempt
