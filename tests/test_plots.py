@@ -8,10 +8,18 @@ import pytest
 from course_lib.run.runner import run_sync
 from course_lib.run.settings import Settings
 from course_lib.trace.lanes import Lane, named
-from course_lib.trace.spans import IN_FLIGHT, Span
+from course_lib.trace.spans import IN_FLIGHT, WAIT_RATE, Span
 from course_lib.view.comparison import Comparison
 from course_lib.view.gantt import gantt
-from course_lib.view.timeline import FAILED, PHASE_STYLE, TRACE_ORDER, TRACE_STYLE, timeline
+from course_lib.view.strip import STRIP_PX, strip
+from course_lib.view.timeline import (
+    FAILED,
+    PHASE_STYLE,
+    REFUSED,
+    TRACE_ORDER,
+    TRACE_STYLE,
+    timeline,
+)
 
 
 @pytest.fixture(scope="module")
@@ -60,15 +68,54 @@ def test_hover_text_names_the_prompt_the_times_and_the_outcome(hybrid):
     assert "outcome: ok" in first_prompt[0] and " s (" in first_prompt[0]
 
 
-def test_failed_calls_are_marked():
+def test_refused_calls_are_marked_apart_from_failures_with_a_strip_below():
     spans = [
         Span(1, named("coroutine", 1), IN_FLIGHT, 0.0, 0.2, 1, "429", "Hi"),
         Span(1, named("coroutine", 1), "backoff", 0.2, 1.2, 1, "ok", "after 429"),
         Span(1, named("coroutine", 1), IN_FLIGHT, 1.2, 1.4, 1, "ok", "Hi"),
+        Span(2, named("coroutine", 2), IN_FLIGHT, 0.0, 0.3, 1, "503", "Hello"),
     ]
-    counts = bars_by_name(gantt(spans=spans))
-    assert counts[FAILED[0]] == 1 and counts[PHASE_STYLE[IN_FLIGHT][0]] == 1
-    assert counts[PHASE_STYLE["backoff"][0]] == 1
+    fig = gantt(spans=spans)
+    counts = bars_by_name(fig)
+    assert counts[REFUSED[0]] == 1 and counts[FAILED[0]] == 1
+    assert counts[PHASE_STYLE[IN_FLIGHT][0]] == 1 and counts[PHASE_STYLE["backoff"][0]] == 1
+    # the strip: ticks where the 429 and the 503 came back, on the second y axis
+    ticks = {t.name: list(t.x) for t in fig.data if t.type == "scatter"}
+    assert ticks["a 429"] == [pytest.approx(0.2)] and ticks["a 5xx or timeout"] == [0.3]
+    assert all(t.yaxis == "y2" for t in fig.data if t.type == "scatter")
+    assert fig.layout.xaxis.anchor == "y2" and fig.layout.yaxis.domain[0] > 0
+    assert fig.layout.height >= 260 + STRIP_PX
+
+
+def test_no_strip_where_nothing_was_refused_limited_or_failed(hybrid):
+    assert all(t.type == "bar" for t in gantt(hybrid).data)
+    assert any(t.type == "scatter" for t in gantt(hybrid, show_strip=True).data)
+
+
+def test_the_strip_counts_calls_in_flight_and_the_quota_left_in_each_window():
+    """Three calls 0.1 s apart, 0.5 s each, against 2 per second: the third goes over (the
+    server's view: -1 left) until the first leaves the window at 1.0 s."""
+    spans = [Span(i, named("task", i), IN_FLIGHT, i * 0.1, i * 0.1 + 0.5, 1) for i in range(3)]
+    s = strip(spans, t0=0.0, limit=2, period_s=1.0)
+    assert s.in_flight == ([0.0, 0.1, 0.2, 0.5, 0.6, 0.7], [1, 2, 3, 2, 1, 0])
+    times, left = s.quota_left
+    assert list(zip(times, left, strict=True))[:4] == [(0.0, 1), (0.1, 0), (0.2, -1), (1.0, 0)]
+    assert left[-1] == 2  # all three have left the window
+    # a 429 costs nothing: it is not taken from the quota
+    refused = [Span(0, named("task", 0), IN_FLIGHT, 0.0, 0.02, 1, "429")]
+    assert strip(refused, 0.0, limit=2, period_s=1.0).quota_left == ([0.0], [2])
+
+
+def test_waiting_for_a_rate_token_has_its_own_colour_and_pattern():
+    spans = [
+        Span(1, named("task", 1), WAIT_RATE, 0.0, 0.4, 1),
+        Span(1, named("task", 1), IN_FLIGHT, 0.4, 0.9, 1),
+    ]
+    fig = gantt(spans=spans, rpm=5, window_s=1.0)
+    rate = fig.data[TRACE_ORDER.index(WAIT_RATE)]
+    assert len(rate.x) == 1 and rate.marker.pattern.shape == "."
+    assert rate.marker.color not in {TRACE_STYLE[k][1] for k in TRACE_ORDER if k != WAIT_RATE}
+    assert "quota left (of 5 per 1 s)" in [t.name for t in fig.data]
 
 
 def test_calls_given_up_on_are_told_apart_from_failures():
@@ -79,7 +126,7 @@ def test_calls_given_up_on_are_told_apart_from_failures():
         Span(3, named("coroutine", 3), IN_FLIGHT, 0.0, 0.1, 1, "500", "a server error"),
     ]
     counts = bars_by_name(gantt(spans=spans))
-    assert counts["cancelled before its answer"] == counts[FAILED[0]] == 1
+    assert counts["cancelled before its answer"] == counts[FAILED[0]] == 1 and REFUSED[0] in counts
 
 
 def test_calls_one_after_another_stay_separate_bars():

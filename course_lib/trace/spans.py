@@ -30,6 +30,7 @@ from typing import Any, TypeVar
 from course_lib.trace.lanes import Lane, chosen_lane, current_lane, number_lanes
 
 WAIT_SLOT = "wait_slot"  # waiting for a free slot (semaphore, pool worker)
+WAIT_RATE = "wait_rate"  # waiting for a rate-limit token (requests or tokens per minute)
 BACKOFF = "backoff"  # waiting before a retry, e.g. after a 429
 IN_FLIGHT = "in_flight"  # the request is out; waiting for the answer
 CPU = "cpu"  # computing

@@ -5,13 +5,15 @@ one bar per span, coloured by phase, with a line at the wall time and one at the
 ``max_lanes`` rows, coroutines share rows (see ``course_lib.view.timeline``).
 
 The figure has one horizontal ``Bar`` trace per phase (``base`` = starts, ``x`` = durations), plus
-one for failed calls, always in the same order: the live timeline updates those arrays in place.
+one each for refused, failed and cancelled calls, always in the same order: the live timeline
+updates those arrays in place. A strip under the bars (``course_lib.view.strip``) shows calls in
+flight, the quota left, and where 429s and failures came back.
 
 >>> from course_lib.trace.lanes import MAIN
 >>> from course_lib.trace.spans import Span
 >>> spans = [Span(0, MAIN, "in_flight", 0.0, 0.5, 1, label="Hi")]
 >>> fig = gantt(spans=spans, wall_s=0.5, ideal_s=0.5)
->>> [trace.name for trace in fig.data][2], len(fig.layout.shapes)
+>>> [trace.name for trace in fig.data][3], len(fig.layout.shapes)
 ('in flight (waiting for the model)', 2)
 """
 
@@ -25,7 +27,8 @@ import plotly.graph_objects as go
 from course_lib.run.registry import scenario
 from course_lib.run.results import RunResult
 from course_lib.run.settings import Settings
-from course_lib.trace.spans import BACKOFF, Span
+from course_lib.trace.spans import BACKOFF, IN_FLIGHT, WAIT_RATE, Span
+from course_lib.view.strip import Strip, strip, strip_layout, strip_traces
 from course_lib.view.timeline import TRACE_ORDER, TRACE_STYLE, Timeline, timeline
 
 ROW_PX, MIN_HEIGHT, MAX_HEIGHT = 22, 260, 900
@@ -33,6 +36,7 @@ LEGEND_PX = 42  # the legend's bottom edge above the plot: clear of the wall and
 
 
 FONT = dict(size=13)  # legible on a projector
+PATTERNS = {"refused": "x", "failed": "x", "cancelled": "/", BACKOFF: "/", WAIT_RATE: "."}
 IDEAL, WALL = "#007A5A", "#000000"
 
 
@@ -62,10 +66,15 @@ def _line(x: float, text: str, dash: str, color: str) -> tuple[dict, dict]:
 
 
 def layout_for(
-    data: Timeline, wall_s: float | None, ideal_s: float | None, title: str
+    data: Timeline,
+    wall_s: float | None,
+    ideal_s: float | None,
+    title: str,
+    with_strip: bool = False,
 ) -> dict[str, Any]:
     """The figure layout: lanes top to bottom, the two lines, a height that fits the rows, a
-    width that follows the page (a projector, a narrow Colab pane)."""
+    width that follows the page (a projector, a narrow Colab pane); ``with_strip``: room for the
+    strip under the bars (``course_lib.view.strip``)."""
     shapes, notes = [], []
     if ideal_s is not None:
         shape, note = _line(ideal_s, f"ideal {ideal_s:.2f} s", "dot", IDEAL)
@@ -83,7 +92,7 @@ def layout_for(
     height = min(MAX_HEIGHT, max(MIN_HEIGHT, 170 + ROW_PX * len(data.lanes)))
     # from the top: the title (two lines with a note), the legend, the line labels, the plot
     top, bottom = (130 if data.note else 110), 40
-    return dict(
+    layout = dict(
         title=dict(
             text=title,
             x=0.01,
@@ -129,11 +138,15 @@ def layout_for(
         annotations=notes,
         hoverlabel=dict(align="left", font=FONT),
     )
+    if with_strip:
+        strip_layout(layout)
+    return layout
 
 
-def traces_for(data: Timeline) -> list[go.Bar]:
-    """One Bar trace per phase, then failed and cancelled calls: always all six, in
-    ``TRACE_ORDER``; the legend names only those with bars."""
+def traces_for(data: Timeline, under: Strip | None = None) -> list[go.Bar | go.Scatter]:
+    """One Bar trace per phase, then refused, failed and cancelled calls: always all eight, in
+    ``TRACE_ORDER``; the legend names only those with bars. Then the four traces of the strip
+    ``under`` the bars, if there is one."""
     traces = []
     outline = outline_width(data)
     for key in TRACE_ORDER:
@@ -152,10 +165,10 @@ def traces_for(data: Timeline) -> list[go.Bar]:
                 # a white outline keeps apart the calls that follow each other on one row
                 marker_line=dict(width=outline, color="#FFFFFF"),
                 showlegend=bool(bar["x"]),
-                marker_pattern_shape={"failed": "x", "cancelled": "/", BACKOFF: "/"}.get(key, ""),
+                marker_pattern_shape=PATTERNS.get(key, ""),
             )
         )
-    return traces
+    return traces + (strip_traces(under) if under is not None else [])
 
 
 def outline_width(data: Timeline) -> float:
@@ -174,15 +187,40 @@ def gantt(
     ideal_s: float | None = None,
     title: str | None = None,
     max_lanes: int = 40,
+    show_strip: bool | None = None,
+    rpm: int | None = None,
+    window_s: float = 60.0,
 ) -> go.Figure:
-    """A timeline of a run: ``gantt(result)``; for your own code, ``gantt(spans=tracer.spans)``."""
+    """A timeline of a run: ``gantt(result)``; for your own code, ``gantt(spans=tracer.spans)``.
+
+    Under the bars, a strip on the same time axis shows the calls in flight, the quota left
+    (``rpm`` requests per ``window_s``; a run's own settings by default) and ticks at each 429
+    and 5xx. ``show_strip`` None shows it when the run had a rate limit, waited for one, or met
+    a 429 or a failure."""
     if result is not None:
         spans, t0 = result.spans, result.t0
         wall_s = result.wall_s if wall_s is None else wall_s
         ideal_s = result.ideal_s if ideal_s is None else ideal_s
         title = title or run_title(result)
-    data = timeline(spans or [], t0, max_lanes)
-    return go.Figure(data=traces_for(data), layout=layout_for(data, wall_s, ideal_s, title or ""))
+        rpm = result.settings.rpm if rpm is None else rpm
+        window_s = getattr(result.settings, "window_s", window_s)
+    spans = list(spans or [])
+    data = timeline(spans, t0, max_lanes)
+    if show_strip is None:
+        show_strip = rpm is not None or any(wants_strip(s) for s in spans)
+    under = None
+    if show_strip:
+        start = t0 if t0 is not None else min((s.start for s in spans), default=0.0)
+        under = strip(spans, start, rpm, window_s)
+    layout = layout_for(data, wall_s, ideal_s, title or "", with_strip=show_strip)
+    return go.Figure(data=traces_for(data, under), layout=layout)
+
+
+def wants_strip(span: Span) -> bool:
+    """A span that the strip explains: a wait for a rate token, a 429, a failed call."""
+    return span.phase == WAIT_RATE or (
+        span.phase == IN_FLIGHT and span.outcome not in ("ok", "running", "cancelled")
+    )
 
 
 def shape_of(name: str, s: Settings) -> list[str]:

@@ -16,30 +16,39 @@ from dataclasses import dataclass
 from typing import Any
 
 from course_lib.trace.lanes import Lane, named
-from course_lib.trace.spans import BACKOFF, CPU, IN_FLIGHT, WAIT_SLOT, Span, numbered
+from course_lib.trace.spans import BACKOFF, CPU, IN_FLIGHT, WAIT_RATE, WAIT_SLOT, Span, numbered
 
 #: (legend name, colour) per phase: colour-blind-safe (after Okabe-Ito), each at least 3:1 against
 #: the white plot, so a projector shows them too.
 PHASE_STYLE: dict[str, tuple[str, str]] = {
     WAIT_SLOT: ("waiting for a free slot", "#8A8A8A"),  # 3.4:1 against the white background
+    WAIT_RATE: ("waiting for a rate-limit token", "#AA4499"),
     BACKOFF: ("backing off before a retry", "#B77B00"),
     IN_FLIGHT: ("in flight (waiting for the model)", "#0072B2"),
     CPU: ("CPU work", "#D55E00"),
 }
-FAILED = ("failed call", "#CC0000")
+REFUSED = ("refused: 429 rate limit", "#CC0000")
+FAILED = ("failed call (5xx, timeout)", "#4D0000")
 CANCELLED = ("cancelled before its answer", "#0072B2")  # the in-flight blue, hatched
-TRACE_ORDER = (WAIT_SLOT, BACKOFF, IN_FLIGHT, CPU, "failed", "cancelled")
+TRACE_ORDER = (WAIT_SLOT, WAIT_RATE, BACKOFF, IN_FLIGHT, CPU, "refused", "failed", "cancelled")
 #: (legend name, colour) of each trace in ``TRACE_ORDER``.
-TRACE_STYLE: dict[str, tuple[str, str]] = {**PHASE_STYLE, "failed": FAILED, "cancelled": CANCELLED}
+TRACE_STYLE: dict[str, tuple[str, str]] = {
+    **PHASE_STYLE,
+    "refused": REFUSED,
+    "failed": FAILED,
+    "cancelled": CANCELLED,
+}
 
 
 def trace_key(span: Span) -> str:
-    """Which trace draws ``span``: its phase, or, for a call that returned no answer, "failed"
-    (an error, a 429) or "cancelled" (your code gave up on it: ``asyncio.timeout``, the losers
-    of a hedged request, a Stop)."""
+    """Which trace draws ``span``: its phase, or, for a call that returned no answer, "refused"
+    (a 429: over the rate limit), "failed" (a 5xx, a timeout, another error) or "cancelled"
+    (your code gave up on it: ``asyncio.timeout``, the losers of a hedged request, a Stop)."""
     if span.phase != IN_FLIGHT or span.outcome in ("ok", "running"):
         return span.phase
-    return "cancelled" if span.outcome == "cancelled" else "failed"
+    if span.outcome in ("cancelled", "429"):
+        return "cancelled" if span.outcome == "cancelled" else "refused"
+    return "failed"
 
 
 @dataclass
