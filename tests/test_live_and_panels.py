@@ -18,7 +18,9 @@ def figure_data(figure):
     def values(array):
         return [] if array is None else list(array)
 
-    return [(t.name, values(t.base), values(t.x), values(t.y)) for t in figure.data]
+    return [
+        (t.name, values(getattr(t, "base", None)), values(t.x), values(t.y)) for t in figure.data
+    ]
 
 
 @pytest.mark.parametrize("mode", ["widget", "redraw"])
@@ -34,6 +36,31 @@ async def test_the_live_picture_grows_and_ends_equal_to_the_static_one(mode):
     static = gantt(result)
     assert figure_data(live.figure) == figure_data(static)
     assert [s.x0 for s in live.figure.layout.shapes] == [s.x0 for s in static.layout.shapes]
+
+
+async def test_the_live_strip_counts_calls_in_flight_and_ends_equal_to_the_static_one():
+    """A run over a rate limit, watched with the strip: while it runs the strip's traces follow
+    the calls; the last frame is gantt(result), 429 ticks included."""
+    live = LiveTimeline(mode="widget")
+    tracer = Tracer()
+    settings = Settings(prompts=8, latency=0.3, concurrency=8, rpm=5, attempts=1)
+    in_flight = []
+    run = run_scenario("concurrent", settings, tracer=tracer)
+    task = asyncio.ensure_future(live.follow(run, tracer, quota=(5, 60.0)))
+    await until(lambda: tracer.t0 is not None and live.draws >= 1, what="a first live frame")
+    await until(lambda: any(t.name == "calls in flight" for t in live.figure.data))
+    line = next(t for t in live.figure.data if t.name == "calls in flight")
+    await until(lambda: len(line.y or ()) > 1, what="the strip to follow the calls")
+    in_flight = list(line.y)
+    result = await task
+    assert max(in_flight) >= 2
+    static = gantt(result)
+    assert [t.name for t in static.data if t.type == "scatter"][-2:] == [
+        "a 429",
+        "a 5xx or timeout",
+    ]
+    assert figure_data(live.figure) == figure_data(static)
+    assert len(next(t for t in live.figure.data if t.name == "a 429").x) == 3  # 8 calls, 5 a minute
 
 
 def test_the_mode_can_be_forced(monkeypatch):

@@ -27,9 +27,10 @@ import plotly.graph_objects as go
 
 from course_lib.run.results import RunResult
 from course_lib.trace.spans import Tracer
-from course_lib.view.gantt import layout_for, outline_width, run_title, traces_for
+from course_lib.view.gantt import gantt, layout_for, outline_width, traces_for
 from course_lib.view.show import show_in
-from course_lib.view.timeline import Timeline, timeline
+from course_lib.view.strip import Strip, strip, strip_traces
+from course_lib.view.timeline import TRACE_ORDER, Timeline, timeline
 
 REDRAW_FPS = 3.0  # a whole new figure each time: keep it to a few a second
 DRAW_BUDGET = 25  # wait at least 25 times as long as the last draw took
@@ -65,6 +66,8 @@ class LiveTimeline:
         self.title, self.max_lanes, self.fps = title, max_lanes, fps
         self.mode = mode or choose_mode()
         self.draws = 0
+        self._ideal: float | None = None
+        self._quota: tuple[int | None, float] | None = None
         self.drawing_s = 0.0  # time spent drawing live frames (the benchmark reports it)
         # The figure lives inside an Output: a FigureWidget nested straight into a Box can render
         # broken in plotly 6 (plotly.py #4998); displayed into an Output it renders reliably.
@@ -72,14 +75,22 @@ class LiveTimeline:
         self.figure: go.FigureWidget | go.Figure = waiting_for_run(title)
         show_in(self.widget, self.figure)
 
-    def start(self, title: str, ideal_s: float | None = None) -> None:
-        """A new run begins: a fresh figure with its title (marked as running) and ideal line."""
+    def start(
+        self,
+        title: str,
+        ideal_s: float | None = None,
+        quota: tuple[int | None, float] | None = None,
+    ) -> None:
+        """A new run begins: a fresh figure with its title (marked as running) and ideal line.
+        ``quota`` (requests, per seconds) adds the strip under the bars (``view.strip``); a
+        limit of None draws it without the quota line."""
         self.title = title
-        self._ideal = ideal_s
+        self._ideal, self._quota = ideal_s, quota
         empty = timeline([])
-        layout = layout_for(empty, None, ideal_s, f"Running… {title}")
+        under = strip([], 0.0, *quota) if quota is not None else None
+        layout = layout_for(empty, None, ideal_s, f"Running… {title}", with_strip=under is not None)
         figure = go.FigureWidget if self.mode == "widget" else go.Figure
-        self.figure = figure(data=traces_for(empty), layout=layout)
+        self.figure = figure(data=traces_for(empty, under), layout=layout)
         show_in(self.widget, self.figure)
 
     def draw(
@@ -89,19 +100,26 @@ class LiveTimeline:
         ideal_s: float | None = None,
         title: str | None = None,
         final: bool = True,
+        under: Strip | None = None,
     ) -> None:
-        """Show ``data`` now. A final frame is a plain figure with everything; a live frame
-        (``final=False``) sends only what moves: the bars, the rows, the axis and the title."""
+        """Show ``data`` (and the strip ``under`` it) now. A final frame is a plain figure with
+        everything; a live frame (``final=False``) sends only what moves: the bars, the strip's
+        lines, the rows, the axis and the title."""
         title = self.title if title is None else title
-        layout = layout_for(data, wall_s, ideal_s, title)
+        layout = layout_for(data, wall_s, ideal_s, title, with_strip=under is not None)
         self.draws += 1
         if final or self.mode == "redraw":
-            self.figure = go.Figure(data=traces_for(data), layout=layout)
+            self.figure = go.Figure(data=traces_for(data, under), layout=layout)
             show_in(self.widget, self.figure)
             return
         outline = outline_width(data)
+        bars = self.figure.data[: len(TRACE_ORDER)]
         with self.figure.batch_update():
-            for trace, key in zip(self.figure.data, data.bars, strict=True):
+            if under is not None:  # the strip's four traces come after the bars
+                strips = self.figure.data[len(TRACE_ORDER) :]
+                for trace, fresh in zip(strips, strip_traces(under), strict=True):
+                    trace.update(x=fresh.x, y=fresh.y, showlegend=fresh.showlegend)
+            for trace, key in zip(bars, data.bars, strict=True):
                 bar = data.bars[key]
                 # numpy arrays every time: plotly checks them at once and sends them as binary,
                 # and one type throughout keeps its change detection exact
@@ -123,14 +141,20 @@ class LiveTimeline:
 
     def show(self, result: RunResult) -> None:
         """The final picture: exactly ``gantt(result)``."""
-        data = timeline(result.spans, result.t0, self.max_lanes)
-        self.draw(data, result.wall_s, result.ideal_s, run_title(result))
+        self.draws += 1
+        self.figure = gantt(result, max_lanes=self.max_lanes)
+        show_in(self.widget, self.figure)
+
+    def _strip(self, spans: list, t0: float | None) -> Strip | None:
+        return strip(spans, t0 or 0.0, *self._quota) if self._quota is not None else None
 
     def stopped(self, tracer: Tracer) -> None:
         """The last frame of a run that was stopped: what had happened, and when it stopped."""
         at = time.perf_counter() - (tracer.t0 or time.perf_counter())
-        data = timeline(tracer.snapshot(), tracer.t0, self.max_lanes)
-        self.draw(data, at, self._ideal, f"Stopped at {at:.2f} s: {self.title}")
+        spans = tracer.snapshot()
+        data = timeline(spans, tracer.t0, self.max_lanes)
+        title = f"Stopped at {at:.2f} s: {self.title}"
+        self.draw(data, at, self._ideal, title, under=self._strip(spans, tracer.t0))
 
     async def follow(
         self,
@@ -138,9 +162,11 @@ class LiveTimeline:
         tracer: Tracer,
         title: str | None = None,
         ideal_s: float | None = None,
+        quota: tuple[int | None, float] | None = None,
     ) -> RunResult:
-        """Await ``run`` while drawing ``tracer``'s spans as they happen; returns its result."""
-        self.start(self.title if title is None else title, ideal_s)
+        """Await ``run`` while drawing ``tracer``'s spans as they happen; returns its result.
+        ``quota``: (requests, per seconds) for a strip under the bars, as ``start`` takes it."""
+        self.start(self.title if title is None else title, ideal_s, quota)
         task = asyncio.ensure_future(run)
         fps = self.fps if self.mode == "widget" else min(self.fps, REDRAW_FPS)
         cost = 0.0  # a moving average of what a frame costs: one slow frame does not stall
@@ -148,8 +174,11 @@ class LiveTimeline:
             while not task.done():
                 started = time.perf_counter()
                 if tracer.t0 is not None:  # the run's clock has started
-                    live = timeline(tracer.snapshot(), tracer.t0, self.max_lanes, hover=False)
-                    self.draw(live, ideal_s=ideal_s, title=f"Running… {self.title}", final=False)
+                    spans = tracer.snapshot()
+                    live = timeline(spans, tracer.t0, self.max_lanes, hover=False)
+                    under = self._strip(spans, tracer.t0)
+                    running = f"Running… {self.title}"
+                    self.draw(live, ideal_s=ideal_s, title=running, final=False, under=under)
                 spent = time.perf_counter() - started
                 self.drawing_s += spent
                 cost = spent if not cost else 0.7 * cost + 0.3 * spent
