@@ -60,6 +60,25 @@ _OPTIONS = [  # flag, Settings field, type, help
     ),
     ("--rpm", "rpm", _number(int, "a whole number"), "requests-per-minute limit (default: none)"),
     (
+        "--tpm",
+        "tpm",
+        _number(int, "a whole number"),
+        "input-tokens-per-minute limit (default: none)",
+    ),
+    (
+        "--window-s",
+        "window_s",
+        _number(float, "a number of seconds"),
+        "how long the limits' 'minute' lasts (default 60; shorter to watch it quickly)",
+    ),
+    (
+        "--client-rpm",
+        "client_rpm",
+        _number(int, "a whole number"),
+        "a client-side limiter's requests per minute (default: none)",
+    ),
+    ("--retry", "retry", str, "retry policy: none, kit, sdk, tenacity or adaptive"),
+    (
         "--failure-rate",
         "failure_rate",
         _number(float, "a number from 0 to 1"),

@@ -2,8 +2,8 @@
 
 Each takes the settings, the CPU seconds per answer ``w``, the cores that can compute at once, and
 how long each call takes (``Settings.call_seconds()``: with jitter or answers of different lengths
-the calls differ, and the bound uses each one's own latency). A rate limit adds a full window for
-every ``rpm`` calls past the first batch.
+the calls differ, and the bound uses each one's own latency). A rate limit adds a full window
+(``window_s``) for every ``rpm`` calls past the first batch.
 
 >>> from course_lib.run.settings import Settings
 >>> s = Settings(prompts=10, latency=1.0, concurrency=3)
@@ -33,8 +33,9 @@ def in_order(durations: list[float], slots: int) -> float:
 def waiting(s: Settings, calls: list[float], slots: int) -> float:
     """The calls alone, ``slots`` at a time (and no faster than the rate limit lets them)."""
     bound = in_order(calls, slots)
-    if s.rpm is not None and len(calls) > s.rpm:
-        bound = max(bound, (len(calls) - 1) // s.rpm * 60.0 + calls[-1])
+    rates = [r for r in (s.rpm, s.client_rpm) if r is not None]
+    if rates and len(calls) > min(rates):  # the API's limit, or a client-side limiter's
+        bound = max(bound, (len(calls) - 1) // min(rates) * s.window_s + calls[-1])
     return bound
 
 

@@ -21,7 +21,7 @@ the doctests do not import it.
 Traceback (most recent call last):
 ...
 course_lib.values.SettingError: unknown scenario 'turbo'; choose one of sequential, \
-concurrent, threads, parallel, hybrid, hybrid-pipelined
+concurrent, threads, parallel, hybrid, hybrid-pipelined, rate-limited
 """
 
 from __future__ import annotations
@@ -48,6 +48,8 @@ WORKLOAD = (
     "tokens_per_s",
     "cpu_work",
     "rpm",
+    "tpm",
+    "window_s",
     "failure_rate",
     "seed",
     "attempts",
@@ -182,5 +184,15 @@ register(
         runner=f"{_HERE}.hybrid:pipelined",
         ideal=ideal.hybrid_pipelined,
         uses=("concurrency", "processes", "start_method"),
+    )
+)
+register(
+    Scenario(
+        name="rate-limited",
+        label="asyncio under a rate limit: a client-side limiter and a retry policy",
+        colour="#117733",
+        runner=f"{_HERE}.limited:rate_limited",
+        ideal=ideal.concurrent,
+        uses=("concurrency", "client_rpm", "retry"),
     )
 )

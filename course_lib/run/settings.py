@@ -27,15 +27,25 @@ MOST = {
     "processes": 64,
     "cpu_work": 60_000.0,  # milliseconds per answer
     "rpm": 1_000_000,
+    "tpm": 10**12,
+    "window_s": 3_600.0,  # seconds: how long the rate limits' "minute" is
     "seed": 2**32 - 1,
     "attempts": 20,
 }
 
 
+#: How a run retries a failed call: not at all; the kit's way (``course_lib.run.retry``: waits
+#: what a 429 asks, backs off on 5xx); the SDK's ``HttpRetryOptions``; tenacity honouring
+#: RetryInfo; or the kit's way with adaptive concurrency (``course_lib.run.adaptive``).
+RETRY_POLICIES = ("none", "kit", "sdk", "tenacity", "adaptive")
+
+
 @dataclass(frozen=True)
 class Settings:
     """Everything a run needs, checked when it is made. ``cpu_work`` is milliseconds of CPU per
-    answer; ``rpm`` None means no limit; ``start_method`` None means forkserver where available,
+    answer; ``rpm`` and ``tpm`` (the API's limits, per ``window_s`` seconds: a "minute" a lesson
+    may shorten) None mean no limit; ``client_rpm`` is a client-side limiter's rate (None: none);
+    ``retry`` one of ``RETRY_POLICIES``; ``start_method`` None means forkserver where available,
     else spawn. With ``tokens_per_s``, a call's first token comes after ``latency`` seconds and
     the rest of its answer at that many tokens a second, so long answers take longer."""
 
@@ -46,6 +56,10 @@ class Settings:
     processes: int = 2
     cpu_work: float = 0.0
     rpm: int | None = None
+    tpm: int | None = None
+    window_s: float = 60.0
+    client_rpm: int | None = None
+    retry: str = "kit"
     failure_rate: float = 0.0
     seed: int = 0
     attempts: int = 4
@@ -65,6 +79,10 @@ class Settings:
         values.whole("processes", self.processes, 1, MOST["processes"])
         values.number("cpu_work", self.cpu_work, 0, MOST["cpu_work"], "milliseconds")
         values.limit("rpm", self.rpm, MOST["rpm"], "requests per minute")
+        values.limit("tpm", self.tpm, MOST["tpm"], "input tokens per minute")
+        values.number("window_s", self.window_s, 0, MOST["window_s"], "seconds", above_low=True)
+        values.limit("client_rpm", self.client_rpm, MOST["rpm"], "requests per minute")
+        values.choice("retry", self.retry, RETRY_POLICIES)
         values.share("failure_rate", self.failure_rate, below_one=True)
         values.whole("seed", self.seed, 0, MOST["seed"])
         values.whole("attempts", self.attempts, 1, MOST["attempts"])
@@ -88,7 +106,12 @@ class Settings:
         else:
             latency = latency_model(self.latency, self.jitter)
         return FakeGemini(
-            latency=latency, rpm=self.rpm, failure_rate=self.failure_rate, seed=self.seed
+            latency=latency,
+            rpm=self.rpm,
+            tpm=self.tpm,
+            window_s=self.window_s,
+            failure_rate=self.failure_rate,
+            seed=self.seed,
         )
 
     def call_seconds(self) -> list[float]:

@@ -233,6 +233,11 @@ def shape_of(name: str, s: Settings) -> list[str]:
         )
     if "processes" in chosen.uses:
         parts.append(f"{s.processes} process{'es' if s.processes > 1 else ''}")
+    if "client_rpm" in chosen.uses:
+        per = "min" if s.window_s == 60 else f"{s.window_s:g} s"
+        parts.append(f"limiter {s.client_rpm}/{per}" if s.client_rpm else "no limiter")
+    if "retry" in chosen.uses:
+        parts.append(f"retry: {s.retry}")
     return parts
 
 
@@ -245,8 +250,11 @@ def workload_of(s: Settings) -> list[str]:
         parts.append(f"then {s.tokens_per_s:g} tokens/s")
     if s.cpu_work:
         parts.append(f"CPU {s.cpu_work:g} ms per answer")
+    per = "min" if s.window_s == 60 else f"{s.window_s:g} s"
     if s.rpm:
-        parts.append(f"{s.rpm} requests/min")
+        parts.append(f"{s.rpm} requests/{per}")
+    if s.tpm:
+        parts.append(f"{s.tpm} tokens/{per}")
     if s.failure_rate:
         parts.append(f"{s.failure_rate:.0%} failing")
     return parts

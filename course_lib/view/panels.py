@@ -24,7 +24,7 @@ from course_lib.run.machine import effective_cpu_count
 from course_lib.run.registry import ideal_seconds, scenario
 from course_lib.run.results import RunResult
 from course_lib.run.runner import run_scenario
-from course_lib.run.settings import SettingError, Settings
+from course_lib.run.settings import RETRY_POLICIES, SettingError, Settings
 from course_lib.trace.spans import Tracer
 from course_lib.view.comparison import Comparison
 from course_lib.view.gantt import settings_title
@@ -74,8 +74,20 @@ CONTROLS: dict[str, Callable[[Any], w.Widget]] = {
     "processes": _int("pool size (processes)", 1, 8),
     "cpu_work": _int("CPU per answer (ms)", 0, 1000, 10),
     "rpm": _int("requests/min (0: none)", 0, 600, 5),
+    "tpm": _int("input tokens/min (0: none)", 0, 100_000, 500),
+    "window_s": _float("a 'minute' lasts (s)", 1.0, 60.0, 1.0),
+    "client_rpm": _int("client limiter/min (0: none)", 0, 600, 5),
+    "retry": lambda value: w.Dropdown(
+        options=list(RETRY_POLICIES),
+        value=value,
+        description="retry policy",
+        style=_STYLE,
+        layout=w.Layout(width="460px"),
+    ),
     "failure_rate": _float("failure rate", 0.0, 0.9, 0.05),
 }
+#: Limits a slider sets to 0 for "no limit" (None in Settings).
+ZERO_IS_NONE = ("rpm", "tpm", "client_rpm")
 
 #: Settings a panel leaves as they are given (``settings=``): they change no picture worth a slider.
 NO_SLIDER = ("seed", "attempts", "start_method", "tokens_per_s")
@@ -161,7 +173,7 @@ class Panel:
 
     def _start_value(self, name: str) -> Any:
         value = getattr(self.base, name)
-        return 0 if name == "rpm" and value is None else value
+        return 0 if name in ZERO_IS_NONE and value is None else value
 
     def _ipython_display_(self) -> None:  # ipywidgets 7 and 8 alike
         display(self.widget)
@@ -170,8 +182,9 @@ class Panel:
     def settings(self) -> Settings:
         """The settings the sliders describe; raises ``SettingError`` if they are impossible."""
         values = {name: slider.value for name, slider in self.sliders.items()}
-        if values.get("rpm") == 0:
-            values["rpm"] = None
+        for name in ZERO_IS_NONE:
+            if values.get(name) == 0:
+                values[name] = None
         return replace(self.base, **values)
 
     def run(self) -> asyncio.Task | None:
@@ -203,6 +216,7 @@ class Panel:
                 tracer,
                 title=settings_title(self.scenario, settings),
                 ideal_s=ideal_seconds(self.scenario, settings),
+                quota=self._quota(settings),
             )
         # Show it in the panel; the panel stays usable. Not even a KeyboardInterrupt may leave this
         # task: out of a background task asyncio re-raises it, and the kernel then quits.
@@ -216,6 +230,12 @@ class Panel:
             self.result = result
             self.comparison.add(result)
             self._say(self.summary(result))
+
+    def _quota(self, s: Settings) -> tuple[int | None, float] | None:
+        """The strip under the timeline: for runs with a rate limit, or a limiter, or retries."""
+        if s.rpm is not None or "client_rpm" in scenario(self.scenario).uses:
+            return (s.rpm, s.window_s)
+        return None
 
     def _finished(self, task: asyncio.Task) -> None:
         if task.cancelled():
@@ -250,6 +270,9 @@ class Panel:
             f"ideal {result.ideal_s:.2f} s",
             f"{'' if measured else '≈'}{factor:.1f}× the speed of sequential",
         ]
+        refused = sum(1 for span in result.spans if span.outcome == "429")
+        if refused:
+            parts.append(f"{refused} × 429 on the way")
         if result.failures:
             parts.append(f"<span style='color:#CC0000'>{result.failures} calls failed</span>")
         s = result.settings

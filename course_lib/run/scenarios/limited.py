@@ -1,0 +1,138 @@
+"""Rate-limited: asyncio calls against an API with a rate limit, with an optional client-side
+limiter and one of five retry policies (``Settings.retry``).
+
+Each call takes a slot (a semaphore, or the adaptive limit), then a rate token if there is a
+client-side limiter, and only then goes out, so the limiter's spacing is the spacing the API
+sees. Retry policies:
+
+- ``none``: one attempt; a 429 is a failed call.
+- ``kit``: ``course_lib.run.retry``: wait what a 429's RetryInfo asks, back off with full jitter
+  on a 5xx, stop at once on a per-day quota, within a retry budget.
+- ``sdk``: the SDK's own ``HttpRetryOptions``: it retries 429s, but after its own short backoff,
+  not after the delay the server asks for (see the gaps between its attempts on the timeline).
+- ``tenacity``: tenacity's ``AsyncRetrying``, one per call, waiting what RetryInfo asks
+  (``wait_exception``).
+- ``adaptive``: the kit's retries, with the number of calls in flight found by AIMD
+  (``course_lib.run.adaptive``) instead of a fixed limit, starting at ``concurrency``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import random
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+
+from google.genai import errors, types
+from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt, wait_exception
+
+from course_lib.client.factory import gemini_client
+from course_lib.run.adaptive import AIMDLimiter
+from course_lib.run.calls import Run
+from course_lib.run.limiter import RateLimiter
+from course_lib.run.results import CallRecord
+from course_lib.run.retry import RETRYABLE, acall_with_retries, backoff_delay, server_retry_delay
+from course_lib.run.retry_budget import RetryBudget
+from course_lib.trace.lanes import named
+from course_lib.trace.spans import BACKOFF, WAIT_SLOT, now, span, task_context
+
+MOST_ADAPTIVE = 64  # adaptive concurrency never goes past this many calls in flight
+_RNG = random.Random(0)  # tenacity's backoff after a 5xx
+
+
+async def rate_limited(run: Run) -> list[CallRecord]:
+    s = run.settings
+    sdk_retries = types.HttpRetryOptions(attempts=s.attempts) if s.retry == "sdk" else None
+    client = gemini_client(live=False, fake=run.fake, retry=sdk_retries)
+    # The limiter's window is 2 % longer than the API's: a request it lets go at t may reach the
+    # server a few milliseconds later, and at exactly the limit that would be one too many.
+    limiter = RateLimiter(s.client_rpm, period_s=s.window_s * 1.02) if s.client_rpm else None
+    gate: AIMDLimiter | asyncio.Semaphore
+    if s.retry == "adaptive":
+        gate = AIMDLimiter(s.concurrency, max_limit=max(MOST_ADAPTIVE, s.concurrency))
+    else:
+        gate = asyncio.Semaphore(s.concurrency)
+    budget = RetryBudget() if s.retry in ("kit", "adaptive") else None
+
+    async def one(task: int, prompt: str) -> CallRecord:
+        async def attempt() -> Any:
+            async with _slot(gate, prompt):
+                if limiter is not None:
+                    await limiter.acquire(label=prompt)
+                return await client.aio.models.generate_content(model=s.model, contents=prompt)
+
+        record = CallRecord(task, prompt)
+        with task_context(task, named("coroutine", task + 1), prompt):
+            record.sent = now()
+            try:
+                response, tries = await _with_policy(
+                    s.retry, attempt, s.attempts, s.seed + task, budget
+                )
+                record.took(response, tries, now())
+            except errors.APIError as error:
+                record.failed(error, s.attempts, now())
+        return record
+
+    run.start_clock()
+    return list(await asyncio.gather(*(one(t, p) for t, p in enumerate(s.prompt_list()))))
+
+
+@contextlib.asynccontextmanager
+async def _slot(gate: AIMDLimiter | asyncio.Semaphore, prompt: str) -> AsyncIterator[None]:
+    """A slot for one attempt: the AIMD limiter traces its own waits and hears of 429s."""
+    if isinstance(gate, AIMDLimiter):
+        async with gate:
+            yield
+        return
+    if gate.locked():  # only a real wait becomes a span
+        with span(WAIT_SLOT, label=prompt):
+            await gate.acquire()
+    else:
+        await gate.acquire()
+    try:
+        yield
+    finally:
+        gate.release()
+
+
+async def _with_policy(
+    policy: str,
+    attempt: Callable[[], Awaitable[Any]],
+    attempts: int,
+    seed: int,
+    budget: RetryBudget | None,
+) -> tuple[Any, int]:
+    """Make the call under ``policy``; returns (response, attempts made by this code)."""
+    if policy in ("none", "sdk"):  # the SDK retries inside its one call, out of our sight
+        return await attempt(), 1
+    if policy in ("kit", "adaptive"):
+        return await acall_with_retries(attempt, attempts=attempts, seed=seed, budget=budget)
+    retrying = AsyncRetrying(  # tenacity: a new object per call (a shared one gives up early)
+        stop=stop_after_attempt(attempts),
+        retry=retry_if_exception(_retryable),
+        wait=wait_exception(_asked_or_backoff),
+        sleep=_traced_sleep,
+        reraise=True,
+    )
+    async for try_ in retrying:
+        with try_:
+            response = await attempt()
+        if not try_.retry_state.outcome.failed:  # type: ignore[union-attr]
+            return response, try_.retry_state.attempt_number
+    raise AssertionError("unreachable: tenacity re-raises the last error")
+
+
+def _retryable(error: BaseException) -> bool:
+    return isinstance(error, errors.APIError) and error.code in RETRYABLE
+
+
+def _asked_or_backoff(error: BaseException) -> float:
+    """What a 429's RetryInfo asks for; for a 5xx, a short backoff."""
+    asked = server_retry_delay(error)
+    return asked if asked is not None else backoff_delay(1, _RNG)
+
+
+async def _traced_sleep(seconds: float) -> None:
+    with span(BACKOFF, label="tenacity"):
+        await asyncio.sleep(seconds)

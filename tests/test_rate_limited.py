@@ -1,0 +1,57 @@
+"""Lesson 05's scenario: calls against a rate limit, with and without a client-side limiter, under
+each retry policy. The API's "minute" is shortened to one second so each run takes a few seconds.
+"""
+
+import pytest
+
+from course_lib.run.limiter import most_in_any_window
+from course_lib.run.runner import run_sync
+from course_lib.run.settings import RETRY_POLICIES, SettingError, Settings
+from course_lib.trace.spans import BACKOFF, IN_FLIGHT, WAIT_RATE
+
+OVER = Settings(prompts=12, latency=0.2, concurrency=6, rpm=5, window_s=1.0)
+
+
+def spans_of(result, phase, outcome=None):
+    return [s for s in result.spans if s.phase == phase and outcome in (None, s.outcome)]
+
+
+def test_without_a_limiter_or_retries_calls_past_the_limit_fail_with_429():
+    result = run_sync("rate-limited", OVER.changed(retry="none"))
+    refused = spans_of(result, IN_FLIGHT, "429")
+    assert result.failures == len(refused) == 7  # 12 at once, 5 a second: 7 refused
+    assert not spans_of(result, BACKOFF)
+
+
+def test_a_client_side_limiter_keeps_every_window_within_the_limit():
+    result = run_sync("rate-limited", OVER.changed(retry="none", client_rpm=5))
+    assert result.failures == 0 and not spans_of(result, IN_FLIGHT, "429")
+    sent = [s.start for s in spans_of(result, IN_FLIGHT)]
+    assert most_in_any_window(sent, 1.0) <= 5
+    assert len(spans_of(result, WAIT_RATE)) == 7  # the first 5 go at once, 7 wait their turn
+    assert result.wall_s >= 2.0  # 12 calls at 5 a second: the last goes out after 2 s
+
+
+@pytest.mark.parametrize("policy", ["kit", "tenacity", "adaptive"])
+def test_retries_that_wait_what_the_server_asks_get_every_call_through(policy):
+    result = run_sync("rate-limited", OVER.changed(retry=policy))
+    assert result.failures == 0
+    refused = spans_of(result, IN_FLIGHT, "429")
+    waits = spans_of(result, BACKOFF)
+    assert refused and len(waits) == len(refused)  # one wait after each 429
+    # each wait ends when the window has room again: never a retry into a full window
+    assert all(w.duration <= 1.0 + 0.05 for w in waits)
+
+
+def test_the_sdks_own_retries_retry_out_of_sight_of_the_timeline():
+    result = run_sync("rate-limited", OVER.changed(retry="sdk", attempts=5))
+    refused = spans_of(result, IN_FLIGHT, "429")
+    assert refused and not spans_of(result, BACKOFF)  # its waits are not ours to trace
+
+
+def test_retry_policies_are_checked():
+    assert "kit" in RETRY_POLICIES
+    with pytest.raises(SettingError, match="retry"):
+        Settings(retry="forever")
+    with pytest.raises(SettingError, match="window_s"):
+        Settings(window_s=0)
