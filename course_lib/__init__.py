@@ -12,9 +12,10 @@ Where things live. Each part may use only the parts named after it in brackets (
 - ``cli.py``      ``python -m course_lib`` [run]
 - ``run/``        running a batch of prompts: settings, the scenario registry and one module per
                   scenario (``run/scenarios/``), ideal bounds, process pools, worker functions,
-                  CPU workloads, retries. What scenarios use goes here: lesson 05's limiter as
-                  scenarios call it, lesson 07's simulator (``run/simulate.py``), lesson 08's Dask
-                  scenario (``run/scenarios/dask.py`` and one ``register``) [client, trace, fake]
+                  CPU workloads, retries and the 429's details, the rate limiter and adaptive
+                  concurrency (lesson 05). What scenarios use goes here: lesson 07's simulator
+                  (``run/simulate.py``), lesson 08's Dask scenario (``run/scenarios/dask.py``
+                  and one ``register``) [client, trace, fake]
 - ``client/``     the one client factory (offline fake, live API on a budget), the session, and
                   what wraps every call a client makes: an httpx transport that a plain
                   ``genai.Client`` would obey too (the live budget; a limiter as a transport)
@@ -66,6 +67,14 @@ _WHERE = {
     "peak_memory_mb": "run.workers",
     "timed_analyse": "run.workers",
     "timed_burn": "run.workers",
+    "RateLimiter": "run.limiter",
+    "limited_ask": "run.limiter",
+    "most_in_any_window": "run.limiter",
+    "acall_with_retries": "run.retry",
+    "RetryBudget": "run.retry_budget",
+    "quota_violation": "run.quota_errors",
+    "DailyQuotaExhausted": "run.quota_errors",
+    "AIMDLimiter": "run.adaptive",
     "gantt": "view.gantt",
     "Comparison": "view.comparison",
     "LiveTimeline": "view.live",

@@ -211,3 +211,86 @@ async def test_pipeline():
     on_loop = await ex.check_pipeline(make_pipeline(in_pool=False))
     assert "run_in_executor" in on_loop.message
     assert "async def" in (await ex.check_pipeline(burn_in_pool)).message
+
+
+async def ask_with_retry(client, prompt, attempts=5):
+    from google.genai import errors
+
+    from course_lib import quota_violation
+
+    for attempt in range(1, attempts + 1):
+        try:
+            reply = await client.aio.models.generate_content(model=DEFAULT_MODEL, contents=prompt)
+            return reply.text
+        except errors.ClientError as error:
+            violation = quota_violation(error)
+            if violation is None or violation.per_day or attempt == attempts:
+                raise
+            await asyncio.sleep(violation.retry_delay_s)
+
+
+async def test_ask_with_retry():
+    assert await ex.check_ask_with_retry(ask_with_retry)
+
+    async def hurried(client, prompt):  # retries, but after a fixed short pause
+        from google.genai import errors
+
+        for _ in range(30):
+            try:
+                reply = await client.aio.models.generate_content(
+                    model=DEFAULT_MODEL, contents=prompt
+                )
+                return reply.text
+            except errors.ClientError:
+                await asyncio.sleep(0.05)
+        raise RuntimeError("gave up")
+
+    assert "RetryInfo" in (await ex.check_ask_with_retry(hurried)).message
+
+    async def never(client, prompt):
+        reply = await client.aio.models.generate_content(model=DEFAULT_MODEL, contents=prompt)
+        return reply.text
+
+    assert "should be retried" in (await ex.check_ask_with_retry(never)).message
+
+    async def ignores_the_day(client, prompt):
+        from google.genai import errors
+
+        from course_lib import quota_violation
+
+        while True:
+            try:
+                reply = await client.aio.models.generate_content(
+                    model=DEFAULT_MODEL, contents=prompt
+                )
+                return reply.text
+            except errors.ClientError as error:
+                await asyncio.sleep(quota_violation(error).retry_delay_s)
+
+    assert "per-day" in (await ex.check_ask_with_retry(ignores_the_day)).message
+    assert "sync" in (await ex.check_ask_with_retry(lambda client, prompt: "")).message
+
+
+def ask_in_pool(prompts, rpm, period_s):
+    from concurrent.futures import ProcessPoolExecutor
+
+    from course_lib import RateLimiter, limited_ask
+
+    limiter = RateLimiter.shared(rpm=rpm, period_s=period_s)
+    with ProcessPoolExecutor(4, **limiter.pool_options()) as pool:
+        return list(pool.map(limited_ask, prompts))
+
+
+def test_shared_budget():
+    from concurrent.futures import ProcessPoolExecutor
+
+    from course_lib.run.workers import ask
+
+    assert ex.check_shared_budget(ask_in_pool)
+
+    def own_budgets(prompts, rpm, period_s):  # no shared limiter: 4 processes at full speed
+        with ProcessPoolExecutor(4) as pool:
+            return list(pool.map(ask, prompts))
+
+    assert "its own budget" in ex.check_shared_budget(own_budgets).message
+    assert "one answer per prompt" in ex.check_shared_budget(lambda *args: None).message

@@ -29,6 +29,8 @@ _WHERE = {
     "check_hybrid_prediction": "lesson04",
     "check_hybrid_worth_it": "lesson04",
     "check_pipeline": "lesson04",
+    "check_ask_with_retry": "lesson05",
+    "check_shared_budget": "lesson05",
 }
 
 __all__ = sorted(_WHERE)

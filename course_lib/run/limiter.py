@@ -270,8 +270,9 @@ def take_turn(tokens: int = 0) -> Passed:
 
 def limited_ask(prompt: str, tokens: int = 0) -> str:
     """``workers.ask`` within the shared limiter's budget: a pool task for lesson 05."""
-    from course_lib.run.workers import ask  # the SDK, loaded only by workers that ask
+    from course_lib.run.workers import ask, own_client  # the SDK: only in workers that ask
 
+    own_client()  # made first: its set-up must not come between the limiter's go and the send
     installed().acquire_sync(tokens, label=prompt)
     return ask(prompt)
 

@@ -1,0 +1,134 @@
+"""Checks for lesson 05 (rate limits and failures): a retry that waits what the server asks and
+stops on a daily quota, and a pool of processes that keeps one budget.
+
+Each check runs your function against a fake of its own with a short "minute" (one second), so a
+check takes a few seconds and never touches the lesson's fake or a live budget.
+"""
+
+from __future__ import annotations
+
+import inspect
+import time
+from collections.abc import Callable
+from typing import Any
+
+from google.genai import errors
+
+from course_lib.client.factory import gemini_client
+from course_lib.exercises.feedback import Feedback, right, wrong
+from course_lib.fake.gemini import FakeGemini
+from course_lib.run.limiter import most_in_any_window
+
+RETRY_PROMPTS = [f"Give me fact number {i} about rate limits" for i in range(4)]
+WINDOW_S = 1.0  # the checks' "minute"
+
+
+def _served(fake: FakeGemini, status: int) -> int:
+    return sum(1 for call in fake.log if call.status == status)
+
+
+async def check_ask_with_retry(ask_with_retry: Callable[[Any, str], Any]) -> Feedback:
+    """``ask_with_retry(client, prompt)`` must return the answer's text, retry a per-minute 429
+    after exactly the RetryInfo delay, and give up at once on a per-day 429."""
+    if not callable(ask_with_retry) or not inspect.iscoroutinefunction(ask_with_retry):
+        return wrong("define it with `async def ask_with_retry(client, prompt):` and pass it in.")
+    import asyncio
+
+    # Four calls at once against 2 a "minute": 2 go, 2 are refused and asked to wait ~1 s; waiting
+    # exactly that, both get in on their second try: two 429s in all.
+    fake = FakeGemini(latency=0.05, rpm=2, window_s=WINDOW_S)
+    client = gemini_client(live=False, fake=fake)
+    start = time.perf_counter()
+    try:
+        texts = await asyncio.wait_for(
+            asyncio.gather(*(ask_with_retry(client, p) for p in RETRY_PROMPTS)), timeout=20
+        )
+    except TimeoutError:
+        return wrong("4 calls took over 20 s: does your loop stop once a call succeeds?")
+    except errors.APIError as error:
+        return wrong(
+            f"a call ended with {error.code} {error.status}: a per-minute 429 should be retried "
+            "after the delay in its RetryInfo, not raised."
+        )
+    elapsed = time.perf_counter() - start
+    if not isinstance(texts, list | tuple) or any(not isinstance(t, str) for t in texts):
+        return wrong("return the answer's text (response.text), a string.")
+    refused = _served(fake, 429)
+    if refused > 2:
+        return wrong(
+            f"the fake answered 429 {refused} times where 2 were enough: you retried before the "
+            "window had room. Wait what RetryInfo's retryDelay says (quota_violation(error)"
+            ".retry_delay_s), not a fixed pause."
+        )
+    if elapsed > 3 * WINDOW_S:
+        return wrong(
+            f"4 calls took {elapsed:.1f} s where about {WINDOW_S:g} s was enough: wait what "
+            "RetryInfo asks, not longer."
+        )
+    # A daily quota: retrying cannot help before tomorrow, so the second call must stop at once.
+    day = FakeGemini(latency=0.05, rpd=1, day_s=600.0)
+    daily = gemini_client(live=False, fake=day)
+    try:
+        await ask_with_retry(daily, RETRY_PROMPTS[0])
+    except Exception as error:
+        return wrong(f"the first call of the day failed: {type(error).__name__}: {error}")
+    try:
+        await asyncio.wait_for(ask_with_retry(daily, RETRY_PROMPTS[1]), timeout=5)
+    except TimeoutError:
+        return wrong(
+            "on a per-day 429 your function kept waiting: check the quotaId (per_day in "
+            "quota_violation(error)) and raise instead of retrying."
+        )
+    except Exception:  # raising is right: any error the learner chose
+        tries = _served(day, 429)
+        if tries > 1:
+            return wrong(f"a per-day 429 was retried {tries - 1} time(s): raise on the first.")
+        return right(
+            f"two 429s for four calls at twice the limit, {elapsed:.1f} s in all, and the daily "
+            "quota stopped at once instead of retrying until tomorrow."
+        )
+    return wrong("on a per-day 429 your function returned instead of raising the error.")
+
+
+def check_shared_budget(ask_in_pool: Callable[[list[str], int, float], list[str]]) -> Feedback:
+    """``ask_in_pool(prompts, rpm, period_s)``: a pool of 4 processes that asks every prompt and
+    keeps one budget of ``rpm`` requests per ``period_s`` between them all (no 429s). The check
+    gives a ``period_s`` a little longer than the API's window: a request the limiter lets go
+    reaches the server a few milliseconds later."""
+    if not callable(ask_in_pool):
+        return wrong("pass the function itself: check_shared_budget(ask_in_pool).")
+    from course_lib.client.session import SESSION
+
+    SESSION.offline()  # worker processes reach the fake through its loopback server
+    server = SESSION.server
+    assert server is not None
+    mine = FakeGemini(latency=0.05, rpm=4, window_s=WINDOW_S)
+    theirs, server.fake = server.fake, mine
+    prompts = [f"Summarise rate limits in {n} words" for n in range(10, 22)]
+    try:
+        answers = ask_in_pool(prompts, 4, WINDOW_S * 1.05)
+    except errors.APIError as error:
+        return wrong(
+            f"a call ended with {error.code} {error.status}: each process kept its own budget "
+            "(or none). Make one RateLimiter.shared(...) in the parent and give it to the pool "
+            "with ProcessPoolExecutor(4, **limiter.pool_options())."
+        )
+    except Exception as error:
+        return wrong(f"ask_in_pool raised {type(error).__name__}: {str(error)[:200]}")
+    finally:
+        server.fake = theirs
+    if not isinstance(answers, list) or len(answers) != len(prompts):
+        return wrong(f"return one answer per prompt, in a list ({len(prompts)} here).")
+    refused = _served(mine, 429)
+    admitted = [call.start for call in mine.log if call.status == 200]
+    most = most_in_any_window(admitted, WINDOW_S)
+    if refused or most > 4:
+        return wrong(
+            f"the API refused {refused} call(s) ({most} in one window, for a limit of 4): each "
+            "process kept its own budget. Make one RateLimiter.shared(...) in the parent and give "
+            "it to the pool with ProcessPoolExecutor(4, **limiter.pool_options())."
+        )
+    return right(
+        f"{len(prompts)} answers from 4 processes, at most {most} in any window of "
+        f"{WINDOW_S:g} s and not one 429: one budget, shared."
+    )
