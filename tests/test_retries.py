@@ -360,3 +360,22 @@ async def test_the_async_helpers_share_the_budget():
 def test_a_budget_refuses_nonsense(ratio, reserve):
     with pytest.raises(ValueError):
         RetryBudget(ratio=ratio, reserve=reserve)
+
+
+def test_a_429_retried_as_asked_is_not_charged_to_the_budget():
+    """The budget is for failures that might hammer a struggling API; a 429 waited out as asked
+    is the server's own throttle."""
+    from course_lib.run.retry import RetryBudget, call_with_retries
+
+    budget = RetryBudget(ratio=0.1, reserve=1)
+    slept: list[float] = []
+    for _ in range(3):  # three calls, each refused once with a RetryInfo: all three retried
+        refused = [too_many(delay="2.5s")]
+
+        def call(refused=refused):
+            if refused:
+                raise refused.pop()
+            return "ok"
+
+        assert call_with_retries(call, attempts=2, budget=budget, sleep=slept.append)[0] == "ok"
+    assert slept == [2.5, 2.5, 2.5] and budget.retries == 0

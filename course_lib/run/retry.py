@@ -119,7 +119,11 @@ def _next_delay(
     delay = retry_delay(error, attempt, rng)
     if delay is None or attempt >= attempts:
         _give_up(error)
-    if budget is not None and not budget.try_retry():
+    # A 429 that says when to come back is not charged: waiting as asked is not hammering, and
+    # at a rate limit most calls may need one such retry.
+    rate_limited = isinstance(error, errors.APIError) and error.code == 429
+    told = server_retry_delay(error) if rate_limited else None
+    if budget is not None and told is None and not budget.try_retry():
         _give_up(error, f"Not retried: the run's retry budget is spent ({budget}).")
     return delay
 

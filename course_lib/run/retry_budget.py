@@ -19,6 +19,8 @@ class RetryBudget:
     A token bucket holding at most ``reserve`` retries: each retry takes one; each success puts
     back ``ratio`` of one (gRPC's retry throttling; Finagle's RetryBudget). Share one between all
     calls of a run, threads included; when it is empty the error is raised instead of retried.
+    A 429 retried after the delay its RetryInfo asks for is not charged: that wait is the
+    server's own throttle, not more load.
 
     >>> budget = RetryBudget(ratio=0.1, reserve=2)
     >>> [budget.try_retry() for _ in range(3)]
