@@ -22,14 +22,15 @@ LESSONS = navigation.lessons()
 SOLUTION = re.compile(r"<summary>Solution</summary>.*?```python\n(.*?)```", re.S)
 
 
-def test_the_course_has_its_five_first_lessons():
+def test_the_course_has_its_six_first_lessons():
     names = [p.stem for p in LESSONS]
-    assert names[:5] == [
+    assert names[:6] == [
         "00_concurrency_vs_parallelism",
         "01_sequential",
         "02_concurrent",
         "03_parallel",
         "04_hybrid",
+        "05_rate_limits_and_failures",
     ]
 
 
