@@ -113,13 +113,11 @@ async def test_aiolimiter_at_the_fakes_limit_still_gets_429s_in_the_first_window
 
 
 # -- pyrate-limiter ------------------------------------------------------------------------------
-def start_method() -> str:
-    return "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() else "spawn"
-
-
 def test_pyrate_holds_four_processes_to_one_limit_only_with_a_multiprocess_bucket():
     SESSION.offline()  # worker processes reach it through the environment they inherit
-    context = multiprocessing.get_context(start_method())
+    # spawn, as the lesson does: a forkserver started earlier in this session would hand its
+    # workers the environment it had then, from before offline() named the fake's address
+    context = multiprocessing.get_context("spawn")
     rates, sent = [Rate(5, Duration.SECOND)], {}
     with context.Manager() as manager:  # the lock and the list must come from the pool's context
         buckets = {  # (the bucket, how many calls: enough for a full second once all 4 are up)
