@@ -194,5 +194,6 @@ register(
         runner=f"{_HERE}.limited:rate_limited",
         ideal=ideal.concurrent,
         uses=("concurrency", "client_rpm", "retry"),
+        names={"concurrency": "in flight"},
     )
 )

@@ -228,9 +228,11 @@ def shape_of(name: str, s: Settings) -> list[str]:
     chosen, parts = scenario(name), []
     if "concurrency" in chosen.uses:
         named_as = chosen.name_of("concurrency")
-        parts.append(
-            f"limit {s.concurrency}" if named_as == "concurrency" else f"{s.concurrency} {named_as}"
-        )
+        if "retry" in chosen.uses and s.retry == "adaptive":
+            parts.append(f"AIMD from {s.concurrency} in flight")
+        else:
+            shown = f"{s.concurrency} {named_as}"
+            parts.append(f"limit {s.concurrency}" if named_as == "concurrency" else shown)
     if "processes" in chosen.uses:
         parts.append(f"{s.processes} process{'es' if s.processes > 1 else ''}")
     if "client_rpm" in chosen.uses:

@@ -76,7 +76,7 @@ CONTROLS: dict[str, Callable[[Any], w.Widget]] = {
     "rpm": _int("requests/min (0: none)", 0, 600, 5),
     "tpm": _int("input tokens/min (0: none)", 0, 100_000, 500),
     "window_s": _float("a 'minute' lasts (s)", 1.0, 60.0, 1.0),
-    "client_rpm": _int("client limiter/min (0: none)", 0, 600, 5),
+    "client_rpm": _int("limiter/min (0: off)", 0, 600, 5),
     "retry": lambda value: w.Dropdown(
         options=list(RETRY_POLICIES),
         value=value,

@@ -73,7 +73,8 @@ def strip(
 
 
 STRIP_PX = 120  # the strip's height under the bars
-IN_FLIGHT_COLOR, QUOTA_COLOR, REFUSED_COLOR, FAILED_COLOR = "#0072B2", "#007A5A", "#CC0000", "#000"
+# the quota line is purple, apart from the ideal line's green (both are dotted or dashed)
+IN_FLIGHT_COLOR, QUOTA_COLOR, REFUSED_COLOR, FAILED_COLOR = "#0072B2", "#6A3D9A", "#CC0000", "#000"
 
 
 def strip_traces(data: Strip) -> list[go.Scatter]:
@@ -93,7 +94,7 @@ def strip_traces(data: Strip) -> list[go.Scatter]:
             name=f"quota left (of {data.limit} per {data.period_s:g} s)",
             x=data.quota_left[0],
             y=data.quota_left[1],
-            line=dict(shape="hv", color=QUOTA_COLOR, width=2, dash="dot"),
+            line=dict(shape="hv", color=QUOTA_COLOR, width=2, dash="dash"),
             yaxis="y2",
             showlegend=data.limit is not None,
             hovertemplate="%{y} requests left at %{x:.2f} s<extra></extra>",
@@ -122,7 +123,7 @@ def strip_layout(layout: dict) -> None:
     the bars' axis moves up, the strip's axis (``yaxis2``) goes under it, and so does the time
     axis, which both share."""
     layout["height"] += STRIP_PX + 30
-    layout["margin"]["t"] += 22  # the legend may take a second line
+    layout["margin"]["t"] += 44  # the legend may take two more lines
     plot_px = layout["height"] - layout["margin"]["t"] - layout["margin"]["b"]
     share = STRIP_PX / plot_px
     layout["yaxis"]["domain"] = [share + 30 / plot_px, 1]
