@@ -34,13 +34,17 @@ _client: genai.Client | None = None
 
 def _the_client() -> genai.Client:
     """One client per process, reused, on the fake that ``offline()`` serves (its URL comes in
-    the environment the worker inherited): lesson 05's pools never spend live calls."""
+    the environment the worker inherited: start the pool with spawn, or a forkserver started
+    before ``offline()`` hands it the environment it had then): lesson 05's pools never spend
+    live calls."""
     global _client
     if _client is None:
         import os
 
-        from course_lib.client.factory import gemini_client
+        from course_lib.client.factory import gemini_client, warm_sdk
         from course_lib.config import ENV_BASE_URL
+
+        warm_sdk()  # the SDK's first-use set-up (0.2 s), paid before any turn is taken
 
         url = os.environ.get(ENV_BASE_URL)
         if not url:
