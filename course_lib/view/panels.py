@@ -74,7 +74,7 @@ CONTROLS: dict[str, Callable[[Any], w.Widget]] = {
     "processes": _int("pool size (processes)", 1, 8),
     "cpu_work": _int("CPU per answer (ms)", 0, 1000, 10),
     "rpm": _int("requests/min (0: none)", 0, 600, 5),
-    "tpm": _int("input tokens/min (0: none)", 0, 100_000, 500),
+    "tpm": _int("tokens/min (0: none)", 0, 100_000, 500),
     "window_s": _float("a 'minute' lasts (s)", 1.0, 60.0, 1.0),
     "client_rpm": _int("limiter/min (0: off)", 0, 600, 5),
     "retry": lambda value: w.Dropdown(
