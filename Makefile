@@ -45,6 +45,7 @@ bench: setup
 	$(BIN)/python bench/against_sdk.py
 	$(BIN)/python bench/overhead.py
 	$(BIN)/python bench/fake_limits.py
+	$(BIN)/python bench/limiter.py
 	$(BIN)/python bench/live_overhead.py
 	$(BIN)/python bench/lessons.py
 

@@ -11,7 +11,7 @@ from course_lib.run.registry import WORKLOAD, ideal_seconds, scenario
 from course_lib.run.results import RunResult
 from course_lib.run.settings import Settings
 from course_lib.view.gantt import FONT, IDEAL, run_title, shape_of, workload_of
-from course_lib.view.show import show_in
+from course_lib.view.show import placeholder, show_in
 
 
 @dataclass
@@ -131,26 +131,8 @@ class Comparison:
 
 def waiting_for_runs() -> go.Figure:
     """What a comparison shows before its first run."""
-    figure = go.Figure()
-    figure.update_layout(
-        height=120,
-        xaxis_visible=False,
-        yaxis_visible=False,
-        plot_bgcolor="#FFFFFF",
-        margin=dict(t=10, b=10),
-        annotations=[
-            dict(
-                text="Your runs will be compared here, one bar each, as you press <b>Run</b>.",
-                showarrow=False,
-                x=0.5,
-                y=0.5,
-                xref="paper",
-                yref="paper",
-                font=dict(size=14, color="#555555"),
-            )
-        ],
-    )
-    return figure
+    text = "Your runs will be compared here, one bar each, as you press <b>Run</b>."
+    return placeholder(text, height=120)
 
 
 def _workload(s: Settings) -> tuple:

@@ -28,7 +28,7 @@ import plotly.graph_objects as go
 from course_lib.run.results import RunResult
 from course_lib.trace.spans import Tracer
 from course_lib.view.gantt import gantt, layout_for, outline_width, traces_for
-from course_lib.view.show import show_in
+from course_lib.view.show import placeholder, show_in
 from course_lib.view.strip import Strip, strip, strip_traces
 from course_lib.view.timeline import TRACE_ORDER, Timeline, timeline
 
@@ -206,23 +206,5 @@ def pause(fps: float, cost: float) -> float:
 
 def waiting_for_run(title: str = "") -> go.Figure:
     """The picture before the first run: a word on what to do instead of empty axes."""
-    figure = go.Figure(layout=layout_for(timeline([]), None, None, title))
-    figure.update_layout(
-        height=160,
-        xaxis_visible=False,
-        yaxis_visible=False,
-        showlegend=False,
-        margin=dict(t=40, b=10),
-        annotations=[
-            dict(
-                text="Press <b>Run</b>: the timeline of the calls draws itself here as they go.",
-                showarrow=False,
-                x=0.5,
-                y=0.5,
-                xref="paper",
-                yref="paper",
-                font=dict(size=14, color="#555555"),
-            )
-        ],
-    )
-    return figure
+    text = "Press <b>Run</b>: the timeline of the calls draws itself here as they go."
+    return placeholder(text, 160, layout_for(timeline([]), None, None, title))

@@ -35,3 +35,29 @@ def show_in(output: Any, obj: Any) -> None:
         data = {"application/vnd.plotly.v1+json": obj.to_plotly_json()}
     data.setdefault("text/plain", f"<{type(obj).__name__}>")
     output.outputs = ({"output_type": "display_data", "data": data, "metadata": metadata},)
+
+
+def placeholder(text: str, height: int, layout: dict | None = None) -> go.Figure:
+    """A figure that only says ``text`` (what to do before there is anything to draw), instead
+    of empty axes; ``layout`` adds to its layout (a title, say)."""
+    figure = go.Figure(layout=layout)
+    figure.update_layout(
+        height=height,
+        xaxis_visible=False,
+        yaxis_visible=False,
+        showlegend=False,
+        plot_bgcolor="#FFFFFF",
+        margin=dict(t=40 if layout else 10, b=10),
+        annotations=[
+            dict(
+                text=text,
+                showarrow=False,
+                x=0.5,
+                y=0.5,
+                xref="paper",
+                yref="paper",
+                font=dict(size=14, color="#555555"),
+            )
+        ],
+    )
+    return figure
