@@ -20,40 +20,10 @@ as it starts, never with a task.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from pyrate_limiter import limiter_factory
 
 from course_lib.config import DEFAULT_MODEL
-
-if TYPE_CHECKING:
-    from google import genai
-
-_client: genai.Client | None = None
-
-
-def _the_client() -> genai.Client:
-    """One client per process, reused, on the fake that ``offline()`` serves (its URL comes in
-    the environment the worker inherited: start the pool with spawn, or a forkserver started
-    before ``offline()`` hands it the environment it had then): lesson 05's pools never spend
-    live calls."""
-    global _client
-    if _client is None:
-        import os
-
-        from course_lib.client.factory import gemini_client, warm_sdk
-        from course_lib.config import ENV_BASE_URL
-
-        warm_sdk()  # the SDK's first-use set-up (0.2 s), paid before any turn is taken
-
-        url = os.environ.get(ENV_BASE_URL)
-        if not url:
-            raise RuntimeError(
-                "This process cannot find the fake Gemini: run setup() (or offline()) in the "
-                "notebook before starting the pool."
-            )
-        _client = gemini_client(live=False, base_url=url)
-    return _client
+from course_lib.run.workers import fake_client
 
 
 def ask_when_allowed(prompt: str, model: str = DEFAULT_MODEL) -> int:
@@ -67,7 +37,7 @@ def ask_when_allowed(prompt: str, model: str = DEFAULT_MODEL) -> int:
             "This process has no pyrate limiter: start the pool with "
             "initializer=limiter_factory.init_global_limiter, initargs=(bucket,)."
         )
-    client = _the_client()  # made before the turn is taken, so the call goes out on time
+    client = fake_client()  # made before the turn is taken, so the call goes out on time
     limiter.try_acquire("gemini")  # blocks until the bucket has room
     try:
         client.models.generate_content(model=model, contents=prompt)

@@ -43,6 +43,7 @@ from multiprocessing.context import BaseContext
 from typing import Any, NamedTuple
 
 from course_lib import values
+from course_lib.config import ENV_BASE_URL
 from course_lib.trace.spans import WAIT_RATE, current_label, span
 
 MOST_RPM = 100_000  # the log keeps one entry per request in the window: 1.6 MB at most
@@ -115,7 +116,10 @@ class RateLimiter:
         memory to a process only as it starts, never with a task."""
         if self.context is None:
             raise TypeError(NOT_SHARED)
-        return {"mp_context": self.context, "initializer": install, "initargs": (self,)}
+        # the fake's address too: a forkserver started before setup() would hand its workers
+        # the environment it had then
+        url = os.environ.get(ENV_BASE_URL)
+        return {"mp_context": self.context, "initializer": install, "initargs": (self, url)}
 
     def __getstate__(self) -> dict[str, Any]:
         if self.context is None:  # else pickle's own message names a thread lock, not the fix
@@ -236,10 +240,13 @@ class _Acquire:
 _installed: RateLimiter | None = None
 
 
-def install(limiter: RateLimiter) -> None:
-    """Pool initializer (see ``RateLimiter.pool_options``): this process's tasks use ``limiter``."""
+def install(limiter: RateLimiter, fake_url: str | None = None) -> None:
+    """Pool initializer (see ``RateLimiter.pool_options``): this process's tasks use ``limiter``
+    (and reach the fake at ``fake_url``, the parent's at the pool's start)."""
     global _installed
     _installed = limiter
+    if fake_url:
+        os.environ[ENV_BASE_URL] = fake_url
 
 
 def installed() -> RateLimiter:
@@ -253,8 +260,8 @@ def installed() -> RateLimiter:
 
 
 class Passed(NamedTuple):
-    """A turn a worker took: its process, when the limiter let it through, and when it went on
-    (a little later: waking up takes time). Both on the limiter's clock."""
+    """A worker's turn: its process, when the limiter let it go, and when it went on (waking up
+    takes time), on the limiter's clock."""
 
     pid: int
     allowed: float
@@ -269,12 +276,13 @@ def take_turn(tokens: int = 0) -> Passed:
 
 
 def limited_ask(prompt: str, tokens: int = 0) -> str:
-    """``workers.ask`` within the shared limiter's budget: a pool task for lesson 05."""
-    from course_lib.run.workers import ask, own_client  # the SDK: only in workers that ask
+    """Lesson 05's pool task: ask ``prompt`` on the fake, within the shared limiter's budget."""
+    from course_lib.config import DEFAULT_MODEL
+    from course_lib.run.workers import fake_client  # the SDK: only in workers that ask
 
-    own_client()  # made first: its set-up must not come between the limiter's go and the send
+    client = fake_client()  # made first: its set-up must not come between the go and the send
     installed().acquire_sync(tokens, label=prompt)
-    return ask(prompt)
+    return client.models.generate_content(model=DEFAULT_MODEL, contents=prompt).text
 
 
 def most_in_any_window(times: Iterable[float], period_s: float) -> int:

@@ -133,3 +133,28 @@ def timed_analyse(text: str, iterations: int = 0) -> Timed:
 def warm_up() -> int:
     """A no-op task: makes the pool start its processes before the clock matters."""
     return os.getpid()
+
+
+_fake_client = None
+
+
+def fake_client() -> Any:
+    """This process's client on the fake that ``offline()`` serves, whatever the mode: lesson 05's
+    pools shorten the fake's minute, so they never call the live API. Its address comes in the
+    environment the worker inherited (start such pools with spawn: a forkserver started earlier
+    hands its workers the environment it had then)."""
+    global _fake_client
+    if _fake_client is None:
+        lifeline.attach()
+        from course_lib.client.factory import gemini_client, warm_sdk
+        from course_lib.config import ENV_BASE_URL
+
+        url = os.environ.get(ENV_BASE_URL)
+        if not url:
+            raise RuntimeError(
+                "This process cannot find the fake Gemini: run setup() (or offline()) in the "
+                "notebook before starting the pool."
+            )
+        warm_sdk()  # the SDK's first-use set-up (0.2 s), paid before any turn is taken
+        _fake_client = gemini_client(live=False, base_url=url)
+    return _fake_client
