@@ -132,6 +132,26 @@ async def test_stop_cancels_cleanly_and_leaves_no_worker_processes():
     assert again.cancelled() and not panel.run_button.disabled and "Stopped" in panel.status.value
 
 
+async def test_a_rate_limited_run_in_processes_draws_its_strip_and_stops_cleanly():
+    """Lesson 05's panel with a pool: spans come home from every process (calls waiting for the
+    shared limiter among them), the strip follows them, and Stop leaves no worker behind."""
+    before = children()
+    settings = Settings(prompts=30, latency=0.2, rpm=5, window_s=1.0, processes=2, client_rpm=5)
+    panel = Panel("rate-limited", settings=settings)
+    task = panel.run()
+    workers = await new_workers(before, at_least=2)
+    await until(
+        lambda: panel.tracer and any(s.phase == "wait_rate" for s in panel.tracer.snapshot()),
+        what="a call waiting for the shared limiter",
+    )
+    await until(lambda: any(t.name == "calls in flight" for t in panel.timeline.figure.data))
+    panel.stop_button.click()
+    await asyncio.wait([task], timeout=30)
+    assert task.cancelled() and "Stopped" in panel.status.value
+    assert leftover_workers(workers) == []
+    assert any(t.name == "calls in flight" for t in panel.timeline.figure.data)  # the last frame
+
+
 async def test_a_run_starts_with_its_own_title_and_ideal_line_and_a_stop_leaves_a_last_frame():
     import plotly.graph_objects as go
 

@@ -9,7 +9,7 @@ from course_lib.run.runner import run_sync
 from course_lib.run.settings import RETRY_POLICIES, SettingError, Settings
 from course_lib.trace.spans import BACKOFF, IN_FLIGHT, WAIT_RATE
 
-OVER = Settings(prompts=12, latency=0.2, concurrency=6, rpm=5, window_s=1.0)
+OVER = Settings(prompts=12, latency=0.2, concurrency=6, rpm=5, window_s=1.0, processes=1)
 
 
 def spans_of(result, phase, outcome=None):
@@ -55,3 +55,21 @@ def test_retry_policies_are_checked():
         Settings(retry="forever")
     with pytest.raises(SettingError, match="window_s"):
         Settings(window_s=0)
+
+
+def test_processes_with_one_shared_limiter_keep_one_budget():
+    """Three processes, each with its own event loop, 4 calls in flight each: the shared limiter
+    keeps every window of what the API saw within its limit, and the spans come home."""
+    result = run_sync(
+        "rate-limited", OVER.changed(processes=3, concurrency=4, retry="none", client_rpm=5)
+    )
+    assert result.failures == 0 and len(result.outputs) == 12
+    sent = [s.start for s in spans_of(result, IN_FLIGHT)]
+    assert len(sent) == 12 and most_in_any_window(sent, 1.0) <= 5
+    assert len({s.pid for s in result.spans}) == 3  # every process took part
+    assert [r.task for r in result.outputs] == list(range(12))
+
+
+def test_processes_without_a_limiter_go_past_the_limit():
+    result = run_sync("rate-limited", OVER.changed(processes=3, concurrency=4, retry="none"))
+    assert result.failures == len(spans_of(result, IN_FLIGHT, "429")) == 7

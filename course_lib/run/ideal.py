@@ -69,3 +69,9 @@ def hybrid_pipelined(s: Settings, w: float, cores: int, calls: list[float]) -> f
     return max(
         waiting(s, calls, s.concurrency) + w, min(calls) + math.ceil(len(calls) / usable) * w
     )
+
+
+def rate_limited(s: Settings, w: float, cores: int, calls: list[float]) -> float:
+    """Calls only (this scenario does no analysis), ``concurrency`` in flight in each of
+    ``processes`` event loops (one, in the kernel, when ``processes`` is 1)."""
+    return waiting(s, calls, s.concurrency * s.processes)

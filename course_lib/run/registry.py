@@ -192,8 +192,8 @@ register(
         label="asyncio under a rate limit: a client-side limiter and a retry policy",
         colour="#117733",
         runner=f"{_HERE}.limited:rate_limited",
-        ideal=ideal.concurrent,
-        uses=("concurrency", "client_rpm", "retry"),
+        ideal=ideal.rate_limited,
+        uses=("concurrency", "processes", "start_method", "client_rpm", "retry"),
         names={"concurrency": "in flight"},
     )
 )

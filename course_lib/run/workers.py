@@ -7,6 +7,7 @@ kernel through a queue while it works, so a live timeline shows every process as
 
 from __future__ import annotations
 
+import asyncio
 import os
 import sys
 import time
@@ -158,3 +159,38 @@ def fake_client() -> Any:
         warm_sdk()  # the SDK's first-use set-up (0.2 s), paid before any turn is taken
         _fake_client = gemini_client(live=False, base_url=url)
     return _fake_client
+
+
+# -- lesson 05's rate-limited scenario, in processes ---------------------------------------------
+_limited: tuple[Any, Settings, Any, Any] | None = None  # loop, settings, limiter, client
+
+
+def init_limited_worker(
+    events: Any, owner: int, base_url: str, settings: Settings, limiter: Any
+) -> None:
+    """Pool initializer for the rate-limited scenario: an event loop of this process's own and a
+    client on it, already used once (the first call on a new client is slow, and a slow call
+    between a rate token and its send would arrive late), and the limiter every process shares
+    (None: no client-side limiter)."""
+    global _limited
+    from course_lib.client.factory import warm_sdk
+    from course_lib.run.scenarios.limited import client_for
+
+    init_analysis_worker(events, owner)
+    warm_sdk()  # generate_content's own first-use set-up (its data models), on a private fake
+    loop = asyncio.new_event_loop()
+    client = client_for(settings, base_url=base_url)
+    # countTokens: not counted by any quota, and no tracer is listening yet
+    loop.run_until_complete(client.aio.models.count_tokens(model=settings.model, contents="hi"))
+    _limited = (loop, settings, limiter, client)
+
+
+def ask_batch(tasks: list[tuple[int, str]]) -> list[CallRecord]:
+    """Ask a batch of (task, prompt) on this process's event loop, as the rate-limited scenario
+    does in the kernel, streaming the spans to it."""
+    from course_lib.run.scenarios.limited import ask_all
+
+    assert _limited is not None, "start the pool with init_limited_worker"
+    loop, settings, limiter, client = _limited
+    with Tracer(sink=_events.put if _events is not None else None):
+        return loop.run_until_complete(ask_all(client, settings, tasks, limiter))

@@ -1,5 +1,6 @@
 """Rate-limited: asyncio calls against an API with a rate limit, with an optional client-side
-limiter and one of five retry policies (``Settings.retry``).
+limiter and one of five retry policies (``Settings.retry``). With ``processes`` above 1, as
+many worker processes each run their own event loop, sharing one limiter.
 
 Each call takes a slot (a semaphore, or the adaptive limit), then a rate token if there is a
 client-side limiter, and only then goes out, so the limiter's spacing is the spacing the API
@@ -28,12 +29,17 @@ from google.genai import errors, types
 from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt, wait_exception
 
 from course_lib.client.factory import gemini_client
+from course_lib.fake.gemini import FakeGemini
+from course_lib.fake.server import FakeServer
+from course_lib.run import workers
 from course_lib.run.adaptive import AIMDLimiter
 from course_lib.run.calls import Run
 from course_lib.run.limiter import RateLimiter
+from course_lib.run.pools import default_start_method, process_pool, warm
 from course_lib.run.results import CallRecord
 from course_lib.run.retry import RETRYABLE, acall_with_retries, backoff_delay, server_retry_delay
 from course_lib.run.retry_budget import RetryBudget
+from course_lib.run.settings import Settings
 from course_lib.trace.lanes import named
 from course_lib.trace.spans import BACKOFF, WAIT_SLOT, now, span, task_context
 
@@ -43,11 +49,54 @@ _RNG = random.Random(0)  # tenacity's backoff after a 5xx
 
 async def rate_limited(run: Run) -> list[CallRecord]:
     s = run.settings
-    sdk_retries = types.HttpRetryOptions(attempts=s.attempts) if s.retry == "sdk" else None
-    client = gemini_client(live=False, fake=run.fake, retry=sdk_retries)
+    if s.processes > 1:
+        return await _in_processes(run)
+    client = client_for(s, fake=run.fake)
     # The limiter's window is 2 % longer than the API's: a request it lets go at t may reach the
     # server a few milliseconds later, and at exactly the limit that would be one too many.
     limiter = RateLimiter(s.client_rpm, period_s=s.window_s * 1.02) if s.client_rpm else None
+    run.start_clock()
+    return await ask_all(client, s, list(enumerate(s.prompt_list())), limiter)
+
+
+async def _in_processes(run: Run) -> list[CallRecord]:
+    """``processes`` worker processes, each with its own event loop and ``concurrency`` calls in
+    flight (the hybrid at scale), sharing one limiter: one budget for all, as Gemini counts it."""
+    s, loop = run.settings, asyncio.get_running_loop()
+    method = s.start_method or default_start_method()
+    limiter = None
+    if s.client_rpm:
+        limiter = RateLimiter.shared(s.client_rpm, period_s=s.window_s * 1.02, start_method=method)
+    tasks = list(enumerate(s.prompt_list()))
+    batches = [tasks[k :: s.processes] for k in range(s.processes)]
+    with FakeServer(run.fake) as url:  # the processes share the fake, and its quota, on loopback
+        initargs = (url, s, limiter)
+        async with process_pool(
+            s.processes, run.tracer, workers.init_limited_worker, initargs, method
+        ) as pool:
+            await warm(pool, s.processes)
+            run.start_clock()
+            done = await asyncio.gather(
+                *(
+                    loop.run_in_executor(pool, workers.ask_batch, batch)
+                    for batch in batches
+                    if batch
+                )
+            )
+    return sorted((record for batch in done for record in batch), key=lambda r: r.task)
+
+
+def client_for(s: Settings, fake: FakeGemini | None = None, base_url: str | None = None) -> Any:
+    """A client for this scenario: with the SDK's own retries if ``s.retry`` is "sdk"."""
+    sdk_retries = types.HttpRetryOptions(attempts=s.attempts) if s.retry == "sdk" else None
+    return gemini_client(live=False, fake=fake, base_url=base_url, retry=sdk_retries)
+
+
+async def ask_all(
+    client: Any, s: Settings, tasks: list[tuple[int, str]], limiter: RateLimiter | None
+) -> list[CallRecord]:
+    """Ask every (task, prompt) at once, at most ``concurrency`` in flight (or the adaptive
+    limit), each attempt after a rate token, retried under ``s.retry``."""
     gate: AIMDLimiter | asyncio.Semaphore
     if s.retry == "adaptive":
         gate = AIMDLimiter(s.concurrency, max_limit=max(MOST_ADAPTIVE, s.concurrency))
@@ -74,8 +123,7 @@ async def rate_limited(run: Run) -> list[CallRecord]:
                 record.failed(error, s.attempts, now())
         return record
 
-    run.start_clock()
-    return list(await asyncio.gather(*(one(t, p) for t, p in enumerate(s.prompt_list()))))
+    return list(await asyncio.gather(*(one(t, p) for t, p in tasks)))
 
 
 @contextlib.asynccontextmanager
