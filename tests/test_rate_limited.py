@@ -73,3 +73,11 @@ def test_processes_with_one_shared_limiter_keep_one_budget():
 def test_processes_without_a_limiter_go_past_the_limit():
     result = run_sync("rate-limited", OVER.changed(processes=3, concurrency=4, retry="none"))
     assert result.failures == len(spans_of(result, IN_FLIGHT, "429")) == 7
+
+
+@pytest.mark.parametrize("policy", ["sdk", "tenacity", "adaptive"])
+def test_every_retry_policy_runs_in_worker_processes_too(policy):
+    settings = OVER.changed(processes=2, concurrency=3, retry=policy, attempts=5)
+    result = run_sync("rate-limited", settings)
+    assert result.failures == 0 and len({s.pid for s in result.spans}) == 2
+    assert spans_of(result, IN_FLIGHT, "429")  # they met the limit, and got through it
