@@ -15,6 +15,7 @@ that prompt was asked, so a run is reproducible however its calls interleave.
 
 from __future__ import annotations
 
+import json
 import re
 import threading
 import time
@@ -32,6 +33,7 @@ from course_lib.fake.latency import LatencyModel, latency_model
 from course_lib.fake.quota import Quota
 from course_lib.fake.refusals import rate_limited
 from course_lib.fake.request import Prompt, read_prompt
+from course_lib.fake.tools import answer_from, calls_for
 from course_lib.fake.wire import Caller, Reply
 
 METHODS = ("generateContent", "streamGenerateContent", "countTokens")
@@ -206,17 +208,24 @@ class FakeGemini:
         if plan.error:
             code, status, message = plan.error
             return self._error(code, status, message, plan.total)
-        output_tokens = count_tokens(plan.text)
+        reply: str | list[dict] = plan.text
+        if request.tools.tools and not request.tools.results:  # the model asks for tool calls
+            reply = calls_for(request.prompt, request.tools.tools)
+        elif request.tools.results:  # the tools answered: an answer that uses their results
+            reply = f"{answer_from(request.tools.results)} {plan.text}"
+        output_tokens = count_tokens(reply if isinstance(reply, str) else json.dumps(reply))
         usage = {
             "promptTokenCount": tokens,
             "candidatesTokenCount": output_tokens,
             "totalTokenCount": tokens + output_tokens,
         }
         ids = {"modelVersion": f"{model}-fake-001", "responseId": plan.response_id}
+        if not isinstance(reply, str):  # function calls come whole, streamed or not
+            return wire.whole(reply, plan.finish, usage, ids, plan.total, stream)
         if not stream:
-            return wire.answer(plan.text, plan.finish, usage, ids, plan.total)
+            return wire.answer(reply, plan.finish, usage, ids, plan.total)
         return wire.stream(
-            plan.text, plan.finish, usage, ids, plan.first, plan.total, self.stream_chunk_tokens
+            reply, plan.finish, usage, ids, plan.first, plan.total, self.stream_chunk_tokens
         )
 
     def planned_seconds(self, model: str, prompts: list[str]) -> list[float]:

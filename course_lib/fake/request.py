@@ -1,8 +1,8 @@
 """What a generateContent request asks, read and checked as the real API does.
 
 A body the API would refuse gets the API's own kind of answer: 400 INVALID_ARGUMENT with a message
-that names the field, never a crash. Anything the fake does not use (images, tools, safety
-settings) is accepted and left alone.
+that names the field, never a crash. Tools and function results are read by ``fake.tools``;
+anything else the fake does not use (images, safety settings) is accepted and left alone.
 
 >>> read_prompt(b'{"contents": [{"role": "user", "parts": [{"text": "Hi"}]}]}').prompt
 'Hi'
@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from course_lib.fake.answers import count_tokens
+from course_lib.fake.tools import ToolTurn, read_tools
 
 #: The largest request body the API takes (20 MB); larger ones get a 400.
 MAX_BODY_BYTES = 20 * 1024 * 1024
@@ -34,6 +35,7 @@ class Prompt:
     texts: list[str]
     prompt: str
     config: dict[str, Any] = field(default_factory=dict)
+    tools: ToolTurn = field(default_factory=ToolTurn)  # function calling: see fake.tools
 
     @property
     def tokens(self) -> int:
@@ -61,7 +63,8 @@ def read_prompt(body: bytes) -> Prompt | str:
 def _read(request: Any) -> Prompt | str:
     request = _object(request, "The request body")
     texts, prompt = [], ""
-    for i, content in enumerate(_list(request.get("contents"), "contents")):
+    contents = _list(request.get("contents"), "contents")
+    for i, content in enumerate(contents):
         content = _object(content, f"contents[{i}]")
         role = _string(content.get("role", "user"), f"contents[{i}].role")
         for j, part in enumerate(_list(content.get("parts"), f"contents[{i}].parts")):
@@ -85,7 +88,10 @@ def _read(request: Any) -> Prompt | str:
                 texts.append(text)
     config = request.get("generationConfig")
     config = {} if config is None else _object(config, "generation_config")
-    return _check_config(config) or Prompt(texts, prompt, config)
+    tools = read_tools(request, contents)
+    if isinstance(tools, str):
+        return tools
+    return _check_config(config) or Prompt(texts, prompt, config, tools)
 
 
 def _check_config(config: dict[str, Any]) -> str | None:

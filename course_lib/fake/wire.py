@@ -53,17 +53,40 @@ def error(
     return Reply(code, [(delay, json.dumps({"error": body}).encode())])
 
 
-def candidate(text: str, finish: str | None) -> dict[str, Any]:
-    answer: dict[str, Any] = {"content": {"role": "model", "parts": [{"text": text}]}, "index": 0}
+def candidate(text: str | list[dict[str, Any]], finish: str | None) -> dict[str, Any]:
+    """One candidate: a text, or the parts themselves (function calls)."""
+    parts = [{"text": text}] if isinstance(text, str) else text
+    answer: dict[str, Any] = {"content": {"role": "model", "parts": parts}, "index": 0}
     if finish:
         answer["finishReason"] = finish
     return answer
 
 
 def answer(
-    text: str, finish: str, usage: dict[str, int], ids: dict[str, str], delay: float
+    text: str | list[dict[str, Any]],
+    finish: str,
+    usage: dict[str, int],
+    ids: dict[str, str],
+    delay: float,
 ) -> Reply:
     return ok({"candidates": [candidate(text, finish)], "usageMetadata": usage, **ids}, delay)
+
+
+def whole(
+    parts: list[dict[str, Any]],
+    finish: str,
+    usage: dict[str, int],
+    ids: dict[str, str],
+    delay: float,
+    stream: bool,
+) -> Reply:
+    """Parts that come in one piece (function calls): a JSON answer, or one server-sent event."""
+    if not stream:
+        return answer(parts, finish, usage, ids, delay)
+    event = {"candidates": [candidate(parts, finish)], **ids, "usageMetadata": usage}
+    return Reply(
+        200, [(delay, b"data: " + json.dumps(event).encode() + b"\r\n\r\n")], "text/event-stream"
+    )
 
 
 _WORDS = re.compile(r"\S+\s*")

@@ -1,0 +1,130 @@
+"""Function calling in the fake: a request that declares tools gets ``functionCall`` parts back, and
+the turn that carries their ``functionResponse`` parts gets an answer that uses the results.
+
+Which functions a prompt calls: every declared function whose name (its words, ``get_weather`` ->
+"weather") the prompt mentions, in the order declared; if it mentions none, the first one. So a
+prompt can make the model ask for several calls in one turn, as Gemini does, and the same prompt
+always asks for the same calls. Arguments are filled from each function's JSON schema (strings
+from the prompt, numbers small and fixed), so they always validate.
+
+>>> turn = read_tools({"tools": [{"functionDeclarations": [{"name": "get_weather",
+...     "parameters": {"type": "object", "properties": {"city": {"type": "string"}},
+...     "required": ["city"]}}]}]}, [])
+>>> calls_for("What is the weather in Paris?", turn.tools)
+[{'functionCall': {'name': 'get_weather', 'args': {'city': 'Paris'}}}]
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+_WORD = re.compile(r"[A-Za-z]{3,}")
+_CAPITALISED = re.compile(r"\b[A-Z][a-z]{2,}\b")
+_STOP = {"get", "the", "and", "for", "set", "list", "find", "fetch", "lookup", "look"}
+
+
+@dataclass(frozen=True)
+class Tool:
+    """One declared function: its name and the JSON schema of its parameters."""
+
+    name: str
+    schema: dict[str, Any]
+
+
+@dataclass
+class ToolTurn:
+    """What a request says about tools: the declared functions, the results the last user turn
+    sends back (``functionResponse``: name and response), and the thought signatures it echoes."""
+
+    tools: list[Tool] = field(default_factory=list)
+    results: list[tuple[str, Any]] = field(default_factory=list)
+    signatures: list[str] = field(default_factory=list)
+
+
+def read_tools(request: dict[str, Any], contents: list[Any]) -> ToolTurn | str:
+    """The request's tools and function results, or the message of the 400 that refuses them."""
+    turn = ToolTurn()
+    for i, entry in enumerate(request.get("tools") or []):
+        if not isinstance(entry, dict):
+            return f"Invalid JSON payload received. tools[{i}] must be an object."
+        declared = entry.get("functionDeclarations", entry.get("function_declarations")) or []
+        for j, spec in enumerate(declared):
+            where = f"tools[{i}].function_declarations[{j}]"
+            name = spec.get("name") if isinstance(spec, dict) else None
+            if not isinstance(name, str) or not re.fullmatch(
+                r"[A-Za-z_][A-Za-z0-9_.-]{0,63}", name
+            ):
+                return f"* GenerateContentRequest.{where}.name: Invalid function name {name!r}."
+            schema = next(
+                (
+                    spec[key]
+                    for key in ("parameters", "parametersJsonSchema", "parameters_json_schema")
+                    if key in spec
+                ),
+                {},
+            )
+            turn.tools.append(Tool(name, schema if isinstance(schema, dict) else {}))
+    names = {tool.name for tool in turn.tools}
+    last = contents[-1] if contents and isinstance(contents[-1], dict) else {}
+    for j, part in enumerate(last.get("parts") or []):
+        if not isinstance(part, dict):
+            continue
+        if isinstance(part.get("thoughtSignature"), str):
+            turn.signatures.append(part["thoughtSignature"])
+        response = part.get("functionResponse")
+        if response is None:
+            continue
+        where = f"contents[{len(contents) - 1}].parts[{j}].function_response"
+        if not isinstance(response, dict) or not isinstance(response.get("name"), str):
+            return f"* GenerateContentRequest.{where}.name: Name cannot be empty."
+        if response["name"] not in names:
+            return (
+                f"* GenerateContentRequest.{where}: function response for '{response['name']}', "
+                "which the request does not declare as a tool."
+            )
+        turn.results.append((response["name"], response.get("response")))
+    return turn
+
+
+def calls_for(prompt: str, tools: list[Tool]) -> list[dict[str, Any]]:
+    """The ``functionCall`` parts a model turn asks for (see the module's docstring)."""
+    words = {w.lower() for w in _WORD.findall(prompt)}
+    chosen = [t for t in tools if _name_words(t.name) & words] or tools[:1]
+    return [{"functionCall": {"name": t.name, "args": args_for(t.schema, prompt)}} for t in chosen]
+
+
+def _name_words(name: str) -> set[str]:
+    split = re.sub(r"([a-z])([A-Z])", r"\1_\2", name).lower()
+    return {w for w in re.split(r"[_.\-]+", split) if len(w) > 2 and w not in _STOP}
+
+
+def args_for(schema: dict[str, Any], prompt: str) -> dict[str, Any]:
+    """Arguments for every required parameter (all of them if none is marked required)."""
+    properties = schema.get("properties") or {}
+    wanted = schema.get("required") or list(properties)
+    return {name: _value(properties.get(name) or {}, prompt) for name in wanted}
+
+
+def _value(spec: dict[str, Any], prompt: str) -> Any:
+    kind = str(spec.get("type", "string")).lower()
+    if spec.get("enum"):
+        return spec["enum"][0]
+    if kind in ("integer", "number"):
+        return 3
+    if kind == "boolean":
+        return True
+    if kind == "array":
+        return [_value(spec.get("items") or {}, prompt)]
+    if kind == "object":
+        return args_for(spec, prompt)
+    names = _CAPITALISED.findall(prompt[1:])  # a name in the prompt, if there is one
+    return names[-1] if names else prompt.strip()[:80]
+
+
+def answer_from(results: list[tuple[str, Any]]) -> str:
+    """The opening of an answer that uses the tools' results."""
+    said = "; ".join(f"{name} returned {json.dumps(result)[:120]}" for name, result in results)
+    return f"From the tools: {said}."

@@ -1,0 +1,110 @@
+"""Function calling in the fake, through the real SDK: automatic (sync and async) and manual,
+several calls in one turn, every spelling of a declaration's schema, and the API's 400s."""
+
+import json
+
+import pytest
+from google.genai import errors, types
+
+from course_lib import DEFAULT_MODEL, FakeGemini, gemini_client
+from course_lib.fake.wire import Caller
+
+TOLD: list[tuple[str, str]] = []
+
+
+def get_weather(city: str) -> dict:
+    """The weather in a city now."""
+    TOLD.append(("get_weather", city))
+    return {"city": city, "sky": "sunny", "celsius": 21}
+
+
+def get_time(city: str) -> str:
+    """The local time in a city."""
+    TOLD.append(("get_time", city))
+    return "14:05"
+
+
+@pytest.fixture
+def client():
+    TOLD.clear()
+    return gemini_client(live=False, fake=FakeGemini(latency=0.0))
+
+
+def test_automatic_function_calling_runs_every_call_the_model_asks_for(client):
+    config = types.GenerateContentConfig(tools=[get_weather, get_time])
+    prompt = "What is the weather and the time in Paris?"
+    reply = client.models.generate_content(model=DEFAULT_MODEL, contents=prompt, config=config)
+    assert TOLD == [("get_weather", "Paris"), ("get_time", "Paris")]  # one turn, two calls
+    assert "sunny" in reply.text and "14:05" in reply.text  # the answer uses the results
+    history = reply.automatic_function_calling_history
+    assert [p.function_call.name for p in history[1].parts] == ["get_weather", "get_time"]
+
+
+async def test_automatic_function_calling_with_async_tools(client):
+    async def get_weather_soon(city: str) -> dict:
+        """The weather in a city, asked asynchronously."""
+        return {"city": city, "sky": "rain"}
+
+    config = types.GenerateContentConfig(tools=[get_weather_soon])
+    reply = await client.aio.models.generate_content(
+        model=DEFAULT_MODEL, contents="Is it raining in Oslo?", config=config
+    )
+    assert "rain" in reply.text and "Oslo" in reply.text
+
+
+def test_manual_function_calling_gets_calls_whose_arguments_fit_the_schema(client):
+    off = types.AutomaticFunctionCallingConfig(disable=True)
+    config = types.GenerateContentConfig(
+        tools=[get_weather, get_time], automatic_function_calling=off
+    )
+    reply = client.models.generate_content(
+        model=DEFAULT_MODEL, contents="What is the weather in Rome?", config=config
+    )
+    assert [(c.name, c.args) for c in reply.function_calls] == [("get_weather", {"city": "Rome"})]
+    assert TOLD == []  # nothing ran: calling the tools is the caller's job now
+    again = client.models.generate_content(
+        model=DEFAULT_MODEL, contents="What is the weather in Rome?", config=config
+    )
+    assert again.function_calls[0].args == reply.function_calls[0].args  # the same, every time
+
+
+def test_both_spellings_of_a_schema_and_a_streamed_call():
+    fake = FakeGemini(latency=0.0)
+    for key in ("parameters", "parametersJsonSchema", "parameters_json_schema"):
+        schema = {"type": "object", "properties": {"n": {"type": "integer"}}, "required": ["n"]}
+        body = {
+            "contents": [{"role": "user", "parts": [{"text": "Roll the dice"}]}],
+            "tools": [{"functionDeclarations": [{"name": "roll", key: schema}]}],
+        }
+        reply = fake.generate("v1beta", DEFAULT_MODEL, json.dumps(body).encode(), Caller("k"))
+        parts = json.loads(reply.chunks[0][1])["candidates"][0]["content"]["parts"]
+        assert parts == [{"functionCall": {"name": "roll", "args": {"n": 3}}}], key
+    streamed = fake.generate("v1beta", DEFAULT_MODEL, json.dumps(body).encode(), Caller("k"), True)
+    assert streamed.status == 200 and b'"functionCall"' in streamed.chunks[0][1]
+
+
+def test_a_result_for_a_function_never_declared_is_a_400(client):
+    turns = [
+        types.Content(role="user", parts=[types.Part(text="Hi")]),
+        types.Content(
+            role="model", parts=[types.Part(function_call=types.FunctionCall(name="nope", args={}))]
+        ),
+        types.Content(
+            role="user",
+            parts=[types.Part(function_response=types.FunctionResponse(name="nope", response={}))],
+        ),
+    ]
+    config = types.GenerateContentConfig(tools=[get_weather])
+    with pytest.raises(errors.ClientError) as refused:
+        client.models.generate_content(model=DEFAULT_MODEL, contents=turns, config=config)
+    assert refused.value.code == 400 and "'nope'" in refused.value.message
+
+
+def test_a_bad_function_name_is_a_400():
+    fake = FakeGemini(latency=0.0)
+    body = {
+        "contents": [{"role": "user", "parts": [{"text": "Hi"}]}],
+        "tools": [{"functionDeclarations": [{"name": "no spaces allowed"}]}],
+    }
+    reply = fake.generate("v1beta", DEFAULT_MODEL, json.dumps(body).encode(), Caller("k"))
+    assert reply.status == 400 and b"Invalid function name" in reply.chunks[0][1]
