@@ -108,3 +108,34 @@ def test_a_bad_function_name_is_a_400():
     }
     reply = fake.generate("v1beta", DEFAULT_MODEL, json.dumps(body).encode(), Caller("k"))
     assert reply.status == 400 and b"Invalid function name" in reply.chunks[0][1]
+
+
+def test_gemini_3_signs_its_calls_and_wants_the_signature_back(client):
+    model = "gemini-3-flash-preview"
+    config = types.GenerateContentConfig(tools=[get_weather])
+    reply = client.models.generate_content(
+        model=model, contents="What is the weather in Lima?", config=config
+    )
+    assert "sunny" in reply.text  # the SDK sent the model's signed call back, as it should
+    call = reply.automatic_function_calling_history[1].parts[0]
+    assert call.function_call.name == "get_weather" and call.thought_signature
+    unsigned = [  # a history rebuilt by hand, without the signature
+        types.Content(role="user", parts=[types.Part(text="What is the weather in Lima?")]),
+        types.Content(
+            role="model",
+            parts=[types.Part(function_call=types.FunctionCall(name="get_weather", args={}))],
+        ),
+        types.Content(
+            role="user",
+            parts=[
+                types.Part(
+                    function_response=types.FunctionResponse(name="get_weather", response={})
+                )
+            ],
+        ),
+    ]
+    with pytest.raises(errors.ClientError) as refused:
+        client.models.generate_content(model=model, contents=unsigned, config=config)
+    assert refused.value.code == 400 and "thought_signature" in refused.value.message
+    # older models neither sign nor ask
+    assert client.models.generate_content(model=DEFAULT_MODEL, contents=unsigned, config=config)

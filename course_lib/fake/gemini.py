@@ -33,7 +33,7 @@ from course_lib.fake.latency import LatencyModel, latency_model
 from course_lib.fake.quota import Quota
 from course_lib.fake.refusals import rate_limited
 from course_lib.fake.request import Prompt, read_prompt
-from course_lib.fake.tools import answer_from, calls_for
+from course_lib.fake.tools import answer_from, calls_for, missing_signatures
 from course_lib.fake.wire import Caller, Reply
 
 METHODS = ("generateContent", "streamGenerateContent", "countTokens")
@@ -209,8 +209,11 @@ class FakeGemini:
             code, status, message = plan.error
             return self._error(code, status, message, plan.total)
         reply: str | list[dict] = plan.text
+        thinking = model.startswith("gemini-3")  # its calls carry thought signatures
+        if thinking and (unsigned := missing_signatures(request.tools)):
+            return self._error(400, "INVALID_ARGUMENT", unsigned)
         if request.tools.tools and not request.tools.results:  # the model asks for tool calls
-            reply = calls_for(request.prompt, request.tools.tools)
+            reply = calls_for(request.prompt, request.tools.tools, signed=thinking)
         elif request.tools.results:  # the tools answered: an answer that uses their results
             reply = f"{answer_from(request.tools.results)} {plan.text}"
         output_tokens = count_tokens(reply if isinstance(reply, str) else json.dumps(reply))

@@ -16,6 +16,8 @@ from the prompt, numbers small and fixed), so they always validate.
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import json
 import re
 from dataclasses import dataclass, field
@@ -42,6 +44,7 @@ class ToolTurn:
     tools: list[Tool] = field(default_factory=list)
     results: list[tuple[str, Any]] = field(default_factory=list)
     signatures: list[str] = field(default_factory=list)
+    unsigned: list[str] = field(default_factory=list)  # earlier function calls sent back unsigned
 
 
 def read_tools(request: dict[str, Any], contents: list[Any]) -> ToolTurn | str:
@@ -68,12 +71,19 @@ def read_tools(request: dict[str, Any], contents: list[Any]) -> ToolTurn | str:
             )
             turn.tools.append(Tool(name, schema if isinstance(schema, dict) else {}))
     names = {tool.name for tool in turn.tools}
+    for i, content in enumerate(
+        contents
+    ):  # the model's earlier calls, as the client sends them back
+        for j, part in enumerate(content.get("parts") or [] if isinstance(content, dict) else []):
+            if isinstance(part, dict) and "functionCall" in part:
+                if isinstance(part.get("thoughtSignature"), str):
+                    turn.signatures.append(part["thoughtSignature"])
+                else:
+                    turn.unsigned.append(f"contents[{i}].parts[{j}]")
     last = contents[-1] if contents and isinstance(contents[-1], dict) else {}
     for j, part in enumerate(last.get("parts") or []):
         if not isinstance(part, dict):
             continue
-        if isinstance(part.get("thoughtSignature"), str):
-            turn.signatures.append(part["thoughtSignature"])
         response = part.get("functionResponse")
         if response is None:
             continue
@@ -89,11 +99,32 @@ def read_tools(request: dict[str, Any], contents: list[Any]) -> ToolTurn | str:
     return turn
 
 
-def calls_for(prompt: str, tools: list[Tool]) -> list[dict[str, Any]]:
-    """The ``functionCall`` parts a model turn asks for (see the module's docstring)."""
+def calls_for(prompt: str, tools: list[Tool], signed: bool = False) -> list[dict[str, Any]]:
+    """The ``functionCall`` parts a model turn asks for (see the module's docstring). ``signed``:
+    each carries a ``thoughtSignature``, as Gemini 3 models attach, which the client must send
+    back with the call in the next turn's history (``missing_signatures`` checks)."""
     words = {w.lower() for w in _WORD.findall(prompt)}
     chosen = [t for t in tools if _name_words(t.name) & words] or tools[:1]
-    return [{"functionCall": {"name": t.name, "args": args_for(t.schema, prompt)}} for t in chosen]
+    parts = []
+    for tool in chosen:
+        part: dict[str, Any] = {
+            "functionCall": {"name": tool.name, "args": args_for(tool.schema, prompt)}
+        }
+        if signed:
+            digest = hashlib.sha256(f"{tool.name}:{prompt}".encode()).digest()[:24]
+            part["thoughtSignature"] = base64.b64encode(digest).decode()
+        parts.append(part)
+    return parts
+
+
+def missing_signatures(turn: ToolTurn) -> str | None:
+    """For a Gemini 3 model: the 400's message if earlier function calls came back unsigned."""
+    if not turn.unsigned:
+        return None
+    return (
+        f"Function call is missing a thought_signature in functionCall parts ({turn.unsigned[0]}). "
+        "This is required for tools to work correctly: send back the model's parts as they came."
+    )
 
 
 def _name_words(name: str) -> set[str]:
