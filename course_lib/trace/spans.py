@@ -34,6 +34,7 @@ WAIT_RATE = "wait_rate"  # waiting for a rate-limit token (requests or tokens pe
 BACKOFF = "backoff"  # waiting before a retry, e.g. after a 429
 IN_FLIGHT = "in_flight"  # the request is out; waiting for the answer
 CPU = "cpu"  # computing
+TOOL = "tool"  # an agent's tool running (a search, a lookup), not a model call
 
 now = time.perf_counter
 

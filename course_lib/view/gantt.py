@@ -144,7 +144,7 @@ def layout_for(
 
 
 def traces_for(data: Timeline, under: Strip | None = None) -> list[go.Bar | go.Scatter]:
-    """One Bar trace per phase, then refused, failed and cancelled calls: always all eight, in
+    """One Bar trace per phase, then refused, failed and cancelled calls: always one per key of
     ``TRACE_ORDER``; the legend names only those with bars. Then the four traces of the strip
     ``under`` the bars, if there is one."""
     traces = []

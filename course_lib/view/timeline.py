@@ -16,7 +16,16 @@ from dataclasses import dataclass
 from typing import Any
 
 from course_lib.trace.lanes import Lane, named
-from course_lib.trace.spans import BACKOFF, CPU, IN_FLIGHT, WAIT_RATE, WAIT_SLOT, Span, numbered
+from course_lib.trace.spans import (
+    BACKOFF,
+    CPU,
+    IN_FLIGHT,
+    TOOL,
+    WAIT_RATE,
+    WAIT_SLOT,
+    Span,
+    numbered,
+)
 
 #: (legend name, colour) per phase: colour-blind-safe (after Okabe-Ito), each at least 3:1 against
 #: the white plot, so a projector shows them too.
@@ -26,11 +35,22 @@ PHASE_STYLE: dict[str, tuple[str, str]] = {
     BACKOFF: ("backing off before a retry", "#B77B00"),
     IN_FLIGHT: ("in flight (waiting for the model)", "#0072B2"),
     CPU: ("CPU work", "#D55E00"),
+    TOOL: ("a tool running (search, lookup)", "#009E73"),
 }
 REFUSED = ("refused: 429 rate limit", "#CC0000")
 FAILED = ("failed call (5xx, timeout)", "#4D0000")
 CANCELLED = ("cancelled before its answer", "#0072B2")  # the in-flight blue, hatched
-TRACE_ORDER = (WAIT_SLOT, WAIT_RATE, BACKOFF, IN_FLIGHT, CPU, "refused", "failed", "cancelled")
+TRACE_ORDER = (
+    WAIT_SLOT,
+    WAIT_RATE,
+    BACKOFF,
+    IN_FLIGHT,
+    CPU,
+    TOOL,
+    "refused",
+    "failed",
+    "cancelled",
+)
 #: (legend name, colour) of each trace in ``TRACE_ORDER``.
 TRACE_STYLE: dict[str, tuple[str, str]] = {
     **PHASE_STYLE,
