@@ -81,3 +81,18 @@ def test_every_retry_policy_runs_in_worker_processes_too(policy):
     result = run_sync("rate-limited", settings)
     assert result.failures == 0 and len({s.pid for s in result.spans}) == 2
     assert spans_of(result, IN_FLIGHT, "429")  # they met the limit, and got through it
+
+
+def test_tenacity_never_retries_a_daily_quota():
+    from google.genai import errors
+
+    from course_lib.run.scenarios.limited import _retryable
+
+    def too_many(quota_id):
+        detail = {"@type": "type.googleapis.com/google.rpc.QuotaFailure"}
+        detail["violations"] = [{"quotaId": quota_id, "quotaValue": "5"}]
+        return errors.ClientError(429, {"error": {"code": 429, "details": [detail]}})
+
+    assert _retryable(too_many("GenerateRequestsPerMinutePerProjectPerModel-FreeTier"))
+    assert not _retryable(too_many("GenerateRequestsPerDayPerProjectPerModel-FreeTier"))
+    assert not _retryable(errors.ClientError(400, {"error": {"code": 400}}))

@@ -36,6 +36,7 @@ from course_lib.run.adaptive import AIMDLimiter
 from course_lib.run.calls import Run
 from course_lib.run.limiter import RateLimiter
 from course_lib.run.pools import default_start_method, process_pool, warm
+from course_lib.run.quota_errors import quota_violation
 from course_lib.run.results import CallRecord
 from course_lib.run.retry import RETRYABLE, acall_with_retries, backoff_delay, server_retry_delay
 from course_lib.run.retry_budget import RetryBudget
@@ -172,7 +173,11 @@ async def _with_policy(
 
 
 def _retryable(error: BaseException) -> bool:
-    return isinstance(error, errors.APIError) and error.code in RETRYABLE
+    """What tenacity retries: what the kit retries, but never a daily quota."""
+    if not isinstance(error, errors.APIError) or error.code not in RETRYABLE:
+        return False
+    violation = quota_violation(error)
+    return violation is None or not violation.per_day
 
 
 def _asked_or_backoff(error: BaseException) -> float:
