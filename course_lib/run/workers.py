@@ -81,19 +81,19 @@ def ask(prompt: str) -> str:
 
 
 def own_client() -> Any:
-    """This process's client for ``ask``, made (and the SDK's first-use set-up paid) once."""
+    """This process's client for ``ask``: the fake's (``fake_client``) when offline, else one
+    made by ``gemini_client()`` (live, on the session's budget), once."""
     global _own_client
+    from course_lib.config import ENV_BASE_URL, ENV_LIVE
+
+    if os.environ.get(ENV_LIVE) != "1" and os.environ.get(ENV_BASE_URL):
+        return fake_client()
     if _own_client is None:
         lifeline.attach()  # the owner is the kernel that ran setup(), or else the parent
         from course_lib.client.factory import gemini_client, warm_sdk
-        from course_lib.config import ENV_BASE_URL, ENV_LIVE
 
         warm_sdk()  # about 0.2 s on first use: paid here, not inside the first call
-        offline_url = os.environ.get(ENV_BASE_URL)
-        if os.environ.get(ENV_LIVE) != "1" and offline_url:
-            _own_client = gemini_client(live=False, base_url=offline_url)
-        else:
-            _own_client = gemini_client()
+        _own_client = gemini_client()
     return _own_client
 
 

@@ -80,7 +80,6 @@ IN_FLIGHT_COLOR, QUOTA_COLOR, REFUSED_COLOR, FAILED_COLOR = "#0072B2", "#6A3D9A"
 def strip_traces(data: Strip) -> list[go.Scatter]:
     """Four traces on the strip's axis (``y2``), always in this order, empty when there is
     nothing to show: the live timeline updates them in place."""
-    ticks = dict(mode="markers", yaxis="y2", hoverinfo="x+name")
     return [
         go.Scatter(
             name="calls in flight",
@@ -99,23 +98,23 @@ def strip_traces(data: Strip) -> list[go.Scatter]:
             showlegend=data.limit is not None,
             hovertemplate="%{y} requests left at %{x:.2f} s<extra></extra>",
         ),
-        go.Scatter(
-            name="a 429",
-            x=data.refused,
-            y=[0] * len(data.refused),
-            marker=dict(symbol="line-ns-open", size=16, color=REFUSED_COLOR, line_width=2),
-            showlegend=bool(data.refused),
-            **ticks,
-        ),
-        go.Scatter(
-            name="a 5xx or timeout",
-            x=data.failed,
-            y=[0] * len(data.failed),
-            marker=dict(symbol="x-thin-open", size=10, color=FAILED_COLOR, line_width=2),
-            showlegend=bool(data.failed),
-            **ticks,
-        ),
+        _ticks("a 429", data.refused, "line-ns-open", 16, REFUSED_COLOR),
+        _ticks("a 5xx or timeout", data.failed, "x-thin-open", 10, FAILED_COLOR),
     ]
+
+
+def _ticks(name: str, times: list[float], symbol: str, size: int, color: str) -> go.Scatter:
+    """A mark on the strip's floor at each moment in ``times``."""
+    return go.Scatter(
+        name=name,
+        x=times,
+        y=[0] * len(times),
+        mode="markers",
+        yaxis="y2",
+        hoverinfo="x+name",
+        marker=dict(symbol=symbol, size=size, color=color, line_width=2),
+        showlegend=bool(times),
+    )
 
 
 def strip_layout(layout: dict) -> None:
