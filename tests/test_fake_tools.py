@@ -139,3 +139,23 @@ def test_gemini_3_signs_its_calls_and_wants_the_signature_back(client):
     assert refused.value.code == 400 and "thought_signature" in refused.value.message
     # older models neither sign nor ask
     assert client.models.generate_content(model=DEFAULT_MODEL, contents=unsigned, config=config)
+
+
+def test_quoted_phrases_ask_for_one_call_each_in_one_turn(client):
+    off = types.AutomaticFunctionCallingConfig(disable=True)
+    config = types.GenerateContentConfig(tools=[get_weather], automatic_function_calling=off)
+    prompt = 'Compare the weather in "Paris", "Oslo" and "Rome"'
+    reply = client.models.generate_content(model=DEFAULT_MODEL, contents=prompt, config=config)
+    assert [(c.name, c.args) for c in reply.function_calls] == [
+        ("get_weather", {"city": "Paris"}),
+        ("get_weather", {"city": "Oslo"}),
+        ("get_weather", {"city": "Rome"}),
+    ]
+
+
+def test_automatic_function_calling_runs_parallel_calls_one_after_another(client):
+    config = types.GenerateContentConfig(tools=[get_weather])
+    prompt = 'Compare the weather in "Paris" and "Oslo"'
+    reply = client.models.generate_content(model=DEFAULT_MODEL, contents=prompt, config=config)
+    assert TOLD == [("get_weather", "Paris"), ("get_weather", "Oslo")]
+    assert "Paris" in reply.text and "Oslo" in reply.text

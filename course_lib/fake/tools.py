@@ -2,10 +2,12 @@
 the turn that carries their ``functionResponse`` parts gets an answer that uses the results.
 
 Which functions a prompt calls: every declared function whose name (its words, ``get_weather`` ->
-"weather") the prompt mentions, in the order declared; if it mentions none, the first one. So a
-prompt can make the model ask for several calls in one turn, as Gemini does, and the same prompt
-always asks for the same calls. Arguments are filled from each function's JSON schema (strings
-from the prompt, numbers small and fixed), so they always validate.
+"weather") the prompt mentions, in the order declared; if it mentions none, the first one. A
+prompt that quotes several phrases (``look up "the GIL" and "process pools"``) gets one call of
+each such function per phrase, the phrase as its first string argument, as Gemini asks for
+parallel calls of one function. So a prompt can make the model ask for several calls in one turn,
+and the same prompt always asks for the same calls. Arguments are filled from each function's JSON
+schema (strings from the prompt, numbers small and fixed), so they always validate.
 
 >>> turn = read_tools({"tools": [{"functionDeclarations": [{"name": "get_weather",
 ...     "parameters": {"type": "object", "properties": {"city": {"type": "string"}},
@@ -25,6 +27,7 @@ from typing import Any
 
 _WORD = re.compile(r"[A-Za-z]{3,}")
 _CAPITALISED = re.compile(r"\b[A-Z][a-z]{2,}\b")
+_QUOTED = re.compile(r'"([^"]{1,80})"')
 _STOP = {"get", "the", "and", "for", "set", "list", "find", "fetch", "lookup", "look"}
 
 
@@ -105,16 +108,28 @@ def calls_for(prompt: str, tools: list[Tool], signed: bool = False) -> list[dict
     back with the call in the next turn's history (``missing_signatures`` checks)."""
     words = {w.lower() for w in _WORD.findall(prompt)}
     chosen = [t for t in tools if _name_words(t.name) & words] or tools[:1]
+    phrases = _QUOTED.findall(prompt)
     parts = []
     for tool in chosen:
-        part: dict[str, Any] = {
-            "functionCall": {"name": tool.name, "args": args_for(tool.schema, prompt)}
-        }
-        if signed:
-            digest = hashlib.sha256(f"{tool.name}:{prompt}".encode()).digest()[:24]
-            part["thoughtSignature"] = base64.b64encode(digest).decode()
-        parts.append(part)
+        for phrase in phrases if phrases and _first_string(tool.schema) else [None]:
+            args = args_for(tool.schema, prompt)
+            if phrase is not None:
+                args[_first_string(tool.schema)] = phrase
+            part: dict[str, Any] = {"functionCall": {"name": tool.name, "args": args}}
+            if signed:
+                digest = hashlib.sha256(f"{tool.name}:{phrase}:{prompt}".encode()).digest()
+                part["thoughtSignature"] = base64.b64encode(digest[:24]).decode()
+            parts.append(part)
     return parts
+
+
+def _first_string(schema: dict[str, Any]) -> str | None:
+    """The first string parameter an answer must fill, if any: where a quoted phrase goes."""
+    properties = schema.get("properties") or {}
+    for name in schema.get("required") or list(properties):
+        if str((properties.get(name) or {}).get("type", "string")).lower() == "string":
+            return name
+    return None
 
 
 def missing_signatures(turn: ToolTurn) -> str | None:

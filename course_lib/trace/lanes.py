@@ -22,7 +22,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 
 #: Rows go top to bottom in this order of kinds; kinds not listed come last.
-KIND_ORDER = ("main", "coroutine", "task", "slot", "thread", "process")
+KIND_ORDER = ("main", "agent", "coroutine", "task", "slot", "thread", "process")
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +44,13 @@ class Lane:
     def sort_key(self) -> tuple:
         rank = KIND_ORDER.index(self.kind) if self.kind in KIND_ORDER else len(KIND_ORDER)
         return (rank, self.kind, self.index, self.label)
+
+
+def agent(index: int, name: str = "") -> Lane:
+    """The lanes of agent ``index`` (called ``name``, default "agent <index>"): timelines give
+    each agent a group of rows, its model calls on one and its tool calls on another, with more
+    rows where calls overlap (see ``course_lib.view.timeline``)."""
+    return Lane("agent", index, name or f"agent {index}")
 
 
 def named(kind: str, index: int) -> Lane:

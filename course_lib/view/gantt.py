@@ -190,13 +190,15 @@ def gantt(
     show_strip: bool | None = None,
     rpm: int | None = None,
     window_s: float = 60.0,
+    critical_path: bool = False,
 ) -> go.Figure:
     """A timeline of a run: ``gantt(result)``; for your own code, ``gantt(spans=tracer.spans)``.
 
     Under the bars, a strip on the same time axis shows the calls in flight, the quota left
     (``rpm`` requests per ``window_s``; a run's own settings by default) and ticks at each 429
     and 5xx. ``show_strip`` None shows it when the run had a rate limit, waited for one, or met
-    a 429 or a failure."""
+    a 429 or a failure. ``critical_path``: a black line through the steps that set the wall time
+    (one per agent, if the spans are agents': ``course_lib.trace.critical``)."""
     if result is not None:
         spans, t0 = result.spans, result.t0
         wall_s = result.wall_s if wall_s is None else wall_s
@@ -205,7 +207,7 @@ def gantt(
         rpm = result.settings.rpm if rpm is None else rpm
         window_s = getattr(result.settings, "window_s", window_s)
     spans = list(spans or [])
-    data = timeline(spans, t0, max_lanes)
+    data = timeline(spans, t0, max_lanes, critical=critical_path)
     if show_strip is None:
         show_strip = rpm is not None or any(wants_strip(s) for s in spans)
     under = None
@@ -213,7 +215,17 @@ def gantt(
         start = t0 if t0 is not None else min((s.start for s in spans), default=0.0)
         under = strip(spans, start, rpm, window_s)
     layout = layout_for(data, wall_s, ideal_s, title or "", with_strip=show_strip)
-    return go.Figure(data=traces_for(data, under), layout=layout)
+    figure = go.Figure(data=traces_for(data, under), layout=layout)
+    if data.critical:
+        figure.add_scatter(
+            **data.critical,
+            mode="lines+markers",
+            name="critical path (sets the wall time)",
+            line=dict(color="#000000", width=3),
+            marker=dict(size=5, color="#000000"),
+            hoverinfo="skip",
+        )
+    return figure
 
 
 def wants_strip(span: Span) -> bool:

@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from course_lib.trace.critical import critical_paths
 from course_lib.trace.lanes import Lane, named
 from course_lib.trace.spans import (
     BACKOFF,
@@ -38,7 +39,7 @@ PHASE_STYLE: dict[str, tuple[str, str]] = {
     TOOL: ("a tool running (search, lookup)", "#009E73"),
 }
 REFUSED = ("refused: 429 rate limit", "#CC0000")
-FAILED = ("failed call (5xx, timeout)", "#4D0000")
+FAILED = ("failed (5xx, timeout, error)", "#4D0000")
 CANCELLED = ("cancelled before its answer", "#0072B2")  # the in-flight blue, hatched
 TRACE_ORDER = (
     WAIT_SLOT,
@@ -61,10 +62,11 @@ TRACE_STYLE: dict[str, tuple[str, str]] = {
 
 
 def trace_key(span: Span) -> str:
-    """Which trace draws ``span``: its phase, or, for a call that returned no answer, "refused"
-    (a 429: over the rate limit), "failed" (a 5xx, a timeout, another error) or "cancelled"
-    (your code gave up on it: ``asyncio.timeout``, the losers of a hedged request, a Stop)."""
-    if span.phase != IN_FLIGHT or span.outcome in ("ok", "running"):
+    """Which trace draws ``span``: its phase, or, for a call or a tool that returned no answer,
+    "refused" (a 429: over the rate limit), "failed" (a 5xx, a timeout, another error) or
+    "cancelled" (your code gave up on it: ``asyncio.timeout``, the losers of a hedged request, a
+    sibling's failure in a TaskGroup, a Stop)."""
+    if span.phase not in (IN_FLIGHT, TOOL) or span.outcome in ("ok", "running"):
         return span.phase
     if span.outcome in ("cancelled", "429"):
         return "cancelled" if span.outcome == "cancelled" else "refused"
@@ -79,6 +81,7 @@ class Timeline:
     bars: dict[str, dict[str, list[Any]]]  # per trace: base, x, y, hovertext
     note: str = ""
     end: float = 0.0
+    critical: dict[str, list[Any]] | None = None  # the critical path's line: x and y (rows)
 
 
 def _hover(span: Span, start: float, end: float, row: str) -> str:
@@ -126,13 +129,43 @@ def _pack(spans: list[Span]) -> tuple[dict[Lane, Lane], str]:
     return row_of, note
 
 
+def _agent_rows(spans: list[Span]) -> dict[int, Lane]:
+    """Rows for agents' spans (by position in ``spans``, which go by start): an agent's model
+    calls on "<agent> · model", its tools on "<agent> · tools", and one more row ("· tools 2")
+    for each call that overlaps those already on a row, so concurrent calls never hide each
+    other."""
+    ends: dict[tuple[Lane, str], list[float]] = {}
+    rows: dict[int, Lane] = {}
+    for i, s in enumerate(spans):
+        if s.lane.kind != "agent":
+            continue
+        what = "tools" if s.phase == TOOL else "CPU" if s.phase == CPU else "model"
+        free = ends.setdefault((s.lane, what), [])
+        k = next((k for k, end in enumerate(free) if end <= s.start + 1e-6), len(free))
+        free[k : k + 1] = [s.end]  # takes row k (a new row past the last)
+        label = f"{s.lane} · {what}" + (f" {k + 1}" if k else "")
+        rank = {"model": 0, "tools": 1}.get(what, 2)
+        rows[i] = Lane("agent", s.lane.index, f"{rank}{k:03d}{label}")
+    return rows
+
+
+def _row_label(lane: Lane) -> str:
+    return lane.label[4:] if lane.kind == "agent" and lane.label[:4].isdigit() else str(lane)
+
+
 def timeline(
-    spans: Iterable[Span], t0: float | None = None, max_lanes: int = 40, hover: bool = True
+    spans: Iterable[Span],
+    t0: float | None = None,
+    max_lanes: int = 40,
+    hover: bool = True,
+    critical: bool = False,
 ) -> Timeline:
     """The bars of a timeline, with times relative to ``t0`` (default: the earliest start).
     ``hover=False`` leaves the hover texts out: a live frame does not need them, and they are
-    most of its cost."""
+    most of its cost. ``critical``: also the line of the critical path (per agent, if there are
+    agents: see ``course_lib.trace.critical``)."""
     spans = numbered(spans)
+    agent_rows = _agent_rows(spans)
     note, packed = "", False
     row_of: dict[Lane, Lane] = {}
     if len({s.lane for s in spans}) > max_lanes:
@@ -142,14 +175,16 @@ def timeline(
     bars = {key: {"base": [], "x": [], "y": [], "hovertext": []} for key in TRACE_ORDER}
     rows: dict[Lane, str] = {}
     end = 0.0
-    for s in spans:
+    row_of_span: dict[int, str] = {}
+    for i, s in enumerate(spans):
         if packed and s.phase == WAIT_SLOT:  # summarised in the note instead
             continue
         bar = bars.get(trace_key(s))
         if bar is None:
             continue
-        lane = row_of.get(s.lane, s.lane)
-        row = rows.get(lane) or rows.setdefault(lane, str(lane))
+        lane = agent_rows.get(i) or row_of.get(s.lane, s.lane)
+        row = rows.get(lane) or rows.setdefault(lane, _row_label(lane))
+        row_of_span[id(s)] = row
         start, stop = s.start - t0, s.end - t0
         bar["base"].append(start)
         bar["x"].append(max(stop - start, 0.0))
@@ -158,4 +193,13 @@ def timeline(
             bar["hovertext"].append(_hover(s, start, stop, row))
         end = max(end, stop)
     lanes = sorted(rows, key=Lane.sort_key)
-    return Timeline([rows[lane] for lane in lanes], bars, note, end)
+    line = None
+    if critical:
+        line = {"x": [], "y": []}
+        for path in critical_paths(spans):
+            for s in path:
+                line["x"] += [s.start - t0, s.end - t0]
+                line["y"] += [row_of_span.get(id(s))] * 2
+            line["x"].append(None)  # a gap between agents
+            line["y"].append(None)
+    return Timeline([rows[lane] for lane in lanes], bars, note, end, line)
