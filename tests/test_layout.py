@@ -171,7 +171,7 @@ def test_every_setting_a_scenario_uses_has_an_option_and_a_slider_or_says_why_no
     from dataclasses import fields
 
     from course_lib.cli import _OPTIONS
-    from course_lib.view.panels import CONTROLS, NO_SLIDER
+    from course_lib.view.controls import CONTROLS, NO_SLIDER
 
     known = {f.name for f in fields(Settings)}
     options = {name for _, name, _, _ in _OPTIONS}

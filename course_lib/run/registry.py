@@ -11,7 +11,7 @@ Adding a scenario is one module in ``course_lib/run/scenarios/`` (an ``async def
 prompt) and one ``register(...)`` below, whose ``ideal`` is a function of ``ideal.py`` or a
 lambda here: never in the scenario's module, which is imported only when it runs. A scenario that
 needs a new setting also adds it to ``Settings``, the command line's options and, for a slider,
-``view/panels.CONTROLS`` (a test says when one is missing). If its module imports an optional
+``view/controls.CONTROLS`` (a test says when one is missing). If its module imports an optional
 package, add the module to ``collect_ignore`` in a ``conftest.py`` at the repository's root, so
 the doctests do not import it.
 

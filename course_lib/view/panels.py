@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import asyncio
 import html
-from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
@@ -24,82 +23,12 @@ from course_lib.run.machine import effective_cpu_count
 from course_lib.run.registry import ideal_seconds, scenario
 from course_lib.run.results import RunResult
 from course_lib.run.runner import run_scenario
-from course_lib.run.settings import RETRY_POLICIES, SettingError, Settings
+from course_lib.run.settings import SettingError, Settings
 from course_lib.trace.spans import Tracer
 from course_lib.view.comparison import Comparison
+from course_lib.view.controls import CONTROLS, ZERO_IS_NONE, default_controls
 from course_lib.view.gantt import settings_title
 from course_lib.view.live import LiveTimeline
-
-_STYLE = {"description_width": "150px"}
-
-
-def _slider(
-    kind: type[w.IntSlider] | type[w.FloatSlider],
-    description: str,
-    low: float,
-    high: float,
-    step: float = 1,
-    **extra: Any,
-) -> Callable[[Any], w.Widget]:
-    # continuous_update=False: the kernel hears of a value when the learner lets go of the handle.
-    # A starting value past the slider's range widens it: a slider must never change it silently.
-    return lambda value: kind(
-        value=value,
-        min=min(low, value),
-        max=max(high, value),
-        step=step,
-        description=description,
-        style=_STYLE,
-        layout=w.Layout(width="460px"),  # one Layout per slider: widgets must not share one
-        continuous_update=False,
-        **extra,
-    )
-
-
-def _int(description: str, low: int, high: int, step: int = 1) -> Callable[[Any], w.Widget]:
-    return _slider(w.IntSlider, description, low, high, step)
-
-
-def _float(description: str, low: float, high: float, step: float) -> Callable[[Any], w.Widget]:
-    return _slider(w.FloatSlider, description, low, high, step, readout_format=".2f")
-
-
-#: Each control: the Settings field it sets, and how to build its slider.
-CONTROLS: dict[str, Callable[[Any], w.Widget]] = {
-    # ranges a lesson's values can be dragged to (a bigger start value widens its slider)
-    "prompts": _int("prompts", 1, 200),
-    "latency": _float("latency (s)", 0.1, 5.0, 0.1),
-    "jitter": _float("jitter (± s)", 0.0, 2.0, 0.05),
-    "concurrency": _int("concurrency limit", 1, 50),
-    "processes": _int("pool size (processes)", 1, 8),
-    "cpu_work": _int("CPU per answer (ms)", 0, 1000, 10),
-    "rpm": _int("requests/min (0: none)", 0, 600, 5),
-    "tpm": _int("tokens/min (0: none)", 0, 100_000, 500),
-    "window_s": _float("a 'minute' lasts (s)", 1.0, 60.0, 1.0),
-    "client_rpm": _int("limiter/min (0: off)", 0, 600, 5),
-    "retry": lambda value: w.Dropdown(
-        options=list(RETRY_POLICIES),
-        value=value,
-        description="retry policy",
-        style=_STYLE,
-        layout=w.Layout(width="460px"),
-    ),
-    "failure_rate": _float("failure rate", 0.0, 0.9, 0.05),
-}
-#: Limits a slider sets to 0 for "no limit" (None in Settings).
-ZERO_IS_NONE = ("rpm", "tpm", "client_rpm")
-
-#: Settings a panel leaves as they are given (``settings=``): they change no picture worth a slider.
-NO_SLIDER = ("seed", "attempts", "start_method", "tokens_per_s")
-
-#: Sliders every panel shows first and last; between them, those of the scenario's own settings.
-FIRST_CONTROLS, LAST_CONTROLS = ("prompts", "latency", "jitter"), ("cpu_work",)
-
-
-def default_controls(name: str) -> tuple[str, ...]:
-    """The sliders that mean something for scenario ``name`` (its registry record says which)."""
-    own = tuple(setting for setting in scenario(name).uses if setting in CONTROLS)
-    return FIRST_CONTROLS + own + LAST_CONTROLS
 
 
 class Panel:
