@@ -111,7 +111,7 @@ def test_the_registry_imports_a_scenario_only_when_it_runs():
         "import sys, course_lib.run.registry as r\n"
         "print(len(r.SCENARIOS), sorted(m for m in sys.modules if 'run.scenarios.' in m))"
     )
-    assert loaded == "7 []"
+    assert loaded == "8 []"
 
 
 @pytest.fixture

@@ -31,6 +31,8 @@ _WHERE = {
     "check_pipeline": "lesson04",
     "check_ask_with_retry": "lesson05",
     "check_shared_budget": "lesson05",
+    "check_run_tools": "lesson06",
+    "check_research": "lesson06",
 }
 
 __all__ = sorted(_WHERE)

@@ -21,6 +21,14 @@ import math
 from course_lib.run.settings import Settings
 
 
+def agents(s: Settings, w: float, cores: int, calls: list[float]) -> float:
+    """Each agent: a model call, its searches (all at once: one search's time; one by one: all of
+    them), a model call; ``concurrency`` agents at once in each of the processes."""
+    tools = s.tool_latency * (1 if s.tool_calls == "at once" else s.tools_per_turn)
+    slots = s.concurrency * (s.processes if s.processes > 1 else 1)
+    return in_order([2 * call + tools + w for call in calls], slots)
+
+
 def in_order(durations: list[float], slots: int) -> float:
     """When the last of ``durations`` ends if each, in order, takes the first free slot of
     ``slots`` (what a semaphore or a pool does). Equal durations: ceil(n / slots) rounds."""

@@ -21,7 +21,7 @@ the doctests do not import it.
 Traceback (most recent call last):
 ...
 course_lib.values.SettingError: unknown scenario 'turbo'; choose one of sequential, \
-concurrent, threads, parallel, hybrid, hybrid-pipelined, rate-limited
+concurrent, threads, parallel, hybrid, hybrid-pipelined, rate-limited, agents
 """
 
 from __future__ import annotations
@@ -195,5 +195,23 @@ register(
         ideal=ideal.rate_limited,
         uses=("concurrency", "processes", "start_method", "client_rpm", "retry"),
         names={"concurrency": "in flight"},
+    )
+)
+register(
+    Scenario(
+        name="agents",
+        label="ReAct agents: a model call, the searches it asks for, a model call",
+        colour="#44AA99",
+        runner=f"{_HERE}.agents:agents",
+        ideal=ideal.agents,
+        uses=(
+            "concurrency",
+            "processes",
+            "start_method",
+            "tool_latency",
+            "tools_per_turn",
+            "tool_calls",
+        ),
+        names={"prompts": "agents", "concurrency": "agents at once"},
     )
 )

@@ -49,16 +49,23 @@ def _words(text: str) -> set[str]:
 
 class SearchTool:
     """Search the course notes, after ``latency_s`` seconds (inject ``sleep``/``async_sleep`` to
-    test without waiting)."""
+    test without waiting). ``down=True``: every search fails after its latency with a
+    ``ConnectionError``, as a search service that is down would (lesson 06 breaks an agent so)."""
 
     def __init__(
         self,
         latency_s: float = 0.3,
         sleep: Callable[[float], object] = time.sleep,
         async_sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
+        down: bool = False,
     ) -> None:
         self.latency_s = values.number("latency_s", latency_s, 0, 60, "seconds")
-        self.sleep, self.async_sleep = sleep, async_sleep
+        self.sleep, self.async_sleep, self.down = sleep, async_sleep, down
+
+    def _results(self, query: str, top_k: int) -> list[dict[str, Any]]:
+        if self.down:
+            raise ConnectionError("the search service is down (SearchTool(down=True))")
+        return self._ranked(query, top_k)
 
     def _ranked(self, query: str, top_k: int) -> list[dict[str, Any]]:
         if not isinstance(query, str) or not query.strip():
@@ -76,11 +83,11 @@ class SearchTool:
         text), best first."""
         with span(TOOL, label=f"search: {query[:40]}"):
             self.sleep(self.latency_s)
-            return self._ranked(query, top_k)
+            return self._results(query, top_k)
 
     async def search_docs_async(self, query: str, top_k: int = 3) -> list[dict[str, Any]]:
         """Search the course notes for ``query``, without blocking the event loop; returns the
         best ``top_k`` notes (title, url, text), best first."""
         with span(TOOL, label=f"search: {query[:40]}"):
             await self.async_sleep(self.latency_s)
-            return self._ranked(query, top_k)
+            return self._results(query, top_k)

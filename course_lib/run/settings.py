@@ -31,6 +31,7 @@ MOST = {
     "window_s": 3_600.0,  # seconds: how long the rate limits' "minute" is
     "seed": 2**32 - 1,
     "attempts": 20,
+    "tools_per_turn": 10,
 }
 
 
@@ -38,6 +39,10 @@ MOST = {
 #: what a 429 asks, backs off on 5xx); the SDK's ``HttpRetryOptions``; tenacity honouring
 #: RetryInfo; or the kit's way with adaptive concurrency (``course_lib.run.adaptive``).
 RETRY_POLICIES = ("none", "kit", "sdk", "tenacity", "adaptive")
+
+#: How an agent runs the tool calls the model asks for in one turn: together (``asyncio.gather``)
+#: or one after another, as the SDK's automatic function calling does.
+TOOL_CALLS = ("at once", "one by one")
 
 
 @dataclass(frozen=True)
@@ -47,7 +52,9 @@ class Settings:
     may shorten) None mean no limit; ``client_rpm`` is a client-side limiter's rate (None: none);
     ``retry`` one of ``RETRY_POLICIES``; ``start_method`` None means forkserver where available,
     else spawn. With ``tokens_per_s``, a call's first token comes after ``latency`` seconds and
-    the rest of its answer at that many tokens a second, so long answers take longer."""
+    the rest of its answer at that many tokens a second, so long answers take longer. Agents
+    (the ``agents`` scenario): each search takes ``tool_latency`` seconds, the model asks for
+    ``tools_per_turn`` of them in its first turn, and ``tool_calls`` says how they run."""
 
     prompts: int = 5
     latency: float = 0.5
@@ -66,6 +73,9 @@ class Settings:
     model: str = DEFAULT_MODEL
     start_method: str | None = None
     tokens_per_s: float | None = None
+    tool_latency: float = 0.5
+    tools_per_turn: int = 2
+    tool_calls: str = "at once"
 
     def __post_init__(self) -> None:
         values.whole("prompts", self.prompts, 1, MOST["prompts"])
@@ -91,6 +101,9 @@ class Settings:
             values.choice("start_method", self.start_method, ("spawn", "forkserver", "fork"))
         if self.tokens_per_s is not None:
             values.number("tokens_per_s", self.tokens_per_s, 0, 1e6, "tokens", above_low=True)
+        values.number("tool_latency", self.tool_latency, 0, MOST["latency"], "seconds")
+        values.whole("tools_per_turn", self.tools_per_turn, 1, MOST["tools_per_turn"])
+        values.choice("tool_calls", self.tool_calls, TOOL_CALLS)
 
     def changed(self, **changes: Any) -> Settings:
         """These settings with some changed, e.g. ``changed(concurrency=10)``; a name that is not

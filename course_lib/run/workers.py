@@ -194,3 +194,30 @@ def ask_batch(tasks: list[tuple[int, str]]) -> list[CallRecord]:
     loop, settings, limiter, client = _limited
     with Tracer(sink=_events.put if _events is not None else None):
         return loop.run_until_complete(ask_all(client, settings, tasks, limiter))
+
+
+_agents: tuple[Any, Settings, Any] | None = None  # loop, settings, client
+
+
+def init_agent_worker(events: Any, owner: int, base_url: str, settings: Settings) -> None:
+    """Pool initializer for the agents scenario: this process's own event loop, and a client on
+    it already used once (its first call's set-up stays out of the run)."""
+    global _agents
+    from course_lib.client.factory import gemini_client, warm_sdk
+
+    init_analysis_worker(events, owner)
+    warm_sdk()
+    loop = asyncio.new_event_loop()
+    client = gemini_client(live=False, base_url=base_url)
+    loop.run_until_complete(client.aio.models.count_tokens(model=settings.model, contents="hi"))
+    _agents = (loop, settings, client)
+
+
+def agent_batch(tasks: list[int]) -> list[CallRecord]:
+    """Run these agents on this process's event loop, streaming their spans to the kernel."""
+    from course_lib.run.scenarios.agents import run_agents
+
+    assert _agents is not None, "start the pool with init_agent_worker"
+    loop, settings, client = _agents
+    with Tracer(sink=_events.put if _events is not None else None):
+        return loop.run_until_complete(run_agents(client, settings, tasks))

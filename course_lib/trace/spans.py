@@ -27,7 +27,7 @@ from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any, TypeVar
 
-from course_lib.trace.lanes import Lane, chosen_lane, current_lane, number_lanes
+from course_lib.trace.lanes import Lane, agent, chosen_lane, current_lane, number_lanes
 
 WAIT_SLOT = "wait_slot"  # waiting for a free slot (semaphore, pool worker)
 WAIT_RATE = "wait_rate"  # waiting for a rate-limit token (requests or tokens per minute)
@@ -203,6 +203,12 @@ class task_context:  # noqa: N801 (used like a function: ``with task_context(3):
         if lane_token is not None:
             chosen_lane.reset(lane_token)
         _task.reset(task_token)
+
+
+def as_agent(index: int, name: str = "") -> task_context:
+    """``with as_agent(2, "router"):`` the calls and tools inside belong to agent ``index``: its
+    own group of rows on a timeline (model calls, tools), and its own critical path."""
+    return task_context(index, agent(index, name), name or f"agent {index}")
 
 
 @contextmanager

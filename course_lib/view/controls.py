@@ -13,7 +13,7 @@ from typing import Any
 import ipywidgets as w
 
 from course_lib.run.registry import scenario
-from course_lib.run.settings import RETRY_POLICIES
+from course_lib.run.settings import RETRY_POLICIES, TOOL_CALLS
 
 _STYLE = {"description_width": "150px"}
 
@@ -70,6 +70,15 @@ CONTROLS: dict[str, Callable[[Any], w.Widget]] = {
         layout=w.Layout(width="460px"),
     ),
     "failure_rate": _float("failure rate", 0.0, 0.9, 0.05),
+    "tool_latency": _float("tool latency (s)", 0.0, 3.0, 0.1),
+    "tools_per_turn": _int("tools per turn", 1, 6),
+    "tool_calls": lambda value: w.Dropdown(
+        options=list(TOOL_CALLS),
+        value=value,
+        description="a turn's tool calls",
+        style=_STYLE,
+        layout=w.Layout(width="460px"),
+    ),
 }
 #: Limits a slider sets to 0 for "no limit" (None in Settings).
 ZERO_IS_NONE = ("rpm", "tpm", "client_rpm")

@@ -252,6 +252,8 @@ def shape_of(name: str, s: Settings) -> list[str]:
         parts.append(f"limiter {s.client_rpm}/{per}" if s.client_rpm else "no limiter")
     if "retry" in chosen.uses:
         parts.append(f"retry: {s.retry}")
+    if "tools_per_turn" in chosen.uses:
+        parts.append(f"{s.tools_per_turn} × {s.tool_latency:g} s searches {s.tool_calls}")
     return parts
 
 
@@ -276,9 +278,9 @@ def workload_of(s: Settings) -> list[str]:
 
 def settings_title(name: str, s: Settings) -> str:
     """'<b>concurrent</b>: 20 prompts, latency 0.5 s, limit 5': what a run is."""
-    return (
-        f"<b>{name}</b>: {', '.join(workload_of(s)[:2] + shape_of(name, s) + workload_of(s)[2:])}"
-    )
+    work = workload_of(s)
+    work[0] = f"{s.prompts} {scenario(name).name_of('prompts')}"  # "20 prompts", "4 agents"
+    return f"<b>{name}</b>: {', '.join(work[:2] + shape_of(name, s) + work[2:])}"
 
 
 def run_title(result: RunResult) -> str:

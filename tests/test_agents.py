@@ -1,0 +1,216 @@
+"""Lesson 06's agents: the ReAct loop through the real SDK against the fake, the agents scenario's
+spans (how many model and tool calls, overlap where concurrent, none where sequential), the
+timeline's rows per agent, the critical path, structured concurrency leaving nothing running, and
+the exercises' checks, right and wrong."""
+
+import asyncio
+
+import pytest
+from google.genai import types
+
+from course_lib import FakeGemini, Settings, Tracer, gantt, gemini_client, run_scenario
+from course_lib.exercises import check_research, check_run_tools
+from course_lib.run.agents import question_for, react_agent
+from course_lib.run.search import SearchTool
+from course_lib.trace.critical import critical_path, critical_paths
+from course_lib.trace.lanes import agent
+from course_lib.trace.spans import IN_FLIGHT, TOOL, Span, as_agent
+
+
+def overlapping(spans: list[Span]) -> int:
+    """The most spans open at once."""
+    edges = sorted([(s.start, 1) for s in spans] + [(s.end, -1) for s in spans])
+    most = now = 0
+    for _, step in edges:
+        now += step
+        most = max(most, now)
+    return most
+
+
+@pytest.fixture
+def client():
+    return gemini_client(live=False, fake=FakeGemini(latency=0.05))
+
+
+@pytest.mark.parametrize(("at_once", "together"), [(True, 3), (False, 1)])
+async def test_an_agent_runs_the_searches_of_a_turn_at_once_or_one_by_one(
+    client, at_once, together
+):
+    docs = SearchTool(latency_s=0.1)
+    with Tracer() as tracer:
+        run = await react_agent(client, question_for(1, 3), docs, at_once=at_once)
+    tools = [s for s in tracer.spans if s.phase == TOOL]
+    calls = [s for s in tracer.spans if s.phase == IN_FLIGHT]
+    assert (run.model_calls, run.tool_calls, len(calls), len(tools)) == (2, 3, 2, 3)
+    assert overlapping(tools) == together
+    assert "From the tools" in run.answer and run.tokens > 0
+    assert {s.lane for s in tracer.spans} == {agent(1)}
+    # the answer comes after every search: a model call never overlaps a tool call
+    assert overlapping(calls + tools) == together
+    rows = gantt(spans=tracer.spans).layout.yaxis.categoryarray
+    assert rows[0] == "agent 1 · model" and len(rows) == 1 + together
+
+
+async def test_the_fake_asks_for_one_search_per_quoted_topic(client):
+    for k in (1, 2, 5):
+        run = await react_agent(client, question_for(k, k), SearchTool(latency_s=0.0), index=k)
+        assert run.tool_calls == k
+
+
+@pytest.mark.parametrize(
+    ("changes", "tools_together", "agents_together"),
+    [
+        (dict(tool_calls="at once"), 2, 4),
+        (dict(tool_calls="one by one"), 1, 4),
+        (dict(concurrency=1), 2, 1),
+        (dict(processes=2, concurrency=1), 2, 2),
+    ],
+)
+async def test_the_agents_scenario_spans(changes, tools_together, agents_together):
+    s = Settings(prompts=4, latency=0.05, tool_latency=0.1, tools_per_turn=2, processes=1)
+    result = await run_scenario("agents", s.changed(**changes))
+    spans = result.spans
+    assert not result.failures and [o.attempts for o in result.outputs] == [2] * 4
+    assert sum(s.phase == IN_FLIGHT for s in spans) == 8
+    assert sum(s.phase == TOOL for s in spans) == 8
+    lanes = {s.lane.index for s in spans}
+    assert lanes == {1, 2, 3, 4} and {s.lane.kind for s in spans} == {"agent"}
+    for k in lanes:  # within each agent, the searches of its turn
+        tools = [s for s in spans if s.phase == TOOL and s.lane.index == k]
+        assert overlapping(tools) == tools_together
+    busy = [s for s in spans if s.phase in (IN_FLIGHT, TOOL)]
+    agents = {
+        k: (
+            min(s.start for s in busy if s.lane.index == k),
+            max(s.end for s in busy if s.lane.index == k),
+        )
+        for k in lanes
+    }
+    spans_of_agents = [Span(k, agent(k), "x", a, b, 0) for k, (a, b) in agents.items()]
+    assert overlapping(spans_of_agents) == agents_together
+    assert result.ideal_s <= result.wall_s
+
+
+def test_the_critical_path_follows_the_slowest_branch():
+    a, b = agent(1), agent(2)
+    spans = [
+        Span(0, a, IN_FLIGHT, 0.0, 1.0, 1),
+        Span(1, a, IN_FLIGHT, 1.0, 1.5, 1),
+        Span(2, a, IN_FLIGHT, 1.0, 2.5, 1),  # the slow branch of a fan-out
+        Span(3, a, IN_FLIGHT, 2.5, 3.0, 1),
+        Span(4, b, TOOL, 0.0, 5.0, 1),  # another agent, on its own
+    ]
+    assert [s.task for s in critical_path(spans[:4])] == [0, 2, 3]
+    assert [[s.task for s in path] for path in critical_paths(spans)] == [[0, 2, 3], [4]]
+    figure = gantt(spans=spans, critical_path=True)
+    line = figure.data[-1]
+    assert line.name.startswith("critical path") and list(line.x).count(None) == 2
+
+
+async def test_a_task_group_cancels_the_other_agents_and_leaves_nothing_running(client):
+    fine, down = SearchTool(latency_s=0.5), SearchTool(latency_s=0.05, down=True)
+    before = asyncio.all_tasks()
+
+    async def member(k: int) -> None:
+        with as_agent(k):
+            await react_agent(client, question_for(k, 1), down if k == 3 else fine, index=k)
+
+    with Tracer() as tracer:
+        with pytest.raises(ExceptionGroup) as caught:
+            async with asyncio.TaskGroup() as group:
+                for k in range(1, 5):
+                    group.create_task(member(k))
+    assert caught.group_contains(ConnectionError)
+    assert asyncio.all_tasks() - before == set()  # nothing left running
+    outcomes = {(s.lane.index, s.phase, s.outcome) for s in tracer.spans}
+    assert (3, TOOL, "error") in outcomes
+    assert {(k, TOOL, "cancelled") for k in (1, 2, 4)} <= outcomes
+    names = [t.name for t in gantt(spans=tracer.spans).data if len(t.x or ())]
+    assert "failed (5xx, timeout, error)" in names and "cancelled before its answer" in names
+
+
+async def test_a_timeout_bounds_a_team_and_cancels_what_is_still_running(client):
+    docs = SearchTool(latency_s=0.3)
+    before = asyncio.all_tasks()
+    with Tracer() as tracer, pytest.raises(TimeoutError):
+        async with asyncio.timeout(0.2):
+            await asyncio.gather(
+                *(react_agent(client, question_for(k, 1), docs, index=k) for k in (1, 2))
+            )
+    await asyncio.sleep(0)
+    assert asyncio.all_tasks() - before == set()
+    assert {s.outcome for s in tracer.spans if s.phase == TOOL} == {"cancelled"}
+
+
+async def test_check_run_tools_right_and_wrong():
+    async def at_once(calls, tools):
+        async def one(call):
+            result = await tools[call.name](**call.args)
+            return types.Part.from_function_response(name=call.name, response={"result": result})
+
+        return list(await asyncio.gather(*(one(c) for c in calls)))
+
+    async def one_by_one(calls, tools):
+        return [
+            types.Part.from_function_response(
+                name=c.name, response={"result": await tools[c.name](**c.args)}
+            )
+            for c in calls
+        ]
+
+    async def shuffled(calls, tools):
+        return list(reversed(await at_once(calls, tools)))
+
+    assert await check_run_tools(at_once)
+    for wrong in (one_by_one, shuffled):
+        assert not await check_run_tools(wrong)
+    assert "async def" in str(await check_run_tools(lambda calls, tools: None))
+
+
+async def test_check_research_right_and_wrong():
+    async def right(questions, ask, limit, deadline_s):
+        slots = asyncio.Semaphore(limit)
+
+        async def one(q):
+            async with slots:
+                return await ask(q)
+
+        async with asyncio.timeout(deadline_s), asyncio.TaskGroup() as group:
+            tasks = [group.create_task(one(q)) for q in questions]
+        return [t.result() for t in tasks]
+
+    async def with_gather(questions, ask, limit, deadline_s):
+        slots = asyncio.Semaphore(limit)
+
+        async def one(q):
+            async with slots:
+                return await ask(q)
+
+        async with asyncio.timeout(deadline_s):
+            return await asyncio.gather(*(one(q) for q in questions))
+
+    async def unlimited(questions, ask, limit, deadline_s):
+        async with asyncio.timeout(deadline_s), asyncio.TaskGroup() as group:
+            tasks = [group.create_task(ask(q)) for q in questions]
+        return [t.result() for t in tasks]
+
+    async def no_deadline(questions, ask, limit, deadline_s):
+        slots = asyncio.Semaphore(limit)
+
+        async def one(q):
+            async with slots:
+                return await ask(q)
+
+        async with asyncio.TaskGroup() as group:
+            tasks = [group.create_task(one(q)) for q in questions]
+        return [t.result() for t in tasks]
+
+    assert await check_research(right)
+    for wrong, says in (
+        (with_gather, "TaskGroup"),
+        (unlimited, "Semaphore"),
+        (no_deadline, "asyncio.timeout"),
+    ):
+        feedback = await check_research(wrong)
+        assert not feedback and says in str(feedback)
+    await asyncio.sleep(0.3)  # gather's leftovers end
