@@ -9,7 +9,7 @@ import pytest
 from google.genai import types
 
 from course_lib import FakeGemini, Settings, Tracer, gantt, gemini_client, run_scenario
-from course_lib.exercises import check_research, check_run_tools
+from course_lib.exercises import check_research, check_tools_at_once
 from course_lib.run.agents import question_for, react_agent
 from course_lib.run.search import SearchTool
 from course_lib.trace.critical import critical_path, critical_paths
@@ -142,7 +142,7 @@ async def test_a_timeout_bounds_a_team_and_cancels_what_is_still_running(client)
     assert {s.outcome for s in tracer.spans if s.phase == TOOL} == {"cancelled"}
 
 
-async def test_check_run_tools_right_and_wrong():
+async def test_check_tools_at_once_right_and_wrong():
     async def at_once(calls, tools):
         async def one(call):
             result = await tools[call.name](**call.args)
@@ -161,10 +161,10 @@ async def test_check_run_tools_right_and_wrong():
     async def shuffled(calls, tools):
         return list(reversed(await at_once(calls, tools)))
 
-    assert await check_run_tools(at_once)
+    assert await check_tools_at_once(at_once)
     for wrong in (one_by_one, shuffled):
-        assert not await check_run_tools(wrong)
-    assert "async def" in str(await check_run_tools(lambda calls, tools: None))
+        assert not await check_tools_at_once(wrong)
+    assert "async def" in str(await check_tools_at_once(lambda calls, tools: None))
 
 
 async def test_check_research_right_and_wrong():
@@ -214,3 +214,23 @@ async def test_check_research_right_and_wrong():
         feedback = await check_research(wrong)
         assert not feedback and says in str(feedback)
     await asyncio.sleep(0.3)  # gather's leftovers end
+
+
+def test_the_panel_and_the_comparison_measure_agents_against_agents_one_at_a_time():
+    from course_lib.run.registry import one_at_a_time_seconds
+    from course_lib.view.comparison import Comparison
+    from course_lib.view.panels import Panel
+
+    s = Settings(prompts=6, latency=0.3, tool_latency=0.5, tools_per_turn=2, processes=1)
+    alone = one_at_a_time_seconds("agents", s)
+    assert alone == pytest.approx(6 * (0.3 + 2 * 0.5 + 0.3))
+    assert one_at_a_time_seconds("concurrent", s) == pytest.approx(6 * 0.3)
+    panel = Panel("agents", settings=s)
+    assert (
+        "6 agents take at best 2.20 s" in panel.preview.value
+    )  # 5 at once, then 1 and "9.60 s" in panel.preview.value
+    assert panel.sliders["prompts"].description == "agents"
+    result = Comparison()
+    fake_run = type("R", (), {"scenario": "agents", "settings": s, "cpu_s": None, "wall_s": 1.2})
+    factor, measured = result.speedup(fake_run)
+    assert factor == pytest.approx(alone / 1.2) and not measured

@@ -31,7 +31,7 @@ _WHERE = {
     "check_pipeline": "lesson04",
     "check_ask_with_retry": "lesson05",
     "check_shared_budget": "lesson05",
-    "check_run_tools": "lesson06",
+    "check_tools_at_once": "lesson06",
     "check_research": "lesson06",
 }
 

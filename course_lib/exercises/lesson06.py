@@ -39,12 +39,12 @@ class _Gauge:
             self.now -= 1
 
 
-async def check_run_tools(run_tools: Callable[..., Awaitable[Any]]) -> Feedback:
-    """``run_tools(calls, tools)``: run every ``types.FunctionCall`` in ``calls`` at once, each by
-    looking its function up by name in ``tools`` (a dict of async functions), and return their
-    results as ``types.Part.from_function_response`` parts, in the calls' order."""
-    if not inspect.iscoroutinefunction(run_tools):
-        return wrong("define it with `async def run_tools(calls, tools):` and pass it in.")
+async def check_tools_at_once(tools_at_once: Callable[..., Awaitable[Any]]) -> Feedback:
+    """``tools_at_once(calls, tools)``: run every ``types.FunctionCall`` in ``calls`` at once,
+    each by looking its function up by name in ``tools`` (a dict of async functions), and return
+    their results as ``types.Part.from_function_response`` parts, in the calls' order."""
+    if not inspect.iscoroutinefunction(tools_at_once):
+        return wrong("define it with `async def tools_at_once(calls, tools):` and pass it in.")
     gauge = _Gauge()
 
     async def search_docs(query: str) -> str:
@@ -54,9 +54,11 @@ async def check_run_tools(run_tools: Callable[..., Awaitable[Any]]) -> Feedback:
 
     calls = [types.FunctionCall(name="search_docs", args={"query": topic}) for topic in TOPICS]
     try:
-        parts = await asyncio.wait_for(run_tools(calls, {"search_docs": search_docs}), timeout=10)
+        parts = await asyncio.wait_for(
+            tools_at_once(calls, {"search_docs": search_docs}), timeout=10
+        )
     except Exception as error:
-        return wrong(f"run_tools raised {type(error).__name__}: {str(error)[:200]}")
+        return wrong(f"tools_at_once raised {type(error).__name__}: {str(error)[:200]}")
     if not isinstance(parts, list | tuple) or len(parts) != len(calls):
         return wrong(f"return one part per call, in a list ({len(calls)} here).")
     if not all(isinstance(p, types.Part) and p.function_response for p in parts):

@@ -125,6 +125,16 @@ def ideal_seconds(
     return scenario(name).ideal_seconds(s, cpu_s, cores, calls)
 
 
+def one_at_a_time_seconds(name: str, s: Settings, cpu_s: float | None = None) -> float:
+    """The ideal time of the same work done one step at a time: the baseline of every "N× the
+    speed of sequential". For agents, one agent after another, each running its searches one
+    after another; for the rest, the sequential scenario."""
+    if "tools_per_turn" in scenario(name).uses:
+        alone = s.changed(concurrency=1, processes=1, tool_calls="one by one")
+        return ideal_seconds(name, alone, cpu_s)
+    return ideal_seconds("sequential", s, cpu_s)
+
+
 _HERE = "course_lib.run.scenarios"
 register(
     Scenario(

@@ -7,7 +7,7 @@ from typing import Any
 
 import plotly.graph_objects as go
 
-from course_lib.run.registry import WORKLOAD, ideal_seconds, scenario
+from course_lib.run.registry import WORKLOAD, one_at_a_time_seconds, scenario
 from course_lib.run.results import RunResult
 from course_lib.run.settings import Settings
 from course_lib.view.gantt import FONT, IDEAL, run_title, shape_of, workload_of
@@ -48,7 +48,8 @@ class Comparison:
         for other in reversed(self.results):
             if other.scenario == "sequential" and _workload(other.settings) == key:
                 return other.wall_s / result.wall_s, True
-        return ideal_seconds("sequential", result.settings, result.cpu_s) / result.wall_s, False
+        alone = one_at_a_time_seconds(result.scenario, result.settings, result.cpu_s)
+        return alone / result.wall_s, False
 
     def labels(self) -> list[str]:
         """'1. concurrent<br>limit 5': the scenario, how it spread the work, and what of the

@@ -190,7 +190,7 @@ def gantt(
     show_strip: bool | None = None,
     rpm: int | None = None,
     window_s: float = 60.0,
-    critical_path: bool = False,
+    critical_path: bool | None = None,
 ) -> go.Figure:
     """A timeline of a run: ``gantt(result)``; for your own code, ``gantt(spans=tracer.spans)``.
 
@@ -198,7 +198,8 @@ def gantt(
     (``rpm`` requests per ``window_s``; a run's own settings by default) and ticks at each 429
     and 5xx. ``show_strip`` None shows it when the run had a rate limit, waited for one, or met
     a 429 or a failure. ``critical_path``: a black line through the steps that set the wall time
-    (one per agent, if the spans are agents': ``course_lib.trace.critical``)."""
+    (one per agent, if the spans are agents': ``course_lib.trace.critical``); None draws it for
+    a run of agents."""
     if result is not None:
         spans, t0 = result.spans, result.t0
         wall_s = result.wall_s if wall_s is None else wall_s
@@ -207,6 +208,8 @@ def gantt(
         rpm = result.settings.rpm if rpm is None else rpm
         window_s = getattr(result.settings, "window_s", window_s)
     spans = list(spans or [])
+    if critical_path is None:
+        critical_path = result is not None and any(s.lane.kind == "agent" for s in spans)
     data = timeline(spans, t0, max_lanes, critical=critical_path)
     if show_strip is None:
         show_strip = rpm is not None or any(wants_strip(s) for s in spans)

@@ -20,7 +20,7 @@ import ipywidgets as w
 from IPython.display import display
 
 from course_lib.run.machine import effective_cpu_count
-from course_lib.run.registry import ideal_seconds, scenario
+from course_lib.run.registry import ideal_seconds, one_at_a_time_seconds, scenario
 from course_lib.run.results import RunResult
 from course_lib.run.runner import run_scenario
 from course_lib.run.settings import SettingError, Settings
@@ -179,9 +179,10 @@ class Panel:
             self.preview.value = f"<i>These settings cannot run: {html.escape(str(error))}.</i>"
             return
         best = ideal_seconds(self.scenario, s)
-        one_by_one = ideal_seconds("sequential", s)
+        one_by_one = one_at_a_time_seconds(self.scenario, s)
+        what = scenario(self.scenario).name_of("prompts")  # "prompts", or "agents"
         text = (
-            f"Predict, then run: {s.prompts} prompts take at best {best:.2f} s here "
+            f"Predict, then run: {s.prompts} {what} take at best {best:.2f} s here "
             f"(the ideal bound); one at a time, {one_by_one:.2f} s."
         )
         cores = effective_cpu_count()
