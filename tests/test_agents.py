@@ -142,52 +142,70 @@ async def test_a_timeout_bounds_a_team_and_cancels_what_is_still_running(client)
     assert {s.outcome for s in tracer.spans if s.phase == TOOL} == {"cancelled"}
 
 
+async def run_one(tools, call, catch=True):
+    try:
+        response = {"result": await tools[call.name](**call.args)}
+    except ConnectionError as error:
+        if not catch:
+            raise
+        response = {"error": str(error)}
+    return types.Part.from_function_response(name=call.name, response=response)
+
+
 async def test_check_tools_at_once_right_and_wrong():
     async def at_once(calls, tools):
-        async def one(call):
-            result = await tools[call.name](**call.args)
-            return types.Part.from_function_response(name=call.name, response={"result": result})
-
-        return list(await asyncio.gather(*(one(c) for c in calls)))
+        return list(await asyncio.gather(*(run_one(tools, c) for c in calls)))
 
     async def one_by_one(calls, tools):
-        return [
-            types.Part.from_function_response(
-                name=c.name, response={"result": await tools[c.name](**c.args)}
-            )
-            for c in calls
-        ]
+        return [await run_one(tools, c) for c in calls]
 
     async def shuffled(calls, tools):
         return list(reversed(await at_once(calls, tools)))
 
+    async def errors_escape(calls, tools):
+        return list(await asyncio.gather(*(run_one(tools, c, catch=False) for c in calls)))
+
+    async def errors_as_results(calls, tools):
+        parts = await at_once(calls, tools)
+        for part in parts:
+            response = part.function_response.response
+            if "error" in response:
+                response["result"] = response.pop("error")
+        return parts
+
     assert await check_tools_at_once(at_once)
-    for wrong in (one_by_one, shuffled):
-        assert not await check_tools_at_once(wrong)
+    for wrong, says in (
+        (one_by_one, "at once"),
+        (shuffled, "order"),
+        (errors_escape, "catch it"),
+        (errors_as_results, '{"error": str(error)}'),
+    ):
+        feedback = await check_tools_at_once(wrong)
+        assert not feedback and says in str(feedback), (wrong.__name__, feedback)
     assert "async def" in str(await check_tools_at_once(lambda calls, tools: None))
+
+
+def limited(ask, limit):
+    """``ask``, at most ``limit`` at once."""
+    slots = asyncio.Semaphore(limit)
+
+    async def one(question):
+        async with slots:
+            return await ask(question)
+
+    return one
 
 
 async def test_check_research_right_and_wrong():
     async def right(questions, ask, limit, deadline_s):
-        slots = asyncio.Semaphore(limit)
-
-        async def one(q):
-            async with slots:
-                return await ask(q)
-
+        one = limited(ask, limit)
         async with asyncio.timeout(deadline_s), asyncio.TaskGroup() as group:
             tasks = [group.create_task(one(q)) for q in questions]
         return [t.result() for t in tasks]
 
     async def with_gather(questions, ask, limit, deadline_s):
-        slots = asyncio.Semaphore(limit)
-
-        async def one(q):
-            async with slots:
-                return await ask(q)
-
         async with asyncio.timeout(deadline_s):
-            return await asyncio.gather(*(one(q) for q in questions))
+            return await asyncio.gather(*map(limited(ask, limit), questions))
 
     async def unlimited(questions, ask, limit, deadline_s):
         async with asyncio.timeout(deadline_s), asyncio.TaskGroup() as group:
@@ -195,12 +213,7 @@ async def test_check_research_right_and_wrong():
         return [t.result() for t in tasks]
 
     async def no_deadline(questions, ask, limit, deadline_s):
-        slots = asyncio.Semaphore(limit)
-
-        async def one(q):
-            async with slots:
-                return await ask(q)
-
+        one = limited(ask, limit)
         async with asyncio.TaskGroup() as group:
             tasks = [group.create_task(one(q)) for q in questions]
         return [t.result() for t in tasks]

@@ -42,7 +42,9 @@ class _Gauge:
 async def check_tools_at_once(tools_at_once: Callable[..., Awaitable[Any]]) -> Feedback:
     """``tools_at_once(calls, tools)``: run every ``types.FunctionCall`` in ``calls`` at once,
     each by looking its function up by name in ``tools`` (a dict of async functions), and return
-    their results as ``types.Part.from_function_response`` parts, in the calls' order."""
+    one ``types.Part.from_function_response`` part per call, in the calls' order: its result as
+    ``{"result": ...}``, or, if the tool raised, the error as ``{"error": "..."}``, so the model
+    hears of it and the other tools' results still go back."""
     if not inspect.iscoroutinefunction(tools_at_once):
         return wrong("define it with `async def tools_at_once(calls, tools):` and pass it in.")
     gauge = _Gauge()
@@ -50,12 +52,19 @@ async def check_tools_at_once(tools_at_once: Callable[..., Awaitable[Any]]) -> F
     async def search_docs(query: str) -> str:
         # the first call is the slowest: results must still come back in the calls' order
         await gauge.hold(0.3 if query == TOPICS[0] else 0.1)
+        if query == TOPICS[1]:
+            raise ConnectionError("the search service is down")
         return f"notes on {query}"
 
     calls = [types.FunctionCall(name="search_docs", args={"query": topic}) for topic in TOPICS]
     try:
         parts = await asyncio.wait_for(
             tools_at_once(calls, {"search_docs": search_docs}), timeout=10
+        )
+    except ConnectionError:
+        return wrong(
+            "one search raised ConnectionError and it ended your function: catch it in the "
+            'coroutine of that call and return response={"error": str(error)} instead.'
         )
     except Exception as error:
         return wrong(f"tools_at_once raised {type(error).__name__}: {str(error)[:200]}")
@@ -66,12 +75,15 @@ async def check_tools_at_once(tools_at_once: Callable[..., Awaitable[Any]]) -> F
             "return parts made with types.Part.from_function_response(name=call.name, "
             'response={"result": result}): the model reads those.'
         )
-    said = [
-        (p.function_response.name, (p.function_response.response or {}).get("result"))
-        for p in parts
-    ]
-    wanted = [("search_docs", f"notes on {topic}") for topic in TOPICS]
-    if said != wanted:
+    said = [(p.function_response.name, p.function_response.response or {}) for p in parts]
+    wanted = [("search_docs", {"result": f"notes on {topic}"}) for topic in TOPICS]
+    failed = said[1][1]
+    if not isinstance(failed.get("error"), str) or "down" not in failed["error"]:
+        return wrong(
+            f"the failed search came back as {failed}: send the error's text back as "
+            '{"error": str(error)}, so the model knows that search failed.'
+        )
+    if [said[0], said[2]] != [wanted[0], wanted[2]]:
         return wrong(
             f"the results came back as {said}; each call's result belongs in its own part, in "
             "the calls' order (asyncio.gather keeps the order of what you give it)."
@@ -81,7 +93,10 @@ async def check_tools_at_once(tools_at_once: Callable[..., Awaitable[Any]]) -> F
             f"at most {gauge.most} tool call(s) ran at once: start them all before you await "
             "any (asyncio.gather(*(one(call) for call in calls)))."
         )
-    return right(f"{len(calls)} tool calls at once, their results in the calls' order.")
+    return right(
+        f"{len(calls)} tool calls at once, their results in the calls' order, and the failed "
+        "one told to the model instead of ending the turn."
+    )
 
 
 async def check_research(research: Callable[..., Awaitable[Any]]) -> Feedback:
@@ -109,7 +124,11 @@ async def check_research(research: Callable[..., Awaitable[Any]]) -> Feedback:
     try:
         answers = await research(questions, asker(calm), 2, 5.0)
     except Exception as error:
-        return wrong(f"research raised {type(error).__name__}: {str(error)[:200]}")
+        inner = error.exceptions[0] if isinstance(error, BaseExceptionGroup) else error
+        return wrong(
+            f"research raised {type(inner).__name__}: {str(inner)[:200]} (read each task's "
+            "result after the `async with asyncio.TaskGroup()` block, when they have all ended)."
+        )
     if list(answers or []) != [f"answer to {q}" for q in questions]:
         return wrong("return every answer, in the questions' order (keep the tasks, or a list).")
     if calm.most > 2:

@@ -247,6 +247,8 @@ def shape_of(name: str, s: Settings) -> list[str]:
             parts.append(f"AIMD from {s.concurrency} in flight")
         else:
             shown = f"{s.concurrency} {named_as}"
+            if s.concurrency == 1 and named_as == "agents at once":
+                shown = "1 agent at a time"
             parts.append(f"limit {s.concurrency}" if named_as == "concurrency" else shown)
     if "processes" in chosen.uses:
         parts.append(f"{s.processes} process{'es' if s.processes > 1 else ''}")
