@@ -247,3 +247,15 @@ def test_the_panel_and_the_comparison_measure_agents_against_agents_one_at_a_tim
     fake_run = type("R", (), {"scenario": "agents", "settings": s, "cpu_s": None, "wall_s": 1.2})
     factor, measured = result.speedup(fake_run)
     assert factor == pytest.approx(alone / 1.2) and not measured
+
+
+def test_every_other_agents_rows_are_shaded_so_each_group_reads_as_one():
+    spans = []
+    for k in (1, 2, 3):
+        spans += [Span(k, agent(k), IN_FLIGHT, 0, 1, 1), Span(k, agent(k), TOOL, 1, 2, 1)]
+        spans += [Span(k, agent(k), TOOL, 1, 2, 1)]
+    figure = gantt(spans=spans)
+    rows = list(figure.layout.yaxis.categoryarray)
+    assert rows[3:6] == ["agent 2 · model", "agent 2 · tools", "agent 2 · tools 2"]
+    bands = [(s.y0, s.y1) for s in figure.layout.shapes if s.type == "rect"]
+    assert bands == [(2.5, 5.5)]  # agent 2's three rows, and only them

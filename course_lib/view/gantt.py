@@ -29,7 +29,7 @@ from course_lib.run.results import RunResult
 from course_lib.run.settings import Settings
 from course_lib.trace.spans import BACKOFF, IN_FLIGHT, WAIT_RATE, Span
 from course_lib.view.strip import Strip, strip, strip_layout, strip_traces
-from course_lib.view.timeline import TRACE_ORDER, TRACE_STYLE, Timeline, timeline
+from course_lib.view.timeline import TRACE_ORDER, TRACE_STYLE, Timeline, band_shapes, timeline
 
 ROW_PX, MIN_HEIGHT, MAX_HEIGHT = 22, 260, 900
 LEGEND_PX = 42  # the legend's bottom edge above the plot: clear of the wall and ideal labels
@@ -86,6 +86,7 @@ def layout_for(
         # two labels that would overlap: the wall's goes one line up
         close = ideal_s is not None and abs(wall_s - ideal_s) < 0.12 * max(wall_s, ideal_s, 0.1)
         notes.append({**note, "xanchor": "left", "yshift": 18 if close else 0})
+    shapes.extend(band_shapes(data))  # every other agent's rows, lightly shaded
     if data.note:  # a subtitle: below the plot it would collide with the axis title
         title = f"{title}<br><sup>{data.note}</sup>"
     right = max([data.end, wall_s or 0, ideal_s or 0, 0.1]) * 1.12  # room for the labels

@@ -61,6 +61,25 @@ TRACE_STYLE: dict[str, tuple[str, str]] = {
 }
 
 
+def band_shapes(data: Timeline) -> list[dict[str, Any]]:
+    """Light grey bands behind every other agent's rows (plotly shapes)."""
+    return [
+        dict(
+            type="rect",
+            xref="paper",
+            x0=0,
+            x1=1,
+            yref="y",
+            y0=first - 0.5,
+            y1=last + 0.5,
+            fillcolor="#F2F2F2",
+            line_width=0,
+            layer="below",
+        )
+        for first, last in data.bands or []
+    ]
+
+
 def trace_key(span: Span) -> str:
     """Which trace draws ``span``: its phase, or, for a call or a tool that returned no answer,
     "refused" (a 429: over the rate limit), "failed" (a 5xx, a timeout, another error) or
@@ -82,6 +101,21 @@ class Timeline:
     note: str = ""
     end: float = 0.0
     critical: dict[str, list[Any]] | None = None  # the critical path's line: x and y (rows)
+    bands: list[tuple[int, int]] | None = None  # every other agent's rows: (first, last) row
+
+
+def agent_bands(lanes: list[Lane]) -> list[tuple[int, int]]:
+    """The rows of every second agent (first and last row, counted from the top), so that a
+    timeline can shade them and each agent's group of rows reads as one."""
+    groups: list[list[int]] = []
+    for row, lane in enumerate(lanes):
+        if lane.kind != "agent":
+            continue
+        if groups and lanes[groups[-1][0]].index == lane.index:
+            groups[-1].append(row)
+        else:
+            groups.append([row])
+    return [(rows[0], rows[-1]) for rows in groups[1::2]]
 
 
 def _hover(span: Span, start: float, end: float, row: str) -> str:
@@ -202,4 +236,4 @@ def timeline(
                 line["y"] += [row_of_span.get(id(s))] * 2
             line["x"].append(None)  # a gap between agents
             line["y"].append(None)
-    return Timeline([rows[lane] for lane in lanes], bars, note, end, line)
+    return Timeline([rows[lane] for lane in lanes], bars, note, end, line, agent_bands(lanes))
