@@ -159,3 +159,16 @@ def test_automatic_function_calling_runs_parallel_calls_one_after_another(client
     reply = client.models.generate_content(model=DEFAULT_MODEL, contents=prompt, config=config)
     assert TOLD == [("get_weather", "Paris"), ("get_weather", "Oslo")]
     assert "Paris" in reply.text and "Oslo" in reply.text
+
+
+@pytest.mark.parametrize(("limit", "runs"), [(1, 0), (2, 1)])
+def test_automatic_function_calling_honours_its_limit_on_remote_calls(client, limit, runs):
+    afc = types.AutomaticFunctionCallingConfig(maximum_remote_calls=limit)
+    config = types.GenerateContentConfig(tools=[get_weather], automatic_function_calling=afc)
+    prompt = "What is the weather in Paris?"
+    reply = client.models.generate_content(model=DEFAULT_MODEL, contents=prompt, config=config)
+    assert len(TOLD) == runs  # at its limit the SDK stops and hands the calls back
+    if runs:
+        assert "sunny" in reply.text
+    else:
+        assert [call.name for call in reply.function_calls] == ["get_weather"]
