@@ -13,9 +13,9 @@ Where things live. Each part may use only the parts named after it in brackets (
 - ``run/``        running a batch of prompts: settings, the scenario registry and one module per
                   scenario (``run/scenarios/``), ideal bounds, process pools, worker functions,
                   CPU workloads, retries and the 429's details, the rate limiter and adaptive
-                  concurrency (lesson 05). What scenarios use goes here: lesson 07's simulator
-                  (``run/simulate.py``), lesson 08's Dask scenario (``run/scenarios/dask.py``
-                  and one ``register``) [client, trace, fake]
+                  concurrency (lesson 05), the agents' tools (lesson 06), lesson 07's simulator
+                  on a virtual clock (``run/simulate.py``) and its traffic; lesson 08's Dask
+                  scenario (``run/scenarios/dask.py`` and one ``register``) [client, trace, fake]
 - ``client/``     the one client factory (offline fake, live API on a budget), the session, and
                   what wraps every call a client makes: an httpx transport that a plain
                   ``genai.Client`` would obey too (the live budget; a limiter as a transport)
@@ -79,6 +79,10 @@ _WHERE = {
     "DailyQuotaExhausted": "run.quota_errors",
     "AIMDLimiter": "run.adaptive",
     "SearchTool": "run.search",
+    "SimSettings": "run.simulate",
+    "simulate": "run.simulate",
+    "load_trace": "run.traffic",
+    "poisson": "run.traffic",
     "react_agent": "run.agents",
     "question_for": "run.agents",
     "gantt": "view.gantt",

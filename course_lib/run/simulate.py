@@ -1,0 +1,229 @@
+"""The simulator: the kit's own client code (a semaphore, the lesson-05 ``RateLimiter``, the
+kit's retries that wait what a 429 asks) and the fake's quota, run on a virtual clock
+(``course_lib.run.virtual_clock``), so an hour of real traffic takes seconds and the same inputs
+always give the same answer.
+
+What is simulated rather than run: the API's latency (time to first token plus the answer's
+tokens at a rate, as the fake's token-based model; or a request's own ``service_s``), and the
+client's CPU per call (``client_cpu_ms`` on one of ``processes`` event loops: one loop computes
+one call's SDK work at a time). The 429 is the fake's own, so the retries read it as a real one.
+
+>>> from course_lib.run.traffic import Request
+>>> arrivals = [Request(0.0, service_s=1.0), Request(0.0, service_s=1.0)]
+>>> arrivals.append(Request(0.5, service_s=1.0))  # two slots: it waits 0.5 s for one
+>>> result = simulate(arrivals, SimSettings(concurrency=2, client_cpu_ms=0))
+>>> [round(r.done_s, 2) for r in result.served], round(result.mean("queue_s"), 2)
+([1.0, 1.0, 2.0], 0.17)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from google.genai import errors
+
+from course_lib import values
+from course_lib.config import DEFAULT_MODEL
+from course_lib.fake.quota import Quota
+from course_lib.fake.refusals import rate_limited
+from course_lib.run.limiter import RateLimiter
+from course_lib.run.retry import acall_with_retries
+from course_lib.run.traffic import Request
+from course_lib.run.virtual_clock import run_virtual
+
+
+@dataclass(frozen=True)
+class SimSettings:
+    """How the simulated client and API behave. ``concurrency``: calls in flight at most (the
+    rest queue); ``processes``: event loops, each one core for the client's ``client_cpu_ms`` of
+    CPU per call; ``rpm``/``tpm``: the API's limits per project per ``window_s`` (None: none),
+    over ``projects`` projects that share the requests in turn; ``client_rpm``: a client-side
+    limiter (None: none); ``retry``: the kit's retries, at most ``attempts`` tries; the API's
+    latency: ``ttft_s`` to the first token, then ``tokens_per_s``; a 429 comes back after
+    ``error_latency_s``. ``sample_s``: how often queue lengths are written down."""
+
+    concurrency: int = 100
+    processes: int = 1
+    client_cpu_ms: float = 1.4
+    rpm: int | None = None
+    tpm: int | None = None
+    window_s: float = 60.0
+    projects: int = 1
+    client_rpm: int | None = None
+    retry: bool = True
+    attempts: int = 10
+    ttft_s: float = 0.5
+    tokens_per_s: float = 100.0
+    error_latency_s: float = 0.05
+    sample_s: float = 1.0
+    model: str = DEFAULT_MODEL
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        values.whole("concurrency", self.concurrency, 1, 1_000_000)
+        values.whole("processes", self.processes, 1, 1024)
+        values.number("client_cpu_ms", self.client_cpu_ms, 0, 10_000, "milliseconds")
+        values.limit("rpm", self.rpm, 10**9, "requests per minute")
+        values.limit("tpm", self.tpm, 10**12, "tokens per minute")
+        values.number("window_s", self.window_s, 0, 86_400, "seconds", above_low=True)
+        values.whole("projects", self.projects, 1, 10_000)
+        values.limit("client_rpm", self.client_rpm, 10**9, "requests per minute")
+        values.whole("attempts", self.attempts, 1, 100)
+        values.number("ttft_s", self.ttft_s, 0, 600, "seconds")
+        values.number("tokens_per_s", self.tokens_per_s, 0, 1e6, "tokens", above_low=True)
+        values.number("sample_s", self.sample_s, 0, 3600, "seconds", above_low=True)
+
+
+@dataclass(slots=True)
+class Served:
+    """One request's story, on the virtual clock: when it arrived, left the queue (got a slot),
+    got its first token and its whole answer; its attempts and 429s; whether it failed."""
+
+    arrival_s: float
+    started_s: float = float("nan")
+    first_token_s: float = float("nan")
+    done_s: float = float("nan")
+    attempts: int = 0
+    refused: int = 0
+    failed: bool = False
+
+    @property
+    def queue_s(self) -> float:
+        return self.started_s - self.arrival_s
+
+    @property
+    def latency_s(self) -> float:
+        return self.done_s - self.arrival_s
+
+    @property
+    def ttft_latency_s(self) -> float:
+        return self.first_token_s - self.arrival_s
+
+
+@dataclass
+class Simulated:
+    """A simulated run: every request's story, and every ``sample_s`` the requests in the system
+    (queued or in flight), queued, and in flight."""
+
+    settings: SimSettings
+    served: list[Served]
+    samples: list[tuple[float, int, int, int]] = field(default_factory=list)
+
+    def ok(self) -> list[Served]:
+        return [s for s in self.served if not s.failed]
+
+    def mean(self, what: str) -> float:
+        """The mean of a request's ``what`` ("latency_s", "queue_s", "ttft_latency_s") over the
+        answered requests."""
+        done = [getattr(s, what) for s in self.ok()]
+        return sum(done) / len(done) if done else float("nan")
+
+    def percentile(self, what: str, p: float) -> float:
+        """The ``p``-th percentile (0-100) of ``what`` over the answered requests."""
+        done = sorted(getattr(s, what) for s in self.ok())
+        if not done:
+            return float("nan")
+        return done[min(len(done) - 1, int(p / 100 * len(done)))]
+
+    @property
+    def span_s(self) -> float:
+        """From the first arrival to the last answer."""
+        return max(s.done_s for s in self.served) - min(s.arrival_s for s in self.served)
+
+    @property
+    def refused(self) -> int:
+        return sum(s.refused for s in self.served)
+
+    @property
+    def failed(self) -> int:
+        return sum(s.failed for s in self.served)
+
+
+class _API:
+    """The API on the virtual clock: the fake's quota and 429s, a token-based latency."""
+
+    def __init__(self, s: SimSettings, loop: asyncio.AbstractEventLoop) -> None:
+        self.s, self.clock = s, loop.time
+        self.quota = Quota(rpm=s.rpm, tpm=s.tpm, window_s=s.window_s)
+
+    async def call(self, request: Request, project: str, story: Served) -> None:
+        s = self.s
+        story.attempts += 1
+        refusal = self.quota.take(project, s.model, request.prompt_tokens, self.clock())
+        if refusal is not None:
+            story.refused += 1
+            await asyncio.sleep(s.error_latency_s)
+            body = rate_limited(refusal, s.model, s.error_latency_s).chunks[0][1]
+            raise errors.ClientError(429, json.loads(body))
+        if request.service_s is not None:
+            first = total = request.service_s
+        else:
+            first = s.ttft_s
+            total = first + request.output_tokens / s.tokens_per_s
+        story.first_token_s = self.clock() + first
+        await asyncio.sleep(total)
+
+
+async def _replay(requests: Sequence[Request], s: SimSettings) -> Simulated:
+    loop = asyncio.get_running_loop()
+    api = _API(s, loop)
+    slots, cores = asyncio.Semaphore(s.concurrency), asyncio.Semaphore(s.processes)
+    limiter = None
+    if s.client_rpm:
+        limiter = RateLimiter(s.client_rpm, period_s=s.window_s, clock=loop.time)
+    stories = [Served(r.arrival_s) for r in requests]
+    counts = {"queued": 0, "flying": 0}
+
+    async def attempt(request: Request, project: str, story: Served) -> None:
+        if limiter is not None:
+            await limiter.acquire(request.prompt_tokens if s.tpm else 0)
+        if s.client_cpu_ms:
+            async with cores:  # the SDK's work for this call, on one event loop's core
+                await asyncio.sleep(s.client_cpu_ms / 1000)
+        await api.call(request, project, story)
+
+    async def one(i: int, request: Request, story: Served) -> None:
+        await asyncio.sleep(request.arrival_s - loop.time())
+        project = f"project-{i % s.projects}"
+        counts["queued"] += 1
+        async with slots:
+            counts["queued"] -= 1
+            counts["flying"] += 1
+            story.started_s = loop.time()
+            try:
+                if s.retry:
+                    await acall_with_retries(
+                        lambda: attempt(request, project, story),
+                        attempts=s.attempts,
+                        seed=s.seed + i,
+                    )
+                else:
+                    await attempt(request, project, story)
+            except errors.APIError:
+                story.failed = True
+            finally:
+                counts["flying"] -= 1
+                story.done_s = loop.time()
+
+    samples: list[tuple[float, int, int, int]] = []
+    work = asyncio.gather(
+        *(one(i, r, st) for i, (r, st) in enumerate(zip(requests, stories, strict=True)))
+    )
+    while not work.done():
+        queued, flying = counts["queued"], counts["flying"]
+        samples.append((loop.time(), queued + flying, queued, flying))
+        await asyncio.wait([work], timeout=s.sample_s)
+    await work
+    return Simulated(s, stories, samples)
+
+
+def simulate(requests: Sequence[Request], settings: SimSettings | None = None) -> Simulated:
+    """Replay ``requests`` against the simulated API with ``settings``, on a virtual clock (in
+    this thread, which must not be running an event loop: from a notebook,
+    ``await asyncio.to_thread(simulate, requests, settings)``)."""
+    if not requests:
+        raise ValueError("simulate needs at least one request")
+    return run_virtual(_replay(list(requests), settings or SimSettings()))

@@ -1,0 +1,137 @@
+"""The simulator: the kit's client code and the fake's quota on a virtual clock. A known case
+exactly, queueing theory (Little's law, Erlang C), the same answer for the same inputs, the
+client's CPU, a client-side limiter, and the real trace."""
+
+import asyncio
+import math
+
+import pytest
+
+from course_lib.run.limiter import most_in_any_window
+from course_lib.run.simulate import SimSettings, simulate
+from course_lib.run.traffic import Request, load_trace, poisson, slice_of
+from course_lib.run.virtual_clock import run_virtual
+from course_lib.values import SettingError
+
+BARE = dict(client_cpu_ms=0, error_latency_s=0.0)
+
+
+def test_the_virtual_clock_skips_the_waiting_and_keeps_the_order():
+    async def story() -> list[tuple[str, float]]:
+        loop, said = asyncio.get_running_loop(), []
+
+        async def say(word: str, after: float) -> None:
+            await asyncio.sleep(after)
+            said.append((word, loop.time()))
+
+        async with asyncio.timeout(3000):  # timeouts follow the virtual clock too
+            await asyncio.gather(say("hour", 3600 - 1000), say("second", 1), say("day", 2000))
+        return said
+
+    assert run_virtual(story()) == [("second", 1.0), ("day", 2000.0), ("hour", 2600.0)]
+
+
+def test_a_stuck_simulation_says_so_instead_of_hanging():
+    async def forever() -> None:
+        await asyncio.Event().wait()
+
+    with pytest.raises(RuntimeError, match="stuck"):
+        run_virtual(forever())
+
+
+def test_a_known_case_exactly_queue_429s_and_retries_that_wait_as_asked():
+    # 2 slots; a limit of 2 requests per 10 s; four 1 s requests at 0 s and one at 0.5 s
+    requests = [Request(0.0, service_s=1.0)] * 4 + [Request(0.5, service_s=1.0)]
+    run = simulate(requests, SimSettings(concurrency=2, rpm=2, window_s=10.0, **BARE))
+    stories = [(s.started_s, s.done_s, s.attempts, s.refused) for s in run.served]
+    assert stories[:2] == [(0.0, 1.0, 1, 0), (0.0, 1.0, 1, 0)]  # the first two go at once
+    # the next two take the slots at 1 s, are refused (the window is full until 10 s), wait
+    # exactly what RetryInfo says, and are answered at 11 s; the last waits for a slot till 11 s
+    for started, done, attempts, refused in stories[2:4]:
+        assert (started, attempts, refused) == (1.0, 2, 1)
+        assert done == pytest.approx(11.0, abs=1e-6)
+    started, done, attempts, refused = stories[4]
+    assert started == pytest.approx(11.0, abs=1e-6) and (attempts, refused) == (2, 1)
+    assert done == pytest.approx(21.0, abs=1e-6)  # the window after 11 s is full until 20 s
+    assert run.refused == 3 and run.failed == 0
+
+
+def test_without_retries_a_429_is_a_failed_request():
+    requests = [Request(0.0, service_s=1.0)] * 3
+    run = simulate(requests, SimSettings(concurrency=3, rpm=2, window_s=10.0, retry=False, **BARE))
+    assert [s.failed for s in run.served] == [False, False, True] and run.refused == 1
+    assert math.isnan(run.served[2].first_token_s)
+
+
+def test_the_same_inputs_give_the_same_answer():
+    requests = poisson(4.0, 2000, 1.0, seed=7)
+    settings = SimSettings(concurrency=3, rpm=200, window_s=60.0)
+    first, second = simulate(requests, settings), simulate(requests, settings)
+    assert first.served == second.served and first.samples == second.samples
+
+
+def test_latency_comes_from_the_tokens():
+    run = simulate([Request(0.0, 1000, 300)], SimSettings(ttft_s=0.4, tokens_per_s=100, **BARE))
+    (story,) = run.served
+    assert story.ttft_latency_s == pytest.approx(0.4) and story.latency_s == pytest.approx(3.4)
+
+
+@pytest.mark.parametrize(("processes", "seconds"), [(1, 10.0), (2, 5.0), (4, 2.5)])
+def test_the_client_cpu_per_call_is_shared_by_the_processes_event_loops(processes, seconds):
+    requests = [Request(0.0, service_s=0.0)] * 1000  # 10 ms of SDK work each, nothing else
+    settings = SimSettings(concurrency=1000, processes=processes, client_cpu_ms=10.0)
+    assert simulate(requests, settings).span_s == pytest.approx(seconds)
+
+
+def test_a_client_side_limiter_keeps_every_window_within_the_limit():
+    requests = [Request(k * 0.01, service_s=0.2) for k in range(60)]
+    settings = SimSettings(concurrency=60, rpm=5, window_s=1.0, client_rpm=5, **BARE)
+    run = simulate(requests, settings)
+    assert run.refused == 0 and run.failed == 0  # the API, counting, refused none
+    sent = [s.first_token_s - 0.2 for s in run.served]  # service_s: first token = answer
+    assert most_in_any_window(sent, 0.999) == 5  # a window ends as the next one opens
+
+
+def test_littles_law_holds_on_the_real_hour():
+    run = simulate(load_trace("conv"), SimSettings(concurrency=100, sample_s=1.0))
+    arrivals = [s.arrival_s for s in run.served]
+    rate = len(arrivals) / (arrivals[-1] - arrivals[0])
+    in_system = sum(sample[1] for sample in run.samples) / len(run.samples)  # L, sampled
+    assert in_system == pytest.approx(rate * run.mean("latency_s"), rel=0.02)  # L = lambda W
+
+
+def erlang_c(servers: int, load: float) -> float:
+    """The chance that an arrival waits, in an M/M/c queue with offered ``load`` (lambda/mu)."""
+    top = load**servers / math.factorial(servers) * servers / (servers - load)
+    return top / (sum(load**k / math.factorial(k) for k in range(servers)) + top)
+
+
+@pytest.mark.parametrize(("rate", "servers", "seed"), [(1.0, 2, 0), (2.0, 4, 1)])
+def test_the_mean_wait_matches_erlang_c(rate, servers, seed):
+    requests = poisson(rate, 100_000, 1.0, seed)
+    # the theory for the traffic this sample has: its own arrival rate and mean service time
+    rate_seen = len(requests) / requests[-1].arrival_s
+    service = sum(r.service_s for r in requests) / len(requests)
+    expected = erlang_c(servers, rate_seen * service) / (servers / service - rate_seen)
+    settings = SimSettings(concurrency=servers, retry=False, sample_s=10.0, **BARE)
+    assert simulate(requests, settings).mean("queue_s") == pytest.approx(expected, rel=0.05)
+
+
+def test_the_trace_ships_with_its_licence_and_slices_count_from_their_start():
+    hour = load_trace("conv")
+    assert len(hour) == 19_366 and len(load_trace("code")) == 8_819
+    minute = slice_of(hour, 60.0, 120.0)
+    assert minute and 0.0 <= minute[0].arrival_s < 60.0 > minute[-1].arrival_s
+    from course_lib.run import traffic
+
+    readme = (traffic._PLACES[1] / "README.md").read_text(encoding="utf-8")
+    assert "CC-BY 4.0" in readme and "Splitwise" in readme and "AzurePublicDataset" in readme
+
+
+def test_bad_settings_get_one_clear_line():
+    with pytest.raises(SettingError, match="concurrency must be a whole number"):
+        SimSettings(concurrency=0)
+    with pytest.raises(SettingError, match="trace must be one of conv, code"):
+        load_trace("chat")
+    with pytest.raises(ValueError, match="at least one request"):
+        simulate([])
