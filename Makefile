@@ -46,6 +46,7 @@ bench: setup
 	$(BIN)/python bench/overhead.py
 	$(BIN)/python bench/fake_limits.py
 	$(BIN)/python bench/limiter.py
+	$(BIN)/python bench/simulator.py
 	$(BIN)/python bench/live_overhead.py
 	$(BIN)/python bench/lessons.py
 
