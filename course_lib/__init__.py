@@ -83,6 +83,8 @@ _WHERE = {
     "simulate": "run.simulate",
     "load_trace": "run.traffic",
     "poisson": "run.traffic",
+    "bill": "run.costs",
+    "price_table": "run.costs",
     "react_agent": "run.agents",
     "question_for": "run.agents",
     "gantt": "view.gantt",

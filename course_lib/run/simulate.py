@@ -29,10 +29,13 @@ from course_lib import values
 from course_lib.config import DEFAULT_MODEL
 from course_lib.fake.quota import Quota
 from course_lib.fake.refusals import rate_limited
+from course_lib.run.costs import is_cache_hit, model_for, request_dollars, tier_factor
 from course_lib.run.limiter import RateLimiter
 from course_lib.run.retry import acall_with_retries
 from course_lib.run.traffic import Request
 from course_lib.run.virtual_clock import run_virtual
+
+CACHE_S = 0.001  # a response cache answers in about a millisecond
 
 
 @dataclass(frozen=True)
@@ -43,7 +46,10 @@ class SimSettings:
     over ``projects`` projects that share the requests in turn; ``client_rpm``: a client-side
     limiter (None: none); ``retry``: the kit's retries, at most ``attempts`` tries; the API's
     latency: ``ttft_s`` to the first token, then ``tokens_per_s``; a 429 comes back after
-    ``error_latency_s``. ``sample_s``: how often queue lengths are written down."""
+    ``error_latency_s``. ``sample_s``: how often queue lengths are written down. To pay less
+    (``course_lib.run.costs``): ``cache_hit_rate`` of the requests are answered by a response
+    cache in a millisecond, never sent; prompts under ``route_below_tokens`` go to
+    ``cheap_model``, which has its own quota."""
 
     concurrency: int = 100
     processes: int = 1
@@ -61,6 +67,9 @@ class SimSettings:
     sample_s: float = 1.0
     model: str = DEFAULT_MODEL
     seed: int = 0
+    cache_hit_rate: float = 0.0
+    cheap_model: str | None = None
+    route_below_tokens: int | None = None
 
     def __post_init__(self) -> None:
         values.whole("concurrency", self.concurrency, 1, 1_000_000)
@@ -75,6 +84,9 @@ class SimSettings:
         values.number("ttft_s", self.ttft_s, 0, 600, "seconds")
         values.number("tokens_per_s", self.tokens_per_s, 0, 1e6, "tokens", above_low=True)
         values.number("sample_s", self.sample_s, 0, 3600, "seconds", above_low=True)
+        values.share("cache_hit_rate", self.cache_hit_rate)
+        if self.route_below_tokens is not None:
+            values.whole("route_below_tokens", self.route_below_tokens, 1, 10**7)
 
 
 @dataclass(slots=True)
@@ -89,6 +101,8 @@ class Served:
     attempts: int = 0
     refused: int = 0
     failed: bool = False
+    model: str = ""
+    cached: bool = False
 
     @property
     def queue_s(self) -> float:
@@ -111,6 +125,17 @@ class Simulated:
     settings: SimSettings
     served: list[Served]
     samples: list[tuple[float, int, int, int]] = field(default_factory=list)
+    requests: list[Request] = field(default_factory=list, repr=False)
+
+    def dollars(self, tier: str = "standard", cached_input_share: float = 0.0) -> float:
+        """What the requests sent and answered cost (``course_lib.run.costs``): cache hits and
+        failed requests are free."""
+        total = sum(
+            request_dollars(request, story.model, cached_input_share)
+            for request, story in zip(self.requests, self.served, strict=True)
+            if not story.cached and not story.failed
+        )
+        return total * tier_factor(tier)
 
     def ok(self) -> list[Served]:
         return [s for s in self.served if not s.failed]
@@ -152,11 +177,11 @@ class _API:
     async def call(self, request: Request, project: str, story: Served) -> None:
         s = self.s
         story.attempts += 1
-        refusal = self.quota.take(project, s.model, request.prompt_tokens, self.clock())
+        refusal = self.quota.take(project, story.model, request.prompt_tokens, self.clock())
         if refusal is not None:
             story.refused += 1
             await asyncio.sleep(s.error_latency_s)
-            body = rate_limited(refusal, s.model, s.error_latency_s).chunks[0][1]
+            body = rate_limited(refusal, story.model, s.error_latency_s).chunks[0][1]
             raise errors.ClientError(429, json.loads(body))
         if request.service_s is not None:
             first = total = request.service_s
@@ -187,6 +212,11 @@ async def _replay(requests: Sequence[Request], s: SimSettings) -> Simulated:
 
     async def one(i: int, request: Request, story: Served) -> None:
         await asyncio.sleep(request.arrival_s - loop.time())
+        if is_cache_hit(i, s.cache_hit_rate):  # answered from the response cache: never sent
+            story.cached = True
+            story.started_s = story.first_token_s = story.done_s = loop.time() + CACHE_S
+            return
+        story.model = model_for(request, s.model, s.cheap_model, s.route_below_tokens)
         project = f"project-{i % s.projects}"
         counts["queued"] += 1
         async with slots:
@@ -217,7 +247,7 @@ async def _replay(requests: Sequence[Request], s: SimSettings) -> Simulated:
         samples.append((loop.time(), queued + flying, queued, flying))
         await asyncio.wait([work], timeout=s.sample_s)
     await work
-    return Simulated(s, stories, samples)
+    return Simulated(s, stories, samples, list(requests))
 
 
 def simulate(requests: Sequence[Request], settings: SimSettings | None = None) -> Simulated:

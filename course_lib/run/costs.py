@@ -1,0 +1,144 @@
+"""What a batch of requests costs on the Gemini API, from a dated price table in ``data/prices``
+(its source and date inside): per model, input and output tokens; cached input at a tenth;
+service tiers (priority, flex) and the Batch API as factors.
+
+Three ways to pay less, each a parameter here and in the simulator (``SimSettings``):
+
+- an exact-match response cache: a share of requests is answered from it and never sent;
+- implicit context caching: a share of each prompt's tokens (a repeated prefix: the system
+  prompt, the conversation so far) is billed at a tenth;
+- routing: prompts shorter than a threshold go to a cheaper model.
+
+>>> from course_lib.run.traffic import Request
+>>> ten = [Request(0.0, 1000, 100)] * 10
+>>> bill(ten, "gemini-2.5-flash").dollars  # 10 x (1000 x 0.30 + 100 x 2.50) / 1e6
+0.0055
+>>> bill(ten, "gemini-2.5-flash", cache_hit_rate=0.5).sent
+5
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from course_lib import values
+from course_lib.run.traffic import Request
+
+_PACKAGE = Path(__file__).resolve().parents[1]  # course_lib/
+# Installed wheels carry the table inside the package; a source checkout keeps it in data/.
+_PLACES = (_PACKAGE / "_prices", _PACKAGE.parent / "data" / "prices")
+TABLE = "gemini_2026-09.json"
+_GOLDEN = 0.6180339887498949
+
+
+@cache
+def price_table() -> dict[str, Any]:
+    """The price table: ``models`` (input and output dollars per 1M tokens), the cached input
+    factor, the tiers' price factors, and where and when the prices were read (``source``,
+    ``as_of``)."""
+    for folder in _PLACES:
+        if (folder / TABLE).exists():
+            return json.loads((folder / TABLE).read_text(encoding="utf-8"))
+    raise FileNotFoundError(f"the price table {TABLE} is missing from data/prices")
+
+
+def is_cache_hit(index: int, rate: float) -> bool:
+    """Whether request ``index`` is answered from the response cache, for a hit ``rate``: spread
+    evenly (a golden-ratio sequence), so any stretch of requests has that share of hits, and the
+    simulator and the bill agree on which ones."""
+    return rate > 0 and (index * _GOLDEN) % 1.0 < rate
+
+
+def model_for(request: Request, model: str, cheap_model: str | None, below: int | None) -> str:
+    """Routing: a prompt shorter than ``below`` tokens goes to ``cheap_model``."""
+    if cheap_model is not None and below is not None and request.prompt_tokens < below:
+        return cheap_model
+    return model
+
+
+def request_dollars(request: Request, model: str, cached_input_share: float = 0.0) -> float:
+    """What one request sent to ``model`` costs at the standard tier, with that share of its
+    prompt billed as cached input."""
+    table = price_table()
+    price = table["models"][model]
+    reused = round(request.prompt_tokens * cached_input_share)
+    return (
+        (request.prompt_tokens - reused) * price["input"]
+        + reused * price["input"] * table["cached_input_factor"]
+        + request.output_tokens * price["output"]
+    ) / 1e6
+
+
+def tier_factor(tier: str) -> float:
+    """How a service tier (or the Batch API) scales the standard price."""
+    tiers = price_table()["tiers"]
+    values.choice("tier", tier, tuple(tiers))
+    return tiers[tier]["price_factor"]
+
+
+@dataclass(frozen=True)
+class Bill:
+    """What a batch cost: requests in all and those sent (the rest came from the cache), tokens
+    by kind, the dollars, and how many requests each model served."""
+
+    requests: int
+    sent: int
+    input_tokens: int
+    cached_tokens: int
+    output_tokens: int
+    dollars: float
+    by_model: tuple[tuple[str, int], ...]
+
+    @property
+    def per_1000(self) -> float:
+        """Dollars per 1,000 requests."""
+        return self.dollars / self.requests * 1000 if self.requests else 0.0
+
+
+def bill(
+    requests: Sequence[Request],
+    model: str = "gemini-2.5-flash",
+    *,
+    tier: str = "standard",
+    cache_hit_rate: float = 0.0,
+    cached_input_share: float = 0.0,
+    cheap_model: str | None = None,
+    route_below_tokens: int | None = None,
+) -> Bill:
+    """The bill for ``requests``: see the module's docstring for the three ways to pay less."""
+    table = price_table()
+    factor = tier_factor(tier)
+    values.share("cache_hit_rate", cache_hit_rate)
+    values.share("cached_input_share", cached_input_share)
+    for name in (model, cheap_model):
+        if name is not None:
+            values.choice("model", name, tuple(table["models"]))
+    dollars, sent, tokens_in, cached, tokens_out = 0.0, 0, 0, 0, 0
+    served: dict[str, int] = {}
+    for i, request in enumerate(requests):
+        if is_cache_hit(i, cache_hit_rate):
+            continue
+        chosen = model_for(request, model, cheap_model, route_below_tokens)
+        reused = round(request.prompt_tokens * cached_input_share)
+        dollars += request_dollars(request, chosen, cached_input_share)
+        sent += 1
+        tokens_in, cached, tokens_out = (
+            tokens_in + request.prompt_tokens,
+            cached + reused,
+            tokens_out + request.output_tokens,
+        )
+        served[chosen] = served.get(chosen, 0) + 1
+    return Bill(
+        len(requests),
+        sent,
+        tokens_in,
+        cached,
+        tokens_out,
+        round(dollars * factor, 10),
+        tuple(sorted(served.items())),
+    )
