@@ -85,6 +85,8 @@ _WHERE = {
     "poisson": "run.traffic",
     "bill": "run.costs",
     "price_table": "run.costs",
+    "Metrics": "run.metrics",
+    "scrape": "run.metrics",
     "react_agent": "run.agents",
     "question_for": "run.agents",
     "gantt": "view.gantt",
