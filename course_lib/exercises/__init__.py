@@ -33,6 +33,10 @@ _WHERE = {
     "check_shared_budget": "lesson05",
     "check_tools_at_once": "lesson06",
     "check_research": "lesson06",
+    "LIMITS": "lesson07",
+    "IN_FLIGHT": "lesson07",
+    "check_plan": "lesson07",
+    "check_bill": "lesson07",
 }
 
 __all__ = sorted(_WHERE)

@@ -221,3 +221,37 @@ def agent_batch(tasks: list[int]) -> list[CallRecord]:
     loop, settings, client = _agents
     with Tracer(sink=_events.put if _events is not None else None):
         return loop.run_until_complete(run_agents(client, settings, tasks))
+
+
+# -- lesson 07: how many calls one event loop can make --------------------------------------------
+class LoopLoad(NamedTuple):
+    """One process's share of a load test: when it started and ended (``time.perf_counter``,
+    system-wide), the CPU time it used, and how many calls it made."""
+
+    start: float
+    end: float
+    cpu_s: float
+    calls: int
+
+
+def calls_on_one_loop(base_url: str, calls: int, in_flight: int = 100) -> LoopLoad:
+    """Make ``calls`` calls to the fake at ``base_url`` from this process's own event loop,
+    ``in_flight`` at once, as fast as it can: what limits it is the client's CPU per call."""
+    from course_lib.client.factory import gemini_client, warm_sdk
+
+    warm_sdk()
+    client = gemini_client(live=False, base_url=base_url)
+
+    async def load() -> LoopLoad:
+        await client.aio.models.count_tokens(model=DEFAULT_MODEL, contents="hi")  # its set-up
+        slots = asyncio.Semaphore(in_flight)
+
+        async def one(k: int) -> None:
+            async with slots:
+                await client.aio.models.generate_content(model=DEFAULT_MODEL, contents=f"Hi {k}")
+
+        start, cpu = time.perf_counter(), time.process_time()
+        await asyncio.gather(*(one(k) for k in range(calls)))
+        return LoopLoad(start, time.perf_counter(), time.process_time() - cpu, calls)
+
+    return asyncio.run(load())

@@ -1,0 +1,95 @@
+"""Checks for lesson 07 (scaling): plan the capacity for a latency target, and compute a bill
+with a response cache and routing that agrees with the simulator's.
+
+Both use the first 20 minutes of the real trace (5,985 requests), so a check takes a few seconds.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from course_lib.exercises.feedback import Feedback, right, wrong
+from course_lib.run.simulate import SimSettings, Simulated, simulate
+from course_lib.run.traffic import Request, load_trace, slice_of
+
+LIMITS = (120, 300, 360, 420, 600, 1200)  # requests a minute: the limits to choose from
+IN_FLIGHT = (10, 20, 40, 80, 160)  # calls in flight to choose from
+TARGET_P95_S = 6.0
+CHEAP_BELOW = 500  # prompts under this many tokens go to the cheap model in exercise 2
+
+
+def first_20_minutes() -> list[Request]:
+    """The requests of the trace's first 20 minutes."""
+    return slice_of(load_trace("conv"), 0.0, 1200.0)
+
+
+def _meets(run: Simulated, target: float) -> bool:
+    return run.failed == 0 and run.percentile("latency_s", 95) <= target
+
+
+def check_plan(plan: Callable[[list[Request], float], Any]) -> Feedback:
+    """``plan(requests, target_p95_s)`` returns ``(in_flight, rpm)``: the fewest calls in flight
+    (from ``IN_FLIGHT``) and the lowest limit (from ``LIMITS``) with which every request of
+    ``requests`` is answered and the p95 latency is at most ``target_p95_s``."""
+    if not callable(plan):
+        return wrong("pass the function itself: check_plan(plan).")
+    requests = first_20_minutes()
+    try:
+        answer = plan(requests, TARGET_P95_S)
+        in_flight, rpm = answer
+    except (TypeError, ValueError):
+        return wrong("return two numbers, (in_flight, rpm), e.g. return 40, 600.")
+    except Exception as error:
+        return wrong(f"plan raised {type(error).__name__}: {str(error)[:200]}")
+    if rpm not in LIMITS or in_flight not in IN_FLIGHT:
+        return wrong(f"choose rpm from LIMITS {LIMITS} and in_flight from IN_FLIGHT {IN_FLIGHT}.")
+    run = simulate(requests, SimSettings(concurrency=in_flight, rpm=rpm))
+    if not _meets(run, TARGET_P95_S):
+        return wrong(
+            f"with {in_flight} in flight and {rpm}/min, p95 is "
+            f"{run.percentile('latency_s', 95):.1f} s and {run.failed} requests failed: aim for "
+            f"p95 ≤ {TARGET_P95_S:g} s with none failed."
+        )
+    smaller = LIMITS[LIMITS.index(rpm) - 1] if rpm != LIMITS[0] else None
+    if smaller and _meets(
+        simulate(requests, SimSettings(concurrency=in_flight, rpm=smaller)), TARGET_P95_S
+    ):
+        return wrong(f"{rpm}/min works, and so does {smaller}/min: pick the lowest that does.")
+    fewer = IN_FLIGHT[IN_FLIGHT.index(in_flight) - 1] if in_flight != IN_FLIGHT[0] else None
+    if fewer and _meets(simulate(requests, SimSettings(concurrency=fewer, rpm=rpm)), TARGET_P95_S):
+        return wrong(f"{in_flight} in flight works, and so does {fewer}: pick the fewest.")
+    mean_in_flight = len(requests) / 1200 * run.mean("latency_s")
+    return right(
+        f"{rpm}/min and {in_flight} in flight: p95 {run.percentile('latency_s', 95):.1f} s, "
+        f"nothing failed. Little's law agrees: {len(requests) / 1200:.1f} requests a second × "
+        f"{run.mean('latency_s'):.1f} s each ≈ {mean_in_flight:.0f} in flight on average, and "
+        "the bursts need more."
+    )
+
+
+def check_bill(hour_cost: Callable[[list[Request]], float]) -> Feedback:
+    """``hour_cost(requests)``: the dollars for ``requests`` on gemini-2.5-flash, standard tier,
+    with a response cache answering request ``i`` when ``is_cache_hit(i, 0.2)`` (never sent,
+    free) and prompts under ``CHEAP_BELOW`` tokens sent to gemini-2.5-flash-lite. The check
+    compares it with what the simulator billed for the same settings."""
+    if not callable(hour_cost):
+        return wrong("pass the function itself: check_bill(hour_cost).")
+    requests = first_20_minutes()
+    try:
+        dollars = float(hour_cost(requests))
+    except Exception as error:
+        return wrong(f"hour_cost raised {type(error).__name__}: {str(error)[:200]}")
+    settings = SimSettings(
+        model="gemini-2.5-flash",
+        cache_hit_rate=0.2,
+        cheap_model="gemini-2.5-flash-lite",
+        route_below_tokens=CHEAP_BELOW,
+    )
+    expected = simulate(requests, settings).dollars()
+    if abs(dollars - expected) <= 0.01 * expected:
+        return right(f"${dollars:.2f}: the simulator billed ${expected:.2f} for the same traffic.")
+    hint = "did you skip the cache hits (is_cache_hit(i, 0.2)) and price per 1M tokens?"
+    if dollars > expected * 1.5:
+        hint = "too much: are the cache hits free, and the short prompts on Flash-Lite?"
+    return wrong(f"${dollars:.2f}, where the simulator billed ${expected:.2f}: {hint}")

@@ -1,0 +1,97 @@
+"""Pictures for lesson 07: an hour of traffic, and what a simulated hour did to it (requests in
+the system over time, one line per run compared).
+
+>>> from course_lib.run.traffic import Request
+>>> figure = traffic_figure([Request(1.0, 100, 10), Request(61.0, 300, 20), Request(62.0, 50, 5)])
+>>> list(figure.data[0].y)
+[1, 2]
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from course_lib.run.simulate import Simulated
+from course_lib.run.traffic import Request
+from course_lib.view.gantt import FONT
+
+#: Colours for the runs compared on one chart (colour-blind-safe, after Okabe-Ito).
+LINES = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000")
+
+
+def traffic_figure(requests: Sequence[Request], title: str = "An hour of traffic") -> go.Figure:
+    """Requests arriving per minute (top) and the prompt and answer sizes, in tokens, per minute's
+    mean (bottom)."""
+    minutes = int(max(r.arrival_s for r in requests) // 60) + 1
+    counts, prompt, output = [0] * minutes, [0] * minutes, [0] * minutes
+    for r in requests:
+        m = int(r.arrival_s // 60)
+        counts[m] += 1
+        prompt[m] += r.prompt_tokens
+        output[m] += r.output_tokens
+    x = list(range(minutes))
+    figure = make_subplots(rows=2, cols=1, shared_xaxes=True, vertical_spacing=0.08)
+    figure.add_bar(x=x, y=counts, name="requests a minute", marker_color=LINES[0], row=1, col=1)
+    for sizes, name, colour in ((prompt, "prompt", LINES[1]), (output, "answer", LINES[2])):
+        mean = [s / c if c else 0 for s, c in zip(sizes, counts, strict=True)]
+        figure.add_scatter(
+            x=x, y=mean, name=f"{name} tokens (mean)", line_color=colour, row=2, col=1
+        )
+    figure.update_layout(
+        title=title,
+        font=FONT,
+        height=420,
+        margin=dict(l=10, r=20, t=60, b=40),
+        legend=dict(orientation="h", y=1.02, yanchor="bottom", x=0),
+        plot_bgcolor="#FFFFFF",
+    )
+    figure.update_xaxes(title_text="minute of the hour", row=2, col=1, gridcolor="#E3E3E3")
+    figure.update_yaxes(title_text="requests", row=1, col=1, gridcolor="#E3E3E3")
+    figure.update_yaxes(title_text="tokens", row=2, col=1, gridcolor="#E3E3E3")
+    return figure
+
+
+def queue_figure(
+    runs: Mapping[str, Simulated], title: str = "Requests waiting or in flight"
+) -> go.Figure:
+    """For each run, the requests in the system (queued or in flight) over its simulated time: a
+    line that keeps climbing is a queue that never drains."""
+    figure = go.Figure()
+    for (label, run), colour in zip(runs.items(), LINES, strict=False):
+        minutes = [t / 60 for t, *_ in run.samples]
+        figure.add_scatter(
+            x=minutes, y=[n for _, n, _, _ in run.samples], name=label, line_color=colour
+        )
+    figure.update_layout(
+        title=title,
+        font=FONT,
+        height=380,
+        margin=dict(l=10, r=20, t=60, b=40),
+        xaxis_title="minute (simulated)",
+        yaxis_title="requests in the system",
+        legend=dict(orientation="h", y=1.02, yanchor="bottom", x=0),
+        plot_bgcolor="#FFFFFF",
+    )
+    figure.update_xaxes(gridcolor="#E3E3E3")
+    figure.update_yaxes(gridcolor="#E3E3E3", rangemode="tozero")
+    return figure
+
+
+def summary(run: Simulated) -> dict[str, float]:
+    """The numbers a capacity plan reads: latency percentiles (answered requests), the mean queue,
+    time to first token, throughput, 429s, failures and the most requests in the system."""
+    answered = run.ok()
+    return {
+        "p50_s": run.percentile("latency_s", 50),
+        "p95_s": run.percentile("latency_s", 95),
+        "p99_s": run.percentile("latency_s", 99),
+        "queue_s": run.mean("queue_s"),
+        "ttft_p50_s": run.percentile("ttft_latency_s", 50),
+        "per_s": len(answered) / run.span_s if run.span_s else 0.0,
+        "refused": run.refused,
+        "failed": run.failed,
+        "most_in_system": max((n for _, n, _, _ in run.samples), default=0),
+    }
