@@ -135,3 +135,8 @@ def test_bad_settings_get_one_clear_line():
         load_trace("chat")
     with pytest.raises(ValueError, match="at least one request"):
         simulate([])
+
+
+async def test_it_runs_from_a_thread_that_runs_a_loop_already_as_a_notebook_does():
+    run = simulate([Request(0.0, service_s=2.0)], SimSettings(**BARE))
+    assert run.served[0].done_s == 2.0

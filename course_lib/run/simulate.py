@@ -253,9 +253,9 @@ async def _replay(requests: Sequence[Request], s: SimSettings) -> Simulated:
 
 
 def simulate(requests: Sequence[Request], settings: SimSettings | None = None) -> Simulated:
-    """Replay ``requests`` against the simulated API with ``settings``, on a virtual clock (in
-    this thread, which must not be running an event loop: from a notebook,
-    ``await asyncio.to_thread(simulate, requests, settings)``)."""
+    """Replay ``requests`` against the simulated API with ``settings``, on a virtual clock. A
+    notebook waits for it (an hour takes a second or so); ``await asyncio.to_thread(simulate,
+    requests, settings)`` keeps it responsive meanwhile."""
     if not requests:
         raise ValueError("simulate needs at least one request")
     return run_virtual(_replay(list(requests), settings or SimSettings()))

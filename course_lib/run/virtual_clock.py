@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import selectors
 from collections.abc import Coroutine
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
 T = TypeVar("T")
@@ -54,10 +55,17 @@ class VirtualClockLoop(asyncio.SelectorEventLoop):
 
 
 def run_virtual(coroutine: Coroutine[Any, Any, T]) -> T:
-    """Run ``coroutine`` to the end on a new virtual-clock loop in this thread (a thread with no
-    running loop: in a notebook, ``await asyncio.to_thread(run_virtual, ...)``)."""
-    loop = VirtualClockLoop()
+    """Run ``coroutine`` to the end on a new virtual-clock loop. In a thread that runs an event
+    loop already (a notebook's), it runs in a thread of its own while this one waits: a thread
+    has one running loop at most. From async code that must stay responsive meanwhile,
+    ``await asyncio.to_thread(run_virtual, ...)``."""
     try:
-        return loop.run_until_complete(coroutine)
-    finally:
-        loop.close()
+        asyncio.get_running_loop()
+    except RuntimeError:
+        loop = VirtualClockLoop()
+        try:
+            return loop.run_until_complete(coroutine)
+        finally:
+            loop.close()
+    with ThreadPoolExecutor(1, thread_name_prefix="virtual-clock") as thread:
+        return thread.submit(run_virtual, coroutine).result()

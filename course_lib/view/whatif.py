@@ -41,7 +41,8 @@ def _slider(kind: Any, description: str, value: float, low: float, high: float, 
 
 
 class WhatIf:
-    """Sliders for an hour of ``requests``: the API's limit, calls in flight, projects (each its
+    """Sliders for an hour of ``requests``: the API's limits (requests and input tokens a minute),
+    calls in flight, projects (each its
     own quota), a response cache's hit rate, the share of short prompts routed to
     ``cheap_model``, and the share sent off-line (Flex or Batch: half price, answered within
     minutes or hours, so not in the hour's queue). Simulate shows the numbers, the bill and the
@@ -56,6 +57,7 @@ class WhatIf:
         self.requests, self.model, self.cheap_model = list(requests), model, cheap_model
         self.sliders = {
             "rpm": _slider(w.IntSlider, "requests/min (0: none)", 0, 0, 6000, 60),
+            "tpm": _slider(w.IntSlider, "tokens/min (0: none)", 0, 0, 4_000_000, 50_000),
             "concurrency": _slider(w.IntSlider, "calls in flight", 100, 1, 500, 1),
             "projects": _slider(w.IntSlider, "projects (quotas)", 1, 1, 10, 1),
             "cache": _slider(w.FloatSlider, "response cache hit rate", 0.0, 0.0, 0.9, 0.05),
@@ -106,6 +108,7 @@ class WhatIf:
             below = sizes[min(len(sizes) - 1, int(v["routed"] * len(sizes)))] + 1
         settings = SimSettings(
             rpm=v["rpm"] or None,
+            tpm=v["tpm"] or None,
             concurrency=v["concurrency"],
             projects=v["projects"],
             cache_hit_rate=v["cache"],
@@ -144,6 +147,8 @@ class WhatIf:
     def label(self) -> str:
         v = {name: slider.value for name, slider in self.sliders.items()}
         rpm = f"{v['rpm']}/min" if v["rpm"] else "no limit"
+        if v["tpm"]:
+            rpm += f", {v['tpm']:,} tokens/min"
         return f"{rpm}, {v['concurrency']} in flight, {v['projects']} project(s)"
 
     def describe(self, run: Simulated, offline: list[Request]) -> str:
