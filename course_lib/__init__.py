@@ -82,6 +82,7 @@ _WHERE = {
     "SimSettings": "run.simulate",
     "simulate": "run.simulate",
     "load_trace": "run.traffic",
+    "Request": "run.traffic",
     "poisson": "run.traffic",
     "bill": "run.costs",
     "price_table": "run.costs",
