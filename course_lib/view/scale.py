@@ -95,3 +95,33 @@ def summary(run: Simulated) -> dict[str, float]:
         "failed": run.failed,
         "most_in_system": max((n for _, n, _, _ in run.samples), default=0),
     }
+
+
+def scraped_figure(scraped: Sequence[tuple[float, Mapping[tuple[str, str], float]]]) -> go.Figure:
+    """What a Prometheus server would have drawn from ``scrape`` results taken over a run:
+    (seconds, {(name, label): value}) pairs: calls in flight, 429s so far, answers so far."""
+    figure = go.Figure()
+    series = (
+        (("llm_calls_in_flight", ""), "calls in flight"),
+        (("llm_rate_limited_total", ""), "429s so far"),
+        (("llm_requests_total", "ok"), "answered so far"),
+    )
+    for (key, label), colour in zip(series, LINES, strict=False):
+        figure.add_scatter(
+            x=[t for t, _ in scraped],
+            y=[values.get(key, 0) for _, values in scraped],
+            name=label,
+            line=dict(color=colour, shape="hv"),  # a counter holds its value between scrapes
+        )
+    figure.update_layout(
+        title="What Prometheus would have scraped",
+        font=FONT,
+        height=360,
+        margin=dict(l=10, r=20, t=60, b=40),
+        xaxis_title="seconds",
+        plot_bgcolor="#FFFFFF",
+        legend=dict(orientation="h", y=1.02, yanchor="bottom", x=0),
+    )
+    figure.update_xaxes(gridcolor="#E3E3E3")
+    figure.update_yaxes(gridcolor="#E3E3E3", rangemode="tozero")
+    return figure

@@ -61,9 +61,7 @@ class WhatIf:
             "concurrency": _slider(w.IntSlider, "calls in flight", 100, 1, 500, 1),
             "projects": _slider(w.IntSlider, "projects (quotas)", 1, 1, 10, 1),
             "cache": _slider(w.FloatSlider, "response cache hit rate", 0.0, 0.0, 0.9, 0.05),
-            "routed": _slider(
-                w.FloatSlider, "share routed to the cheap model", 0.0, 0.0, 1.0, 0.05
-            ),
+            "routed": _slider(w.FloatSlider, "routed to the cheap model", 0.0, 0.0, 1.0, 0.05),
             "offline": _slider(w.FloatSlider, "share sent off-line", 0.0, 0.0, 0.9, 0.05),
         }
         self.tier = w.Dropdown(
