@@ -14,7 +14,8 @@ TEN = [Request(0.0, 1000, 100)] * 10
 def test_the_table_says_where_and_when_its_prices_come_from():
     table = price_table()
     assert table["source"].startswith("https://ai.google.dev/") and table["as_of"] == "2026-09"
-    assert table["models"]["gemini-2.5-flash"] == {"input": 0.30, "output": 2.50}
+    flash = table["models"]["gemini-2.5-flash"]
+    assert (flash["input"], flash["output"], flash["cache_min_tokens"]) == (0.30, 2.50, 2048)
     assert set(table["tiers"]) == {"standard", "priority", "flex", "batch"}
 
 
@@ -22,9 +23,11 @@ def test_a_bill_by_hand():
     flash = bill(TEN, "gemini-2.5-flash")
     assert isinstance(flash, Bill) and flash.dollars == pytest.approx(10 * (300 + 250) / 1e6)
     assert flash.per_1000 == pytest.approx(0.55)
-    # half of each prompt billed as cached input, at a tenth
-    cached = bill(TEN, "gemini-2.5-flash", cached_input_share=0.5)
-    assert cached.dollars == pytest.approx(10 * (150 + 15 + 250) / 1e6)
+    # half of each prompt billed as cached input, at a tenth: prompts long enough to be cached
+    long = [Request(0.0, 4000, 100)] * 10
+    cached = bill(long, "gemini-2.5-flash", cached_input_share=0.5)
+    assert cached.dollars == pytest.approx(10 * (600 + 60 + 250) / 1e6)
+    assert bill(TEN, "gemini-2.5-flash", cached_input_share=0.5).dollars == flash.dollars
     assert bill(TEN, "gemini-2.5-flash", tier="batch").dollars == pytest.approx(flash.dollars / 2)
     assert bill(TEN, "gemini-2.5-flash", tier="priority").dollars > flash.dollars
 

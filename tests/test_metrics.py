@@ -29,9 +29,15 @@ async def test_a_runs_metrics_served_on_loopback_agree_with_its_spans():
     assert seen["llm_requests_total", "ok"] == 20 == seen["llm_request_latency_seconds_count", ""]
     assert seen["llm_retries_total", ""] == sum(s.phase == BACKOFF for s in result.spans)
     assert 0 < max(in_flight) <= 8 and seen["llm_calls_in_flight", ""] == 0
-    answered = sum(s.duration for s in calls if s.outcome == "ok")
+    # end to end: from each request's first span (its first attempt, or a wait) to its answer
+    first = {}
+    for s in result.spans:
+        first[s.task] = min(first.get(s.task, s.start), s.start)
+    answered = sum(s.end - first[s.task] for s in calls if s.outcome == "ok")
     assert seen["llm_request_latency_seconds_sum", ""] == pytest.approx(answered)
     assert seen["llm_request_latency_seconds_bucket", "0.1"] == 0  # every call took 0.2 s
+    waited = seen["llm_request_latency_seconds_bucket", "0.5"]  # the refused ones waited ~1 s
+    assert waited < 20 == seen["llm_request_latency_seconds_count", ""]
     with pytest.raises(httpx.ConnectError):  # the server stopped with its block
         await scrape(url)
 

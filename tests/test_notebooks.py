@@ -49,7 +49,7 @@ def test_every_lesson_has_the_course_skeleton(path):
         assert heading in markdown, f"missing {heading!r}"
     assert "colab-badge.svg" in markdown and "mybinder.org/badge_logo.svg" in markdown
     assert "Predict, then run" in markdown
-    assert "Panel(" in code, "every lesson has a live control panel"
+    assert "Panel(" in code or "WhatIf(" in code, "every lesson has a live control panel"
     assert re.search(r"\bcheck_\w+\(", code), "every lesson has exercises with checks"
     assert SOLUTION.search(markdown), "every exercise has a hidden solution"
     for kind, text in cells:

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from typing import Any
 
 from course_lib.exercises.feedback import Feedback, right, wrong
+from course_lib.run.costs import bill
 from course_lib.run.simulate import SimSettings, Simulated, simulate
 from course_lib.run.traffic import Request, load_trace, slice_of
 
@@ -89,7 +90,29 @@ def check_bill(hour_cost: Callable[[list[Request]], float]) -> Feedback:
     expected = simulate(requests, settings).dollars()
     if abs(dollars - expected) <= 0.01 * expected:
         return right(f"${dollars:.2f}: the simulator billed ${expected:.2f} for the same traffic.")
-    hint = "did you skip the cache hits (is_cache_hit(i, 0.2)) and price per 1M tokens?"
-    if dollars > expected * 1.5:
-        hint = "too much: are the cache hits free, and the short prompts on Flash-Lite?"
-    return wrong(f"${dollars:.2f}, where the simulator billed ${expected:.2f}: {hint}")
+    return wrong(f"${dollars:.2f}, where the simulator billed ${expected:.2f}: {_why(dollars)}")
+
+
+def _why(dollars: float) -> str:
+    """Which common slip gives ``dollars`` for the first 20 minutes, if one does."""
+    requests = first_20_minutes()
+    flash, lite = "gemini-2.5-flash", "gemini-2.5-flash-lite"
+    routed = dict(cheap_model=lite, route_below_tokens=CHEAP_BELOW)
+    no_answers = [Request(r.arrival_s, r.prompt_tokens, 0) for r in requests]
+    slips = {
+        "the cache hits were billed: skip request i when is_cache_hit(i, 0.2)": bill(
+            requests, flash, **routed
+        ).dollars,
+        f"every prompt went to Flash: those under {CHEAP_BELOW} tokens go to Flash-Lite": bill(
+            requests, flash, cache_hit_rate=0.2
+        ).dollars,
+        "the answers are missing: add output_tokens at the output price": bill(
+            no_answers, flash, cache_hit_rate=0.2, **routed
+        ).dollars,
+    }
+    right_bill = bill(requests, flash, cache_hit_rate=0.2, **routed).dollars
+    slips["prices are per 1,000,000 tokens: divide by 1e6"] = right_bill * 1000
+    for slip, wrong_dollars in slips.items():
+        if abs(dollars - wrong_dollars) <= 0.01 * wrong_dollars:
+            return slip + "."
+    return "check the cache hits (free), the routing, and both prices per 1M tokens."

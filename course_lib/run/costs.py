@@ -6,7 +6,7 @@ Three ways to pay less, each a parameter here and in the simulator (``SimSetting
 
 - an exact-match response cache: a share of requests is answered from it and never sent;
 - implicit context caching: a share of each prompt's tokens (a repeated prefix: the system
-  prompt, the conversation so far) is billed at a tenth;
+  prompt, the conversation so far) is billed at a tenth, for prompts long enough to be cached;
 - routing: prompts shorter than a threshold go to a cheaper model.
 
 >>> from course_lib.run.traffic import Request
@@ -15,6 +15,8 @@ Three ways to pay less, each a parameter here and in the simulator (``SimSetting
 0.0055
 >>> bill(ten, "gemini-2.5-flash", cache_hit_rate=0.5).sent
 5
+>>> bill(ten, "gemini-2.5-flash", cached_input_share=0.5).cached_tokens  # too short to cache
+0
 """
 
 from __future__ import annotations
@@ -66,12 +68,20 @@ def request_dollars(request: Request, model: str, cached_input_share: float = 0.
     prompt billed as cached input."""
     table = price_table()
     price = table["models"][model]
-    reused = round(request.prompt_tokens * cached_input_share)
+    reused = cached_tokens(request, model, cached_input_share)
     return (
         (request.prompt_tokens - reused) * price["input"]
         + reused * price["input"] * table["cached_input_factor"]
         + request.output_tokens * price["output"]
     ) / 1e6
+
+
+def cached_tokens(request: Request, model: str, cached_input_share: float) -> int:
+    """The prompt tokens billed as cached input: that share of the prompt, for prompts long
+    enough for implicit caching on ``model`` (its ``cache_min_tokens``); none for shorter ones."""
+    if request.prompt_tokens < price_table()["models"][model].get("cache_min_tokens", 0):
+        return 0
+    return round(request.prompt_tokens * cached_input_share)
 
 
 def tier_factor(tier: str) -> float:
@@ -124,7 +134,7 @@ def bill(
         if is_cache_hit(i, cache_hit_rate):
             continue
         chosen = model_for(request, model, cheap_model, route_below_tokens)
-        reused = round(request.prompt_tokens * cached_input_share)
+        reused = cached_tokens(request, chosen, cached_input_share)
         dollars += request_dollars(request, chosen, cached_input_share)
         sent += 1
         tokens_in, cached, tokens_out = (

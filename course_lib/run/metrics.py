@@ -1,6 +1,8 @@
 """Metrics a production service would export, from a run's spans, with ``prometheus_client``:
-a latency histogram of answered calls, counters of requests by outcome, of 429s and of retries,
-and a gauge of the calls in flight, served on loopback for a Prometheus server (or you) to read.
+a histogram of what each answered request took end to end (from its first wait or attempt to
+its answer, retries and all: what its user felt), counters of requests by outcome, of 429s and
+of retries, and a gauge of the calls in flight, served on loopback for a Prometheus server (or
+you) to read.
 
 The metrics follow a ``Tracer`` while a run goes (``watch``), so the code being measured needs
 no change; ``scrape`` reads them back over HTTP, as Prometheus does.
@@ -39,7 +41,7 @@ class Metrics:
         self.registry = CollectorRegistry()
         self.latency = Histogram(
             "llm_request_latency_seconds",
-            "Seconds from sending a request to its answer, answered calls only.",
+            "Seconds from a request's first wait or attempt to its answer, answered ones only.",
             buckets=BUCKETS,
             registry=self.registry,
         )
@@ -54,10 +56,14 @@ class Metrics:
             "llm_calls_in_flight", "Requests sent and not yet answered.", registry=self.registry
         )
         self._seen = 0  # spans of the watched tracer already counted
+        self._began: dict[object, float] = {}  # each request (task): when its first span began
 
     def update(self, finished: Iterable[Span], running: int = 0) -> None:
         """Count newly finished spans; set the calls in flight now."""
         for span in finished:
+            began = self._began.setdefault(span.task, span.start)
+            if span.start < began:
+                self._began[span.task] = began = span.start
             if span.phase == BACKOFF:
                 self.retries.inc()
             elif span.phase == IN_FLIGHT:
@@ -65,7 +71,7 @@ class Metrics:
                 if span.outcome == "429":
                     self.rate_limited.inc()
                 elif span.outcome == "ok":
-                    self.latency.observe(span.duration)
+                    self.latency.observe(span.end - began)
         self.in_flight.set(running)
 
     def follow(self, tracer: Tracer) -> None:

@@ -8,9 +8,12 @@ kernel through a queue while it works, so a live timeline shows every process as
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import multiprocessing
 import os
 import sys
 import time
+from collections.abc import Iterator
 from typing import Any, NamedTuple
 
 from course_lib.config import DEFAULT_MODEL
@@ -234,13 +237,19 @@ class LoopLoad(NamedTuple):
     calls: int
 
 
-def calls_on_one_loop(base_url: str, calls: int, in_flight: int = 100) -> LoopLoad:
-    """Make ``calls`` calls to the fake at ``base_url`` from this process's own event loop,
-    ``in_flight`` at once, as fast as it can: what limits it is the client's CPU per call."""
+def calls_on_one_loop(calls: int, in_flight: int = 100, base_url: str | None = None) -> LoopLoad:
+    """Make ``calls`` calls from this process's own event loop, ``in_flight`` at once, as fast
+    as it can: what limits it is the CPU per call. The fake answers at once from ``base_url``
+    (``fake_in_its_own_process``: real sockets, as a real API needs), or, with none, from inside
+    this process (then the fake's own work is in the CPU measured)."""
     from course_lib.client.factory import gemini_client, warm_sdk
+    from course_lib.fake.gemini import FakeGemini
 
     warm_sdk()
-    client = gemini_client(live=False, base_url=base_url)
+    if base_url is None:
+        client = gemini_client(live=False, fake=FakeGemini(latency=0.0, error_latency_s=0.0))
+    else:
+        client = gemini_client(live=False, base_url=base_url)
 
     async def load() -> LoopLoad:
         await client.aio.models.count_tokens(model=DEFAULT_MODEL, contents="hi")  # its set-up
@@ -255,3 +264,29 @@ def calls_on_one_loop(base_url: str, calls: int, in_flight: int = 100) -> LoopLo
         return LoopLoad(start, time.perf_counter(), time.process_time() - cpu, calls)
 
     return asyncio.run(load())
+
+
+def _serve_fake(urls: Any, stop: Any) -> None:
+    from course_lib.fake.gemini import FakeGemini
+    from course_lib.fake.server import FakeServer
+
+    with FakeServer(FakeGemini(latency=0.0, error_latency_s=0.0)) as url:
+        urls.put(url)
+        stop.wait()
+
+
+@contextlib.contextmanager
+def fake_in_its_own_process() -> Iterator[str]:
+    """``with fake_in_its_own_process() as url:`` a fake that answers at once, served on
+    loopback by a process of its own, so its work is not counted in the caller's CPU."""
+    context = multiprocessing.get_context("spawn")
+    urls, stop = context.Queue(), context.Event()
+    server = context.Process(target=_serve_fake, args=(urls, stop), daemon=True)
+    server.start()
+    try:
+        yield urls.get(timeout=60)
+    finally:
+        stop.set()
+        server.join(timeout=10)
+        if server.is_alive():
+            server.terminate()

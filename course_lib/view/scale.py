@@ -55,10 +55,14 @@ def traffic_figure(requests: Sequence[Request], title: str = "An hour of traffic
 
 
 def queue_figure(
-    runs: Mapping[str, Simulated], title: str = "Requests waiting or in flight"
+    runs: Mapping[str, Simulated],
+    title: str = "Requests waiting or in flight",
+    log: bool | None = None,
 ) -> go.Figure:
     """For each run, the requests in the system (queued or in flight) over its simulated time: a
-    line that keeps climbing is a queue that never drains."""
+    line that keeps climbing is a queue that never drains. ``log``: a logarithmic count axis, so
+    a run with tens in the system shows beside one with thousands (None: when they differ
+    that much)."""
     figure = go.Figure()
     for (label, run), colour in zip(runs.items(), LINES, strict=False):
         minutes = [t / 60 for t, *_ in run.samples]
@@ -76,7 +80,14 @@ def queue_figure(
         plot_bgcolor="#FFFFFF",
     )
     figure.update_xaxes(gridcolor="#E3E3E3")
-    figure.update_yaxes(gridcolor="#E3E3E3", rangemode="tozero")
+    peaks = [max((n for _, n, _, _ in run.samples), default=0) for run in runs.values()]
+    if log is None:
+        log = len(peaks) > 1 and max(peaks) > 50 * max(1, min(peaks))
+    if log:
+        figure.update_yaxes(type="log", title_text="requests in the system (log scale)")
+    else:
+        figure.update_yaxes(rangemode="tozero")
+    figure.update_yaxes(gridcolor="#E3E3E3")
     return figure
 
 

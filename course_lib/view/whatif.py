@@ -16,7 +16,7 @@ from typing import Any
 
 import ipywidgets as w
 
-from course_lib.run.costs import bill, is_cache_hit, tier_factor
+from course_lib.run.costs import bill, is_cache_hit
 from course_lib.run.simulate import SimSettings, Simulated, simulate
 from course_lib.run.traffic import Request
 from course_lib.values import SettingError
@@ -24,7 +24,6 @@ from course_lib.view.scale import queue_figure, summary
 from course_lib.view.show import placeholder, show_in
 
 _STYLE, _WIDE = {"description_width": "190px"}, "480px"
-_OFFSET = 0.5  # requests sent off-line are picked apart from the cache hits
 
 
 def _slider(kind: Any, description: str, value: float, low: float, high: float, step: float) -> Any:
@@ -41,12 +40,13 @@ def _slider(kind: Any, description: str, value: float, low: float, high: float, 
 
 
 class WhatIf:
-    """Sliders for an hour of ``requests``: the API's limits (requests and input tokens a minute),
-    calls in flight, projects (each its
-    own quota), a response cache's hit rate, the share of short prompts routed to
-    ``cheap_model``, and the share sent off-line (Flex or Batch: half price, answered within
-    minutes or hours, so not in the hour's queue). Simulate shows the numbers, the bill and the
-    requests in the system over the hour, next to the two runs before."""
+    """Sliders for an hour of ``requests``: the API's limits (requests and input tokens a
+    minute), whether a client-side limiter paces the requests to the limit (else they are sent
+    and refused, and the retries wait), calls in flight, projects (each its own quota), a
+    response cache's hit rate, the share of short prompts routed to ``cheap_model``, and the
+    share sent off-line (Flex or Batch: half price, answered within minutes or hours, so not in
+    the hour's queue). Simulate shows the numbers, the bill and the requests in the system over
+    the hour, next to the two runs before."""
 
     def __init__(
         self,
@@ -64,6 +64,12 @@ class WhatIf:
             "routed": _slider(w.FloatSlider, "routed to the cheap model", 0.0, 0.0, 1.0, 0.05),
             "offline": _slider(w.FloatSlider, "share sent off-line", 0.0, 0.0, 0.9, 0.05),
         }
+        self.pace = w.Checkbox(
+            value=True,
+            description="pace requests with a client-side limiter",
+            style=_STYLE,
+            layout=w.Layout(width=_WIDE),
+        )
         self.tier = w.Dropdown(
             options=["flex", "batch"],
             value="flex",
@@ -82,6 +88,7 @@ class WhatIf:
             [
                 w.HTML("<h3 style='margin:4px 0'>What if?</h3>"),
                 *self.sliders.values(),
+                self.pace,
                 self.tier,
                 self.button,
                 self.status,
@@ -106,6 +113,8 @@ class WhatIf:
             below = sizes[min(len(sizes) - 1, int(v["routed"] * len(sizes)))] + 1
         settings = SimSettings(
             rpm=v["rpm"] or None,
+            # the limiter paces all projects' requests together: each project has the limit
+            client_rpm=(v["rpm"] * v["projects"] or None) if self.pace.value else None,
             tpm=v["tpm"] or None,
             concurrency=v["concurrency"],
             projects=v["projects"],
@@ -144,21 +153,35 @@ class WhatIf:
 
     def label(self) -> str:
         v = {name: slider.value for name, slider in self.sliders.items()}
-        rpm = f"{v['rpm']}/min" if v["rpm"] else "no limit"
+        parts = [f"{v['rpm']}/min" if v["rpm"] else "no limit"]
+        if v["rpm"]:
+            parts[0] += " paced" if self.pace.value else " unpaced"
         if v["tpm"]:
-            rpm += f", {v['tpm']:,} tokens/min"
-        return f"{rpm}, {v['concurrency']} in flight, {v['projects']} project(s)"
+            parts.append(f"{v['tpm']:,} tokens/min")
+        parts += [f"{v['concurrency']} in flight", f"{v['projects']} project(s)"]
+        for key, what in (("cache", "cached"), ("routed", "routed"), ("offline", "off-line")):
+            if v[key]:
+                parts.append(f"{v[key]:.0%} {what}")
+        return ", ".join(parts)
 
     def describe(self, run: Simulated, offline: list[Request]) -> str:
         """One line of numbers and the bill for the hour."""
         n = summary(run)
         dollars = run.dollars()
-        if offline:
-            dollars += bill(offline, self.model).dollars * tier_factor(self.tier.value)
+        if offline:  # the same savings, at the off-line tier's price
+            s = run.settings
+            dollars += bill(
+                offline,
+                self.model,
+                tier=self.tier.value,
+                cache_hit_rate=s.cache_hit_rate,
+                cheap_model=s.cheap_model,
+                route_below_tokens=s.route_below_tokens,
+            ).dollars
         return (
             f"<b>p50 {n['p50_s']:.1f} s · p95 {n['p95_s']:.1f} s · p99 {n['p99_s']:.1f} s</b>"
             f" · mean queue {n['queue_s']:.1f} s · most in the system {n['most_in_system']:,}"
-            f" · 429s {n['refused']:,} · failed {n['failed']:,}"
+            f" · 429s {n['refused']:,} · <b>failed {n['failed']:,}</b>"
             f" · <b>${dollars:,.2f} for the hour</b>"
             + (f" ({len(offline):,} sent off-line via {self.tier.value})" if offline else "")
         )
