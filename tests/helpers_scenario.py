@@ -26,3 +26,13 @@ async def in_pairs(run: Run) -> list[CallRecord]:
             )
         )
     return records
+
+
+def max_overlap(spans) -> int:
+    """The most spans open at once."""
+    events = sorted([(s.start, 1) for s in spans] + [(s.end, -1) for s in spans])
+    level = peak = 0
+    for _, step in events:
+        level += step
+        peak = max(peak, level)
+    return peak

@@ -15,16 +15,7 @@ from course_lib.run.search import SearchTool
 from course_lib.trace.critical import critical_path, critical_paths
 from course_lib.trace.lanes import agent
 from course_lib.trace.spans import IN_FLIGHT, TOOL, Span, as_agent
-
-
-def overlapping(spans: list[Span]) -> int:
-    """The most spans open at once."""
-    edges = sorted([(s.start, 1) for s in spans] + [(s.end, -1) for s in spans])
-    most = now = 0
-    for _, step in edges:
-        now += step
-        most = max(most, now)
-    return most
+from tests.helpers_scenario import max_overlap
 
 
 @pytest.fixture
@@ -42,11 +33,11 @@ async def test_an_agent_runs_the_searches_of_a_turn_at_once_or_one_by_one(
     tools = [s for s in tracer.spans if s.phase == TOOL]
     calls = [s for s in tracer.spans if s.phase == IN_FLIGHT]
     assert (run.model_calls, run.tool_calls, len(calls), len(tools)) == (2, 3, 2, 3)
-    assert overlapping(tools) == together
+    assert max_overlap(tools) == together
     assert "From the tools" in run.answer and run.tokens > 0
     assert {s.lane for s in tracer.spans} == {agent(1)}
     # the answer comes after every search: a model call never overlaps a tool call
-    assert overlapping(calls + tools) == together
+    assert max_overlap(calls + tools) == together
     rows = gantt(spans=tracer.spans).layout.yaxis.categoryarray
     assert rows[0] == "agent 1 · model" and len(rows) == 1 + together
 
@@ -77,7 +68,7 @@ async def test_the_agents_scenario_spans(changes, tools_together, agents_togethe
     assert lanes == {1, 2, 3, 4} and {s.lane.kind for s in spans} == {"agent"}
     for k in lanes:  # within each agent, the searches of its turn
         tools = [s for s in spans if s.phase == TOOL and s.lane.index == k]
-        assert overlapping(tools) == tools_together
+        assert max_overlap(tools) == tools_together
     busy = [s for s in spans if s.phase in (IN_FLIGHT, TOOL)]
     agents = {
         k: (
@@ -87,7 +78,7 @@ async def test_the_agents_scenario_spans(changes, tools_together, agents_togethe
         for k in lanes
     }
     spans_of_agents = [Span(k, agent(k), "x", a, b, 0) for k, (a, b) in agents.items()]
-    assert overlapping(spans_of_agents) == agents_together
+    assert max_overlap(spans_of_agents) == agents_together
     assert result.ideal_s <= result.wall_s
 
 

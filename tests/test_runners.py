@@ -12,15 +12,7 @@ from course_lib.run.runner import run_scenario, run_sync
 from course_lib.run.settings import SettingError, Settings
 from course_lib.trace.spans import BACKOFF, CPU, IN_FLIGHT, WAIT_SLOT, Tracer
 from tests.conftest import children, leftover_workers, new_workers, until
-
-
-def max_overlap(spans):
-    events = sorted([(s.start, 1) for s in spans] + [(s.end, -1) for s in spans])
-    level = peak = 0
-    for _, step in events:
-        level += step
-        peak = max(peak, level)
-    return peak
+from tests.helpers_scenario import max_overlap
 
 
 def test_sequential_never_overlaps():

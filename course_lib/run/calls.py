@@ -41,6 +41,16 @@ class Run:
         self.tracer.t0 = now()
 
 
+async def take_slot(slots: asyncio.Semaphore, label: str) -> None:
+    """Acquire ``slots``; only a real wait becomes a span (most acquisitions do not wait, and a
+    span each would bury the timeline)."""
+    if slots.locked():
+        with span(WAIT_SLOT, label=label):
+            await slots.acquire()
+    else:
+        await slots.acquire()
+
+
 async def fetch(
     client: Any,
     s: Settings,

@@ -49,6 +49,16 @@ def _float(description: str, low: float, high: float, step: float) -> Callable[[
     return _slider(w.FloatSlider, description, low, high, step, readout_format=".2f")
 
 
+def _choice(description: str, options: tuple[str, ...]) -> Callable[[Any], w.Widget]:
+    return lambda value: w.Dropdown(
+        options=list(options),
+        value=value,
+        description=description,
+        style=_STYLE,
+        layout=w.Layout(width="460px"),
+    )
+
+
 #: Each control: the Settings field it sets, and how to build its slider.
 CONTROLS: dict[str, Callable[[Any], w.Widget]] = {
     # ranges a lesson's values can be dragged to (a bigger start value widens its slider)
@@ -62,23 +72,11 @@ CONTROLS: dict[str, Callable[[Any], w.Widget]] = {
     "tpm": _int("tokens/min (0: none)", 0, 100_000, 500),
     "window_s": _float("a 'minute' lasts (s)", 1.0, 60.0, 1.0),
     "client_rpm": _int("limiter/min (0: off)", 0, 600, 5),
-    "retry": lambda value: w.Dropdown(
-        options=list(RETRY_POLICIES),
-        value=value,
-        description="retry policy",
-        style=_STYLE,
-        layout=w.Layout(width="460px"),
-    ),
+    "retry": _choice("retry policy", RETRY_POLICIES),
     "failure_rate": _float("failure rate", 0.0, 0.9, 0.05),
     "tool_latency": _float("tool latency (s)", 0.0, 3.0, 0.1),
     "tools_per_turn": _int("tools per turn", 1, 6),
-    "tool_calls": lambda value: w.Dropdown(
-        options=list(TOOL_CALLS),
-        value=value,
-        description="a turn's tool calls",
-        style=_STYLE,
-        layout=w.Layout(width="460px"),
-    ),
+    "tool_calls": _choice("a turn's tool calls", TOOL_CALLS),
 }
 #: Limits a slider sets to 0 for "no limit" (None in Settings).
 ZERO_IS_NONE = ("rpm", "tpm", "client_rpm")

@@ -22,6 +22,22 @@ from course_lib.view.gantt import FONT
 LINES = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000")
 
 
+def _style(figure: go.Figure, title: str, height: int, x: str = "", y: str = "") -> None:
+    """The lesson's figures alike: a legend in a row above, a white plot, axis titles."""
+    figure.update_layout(
+        title=title,
+        font=FONT,
+        height=height,
+        margin=dict(l=10, r=20, t=60, b=40),
+        legend=dict(orientation="h", y=1.02, yanchor="bottom", x=0),
+        plot_bgcolor="#FFFFFF",
+    )
+    if x:
+        figure.update_xaxes(title_text=x)
+    if y:
+        figure.update_yaxes(title_text=y)
+
+
 def traffic_figure(requests: Sequence[Request], title: str = "An hour of traffic") -> go.Figure:
     """Requests arriving per minute (top) and the prompt and answer sizes, in tokens, per minute's
     mean (bottom)."""
@@ -40,14 +56,7 @@ def traffic_figure(requests: Sequence[Request], title: str = "An hour of traffic
         figure.add_scatter(
             x=x, y=mean, name=f"{name} tokens (mean)", line_color=colour, row=2, col=1
         )
-    figure.update_layout(
-        title=title,
-        font=FONT,
-        height=420,
-        margin=dict(l=10, r=20, t=60, b=40),
-        legend=dict(orientation="h", y=1.02, yanchor="bottom", x=0),
-        plot_bgcolor="#FFFFFF",
-    )
+    _style(figure, title, 420)
     figure.update_xaxes(title_text="minute of the hour", row=2, col=1, gridcolor="#E3E3E3")
     figure.update_yaxes(title_text="requests", row=1, col=1, gridcolor="#E3E3E3")
     figure.update_yaxes(title_text="tokens", row=2, col=1, gridcolor="#E3E3E3")
@@ -69,16 +78,7 @@ def queue_figure(
         figure.add_scatter(
             x=minutes, y=[n for _, n, _, _ in run.samples], name=label, line_color=colour
         )
-    figure.update_layout(
-        title=title,
-        font=FONT,
-        height=380,
-        margin=dict(l=10, r=20, t=60, b=40),
-        xaxis_title="minute (simulated)",
-        yaxis_title="requests in the system",
-        legend=dict(orientation="h", y=1.02, yanchor="bottom", x=0),
-        plot_bgcolor="#FFFFFF",
-    )
+    _style(figure, title, 380, "minute (simulated)", "requests in the system")
     figure.update_xaxes(gridcolor="#E3E3E3")
     peaks = [max((n for _, n, _, _ in run.samples), default=0) for run in runs.values()]
     if log is None:
@@ -124,15 +124,7 @@ def scraped_figure(scraped: Sequence[tuple[float, Mapping[tuple[str, str], float
             name=label,
             line=dict(color=colour, shape="hv"),  # a counter holds its value between scrapes
         )
-    figure.update_layout(
-        title="What Prometheus would have scraped",
-        font=FONT,
-        height=360,
-        margin=dict(l=10, r=20, t=60, b=40),
-        xaxis_title="seconds",
-        plot_bgcolor="#FFFFFF",
-        legend=dict(orientation="h", y=1.02, yanchor="bottom", x=0),
-    )
+    _style(figure, "What Prometheus would have scraped", 360, "seconds")
     figure.update_xaxes(gridcolor="#E3E3E3")
     figure.update_yaxes(gridcolor="#E3E3E3", rangemode="tozero")
     return figure

@@ -16,13 +16,13 @@ from course_lib.client.factory import gemini_client
 from course_lib.fake.server import FakeServer
 from course_lib.run import workers
 from course_lib.run.agents import AgentRun, question_for, react_agent
-from course_lib.run.calls import Run
+from course_lib.run.calls import Run, take_slot
 from course_lib.run.pools import default_start_method, process_pool, warm
 from course_lib.run.results import CallRecord
 from course_lib.run.search import SearchTool
 from course_lib.run.settings import Settings
 from course_lib.trace.lanes import agent
-from course_lib.trace.spans import WAIT_SLOT, now, span, task_context
+from course_lib.trace.spans import now, task_context
 
 
 async def agents(run: Run) -> list[CallRecord]:
@@ -46,11 +46,7 @@ async def run_agents(client: Any, s: Settings, tasks: list[int]) -> list[CallRec
         question = question_for(task + 1, s.tools_per_turn)
         record = CallRecord(task, question, sent=now())
         with task_context(task, agent(task + 1), question):
-            if slots.locked():  # only a real wait becomes a span
-                with span(WAIT_SLOT, label=question):
-                    await slots.acquire()
-            else:
-                await slots.acquire()
+            await take_slot(slots, question)
         try:
             done = await react_agent(
                 client, question, docs, index=task + 1, at_once=at_once, model=s.model

@@ -33,7 +33,7 @@ from course_lib.fake.gemini import FakeGemini
 from course_lib.fake.server import FakeServer
 from course_lib.run import workers
 from course_lib.run.adaptive import AIMDLimiter
-from course_lib.run.calls import Run
+from course_lib.run.calls import Run, take_slot
 from course_lib.run.limiter import RateLimiter
 from course_lib.run.pools import default_start_method, process_pool, warm
 from course_lib.run.quota_errors import quota_violation
@@ -42,7 +42,7 @@ from course_lib.run.retry import RETRYABLE, acall_with_retries, backoff_delay, s
 from course_lib.run.retry_budget import RetryBudget
 from course_lib.run.settings import Settings
 from course_lib.trace.lanes import named
-from course_lib.trace.spans import BACKOFF, WAIT_SLOT, now, span, task_context
+from course_lib.trace.spans import BACKOFF, now, span, task_context
 
 MOST_ADAPTIVE = 64  # adaptive concurrency never goes past this many calls in flight
 _RNG = random.Random(0)  # tenacity's backoff after a 5xx
@@ -134,11 +134,7 @@ async def _slot(gate: AIMDLimiter | asyncio.Semaphore, prompt: str) -> AsyncIter
         async with gate:
             yield
         return
-    if gate.locked():  # only a real wait becomes a span
-        with span(WAIT_SLOT, label=prompt):
-            await gate.acquire()
-    else:
-        await gate.acquire()
+    await take_slot(gate, prompt)
     try:
         yield
     finally:
