@@ -206,7 +206,7 @@ async def _replay(requests: Sequence[Request], s: SimSettings) -> Simulated:
 
     async def attempt(request: Request, project: str, story: Served) -> None:
         if limiter is not None:
-            await limiter.acquire(request.prompt_tokens if s.tpm else 0)
+            await limiter.acquire()  # it paces requests; a TPM limit is left to the retries
         if s.client_cpu_ms:
             async with cores:  # the SDK's work for this call, on one event loop's core
                 await asyncio.sleep(s.client_cpu_ms / 1000)
