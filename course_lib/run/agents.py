@@ -61,10 +61,6 @@ class AgentRun:
     started: float = 0.0
     ended: float = 0.0
 
-    @property
-    def seconds(self) -> float:
-        return self.ended - self.started
-
 
 async def run_tools(
     calls: list[types.FunctionCall],
