@@ -22,7 +22,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass
 
 #: Rows go top to bottom in this order of kinds; kinds not listed come last.
-KIND_ORDER = ("main", "agent", "coroutine", "task", "slot", "thread", "process")
+KIND_ORDER = ("main", "agent", "worker", "coroutine", "task", "slot", "thread", "process")
 
 
 @dataclass(frozen=True, slots=True)

@@ -104,12 +104,17 @@ class Timeline:
     bands: list[tuple[int, int]] | None = None  # every other agent's rows: (first, last) row
 
 
+#: Lanes drawn as a group of rows each: an agent (its model calls, its tools), a Dask worker
+#: (its calls, its CPU work), with one more row wherever calls overlap.
+GROUPS = ("agent", "worker")
+
+
 def agent_bands(lanes: list[Lane]) -> list[tuple[int, int]]:
-    """The rows of every second agent (first and last row, counted from the top), so that a
-    timeline can shade them and each agent's group of rows reads as one."""
+    """The rows of every second agent or worker (first and last row, counted from the top), so
+    that a timeline can shade them and each one's group of rows reads as one."""
     groups: list[list[int]] = []
     for row, lane in enumerate(lanes):
-        if lane.kind != "agent":
+        if lane.kind not in GROUPS:
             continue
         if groups and lanes[groups[-1][0]].index == lane.index:
             groups[-1].append(row)
@@ -171,20 +176,21 @@ def _agent_rows(spans: list[Span]) -> dict[int, Lane]:
     ends: dict[tuple[Lane, str], list[float]] = {}
     rows: dict[int, Lane] = {}
     for i, s in enumerate(spans):
-        if s.lane.kind != "agent":
+        if s.lane.kind not in GROUPS:
             continue
-        what = "tools" if s.phase == TOOL else "CPU" if s.phase == CPU else "model"
+        calls = "model" if s.lane.kind == "agent" else "calls"
+        what = "tools" if s.phase == TOOL else "CPU" if s.phase == CPU else calls
         free = ends.setdefault((s.lane, what), [])
         k = next((k for k, end in enumerate(free) if end <= s.start + 1e-6), len(free))
         free[k : k + 1] = [s.end]  # takes row k (a new row past the last)
         label = f"{s.lane} · {what}" + (f" {k + 1}" if k else "")
-        rank = {"model": 0, "tools": 1}.get(what, 2)
-        rows[i] = Lane("agent", s.lane.index, f"{rank}{k:03d}{label}")
+        rank = {"model": 0, "calls": 0, "tools": 1}.get(what, 2)
+        rows[i] = Lane(s.lane.kind, s.lane.index, f"{rank}{k:03d}{label}")
     return rows
 
 
 def _row_label(lane: Lane) -> str:
-    return lane.label[4:] if lane.kind == "agent" and lane.label[:4].isdigit() else str(lane)
+    return lane.label[4:] if lane.kind in GROUPS and lane.label[:4].isdigit() else str(lane)
 
 
 def timeline(
