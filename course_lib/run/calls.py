@@ -32,6 +32,7 @@ class Run:
     iterations: int  # loop steps of CPU work per answer (see course_lib.run.workloads)
     tracer: Tracer
     extras: dict[str, float] = field(default_factory=dict)
+    ended: float | None = None  # set by ``stop_clock``; else the run ends when its coroutine does
 
     def __post_init__(self) -> None:
         self.start_clock()  # a scenario restarts it once its set-up (a pool, say) is done
@@ -39,6 +40,10 @@ class Run:
     def start_clock(self) -> None:
         """The measured run starts now: its wall time and its timeline count from here."""
         self.tracer.t0 = now()
+
+    def stop_clock(self) -> None:
+        """The measured run ends now: what follows (closing a cluster, say) is not timed."""
+        self.ended = now()
 
 
 async def take_slot(slots: asyncio.Semaphore, label: str) -> None:

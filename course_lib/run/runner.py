@@ -55,7 +55,7 @@ async def run_scenario(
         with tracer, _heap_set_aside(), stop_when(stopped):
             run = Run(s, fake, iterations_for(s.cpu_work), tracer)
             records = await runner(run)
-            wall = now() - tracer.t0
+            wall = (run.ended or now()) - tracer.t0
     finally:
         stopped.set()
     tracer.spans[:] = numbered(tracer.spans)
