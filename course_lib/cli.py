@@ -102,6 +102,18 @@ _OPTIONS = [  # flag, Settings field, type, help
         str,
         "agents: how a turn's searches run: 'at once' or 'one by one'",
     ),
+    (
+        "--worker-threads",
+        "worker_threads",
+        _number(int, "a whole number"),
+        "dask: threads per worker (each task holds one)",
+    ),
+    (
+        "--calls-per-task",
+        "calls_per_task",
+        _number(int, "a whole number"),
+        "dask: prompts each task asks at once",
+    ),
     ("--seed", "seed", _number(int, "a whole number"), "random seed"),
     ("--attempts", "attempts", _number(int, "a whole number"), "tries per call, retries included"),
     ("--start-method", "start_method", str, "spawn, forkserver or fork"),

@@ -109,9 +109,10 @@ def test_a_worker_process_loads_only_what_its_work_needs():
 def test_the_registry_imports_a_scenario_only_when_it_runs():
     loaded = python(
         "import sys, course_lib.run.registry as r\n"
-        "print(len(r.SCENARIOS), sorted(m for m in sys.modules if 'run.scenarios.' in m))"
+        "print(len(r.SCENARIOS), sorted(m for m in sys.modules if 'run.scenarios.' in m),\n"
+        "      'distributed' in sys.modules)"
     )
-    assert loaded == "8 []"
+    assert loaded == "9 [] False"  # Dask too is imported only when its scenario runs
 
 
 @pytest.fixture

@@ -170,7 +170,7 @@ def test_unknown_scenario_and_settings_that_are_not_settings():
         run_sync("turbo")
     with pytest.raises(SettingError, match="must be a Settings"):
         run_sync("concurrent", {"prompts": 3})
-    assert len(SCENARIOS) == 8
+    assert len(SCENARIOS) == 9
 
 
 async def test_run_sync_inside_a_running_loop_explains_what_to_do():

@@ -83,3 +83,17 @@ def rate_limited(s: Settings, w: float, cores: int, calls: list[float]) -> float
     """Calls only (this scenario does no analysis), ``concurrency`` in flight in each of
     ``processes`` event loops (one, in the kernel, when ``processes`` is 1)."""
     return waiting(s, calls, s.concurrency * s.processes)
+
+
+def on_dask(s: Settings, w: float, cores: int, calls: list[float]) -> float:
+    """Tasks of ``calls_per_task`` calls each hold one of the workers' threads until their
+    slowest call ends; at most ``concurrency`` calls in flight in the cluster; each answer
+    analysed after its task, on a worker's core."""
+    per = s.calls_per_task
+    tasks = [max(calls[k : k + per]) for k in range(0, len(calls), per)]
+    usable = min(s.processes, cores)
+    return max(
+        in_order(tasks, s.processes * s.worker_threads) + per * w,
+        waiting(s, calls, s.concurrency) + w,
+        min(calls) + math.ceil(len(calls) / usable) * w,
+    )

@@ -21,7 +21,7 @@ the doctests do not import it.
 Traceback (most recent call last):
 ...
 course_lib.values.SettingError: unknown scenario 'turbo'; choose one of sequential, \
-concurrent, threads, parallel, hybrid, hybrid-pipelined, rate-limited, agents
+concurrent, threads, parallel, hybrid, hybrid-pipelined, rate-limited, agents, dask
 """
 
 from __future__ import annotations
@@ -223,5 +223,22 @@ register(
             "tool_calls",
         ),
         names={"prompts": "agents", "concurrency": "agents at once"},
+    )
+)
+register(
+    Scenario(
+        name="dask",
+        label="a Dask cluster: asyncio calls in worker tasks under one cluster-wide limit",
+        colour="#997700",
+        runner=f"{_HERE}.on_dask:on_dask",
+        ideal=ideal.on_dask,
+        uses=(
+            "concurrency",
+            "processes",
+            "client_rpm",
+            "worker_threads",
+            "calls_per_task",
+        ),
+        names={"processes": "workers", "concurrency": "in flight (cluster)"},
     )
 )

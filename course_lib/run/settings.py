@@ -32,6 +32,8 @@ MOST = {
     "seed": 2**32 - 1,
     "attempts": 20,
     "tools_per_turn": 10,
+    "worker_threads": 64,
+    "calls_per_task": 1_000,
 }
 
 
@@ -54,7 +56,9 @@ class Settings:
     else spawn. With ``tokens_per_s``, a call's first token comes after ``latency`` seconds and
     the rest of its answer at that many tokens a second, so long answers take longer. Agents
     (the ``agents`` scenario): each search takes ``tool_latency`` seconds, the model asks for
-    ``tools_per_turn`` of them in its first turn, and ``tool_calls`` says how they run."""
+    ``tools_per_turn`` of them in its first turn, and ``tool_calls`` says how they run. On Dask
+    (the ``dask`` scenario), each of the ``processes`` workers has ``worker_threads`` threads,
+    and each task asks ``calls_per_task`` prompts."""
 
     prompts: int = 5
     latency: float = 0.5
@@ -76,6 +80,8 @@ class Settings:
     tool_latency: float = 0.5
     tools_per_turn: int = 2
     tool_calls: str = "at once"
+    worker_threads: int = 1
+    calls_per_task: int = 1
 
     def __post_init__(self) -> None:
         values.whole("prompts", self.prompts, 1, MOST["prompts"])
@@ -104,6 +110,8 @@ class Settings:
         values.number("tool_latency", self.tool_latency, 0, MOST["latency"], "seconds")
         values.whole("tools_per_turn", self.tools_per_turn, 1, MOST["tools_per_turn"])
         values.choice("tool_calls", self.tool_calls, TOOL_CALLS)
+        values.whole("worker_threads", self.worker_threads, 1, MOST["worker_threads"])
+        values.whole("calls_per_task", self.calls_per_task, 1, MOST["calls_per_task"])
 
     def changed(self, **changes: Any) -> Settings:
         """These settings with some changed, e.g. ``changed(concurrency=10)``; a name that is not

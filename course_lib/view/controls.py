@@ -77,6 +77,8 @@ CONTROLS: dict[str, Callable[[Any], w.Widget]] = {
     "tool_latency": _float("tool latency (s)", 0.0, 3.0, 0.1),
     "tools_per_turn": _int("tools per turn", 1, 6),
     "tool_calls": _choice("a turn's tool calls", TOOL_CALLS),
+    "worker_threads": _int("threads per worker", 1, 8),
+    "calls_per_task": _int("calls per task", 1, 20),
 }
 #: Limits a slider sets to 0 for "no limit" (None in Settings).
 ZERO_IS_NONE = ("rpm", "tpm", "client_rpm")

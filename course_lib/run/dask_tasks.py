@@ -1,0 +1,142 @@
+"""The hybrid pipeline as Dask tasks: an ``async def`` task asks a batch of prompts on a worker's
+event loop, under the cluster's limits; a plain task analyses the answers (CPU work, in a worker
+thread). They live here, not in a notebook cell, so every worker imports the same code.
+
+Each worker makes one ``genai.Client`` the first time it needs one and keeps it (a client does
+not pickle, so it cannot travel with a task). Its spans go back to the kernel with the answers.
+
+Each task holds one of its worker's threads from start to end, an ``async def`` one too: with one
+thread per worker and one call per task, a worker makes one call at a time. Give a task several
+calls (``calls_per_task``) or a worker several threads.
+
+>>> batches([(0, "a"), (1, "b"), (2, "c")], 2)
+[[(0, 'a'), (1, 'b')], [(2, 'c')]]
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import uuid
+from collections.abc import Iterable
+from typing import Any, NamedTuple
+
+from distributed import Client, Future, as_completed, get_worker
+from google.genai import errors
+
+from course_lib.run.calls import analysed
+from course_lib.run.cluster_limits import ClusterLimits
+from course_lib.run.results import CallRecord
+from course_lib.run.retry import acall_with_retries
+from course_lib.run.settings import Settings
+from course_lib.trace.lanes import Lane
+from course_lib.trace.spans import Span, Tracer, now, task_context
+
+_clients: dict[str | None, Any] = {}  # this worker's clients, by the fake's address (None: live)
+
+
+class Done(NamedTuple):
+    """What a task sends back: one record per prompt, and the spans it recorded."""
+
+    records: list[CallRecord]
+    spans: list[Span]
+
+
+def batches(tasks: list[tuple[int, str]], size: int) -> list[list[tuple[int, str]]]:
+    """``tasks`` cut into batches of ``size``, in order: one Dask task each."""
+    return [tasks[k : k + size] for k in range(0, len(tasks), size)]
+
+
+def worker_lane() -> Lane:
+    """This worker's rows on our timeline: "worker 0" for the worker Dask calls 0."""
+    name = get_worker().name
+    index = int(name) if str(name).isdigit() else os.getpid()
+    return Lane("worker", index, f"worker {name}")
+
+
+def gemini_for(base_url: str | None) -> Any:
+    """This worker's client: on the fake at ``base_url``, or (None) whatever this worker's
+    environment says (live mode needs the key in every worker's environment)."""
+    if base_url not in _clients:
+        from course_lib.client.factory import gemini_client, warm_sdk
+
+        warm_sdk()
+        _clients[base_url] = (
+            gemini_client(live=False, base_url=base_url) if base_url else (gemini_client())
+        )
+    return _clients[base_url]
+
+
+async def prepare(base_url: str | None, model: str) -> int:
+    """Run on every worker before the clock starts (``client.run``): its client, used once."""
+    await gemini_for(base_url).aio.models.count_tokens(model=model, contents="hi")
+    return os.getpid()
+
+
+async def ask_batch(
+    batch: list[tuple[int, str]], s: Settings, limits: ClusterLimits, base_url: str | None
+) -> Done:
+    """Ask every (task, prompt) of ``batch`` at once on this worker's event loop, each attempt
+    under the cluster's ``limits``, retried as the kit does (waiting what a 429 asks)."""
+    client, lane = gemini_for(base_url), worker_lane()
+
+    async def one(task: int, prompt: str) -> CallRecord:
+        async def attempt() -> Any:
+            async with limits.slot(label=prompt):
+                return await client.aio.models.generate_content(model=s.model, contents=prompt)
+
+        record = CallRecord(task, prompt)
+        with task_context(task, lane, prompt):
+            record.sent = now()
+            try:
+                response, tries = await acall_with_retries(
+                    attempt, attempts=s.attempts, seed=s.seed + task
+                )
+                record.took(response, tries, now())
+            except errors.APIError as error:
+                record.failed(error, s.attempts, now())
+        return record
+
+    with Tracer() as tracer:
+        records = list(await asyncio.gather(*(one(t, p) for t, p in batch)))
+    return Done(records, tracer.spans)
+
+
+def analyse_batch(asked: Done, iterations: int) -> Done:
+    """Analyse each answer of a batch here (CPU work, in one of this worker's threads)."""
+    lane = worker_lane()
+    with Tracer() as tracer:
+        for record in asked.records:
+            with task_context(record.task, lane, record.prompt):
+                analysed(record, iterations)
+    return Done(asked.records, asked.spans + tracer.spans)
+
+
+def submit_all(
+    client: Client,
+    prompts: list[str],
+    s: Settings,
+    limits: ClusterLimits,
+    base_url: str | None,
+    calls_per_task: int,
+    iterations: int = 0,
+) -> list[Future]:
+    """One ``ask`` task per batch of ``calls_per_task`` prompts, and an ``analyse`` task after
+    each; returns the analyse tasks' futures. Keys name the step and the batch ("ask-3-...")."""
+    run = uuid.uuid4().hex[:6]
+    futures = []
+    for k, batch in enumerate(batches(list(enumerate(prompts)), calls_per_task)):
+        asked = client.submit(ask_batch, batch, s, limits, base_url, key=f"ask-{k}-{run}")
+        futures.append(client.submit(analyse_batch, asked, iterations, key=f"analyse-{k}-{run}"))
+    return futures
+
+
+def gather_in_order(futures: Iterable[Future], tracer: Tracer | None = None) -> list[CallRecord]:
+    """Every record, in prompt order, as the tasks finish; their spans go into ``tracer``."""
+    records: list[CallRecord] = []
+    for future in as_completed(futures):
+        done: Done = future.result()
+        records += done.records
+        if tracer is not None:
+            tracer.spans.extend(done.spans)
+    return sorted(records, key=lambda record: record.task)

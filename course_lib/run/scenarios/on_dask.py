@@ -1,0 +1,41 @@
+"""Dask: the hybrid pipeline on a Dask cluster of ``processes`` workers with ``worker_threads``
+threads each. ``ask`` tasks make ``calls_per_task`` calls each with asyncio on their worker's
+event loop, at most ``concurrency`` in flight and ``client_rpm`` a minute across the whole
+cluster (``ClusterLimits``); an ``analyse`` task after each does the CPU work.
+
+The cluster is a ``LocalCluster`` started for the run (its start-up is measured, not timed:
+``extras["cluster_start_s"]``); the workers share the run's fake, and its quota, on loopback.
+"""
+
+from __future__ import annotations
+
+import asyncio
+
+from course_lib.fake.server import FakeServer
+from course_lib.run import cluster, dask_tasks
+from course_lib.run.calls import Run
+from course_lib.run.cluster_limits import ClusterLimits
+from course_lib.run.results import CallRecord
+
+
+async def on_dask(run: Run) -> list[CallRecord]:
+    # Dask's client blocks while it waits: the run goes in a thread, the kernel's loop stays free
+    return await asyncio.to_thread(_on_dask, run)
+
+
+def _on_dask(run: Run) -> list[CallRecord]:
+    s = run.settings
+    limits = ClusterLimits(s.concurrency, s.client_rpm, s.window_s)
+    with FakeServer(run.fake) as url:
+        started = cluster.local_cluster(s.processes, s.worker_threads, dashboard=False)
+        with started.cluster, started.client as client:
+            run.extras["cluster_start_s"] = started.seconds
+            run.extras["cluster_mib"] = started.memory_mib
+            client.run(dask_tasks.prepare, url, s.model)
+            run.start_clock()
+            futures = dask_tasks.submit_all(
+                client, s.prompt_list(), s, limits, url, s.calls_per_task, run.iterations
+            )
+            records = dask_tasks.gather_in_order(futures, run.tracer)
+            run.stop_clock()  # closing the cluster is not part of the run
+    return records

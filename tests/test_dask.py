@@ -1,0 +1,115 @@
+"""Lesson 08 on Dask distributed: the dask scenario's spans (every call once, the cluster-wide cap
+and rate never exceeded, as the fake's per-project quota sees them), the thread-slot pitfall, a
+cluster of separate processes on loopback that loses a worker mid-run and still answers every
+prompt once, and leaves no process behind; the exercises' checks, right and wrong."""
+
+import psutil
+import pytest
+from distributed import Client
+
+from course_lib import FakeGemini, SettingError, Settings, gantt, run_scenario
+from course_lib.exercises import check_add_a_worker, check_batches
+from course_lib.fake.server import FakeServer
+from course_lib.run import cluster, dask_tasks
+from course_lib.run.cluster_limits import ClusterLimits
+from course_lib.run.limiter import most_in_any_window
+from course_lib.trace.spans import CPU, IN_FLIGHT, Tracer
+from tests.helpers_scenario import max_overlap
+
+pytestmark = pytest.mark.timeout(240)
+
+
+def _calls(result):
+    return [s for s in result.spans if s.phase == IN_FLIGHT]
+
+
+async def test_every_prompt_is_asked_once_under_the_cluster_wide_cap():
+    result = await run_scenario(
+        "dask", Settings(prompts=12, latency=0.2, concurrency=3, calls_per_task=6, cpu_work=5)
+    )
+    calls = _calls(result)
+    assert sorted(s.task for s in calls) == list(range(12))  # each call once, none lost
+    assert [r.task for r in result.outputs] == list(range(12))
+    assert all(r.outcome == "ok" and r.analysis for r in result.outputs)
+    assert max_overlap(calls) == 3  # the cap, across both workers, and no more
+    assert len([s for s in result.spans if s.phase == CPU]) == 12
+    assert {s.lane.kind for s in result.spans} == {"worker"}
+    assert result.extras["cluster_start_s"] > 0 and result.extras["cluster_mib"] > 50
+    rows = {y for trace in gantt(result).data for y in trace.y or ()}
+    assert {"worker 0 · calls", "worker 1 · calls"} <= rows
+
+
+@pytest.mark.parametrize(("threads", "per_task", "at_once"), [(1, 1, 2), (1, 4, 8), (4, 1, 8)])
+async def test_each_task_holds_a_thread_so_batch_calls_or_add_threads(threads, per_task, at_once):
+    s = Settings(prompts=8, latency=0.3, concurrency=50, worker_threads=threads)
+    result = await run_scenario("dask", s.changed(calls_per_task=per_task))
+    assert max_overlap(_calls(result)) == at_once
+
+
+async def test_the_rate_holds_for_the_whole_cluster_as_the_fakes_quota_sees_it():
+    s = Settings(prompts=18, latency=0.1, processes=3, calls_per_task=6, rpm=6, window_s=1.0)
+    limited = await run_scenario("dask", s.changed(client_rpm=6, concurrency=50))
+    sent = [c.start for c in _calls(limited)]
+    assert not [c for c in _calls(limited) if c.outcome == "429"]
+    assert most_in_any_window(sent, 1.0) <= 6 and len(sent) == 18
+    # without the cluster's limit the three workers go over the project's quota: 429s
+    free = await run_scenario("dask", s.changed(client_rpm=None, concurrency=50, attempts=1))
+    assert [c for c in _calls(free) if c.outcome == "429"]
+
+
+def test_limits_refuse_bad_values_in_one_line():
+    with pytest.raises(SettingError, match="in_flight must be"):
+        ClusterLimits(in_flight=0)
+    with pytest.raises(SettingError, match="calls_per_task"):
+        Settings(calls_per_task=0)
+
+
+def test_a_cluster_of_separate_processes_loses_a_worker_and_no_answer():
+    before = {p.pid for p in psutil.Process().children(recursive=True)}
+    fake = FakeGemini(latency=0.4)
+    s = Settings(prompts=24)
+    with FakeServer(fake) as url, cluster.separate_processes(workers=2) as address:
+        with Client(address) as client:
+            assert len(client.scheduler_info()["workers"]) == 2
+            client.run(dask_tasks.prepare, url, s.model)
+            futures = dask_tasks.submit_all(client, s.prompt_list(), s, ClusterLimits(8), url, 4)
+            # once the first tasks' calls are in flight (8: the cap), a busy worker dies
+            killer = cluster.kill_a_worker_when(client, lambda: len(fake.log) >= 8)
+            tracer = Tracer()
+            records = dask_tasks.gather_in_order(futures, tracer)
+            killer.join()
+    asked = [call for call in fake.log if call.prompt]
+    assert [r.task for r in records] == list(range(24))  # none lost, none twice
+    assert all(r.outcome == "ok" for r in records)
+    assert len(asked) > 24  # the lost worker's tasks were asked again: they cost calls
+    left = {p.pid for p in psutil.Process().children(recursive=True)} - before
+    assert not left, f"processes left behind: {left}"
+
+
+def test_the_exercise_checks_pass_right_answers_and_explain_wrong_ones():
+    from course_lib.run.dask_tasks import ask_batch, batches, gather_in_order
+
+    def grown(local, client, prompts, url, one_limit=True):
+        local.scale(3)
+        client.wait_for_workers(3)
+        s = Settings()
+        limits = ClusterLimits(in_flight=4, rpm=12, window_s=2.0)
+        futures = []
+        for k, batch in enumerate(batches(list(enumerate(prompts)), 4)):
+            mine = limits if one_limit else ClusterLimits(in_flight=4)
+            futures.append(client.submit(ask_batch, batch, s, mine, url, key=f"ask-{k}"))
+        return gather_in_order(futures)
+
+    assert check_add_a_worker(grown)
+    feedback = check_add_a_worker(lambda *a: grown(*a, one_limit=False))
+    assert not feedback and "over the cap" in feedback.message
+
+    def batched(client, prompts, size, url):
+        return [
+            client.submit(ask_batch, b, Settings(), ClusterLimits(), url)
+            for b in batches(list(enumerate(prompts)), size)
+        ]
+
+    assert check_batches(batched)
+    one_each = check_batches(lambda client, prompts, size, url: batched(client, prompts, 1, url))
+    assert not one_each and "at most 2 calls at once" in one_each.message
