@@ -37,6 +37,8 @@ _WHERE = {
     "IN_FLIGHT": "lesson07",
     "check_plan": "lesson07",
     "check_bill": "lesson07",
+    "check_add_a_worker": "lesson08",
+    "check_batches": "lesson08",
 }
 
 __all__ = sorted(_WHERE)

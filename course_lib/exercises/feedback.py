@@ -89,10 +89,12 @@ def expected_answers(prompts: list[str]) -> list[str]:
 
 def most_in_flight(spans: list[Span]) -> int:
     """The largest number of calls that were out at the same moment."""
-    edges = sorted(
-        [(s.start, 1) for s in spans if s.phase == IN_FLIGHT]
-        + [(s.end, -1) for s in spans if s.phase == IN_FLIGHT]
-    )
+    return most_at_once([(s.start, s.end) for s in spans if s.phase == IN_FLIGHT])
+
+
+def most_at_once(intervals: list[tuple[float, float]]) -> int:
+    """The most of these (start, end) intervals open at one moment."""
+    edges = sorted([(start, 1) for start, _ in intervals] + [(end, -1) for _, end in intervals])
     most = now = 0
     for _, step in edges:  # ends sort before starts at the same moment
         now += step

@@ -1,0 +1,127 @@
+"""Checks for lesson 08 (Dask): grow a cluster and keep one limit for all of it, and batch calls
+per task. Each check starts a small cluster of its own, on a fake of its own, and stops it after.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from course_lib.config import DEFAULT_MODEL
+from course_lib.exercises.feedback import Feedback, expected_answers, most_at_once, right, wrong
+from course_lib.fake.gemini import FakeGemini, ServedCall
+from course_lib.fake.server import FakeServer
+from course_lib.run import cluster, dask_tasks
+from course_lib.run.limiter import most_in_any_window
+from course_lib.run.settings import Settings
+
+QUOTA_RPM, QUOTA_WINDOW_S = 12, 2.0  # exercise 1: the project's limit (a "minute" of 2 s)
+CAP = 4  # exercise 1: calls in flight across the whole cluster
+WORKERS = 3  # exercise 1: the cluster grows from 2 workers to this many
+
+
+@contextlib.contextmanager
+def _cluster(fake: FakeGemini, workers: int = 2) -> Iterator[tuple[Any, Any, str]]:
+    """A LocalCluster of ``workers`` one-thread workers, ready to call ``fake``."""
+    with FakeServer(fake) as url:
+        started = cluster.local_cluster(workers, 1, dashboard=False)
+        with started.cluster, started.client as client:
+            client.run(dask_tasks.prepare, url, DEFAULT_MODEL)
+            yield started.cluster, client, url
+
+
+def _calls(fake: FakeGemini) -> list[ServedCall]:
+    return [call for call in fake.log if call.prompt]  # generateContent (countTokens has none)
+
+
+def served_at_once(calls: list[ServedCall]) -> int:
+    """The most calls the fake was serving at one moment."""
+    return most_at_once([(call.start, call.end) for call in calls])
+
+
+def _answers_problem(records: Any, prompts: list[str]) -> str | None:
+    if not isinstance(records, list) or not all(hasattr(r, "answer") for r in records):
+        return "return the list of CallRecords, e.g. gather_in_order(futures)."
+    if [r.prompt for r in records] != prompts:
+        return f"expected {len(prompts)} records, one per prompt, in the prompts' order."
+    if [r.answer for r in records] != expected_answers(prompts):
+        failed = sum(r.answer is None for r in records)
+        return f"{failed} prompts got no answer (refused too often?): every one should."
+    return None
+
+
+def check_add_a_worker(ask_on_more_workers: Callable[..., Any]) -> Feedback:
+    """``ask_on_more_workers(cluster, client, prompts, base_url)`` adds a worker to the cluster
+    (2 workers to 3), then asks every prompt with ``dask_tasks.ask_batch`` under ONE limit for
+    the whole cluster: at most ``CAP`` calls in flight and ``QUOTA_RPM`` requests per
+    ``QUOTA_WINDOW_S`` seconds; returns the records in the prompts' order."""
+    if not callable(ask_on_more_workers):
+        return wrong("pass the function itself: check_add_a_worker(ask_on_more_workers).")
+    prompts = Settings(prompts=24).prompt_list()
+    fake = FakeGemini(latency=0.3, rpm=QUOTA_RPM, window_s=QUOTA_WINDOW_S)
+    with _cluster(fake) as (local, client, url):
+        try:
+            records = ask_on_more_workers(local, client, prompts, url)
+        except Exception as error:
+            return wrong(f"it raised {type(error).__name__}: {str(error)[:200]}")
+        workers = len(client.scheduler_info()["workers"])
+    calls = _calls(fake)
+    refused = sum(call.status == 429 for call in calls)
+    if workers != WORKERS:
+        return wrong(f"the cluster has {workers} workers: scale it to {WORKERS} (cluster.scale).")
+    if served_at_once(calls) > CAP:
+        return wrong(
+            f"{served_at_once(calls)} calls were in flight at once, over the cap of {CAP}: give "
+            "every task the same ClusterLimits (one made outside the loop)."
+        )
+    if refused:
+        return wrong(
+            f"the API refused {refused} requests (429): the cluster's rate went over "
+            f"{QUOTA_RPM} per {QUOTA_WINDOW_S:g} s; set rpm and window_s in the ClusterLimits."
+        )
+    problem = _answers_problem(records, prompts)
+    if problem:
+        return wrong(problem)
+    sent = sorted(call.start for call in calls)
+    return right(
+        f"{len(prompts)} answers from {WORKERS} workers, at most {served_at_once(calls)} at once "
+        f"and {most_in_any_window(sent, QUOTA_WINDOW_S)} in any {QUOTA_WINDOW_S:g} s window, "
+        "no 429: one limit, however many workers."
+    )
+
+
+def check_batches(submit_batched: Callable[..., Any]) -> Feedback:
+    """``submit_batched(client, prompts, size, base_url)`` submits one ``dask_tasks.ask_batch``
+    task per ``size`` prompts (the last batch may be smaller) and returns their futures, in
+    order. The check runs it with 16 prompts, ``size`` 8, on 2 workers of one thread each."""
+    if not callable(submit_batched):
+        return wrong("pass the function itself: check_batches(submit_batched).")
+    prompts = Settings(prompts=16).prompt_list()
+    fake = FakeGemini(latency=0.5)
+    with _cluster(fake) as (_, client, url):
+        try:
+            futures = submit_batched(client, prompts, 8, url)
+            if not isinstance(futures, list) or not futures:
+                return wrong("return the list of futures, one per batch: [client.submit(...), ...]")
+            records = dask_tasks.gather_in_order(futures)
+        except Exception as error:
+            return wrong(f"it raised {type(error).__name__}: {str(error)[:200]}")
+    calls = _calls(fake)
+    if len(calls) != len(prompts):
+        return wrong(
+            f"the fake was asked {len(calls)} times for {len(prompts)} prompts, not once each."
+        )
+    problem = _answers_problem(records, prompts)
+    if problem:
+        return wrong(problem)
+    at_once = served_at_once(calls)
+    if at_once <= 2:
+        return wrong(
+            f"at most {at_once} calls at once: each task still makes one call, and holds one of "
+            "the workers' two threads; give each task a batch of size prompts."
+        )
+    return right(
+        f"{at_once} calls at once on 2 one-thread workers (one call per task allows 2): each "
+        "task's calls overlap on its worker's event loop."
+    )
