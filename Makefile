@@ -47,6 +47,7 @@ bench: setup
 	$(BIN)/python bench/fake_limits.py
 	$(BIN)/python bench/limiter.py
 	$(BIN)/python bench/simulator.py
+	$(BIN)/python bench/cluster.py
 	$(BIN)/python bench/live_overhead.py
 	$(BIN)/python bench/lessons.py
 
