@@ -112,4 +112,6 @@ def test_the_exercise_checks_pass_right_answers_and_explain_wrong_ones():
 
     assert check_batches(batched)
     one_each = check_batches(lambda client, prompts, size, url: batched(client, prompts, 1, url))
-    assert not one_each and "at most 2 calls at once" in one_each.message
+    assert not one_each and "16 tasks for 16 prompts" in one_each.message
+    results = check_batches(lambda *a: [f.result() for f in batched(*a)])
+    assert not results and "not their results" in results.message

@@ -8,6 +8,8 @@ import contextlib
 from collections.abc import Callable, Iterator
 from typing import Any
 
+from distributed import Future
+
 from course_lib.config import DEFAULT_MODEL
 from course_lib.exercises.feedback import Feedback, expected_answers, most_at_once, right, wrong
 from course_lib.fake.gemini import FakeGemini, ServedCall
@@ -25,7 +27,7 @@ WORKERS = 3  # exercise 1: the cluster grows from 2 workers to this many
 def _cluster(fake: FakeGemini, workers: int = 2) -> Iterator[tuple[Any, Any, str]]:
     """A LocalCluster of ``workers`` one-thread workers, ready to call ``fake``."""
     with FakeServer(fake) as url:
-        started = cluster.local_cluster(workers, 1, dashboard=False)
+        started = cluster.local_cluster(workers, 1)
         with started.cluster, started.client as client:
             client.run(dask_tasks.prepare, url, DEFAULT_MODEL)
             yield started.cluster, client, url
@@ -78,7 +80,8 @@ def check_add_a_worker(ask_on_more_workers: Callable[..., Any]) -> Feedback:
     if refused:
         return wrong(
             f"the API refused {refused} requests (429): the cluster's rate went over "
-            f"{QUOTA_RPM} per {QUOTA_WINDOW_S:g} s; set rpm and window_s in the ClusterLimits."
+            f"{QUOTA_RPM} per {QUOTA_WINDOW_S:g} s. rpm counts requests per window_s: "
+            f"ClusterLimits(in_flight={CAP}, rpm={QUOTA_RPM}, window_s={QUOTA_WINDOW_S:g})."
         )
     problem = _answers_problem(records, prompts)
     if problem:
@@ -97,16 +100,29 @@ def check_batches(submit_batched: Callable[..., Any]) -> Feedback:
     order. The check runs it with 16 prompts, ``size`` 8, on 2 workers of one thread each."""
     if not callable(submit_batched):
         return wrong("pass the function itself: check_batches(submit_batched).")
-    prompts = Settings(prompts=16).prompt_list()
+    prompts, size = Settings(prompts=16).prompt_list(), 8
     fake = FakeGemini(latency=0.5)
     with _cluster(fake) as (_, client, url):
         try:
-            futures = submit_batched(client, prompts, 8, url)
-            if not isinstance(futures, list) or not futures:
-                return wrong("return the list of futures, one per batch: [client.submit(...), ...]")
-            records = dask_tasks.gather_in_order(futures)
+            futures = submit_batched(client, prompts, size, url)
         except Exception as error:
             return wrong(f"it raised {type(error).__name__}: {str(error)[:200]}")
+        if not isinstance(futures, list) or not all(isinstance(f, Future) for f in futures):
+            return wrong(
+                "return the list of futures, one per batch (what client.submit returns), "
+                "not their results."
+            )
+        if len(futures) != -(-len(prompts) // size):
+            return wrong(
+                f"{len(futures)} tasks for {len(prompts)} prompts in batches of size={size}: "
+                f"expected {-(-len(prompts) // size)}; cut the prompts with the size given."
+            )
+        try:
+            records = dask_tasks.gather_in_order(futures)
+        except ValueError:
+            return wrong("each item of a batch is (index, prompt): use list(enumerate(prompts)).")
+        except Exception as error:
+            return wrong(f"a task raised {type(error).__name__}: {str(error)[:200]}")
     calls = _calls(fake)
     if len(calls) != len(prompts):
         return wrong(

@@ -30,8 +30,8 @@ STARTS_WITHIN_S = 60.0
 
 
 class Started(NamedTuple):
-    """A running cluster, its client, how long it took to start and the memory of its
-    processes (workers and their nannies; a LocalCluster's scheduler lives in the kernel)."""
+    """A running cluster, its client, how long it took to start and the memory of its worker
+    processes (a LocalCluster's scheduler and nannies live in the kernel)."""
 
     cluster: LocalCluster
     client: Client
@@ -39,15 +39,12 @@ class Started(NamedTuple):
     memory_mib: float
 
 
-def local_cluster(workers: int = 2, threads: int = 1, dashboard: bool = True) -> Started:
-    """A ``LocalCluster`` of ``workers`` processes with ``threads`` threads each; with
-    ``dashboard``, its dashboard on a free port (needs bokeh)."""
+def local_cluster(workers: int = 2, threads: int = 1) -> Started:
+    """A ``LocalCluster`` of ``workers`` processes with ``threads`` threads each, its dashboard
+    on a free port (never 8787, which another kernel's cluster may hold)."""
     started = time.perf_counter()
     cluster = LocalCluster(
-        n_workers=workers,
-        threads_per_worker=threads,
-        processes=True,
-        dashboard_address=":0" if dashboard else None,
+        n_workers=workers, threads_per_worker=threads, processes=True, dashboard_address=":0"
     )
     client = Client(cluster)
     seconds = time.perf_counter() - started
@@ -55,8 +52,9 @@ def local_cluster(workers: int = 2, threads: int = 1, dashboard: bool = True) ->
 
 
 def cluster_mib(client: Client) -> float:
-    """The resident memory of the cluster's worker processes and their nannies on this machine,
-    in MiB (not the kernel's: a LocalCluster's scheduler lives there)."""
+    """The resident memory of the cluster's processes on this machine, in MiB: its workers, and
+    their nannies where those are processes of their own (a LocalCluster keeps its nannies and
+    its scheduler in the kernel, which is not counted)."""
     pids = set(worker_pids(client).values())
     for pid in list(pids):
         with contextlib.suppress(psutil.Error):

@@ -1,14 +1,15 @@
 """Dask's own view of a run, drawn beside ours: its task stream (what the dashboard's "Task
-Stream" shows, from ``distributed.get_task_stream``), one row per worker thread, one bar per task.
+Stream" shows, from ``distributed.get_task_stream``), one row per thread a worker ran tasks on
+(an ``async def`` task runs on the worker's event loop), one bar per task.
 
 Where the dashboard cannot be reached (Colab, a Binder without a proxy), this figure is how you
 see it. Dask's clock is the wall clock (``time.time``); ``since`` is the run's start on it.
 
->>> stream = [{"worker": "tcp://a:1", "thread": 7, "key": "ask-0-x",
+>>> stream = [{"worker": "tcp://a:1", "thread": 7, "key": "ask_batch-0c1d",
 ...            "startstops": ({"action": "compute", "start": 10.0, "stop": 10.5},)}]
 >>> figure = task_stream_figure(stream, since=10.0, names={"tcp://a:1": 0})
->>> figure.data[0].y, figure.data[0].x
-(('worker 0 · thread 1',), (0.5,))
+>>> figure.data[0].name, figure.data[0].y, figure.data[0].x
+('ask_batch: async, on the event loop (holds a task slot)', ('worker 0 · event loop',), (0.5,))
 """
 
 from __future__ import annotations
@@ -17,15 +18,20 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import plotly.graph_objects as go
+from dask.utils import key_split
 
 from course_lib.view.gantt import FONT
 from course_lib.view.timeline import PHASE_STYLE
 
 #: Each task's step: its name in the legend and its colour (our timeline's, for the same work).
 STEPS = {
-    "ask": ("ask: an async task making calls (holds its thread)", PHASE_STYLE["in_flight"][1]),
-    "analyse": ("analyse: CPU work", PHASE_STYLE["cpu"][1]),
+    "ask_batch": (
+        "ask_batch: async, on the event loop (holds a task slot)",
+        PHASE_STYLE["in_flight"][1],
+    ),
+    "analyse_batch": ("analyse_batch: CPU work, in a pool thread", PHASE_STYLE["cpu"][1]),
 }
+ASYNC_STEPS = ("ask_batch",)  # Dask runs an async def task on the worker's event loop
 OTHER = ("another task", "#8A8A8A")
 
 
@@ -33,7 +39,7 @@ def task_stream_figure(
     stream: Sequence[Mapping[str, Any]],
     since: float,
     names: Mapping[str, Any] | None = None,
-    title: str = "Dask's task stream: what each worker thread ran",
+    title: str = "Dask's task stream: what each worker ran, and on which thread",
 ) -> go.Figure:
     """One bar per task's computing, on its worker thread's row, seconds from ``since``;
     ``names``: worker address -> the name Dask gave it (``client.scheduler_info()``)."""
@@ -43,9 +49,12 @@ def task_stream_figure(
     for task in stream:
         worker = task["worker"]
         name = names.get(worker, worker)
-        own = sum(1 for w, _ in threads if w == worker)
-        row = threads.setdefault((worker, task["thread"]), f"worker {name} · thread {own + 1}")
-        step = str(task["key"]).split("-")[0]
+        step = key_split(task["key"])
+        if (worker, task["thread"]) not in threads:
+            own = sum(1 for w, _ in threads if w == worker)
+            where = "event loop" if step in ASYNC_STEPS else f"thread {own + 1}"
+            threads[worker, task["thread"]] = f"worker {name} · {where}"
+        row = threads[worker, task["thread"]]
         for part in task["startstops"]:
             if part["action"] != "compute":
                 continue

@@ -27,11 +27,11 @@ def _on_dask(run: Run) -> list[CallRecord]:
     s = run.settings
     limits = ClusterLimits(s.concurrency, s.client_rpm, s.window_s)
     with FakeServer(run.fake) as url:
-        started = cluster.local_cluster(s.processes, s.worker_threads, dashboard=False)
+        started = cluster.local_cluster(s.processes, s.worker_threads)
         with started.cluster, started.client as client:
             run.extras["cluster_start_s"] = started.seconds
-            run.extras["cluster_mib"] = started.memory_mib
             client.run(dask_tasks.prepare, url, s.model)
+            run.extras["cluster_mib"] = cluster.cluster_mib(client)  # with the SDK loaded
             run.start_clock()
             futures = dask_tasks.submit_all(
                 client, s.prompt_list(), s, limits, url, s.calls_per_task, run.iterations
