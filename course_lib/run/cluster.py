@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import os
 import signal
 import subprocess
@@ -42,6 +43,9 @@ class Started(NamedTuple):
 def local_cluster(workers: int = 2, threads: int = 1) -> Started:
     """A ``LocalCluster`` of ``workers`` processes with ``threads`` threads each, its dashboard
     on a free port (never 8787, which another kernel's cluster may hold)."""
+    # On a busy machine a worker can take over 4 s to stop; the nanny then kills it and warns,
+    # which is noise in a lesson (the worker is stopped either way).
+    logging.getLogger("distributed.nanny").setLevel(logging.ERROR)
     started = time.perf_counter()
     cluster = LocalCluster(
         n_workers=workers, threads_per_worker=threads, processes=True, dashboard_address=":0"
