@@ -51,8 +51,8 @@ def task_stream_figure(
         name = names.get(worker, worker)
         step = key_split(task["key"])
         if (worker, task["thread"]) not in threads:
-            own = sum(1 for w, _ in threads if w == worker)
-            where = "event loop" if step in ASYNC_STEPS else f"thread {own + 1}"
+            pool = sum(1 for (w, _), row in threads.items() if w == worker and "thread" in row)
+            where = "event loop" if step in ASYNC_STEPS else f"thread {pool + 1}"
             threads[worker, task["thread"]] = f"worker {name} · {where}"
         row = threads[worker, task["thread"]]
         for part in task["startstops"]:
