@@ -111,9 +111,8 @@ def separate_processes(workers: int = 2, threads: int = 1) -> Iterator[str]:
     log = (folder / "log.txt").open("w")
     started: list[subprocess.Popen] = []
 
-    def start(*args: str) -> None:  # in a session of its own: stopped with its children
-        process = subprocess.Popen([*dask, *args], stdout=log, stderr=log, start_new_session=True)
-        started.append(process)
+    def start(*args: str) -> None:
+        started.append(subprocess.Popen([*dask, *args], stdout=log, stderr=log))
 
     try:
         start("scheduler", "--host", "127.0.0.1", "--port", "0", "--no-dashboard",
@@ -143,13 +142,21 @@ def _wait_for_address(info: Path, scheduler: subprocess.Popen, folder: Path) -> 
 
 
 def _stop(process: subprocess.Popen) -> None:
-    """Stop a process and everything it started (its session): politely, then for sure."""
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(process.pid, signal.SIGTERM)
+    """Stop a process and every process it started (a worker's nanny starts the worker):
+    politely, then for sure, on Linux, macOS and Windows alike."""
     try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        pass
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(process.pid, signal.SIGKILL)  # a nanny's worker may still be there
+        family = [
+            *psutil.Process(process.pid).children(recursive=True),
+            psutil.Process(process.pid),
+        ]
+    except psutil.NoSuchProcess:
+        family = []
+    for member in family:
+        with contextlib.suppress(psutil.NoSuchProcess):
+            member.terminate()
+    _, alive = psutil.wait_procs(family, timeout=10)
+    for member in alive:
+        with contextlib.suppress(psutil.NoSuchProcess):
+            member.kill()
+    psutil.wait_procs(alive, timeout=10)
     process.wait(timeout=10)
