@@ -3,6 +3,8 @@ and rate never exceeded, as the fake's per-project quota sees them), the thread-
 cluster of separate processes on loopback that loses a worker mid-run and still answers every
 prompt once, and leaves no process behind; the exercises' checks, right and wrong."""
 
+import asyncio
+
 import psutil
 import pytest
 from distributed import Client
@@ -17,6 +19,19 @@ from course_lib.trace.spans import CPU, IN_FLIGHT, Tracer
 from tests.helpers_scenario import max_overlap
 
 pytestmark = pytest.mark.timeout(240)
+
+
+def _ours() -> set[int]:
+    """This process's running children, but Python's own resource tracker (one per process, for
+    life); a child that has ended and is not yet reaped (a zombie) is not running."""
+    running = set()
+    for child in psutil.Process().children(recursive=True):
+        try:
+            if "resource_tracker" not in " ".join(child.cmdline()):
+                running.add(child.pid)
+        except (psutil.ZombieProcess, psutil.NoSuchProcess):
+            pass
+    return running
 
 
 def _calls(result):
@@ -57,6 +72,24 @@ async def test_the_rate_holds_for_the_whole_cluster_as_the_fakes_quota_sees_it()
     assert [c for c in _calls(free) if c.outcome == "429"]
 
 
+async def test_stop_cancels_the_tasks_and_closes_the_cluster():
+    before = _ours()
+    tracer = Tracer()
+    s = Settings(prompts=40, latency=1.0, concurrency=2)
+    run = asyncio.create_task(run_scenario("dask", s, tracer=tracer))
+    while not tracer.snapshot():  # until the first calls are out
+        await asyncio.sleep(0.05)
+    run.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await run
+    for _ in range(300):  # the run's thread closes the cluster within seconds, not 20 s of calls
+        left = _ours() - before
+        if not left:
+            break
+        await asyncio.sleep(0.05)
+    assert not left, f"processes left behind: {left}"
+
+
 def test_limits_refuse_bad_values_in_one_line():
     with pytest.raises(SettingError, match="in_flight must be"):
         ClusterLimits(in_flight=0)
@@ -65,7 +98,7 @@ def test_limits_refuse_bad_values_in_one_line():
 
 
 def test_a_cluster_of_separate_processes_loses_a_worker_and_no_answer():
-    before = {p.pid for p in psutil.Process().children(recursive=True)}
+    before = _ours()
     fake = FakeGemini(latency=0.4)
     s = Settings(prompts=24)
     with FakeServer(fake) as url, cluster.separate_processes(workers=2) as address:
@@ -82,7 +115,7 @@ def test_a_cluster_of_separate_processes_loses_a_worker_and_no_answer():
     assert [r.task for r in records] == list(range(24))  # none lost, none twice
     assert all(r.outcome == "ok" for r in records)
     assert len(asked) > 24  # the lost worker's tasks were asked again: they cost calls
-    left = {p.pid for p in psutil.Process().children(recursive=True)} - before
+    left = _ours() - before
     assert not left, f"processes left behind: {left}"
 
 

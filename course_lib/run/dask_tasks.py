@@ -5,9 +5,10 @@ thread). They live here, not in a notebook cell, so every worker imports the sam
 Each worker makes one ``genai.Client`` the first time it needs one and keeps it (a client does
 not pickle, so it cannot travel with a task). Its spans go back to the kernel with the answers.
 
-Each task holds one of its worker's threads from start to end, an ``async def`` one too: with one
-thread per worker and one call per task, a worker makes one call at a time. Give a task several
-calls (``calls_per_task``) or a worker several threads.
+Each task holds one of its worker's task slots (threads) from start to end, an ``async def`` one
+too, though Dask runs it on the worker's event loop: with one thread per worker and one call per
+task, a worker makes one call at a time. Give a task several calls (``calls_per_task``) or a
+worker several threads.
 
 >>> batches([(0, "a"), (1, "b"), (2, "c")], 2)
 [[(0, 'a'), (1, 'b')], [(2, 'c')]]
@@ -61,9 +62,10 @@ def gemini_for(base_url: str | None) -> Any:
         from course_lib.client.factory import gemini_client, warm_sdk
 
         warm_sdk()
-        _clients[base_url] = (
-            gemini_client(live=False, base_url=base_url) if base_url else (gemini_client())
-        )
+        if base_url:
+            _clients[base_url] = gemini_client(live=False, base_url=base_url)
+        else:
+            _clients[base_url] = gemini_client()
     return _clients[base_url]
 
 
@@ -121,13 +123,15 @@ def submit_all(
     calls_per_task: int,
     iterations: int = 0,
 ) -> list[Future]:
-    """One ``ask`` task per batch of ``calls_per_task`` prompts, and an ``analyse`` task after
-    each; returns the analyse tasks' futures. Keys name the step and the batch ("ask-3-...")."""
+    """One ``ask_batch`` task per batch of ``calls_per_task`` prompts, and an ``analyse_batch``
+    task after each; returns the latter's futures. Keys name the step, the batch and the run
+    ("ask_batch-3-9f2c1a"), so the dashboard and a report say which is which."""
     run = uuid.uuid4().hex[:6]
     futures = []
     for k, batch in enumerate(batches(list(enumerate(prompts)), calls_per_task)):
-        asked = client.submit(ask_batch, batch, s, limits, base_url, key=f"ask-{k}-{run}")
-        futures.append(client.submit(analyse_batch, asked, iterations, key=f"analyse-{k}-{run}"))
+        asked = client.submit(ask_batch, batch, s, limits, base_url, key=f"ask_batch-{k}-{run}")
+        analysis = client.submit(analyse_batch, asked, iterations, key=f"analyse_batch-{k}-{run}")
+        futures.append(analysis)
     return futures
 
 

@@ -10,6 +10,7 @@ The cluster is a ``LocalCluster`` started for the run (its start-up is measured,
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 from course_lib.fake.server import FakeServer
 from course_lib.run import cluster, dask_tasks
@@ -20,10 +21,17 @@ from course_lib.run.results import CallRecord
 
 async def on_dask(run: Run) -> list[CallRecord]:
     # Dask's client blocks while it waits: the run goes in a thread, the kernel's loop stays free
-    return await asyncio.to_thread(_on_dask, run)
+    going: dict[str, Any] = {}
+    try:
+        return await asyncio.to_thread(_on_dask, run, going)
+    except asyncio.CancelledError:  # Stop: cancel the tasks, and the thread closes the cluster
+        going["stopped"] = True
+        if "futures" in going:
+            going["client"].cancel(going["futures"])
+        raise
 
 
-def _on_dask(run: Run) -> list[CallRecord]:
+def _on_dask(run: Run, going: dict[str, Any]) -> list[CallRecord]:
     s = run.settings
     limits = ClusterLimits(s.concurrency, s.client_rpm, s.window_s)
     with FakeServer(run.fake) as url:
@@ -32,10 +40,13 @@ def _on_dask(run: Run) -> list[CallRecord]:
             run.extras["cluster_start_s"] = started.seconds
             client.run(dask_tasks.prepare, url, s.model)
             run.extras["cluster_mib"] = cluster.cluster_mib(client)  # with the SDK loaded
+            if going.get("stopped"):  # Stop was pressed while the cluster started
+                return []
             run.start_clock()
             futures = dask_tasks.submit_all(
                 client, s.prompt_list(), s, limits, url, s.calls_per_task, run.iterations
             )
+            going.update(client=client, futures=futures)
             records = dask_tasks.gather_in_order(futures, run.tracer)
             run.stop_clock()  # closing the cluster is not part of the run
     return records
