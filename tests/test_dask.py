@@ -50,7 +50,9 @@ async def test_every_prompt_is_asked_once_under_the_cluster_wide_cap():
     assert len([s for s in result.spans if s.phase == CPU]) == 12
     assert {s.lane.kind for s in result.spans} == {"worker"}
     assert result.extras["cluster_start_s"] > 0 and result.extras["cluster_mib"] > 50
-    rows = {y for trace in gantt(result).data for y in trace.y or ()}
+    figure = gantt(result)
+    assert "2 workers, 1 thread each, 6 calls per task" in figure.layout.title.text
+    rows = {y for trace in figure.data for y in trace.y or ()}
     assert {"worker 0 · calls", "worker 1 · calls"} <= rows
 
 

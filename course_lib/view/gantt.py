@@ -251,8 +251,13 @@ def shape_of(name: str, s: Settings) -> list[str]:
             if s.concurrency == 1 and named_as == "agents at once":
                 shown = "1 agent at a time"
             parts.append(f"limit {s.concurrency}" if named_as == "concurrency" else shown)
-    if "processes" in chosen.uses:
-        parts.append(f"{s.processes} process{'es' if s.processes > 1 else ''}")
+    if "processes" in chosen.uses:  # "workers" on Dask
+        many = chosen.name_of("processes")
+        one = {"processes": "process", "workers": "worker"}.get(many, many)
+        parts.append(f"{s.processes} {many if s.processes > 1 else one}")
+    if "calls_per_task" in chosen.uses:
+        each, calls = f"{s.worker_threads} thread{'s' * (s.worker_threads > 1)}", s.calls_per_task
+        parts.append(f"{each} each, {calls} call{'s' * (calls > 1)} per task")
     if "client_rpm" in chosen.uses:
         per = "min" if s.window_s == 60 else f"{s.window_s:g} s"
         parts.append(f"limiter {s.client_rpm}/{per}" if s.client_rpm else "no limiter")
