@@ -132,11 +132,6 @@ def check_batches(submit_batched: Callable[..., Any]) -> Feedback:
     if problem:
         return wrong(problem)
     at_once = served_at_once(calls)
-    if at_once <= 2:
-        return wrong(
-            f"at most {at_once} calls at once: each task still makes one call, and holds one of "
-            "the workers' two threads; give each task a batch of size prompts."
-        )
     return right(
         f"{at_once} calls at once on 2 one-thread workers (one call per task allows 2): each "
         "task's calls overlap on its worker's event loop."
