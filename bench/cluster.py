@@ -18,22 +18,22 @@ import time
 from distributed import Client
 
 from course_lib import DEFAULT_MODEL, Settings, run_sync
-from course_lib.run import cluster, dask_tasks
+from course_lib.cluster import clusters, tasks
 
 BINDER_MIB = 2048
 
 
 def main() -> None:
-    started = cluster.local_cluster(2, 1)
+    started = clusters.local_cluster(2, 1)
     with started.cluster, started.client as client:
-        client.run(dask_tasks.prepare, None, DEFAULT_MODEL)  # the SDK loaded, a client made
-        mib = cluster.cluster_mib(client)
+        client.run(tasks.prepare, None, DEFAULT_MODEL)  # the SDK loaded, a client made
+        mib = clusters.cluster_mib(client)
         print(
             f"LocalCluster, 2 workers: {started.seconds:.2f} s to start, "
             f"{mib:.0f} MiB with the SDK loaded ({mib / BINDER_MIB:.0%} of Binder's)"
         )
     begin = time.perf_counter()
-    with cluster.separate_processes(workers=2) as address, Client(address):
+    with clusters.separate_processes(workers=2) as address, Client(address):
         print(f"dask scheduler + 2 dask workers: {time.perf_counter() - begin:.2f} s to start")
     s = Settings(prompts=48, latency=0.5, processes=2, calls_per_task=8)
     for name, changes in (("no limit", {"concurrency": 10_000}), ("cap of 16", {})):

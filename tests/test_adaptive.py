@@ -7,7 +7,7 @@ import asyncio
 import pytest
 from google.genai import errors
 
-from course_lib.run.adaptive import AIMDLimiter
+from course_lib.rate_limits.adaptive import AIMDLimiter
 from course_lib.trace.spans import WAIT_SLOT, Tracer
 
 

@@ -9,9 +9,9 @@ import pytest
 from google.genai import types
 
 from course_lib import FakeGemini, Settings, Tracer, gantt, gemini_client, run_scenario
+from course_lib.agents.react import question_for, react_agent
+from course_lib.agents.search import SearchTool
 from course_lib.exercises import check_research, check_tools_at_once
-from course_lib.run.agents import question_for, react_agent
-from course_lib.run.search import SearchTool
 from course_lib.trace.critical import critical_path, critical_paths
 from course_lib.trace.lanes import agent
 from course_lib.trace.spans import IN_FLIGHT, TOOL, Span, as_agent

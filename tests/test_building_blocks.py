@@ -8,7 +8,7 @@ import pytest
 from course_lib.fake.answers import answer_for, count_tokens, topic_of, truncate_to_tokens
 from course_lib.fake.latency import Fixed, Jittered, TokenRate, latency_model
 from course_lib.fake.quota import Quota
-from course_lib.run.machine import cgroup_cpu_quota, effective_cpu_count
+from course_lib.machine import cgroup_cpu_quota, effective_cpu_count
 from course_lib.run.workloads import analyse, burn, calibrate, iterations_for
 
 

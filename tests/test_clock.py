@@ -11,7 +11,7 @@ import pytest
 from google.genai import errors
 
 from course_lib import DEFAULT_MODEL, FakeGemini, gemini_client
-from course_lib.run.retry import (
+from course_lib.rate_limits.retry import (
     BASE_DELAY_S,
     acall_with_retries,
     call_with_retries,

@@ -3,9 +3,9 @@ tiers, and the simulator's bill agreeing with the bill computed from the request
 
 import pytest
 
-from course_lib.run.costs import Bill, bill, is_cache_hit, price_table, request_dollars
-from course_lib.run.simulate import SimSettings, simulate
-from course_lib.run.traffic import Request, load_trace
+from course_lib.scaling.costs import Bill, bill, is_cache_hit, price_table, request_dollars
+from course_lib.scaling.simulate import SimSettings, simulate
+from course_lib.scaling.traffic import Request, load_trace
 from course_lib.values import SettingError
 
 TEN = [Request(0.0, 1000, 100)] * 10

@@ -10,11 +10,11 @@ import pytest
 from distributed import Client
 
 from course_lib import FakeGemini, SettingError, Settings, gantt, run_scenario
+from course_lib.cluster import clusters, tasks
+from course_lib.cluster.limits import ClusterLimits
 from course_lib.exercises import check_add_a_worker, check_batches
 from course_lib.fake.server import FakeServer
-from course_lib.run import cluster, dask_tasks
-from course_lib.run.cluster_limits import ClusterLimits
-from course_lib.run.limiter import most_in_any_window
+from course_lib.rate_limits.limiter import most_in_any_window
 from course_lib.trace.spans import CPU, IN_FLIGHT, Tracer
 from tests.helpers_scenario import max_overlap
 
@@ -103,15 +103,15 @@ def test_a_cluster_of_separate_processes_loses_a_worker_and_no_answer():
     before = _ours()
     fake = FakeGemini(latency=0.4)
     s = Settings(prompts=24)
-    with FakeServer(fake) as url, cluster.separate_processes(workers=2) as address:
+    with FakeServer(fake) as url, clusters.separate_processes(workers=2) as address:
         with Client(address) as client:
             assert len(client.scheduler_info()["workers"]) == 2
-            client.run(dask_tasks.prepare, url, s.model)
-            futures = dask_tasks.submit_all(client, s.prompt_list(), s, ClusterLimits(8), url, 4)
+            client.run(tasks.prepare, url, s.model)
+            futures = tasks.submit_all(client, s.prompt_list(), s, ClusterLimits(8), url, 4)
             # once the first tasks' calls are in flight (8: the cap), a busy worker dies
-            killer = cluster.kill_a_worker_when(client, lambda: len(fake.log) >= 8)
+            killer = clusters.kill_a_worker_when(client, lambda: len(fake.log) >= 8)
             tracer = Tracer()
-            records = dask_tasks.gather_in_order(futures, tracer)
+            records = tasks.gather_in_order(futures, tracer)
             killer.join()
     asked = [call for call in fake.log if call.prompt]
     assert [r.task for r in records] == list(range(24))  # none lost, none twice
@@ -122,7 +122,7 @@ def test_a_cluster_of_separate_processes_loses_a_worker_and_no_answer():
 
 
 def test_the_exercise_checks_pass_right_answers_and_explain_wrong_ones():
-    from course_lib.run.dask_tasks import ask_batch, batches, gather_in_order
+    from course_lib.cluster.tasks import ask_batch, batches, gather_in_order
 
     def grown(local, client, prompts, url, one_limit=True):
         local.scale(3)

@@ -15,7 +15,7 @@ from course_lib.fake.refusals import rate_limited
 from course_lib.fake.server import FakeServer
 from course_lib.fake.transport import FAKE_BASE_URL, fake_router
 from course_lib.fake.wire import Caller
-from course_lib.run.retry import server_retry_delay
+from course_lib.rate_limits.retry import server_retry_delay
 from course_lib.values import SettingError
 
 OTHER_MODEL = "gemini-2.5-pro"

@@ -15,8 +15,8 @@ from concurrent.futures import ProcessPoolExecutor
 import pytest
 
 from course_lib import SettingError, Tracer
-from course_lib.run import limiter as limiter_module
-from course_lib.run.limiter import (
+from course_lib.rate_limits import limiter as limiter_module
+from course_lib.rate_limits.limiter import (
     RateLimiter,
     installed,
     limited_ask,

@@ -7,7 +7,7 @@ import httpx
 import pytest
 
 from course_lib import Settings, Tracer, run_scenario
-from course_lib.run.metrics import Metrics, scrape
+from course_lib.scaling.metrics import Metrics, scrape
 from course_lib.trace.spans import BACKOFF, IN_FLIGHT
 
 

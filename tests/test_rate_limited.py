@@ -4,7 +4,7 @@ each retry policy. The API's "minute" is shortened to one second so each run tak
 
 import pytest
 
-from course_lib.run.limiter import most_in_any_window
+from course_lib.rate_limits.limiter import most_in_any_window
 from course_lib.run.runner import run_sync
 from course_lib.run.settings import RETRY_POLICIES, SettingError, Settings
 from course_lib.trace.spans import BACKOFF, IN_FLIGHT, WAIT_RATE

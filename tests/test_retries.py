@@ -11,13 +11,13 @@ import httpx
 import pytest
 from google.genai import errors
 
-from course_lib.run.quota_errors import (
+from course_lib.rate_limits.quota_errors import (
     DailyQuotaExhausted,
     QuotaViolation,
     parse_duration,
     quota_violation,
 )
-from course_lib.run.retry import (
+from course_lib.rate_limits.retry import (
     BASE_DELAY_S,
     MAX_DELAY_S,
     acall_with_retries,
@@ -27,7 +27,7 @@ from course_lib.run.retry import (
     is_timeout,
     retry_delay,
 )
-from course_lib.run.retry_budget import RetryBudget
+from course_lib.rate_limits.retry_budget import RetryBudget
 from course_lib.trace.spans import BACKOFF, Tracer
 
 PER_MINUTE = "GenerateRequestsPerMinutePerProjectPerModel-FreeTier"
@@ -365,7 +365,7 @@ def test_a_budget_refuses_nonsense(ratio, reserve):
 def test_a_429_retried_as_asked_is_not_charged_to_the_budget():
     """The budget is for failures that might hammer a struggling API; a 429 waited out as asked
     is the server's own throttle."""
-    from course_lib.run.retry import RetryBudget, call_with_retries
+    from course_lib.rate_limits.retry import RetryBudget, call_with_retries
 
     budget = RetryBudget(ratio=0.1, reserve=1)
     slept: list[float] = []

@@ -5,7 +5,7 @@ import pytest
 from google.genai import types
 
 from course_lib import DEFAULT_MODEL, FakeGemini, Tracer, gemini_client
-from course_lib.run.search import SearchTool, corpus
+from course_lib.agents.search import SearchTool, corpus
 from course_lib.trace.spans import TOOL
 
 

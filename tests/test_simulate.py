@@ -7,10 +7,10 @@ import math
 
 import pytest
 
-from course_lib.run.limiter import most_in_any_window
-from course_lib.run.simulate import SimSettings, simulate
-from course_lib.run.traffic import Request, load_trace, poisson, slice_of
-from course_lib.run.virtual_clock import run_virtual
+from course_lib.rate_limits.limiter import most_in_any_window
+from course_lib.scaling.simulate import SimSettings, simulate
+from course_lib.scaling.traffic import Request, load_trace, poisson, slice_of
+from course_lib.scaling.virtual_clock import run_virtual
 from course_lib.values import SettingError
 
 BARE = dict(client_cpu_ms=0, error_latency_s=0.0)

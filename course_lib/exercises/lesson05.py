@@ -17,7 +17,7 @@ from google.genai import errors
 from course_lib.client.factory import gemini_client
 from course_lib.exercises.feedback import Feedback, right, wrong
 from course_lib.fake.gemini import FakeGemini
-from course_lib.run.limiter import most_in_any_window
+from course_lib.rate_limits.limiter import most_in_any_window
 
 RETRY_PROMPTS = [f"Give me fact number {i} about rate limits" for i in range(4)]
 WINDOW_S = 1.0  # the checks' "minute"

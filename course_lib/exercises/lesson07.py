@@ -10,9 +10,9 @@ from collections.abc import Callable
 from typing import Any
 
 from course_lib.exercises.feedback import Feedback, right, wrong
-from course_lib.run.costs import bill
-from course_lib.run.simulate import SimSettings, Simulated, simulate
-from course_lib.run.traffic import Request, load_trace, slice_of
+from course_lib.scaling.costs import bill
+from course_lib.scaling.simulate import SimSettings, Simulated, simulate
+from course_lib.scaling.traffic import Request, load_trace, slice_of
 
 LIMITS = (120, 300, 360, 420, 600, 1200)  # requests a minute: the limits to choose from
 IN_FLIGHT = (10, 20, 40, 80, 160)  # calls in flight to choose from

@@ -10,12 +10,12 @@ from typing import Any
 
 from distributed import Future
 
+from course_lib.cluster import clusters, tasks
 from course_lib.config import DEFAULT_MODEL
 from course_lib.exercises.feedback import Feedback, expected_answers, most_at_once, right, wrong
 from course_lib.fake.gemini import FakeGemini, ServedCall
 from course_lib.fake.server import FakeServer
-from course_lib.run import cluster, dask_tasks
-from course_lib.run.limiter import most_in_any_window
+from course_lib.rate_limits.limiter import most_in_any_window
 from course_lib.run.settings import Settings
 
 QUOTA_RPM, QUOTA_WINDOW_S = 12, 2.0  # exercise 1: the project's limit (a "minute" of 2 s)
@@ -27,9 +27,9 @@ WORKERS = 3  # exercise 1: the cluster grows from 2 workers to this many
 def _cluster(fake: FakeGemini, workers: int = 2) -> Iterator[tuple[Any, Any, str]]:
     """A LocalCluster of ``workers`` one-thread workers, ready to call ``fake``."""
     with FakeServer(fake) as url:
-        started = cluster.local_cluster(workers, 1)
+        started = clusters.local_cluster(workers, 1)
         with started.cluster, started.client as client:
-            client.run(dask_tasks.prepare, url, DEFAULT_MODEL)
+            client.run(tasks.prepare, url, DEFAULT_MODEL)
             yield started.cluster, client, url
 
 
@@ -55,8 +55,8 @@ def _answers_problem(records: Any, prompts: list[str]) -> str | None:
 
 def check_add_a_worker(ask_on_more_workers: Callable[..., Any]) -> Feedback:
     """``ask_on_more_workers(cluster, client, prompts, base_url)`` adds a worker to the cluster
-    (2 workers to 3), then asks every prompt with ``dask_tasks.ask_batch`` under ONE limit for
-    the whole cluster: at most ``CAP`` calls in flight and ``QUOTA_RPM`` requests per
+    (2 workers to 3), then asks every prompt with ``course_lib.cluster.tasks.ask_batch`` under
+    ONE limit for the whole cluster: at most ``CAP`` calls in flight and ``QUOTA_RPM`` requests per
     ``QUOTA_WINDOW_S`` seconds; returns the records in the prompts' order."""
     if not callable(ask_on_more_workers):
         return wrong("pass the function itself: check_add_a_worker(ask_on_more_workers).")
@@ -95,9 +95,10 @@ def check_add_a_worker(ask_on_more_workers: Callable[..., Any]) -> Feedback:
 
 
 def check_batches(submit_batched: Callable[..., Any]) -> Feedback:
-    """``submit_batched(client, prompts, size, base_url)`` submits one ``dask_tasks.ask_batch``
-    task per ``size`` prompts (the last batch may be smaller) and returns their futures, in
-    order. The check runs it with 16 prompts, ``size`` 8, on 2 workers of one thread each."""
+    """``submit_batched(client, prompts, size, base_url)`` submits one
+    ``course_lib.cluster.tasks.ask_batch`` task per ``size`` prompts (the last batch may be
+    smaller) and returns their futures, in order. The check runs it with 16 prompts, ``size``
+    8, on 2 workers of one thread each."""
     if not callable(submit_batched):
         return wrong("pass the function itself: check_batches(submit_batched).")
     prompts, size = Settings(prompts=16).prompt_list(), 8
@@ -118,7 +119,7 @@ def check_batches(submit_batched: Callable[..., Any]) -> Feedback:
                 f"expected {-(-len(prompts) // size)}; cut the prompts with the size given."
             )
         try:
-            records = dask_tasks.gather_in_order(futures)
+            records = tasks.gather_in_order(futures)
         except ValueError:
             return wrong("each item of a batch is (index, prompt): use list(enumerate(prompts)).")
         except Exception as error:

@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING, Any
 
 from google.genai import errors
 
+from course_lib.rate_limits.retry import aretry_after, call_with_retries
 from course_lib.run.results import CallRecord
-from course_lib.run.retry import aretry_after, call_with_retries
 from course_lib.run.settings import Settings
 from course_lib.run.workloads import analyse
 from course_lib.trace.lanes import Lane

@@ -32,8 +32,8 @@ from importlib import import_module
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
+from course_lib.machine import effective_cpu_count
 from course_lib.run import ideal
-from course_lib.run.machine import effective_cpu_count
 from course_lib.run.settings import SettingError, Settings
 
 if TYPE_CHECKING:

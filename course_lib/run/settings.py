@@ -37,9 +37,9 @@ MOST = {
 }
 
 
-#: How a run retries a failed call: not at all; the kit's way (``course_lib.run.retry``: waits
-#: what a 429 asks, backs off on 5xx); the SDK's ``HttpRetryOptions``; tenacity honouring
-#: RetryInfo; or the kit's way with adaptive concurrency (``course_lib.run.adaptive``).
+#: How a run retries a failed call: not at all; the kit's way (``course_lib.rate_limits.retry``:
+#: waits what a 429 asks, backs off on 5xx); the SDK's ``HttpRetryOptions``; tenacity honouring
+#: RetryInfo; or the kit's way with adaptive concurrency (``course_lib.rate_limits.adaptive``).
 RETRY_POLICIES = ("none", "kit", "sdk", "tenacity", "adaptive")
 
 #: How an agent runs the tool calls the model asks for in one turn: together (``asyncio.gather``)

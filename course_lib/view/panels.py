@@ -19,7 +19,7 @@ from typing import Any
 import ipywidgets as w
 from IPython.display import display
 
-from course_lib.run.machine import effective_cpu_count
+from course_lib.machine import effective_cpu_count
 from course_lib.run.registry import ideal_seconds, one_at_a_time_seconds, scenario
 from course_lib.run.results import RunResult
 from course_lib.run.runner import run_scenario

@@ -1,7 +1,7 @@
 """Pictures for lesson 07: an hour of traffic, and what a simulated hour did to it (requests in
 the system over time, one line per run compared).
 
->>> from course_lib.run.traffic import Request
+>>> from course_lib.scaling.traffic import Request
 >>> figure = traffic_figure([Request(1.0, 100, 10), Request(61.0, 300, 20), Request(62.0, 50, 5)])
 >>> list(figure.data[0].y)
 [1, 2]
@@ -14,8 +14,8 @@ from collections.abc import Mapping, Sequence
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from course_lib.run.simulate import Simulated
-from course_lib.run.traffic import Request
+from course_lib.scaling.simulate import Simulated
+from course_lib.scaling.traffic import Request
 from course_lib.view.gantt import FONT
 
 #: Colours for the runs compared on one chart (colour-blind-safe, after Okabe-Ito).

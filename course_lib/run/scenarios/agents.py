@@ -1,4 +1,4 @@
-"""Agents: one ReAct agent per prompt (``course_lib.run.agents``), each asking the model, running
+"""Agents: one ReAct agent per prompt (``course_lib.agents.react``), each asking the model, running
 the ``tools_per_turn`` searches it asks for (``tool_calls``: at once or one by one) and asking
 again for the answer. ``concurrency`` agents run at once on the kernel's event loop; with
 ``processes`` above 1, that many worker processes each run their own event loop with
@@ -12,14 +12,14 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+from course_lib.agents.react import AgentRun, question_for, react_agent
+from course_lib.agents.search import SearchTool
 from course_lib.client.factory import gemini_client
 from course_lib.fake.server import FakeServer
 from course_lib.run import workers
-from course_lib.run.agents import AgentRun, question_for, react_agent
 from course_lib.run.calls import Run, take_slot
 from course_lib.run.pools import default_start_method, process_pool, warm
 from course_lib.run.results import CallRecord
-from course_lib.run.search import SearchTool
 from course_lib.run.settings import Settings
 from course_lib.trace.lanes import agent
 from course_lib.trace.spans import now, task_context

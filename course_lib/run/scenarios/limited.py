@@ -7,14 +7,14 @@ client-side limiter, and only then goes out, so the limiter's spacing is the spa
 sees. Retry policies:
 
 - ``none``: one attempt; a 429 is a failed call.
-- ``kit``: ``course_lib.run.retry``: wait what a 429's RetryInfo asks, back off with full jitter
-  on a 5xx, stop at once on a per-day quota, within a retry budget.
+- ``kit``: ``course_lib.rate_limits.retry``: wait what a 429's RetryInfo asks, back off with full
+  jitter on a 5xx, stop at once on a per-day quota, within a retry budget.
 - ``sdk``: the SDK's own ``HttpRetryOptions``: it retries 429s, but after its own short backoff,
   not after the delay the server asks for (see the gaps between its attempts on the timeline).
 - ``tenacity``: tenacity's ``AsyncRetrying``, one per call, waiting what RetryInfo asks
   (``wait_exception``).
 - ``adaptive``: the kit's retries, with the number of calls in flight found by AIMD
-  (``course_lib.run.adaptive``) instead of a fixed limit, starting at ``concurrency``.
+  (``course_lib.rate_limits.adaptive``) instead of a fixed limit, starting at ``concurrency``.
 """
 
 from __future__ import annotations
@@ -31,15 +31,20 @@ from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt, wait
 from course_lib.client.factory import gemini_client
 from course_lib.fake.gemini import FakeGemini
 from course_lib.fake.server import FakeServer
+from course_lib.rate_limits.adaptive import AIMDLimiter
+from course_lib.rate_limits.limiter import RateLimiter
+from course_lib.rate_limits.quota_errors import quota_violation
+from course_lib.rate_limits.retry import (
+    RETRYABLE,
+    acall_with_retries,
+    backoff_delay,
+    server_retry_delay,
+)
+from course_lib.rate_limits.retry_budget import RetryBudget
 from course_lib.run import workers
-from course_lib.run.adaptive import AIMDLimiter
 from course_lib.run.calls import Run, take_slot
-from course_lib.run.limiter import RateLimiter
 from course_lib.run.pools import default_start_method, process_pool, warm
-from course_lib.run.quota_errors import quota_violation
 from course_lib.run.results import CallRecord
-from course_lib.run.retry import RETRYABLE, acall_with_retries, backoff_delay, server_retry_delay
-from course_lib.run.retry_budget import RetryBudget
 from course_lib.run.settings import Settings
 from course_lib.trace.lanes import named
 from course_lib.trace.spans import BACKOFF, now, span, task_context

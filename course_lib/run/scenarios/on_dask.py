@@ -12,10 +12,10 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+from course_lib.cluster import clusters, tasks
+from course_lib.cluster.limits import ClusterLimits
 from course_lib.fake.server import FakeServer
-from course_lib.run import cluster, dask_tasks
 from course_lib.run.calls import Run
-from course_lib.run.cluster_limits import ClusterLimits
 from course_lib.run.results import CallRecord
 
 
@@ -35,18 +35,18 @@ def _on_dask(run: Run, going: dict[str, Any]) -> list[CallRecord]:
     s = run.settings
     limits = ClusterLimits(s.concurrency, s.client_rpm, s.window_s)
     with FakeServer(run.fake) as url:
-        started = cluster.local_cluster(s.processes, s.worker_threads)
+        started = clusters.local_cluster(s.processes, s.worker_threads)
         with started.cluster, started.client as client:
             run.extras["cluster_start_s"] = started.seconds
-            client.run(dask_tasks.prepare, url, s.model)
-            run.extras["cluster_mib"] = cluster.cluster_mib(client)  # with the SDK loaded
+            client.run(tasks.prepare, url, s.model)
+            run.extras["cluster_mib"] = clusters.cluster_mib(client)  # with the SDK loaded
             if going.get("stopped"):  # Stop was pressed while the cluster started
                 return []
             run.start_clock()
-            futures = dask_tasks.submit_all(
+            futures = tasks.submit_all(
                 client, s.prompt_list(), s, limits, url, s.calls_per_task, run.iterations
             )
             going.update(client=client, futures=futures)
-            records = dask_tasks.gather_in_order(futures, run.tracer)
+            records = tasks.gather_in_order(futures, run.tracer)
             run.stop_clock()  # closing the cluster is not part of the run
     return records

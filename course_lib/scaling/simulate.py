@@ -1,6 +1,6 @@
 """The simulator: the kit's own client code (a semaphore, the lesson-05 ``RateLimiter``, the
 kit's retries that wait what a 429 asks) and the fake's quota, run on a virtual clock
-(``course_lib.run.virtual_clock``), so an hour of real traffic takes seconds and the same inputs
+(``course_lib.scaling.virtual_clock``), so an hour of real traffic takes seconds and the same inputs
 always give the same answer.
 
 What is simulated rather than run: the API's latency (time to first token plus the answer's
@@ -8,7 +8,7 @@ tokens at a rate, as the fake's token-based model; or a request's own ``service_
 client's CPU per call (``client_cpu_ms`` on one of ``processes`` event loops: one loop computes
 one call's SDK work at a time). The 429 is the fake's own, so the retries read it as a real one.
 
->>> from course_lib.run.traffic import Request
+>>> from course_lib.scaling.traffic import Request
 >>> arrivals = [Request(0.0, service_s=1.0), Request(0.0, service_s=1.0)]
 >>> arrivals.append(Request(0.5, service_s=1.0))  # two slots: it waits 0.5 s for one
 >>> result = simulate(arrivals, SimSettings(concurrency=2, client_cpu_ms=0))
@@ -29,11 +29,11 @@ from course_lib import values
 from course_lib.config import DEFAULT_MODEL
 from course_lib.fake.quota import Quota
 from course_lib.fake.refusals import rate_limited
-from course_lib.run.costs import is_cache_hit, model_for, request_dollars, tier_factor
-from course_lib.run.limiter import RateLimiter
-from course_lib.run.retry import acall_with_retries
-from course_lib.run.traffic import Request
-from course_lib.run.virtual_clock import run_virtual
+from course_lib.rate_limits.limiter import RateLimiter
+from course_lib.rate_limits.retry import acall_with_retries
+from course_lib.scaling.costs import is_cache_hit, model_for, request_dollars, tier_factor
+from course_lib.scaling.traffic import Request
+from course_lib.scaling.virtual_clock import run_virtual
 
 CACHE_S = 0.001  # a response cache answers in about a millisecond
 
@@ -47,7 +47,7 @@ class SimSettings:
     limiter (None: none); ``retry``: the kit's retries, at most ``attempts`` tries; the API's
     latency: ``ttft_s`` to the first token, then ``tokens_per_s``; a 429 comes back after
     ``error_latency_s``. ``sample_s``: how often queue lengths are written down. To pay less
-    (``course_lib.run.costs``): ``cache_hit_rate`` of the requests are answered by a response
+    (``course_lib.scaling.costs``): ``cache_hit_rate`` of the requests are answered by a response
     cache in a millisecond, never sent; prompts under ``route_below_tokens`` go to
     ``cheap_model``, which has its own quota."""
 
@@ -128,7 +128,7 @@ class Simulated:
     requests: list[Request] = field(default_factory=list, repr=False)
 
     def dollars(self, tier: str = "standard", cached_input_share: float = 0.0) -> float:
-        """What the requests sent and answered cost (``course_lib.run.costs``): cache hits and
+        """What the requests sent and answered cost (``course_lib.scaling.costs``): cache hits and
         failed requests are free."""
         total = sum(
             request_dollars(request, story.model, cached_input_share)

@@ -19,8 +19,8 @@ from typing import Any
 
 from google.genai import types
 
+from course_lib.agents.search import SearchTool, corpus
 from course_lib.config import DEFAULT_MODEL
-from course_lib.run.search import SearchTool, corpus
 from course_lib.trace.lanes import agent
 from course_lib.trace.spans import now, task_context
 

@@ -9,7 +9,7 @@ Three ways to pay less, each a parameter here and in the simulator (``SimSetting
   prompt, the conversation so far) is billed at a tenth, for prompts long enough to be cached;
 - routing: prompts shorter than a threshold go to a cheaper model.
 
->>> from course_lib.run.traffic import Request
+>>> from course_lib.scaling.traffic import Request
 >>> ten = [Request(0.0, 1000, 100)] * 10
 >>> bill(ten, "gemini-2.5-flash").dollars  # 10 x (1000 x 0.30 + 100 x 2.50) / 1e6
 0.0055
@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from course_lib import values
-from course_lib.run.traffic import Request
+from course_lib.scaling.traffic import Request
 
 _PACKAGE = Path(__file__).resolve().parents[1]  # course_lib/
 # Installed wheels carry the table inside the package; a source checkout keeps it in data/.

@@ -30,8 +30,12 @@ from typing import NoReturn, TypeVar
 
 from google.genai import errors
 
-from course_lib.run.quota_errors import DailyQuotaExhausted, quota_violation, server_retry_delay
-from course_lib.run.retry_budget import RetryBudget
+from course_lib.rate_limits.quota_errors import (
+    DailyQuotaExhausted,
+    quota_violation,
+    server_retry_delay,
+)
+from course_lib.rate_limits.retry_budget import RetryBudget
 from course_lib.trace.spans import BACKOFF, span
 
 __all__ = [

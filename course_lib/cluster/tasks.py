@@ -25,10 +25,10 @@ from typing import Any, NamedTuple
 from distributed import Client, Future, as_completed, get_worker
 from google.genai import errors
 
+from course_lib.cluster.limits import ClusterLimits
+from course_lib.rate_limits.retry import acall_with_retries
 from course_lib.run.calls import analysed
-from course_lib.run.cluster_limits import ClusterLimits
 from course_lib.run.results import CallRecord
-from course_lib.run.retry import acall_with_retries
 from course_lib.run.settings import Settings
 from course_lib.trace.lanes import Lane
 from course_lib.trace.spans import Span, Tracer, now, task_context
