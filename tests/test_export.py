@@ -5,7 +5,7 @@ from collections import defaultdict
 
 from course_lib.run.runner import run_sync
 from course_lib.run.settings import Settings
-from course_lib.trace.export import chrome_trace
+from course_lib.trace.export import chrome_trace, save_trace
 from course_lib.trace.lanes import Lane, named
 from course_lib.trace.spans import Span, Tracer
 
@@ -32,7 +32,7 @@ def test_a_run_saved_as_a_trace_loads_back_with_every_span(tmp_path):
     result = run_sync(
         "hybrid-pipelined", Settings(prompts=4, latency=0.05, concurrency=2, processes=2)
     )
-    path = result.save_trace(tmp_path / "run.json")
+    path = save_trace(result, tmp_path / "run.json")
     trace = json.loads(path.read_text())
     events = trace["traceEvents"]
     complete = [e for e in events if e["ph"] == "X"]
@@ -68,6 +68,6 @@ def test_calls_that_overlap_on_one_lane_get_tracks_of_their_own():
 def test_a_tracer_saves_what_it_recorded(tmp_path):
     tracer = Tracer()
     tracer.spans = [Span(0, named("coroutine", 1), "cpu", 10.0, 10.25, 1, label="x")]
-    trace = json.loads(tracer.save_trace(tmp_path / "t.json").read_text())
+    trace = json.loads(save_trace(tracer, tmp_path / "t.json").read_text())
     (event,) = [e for e in trace["traceEvents"] if e["ph"] == "X"]
     assert (event["ts"], event["dur"], event["name"]) == (0.0, 250000.0, "CPU work")

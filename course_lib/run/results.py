@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass, field
-from pathlib import Path
 from typing import Any
 
 from course_lib.run.settings import Settings
@@ -96,9 +95,3 @@ class RunResult:
             "spans": spans,
             "outputs": [o.to_dict(self.t0) for o in self.outputs],
         }
-
-    def save_trace(self, path: str | Path) -> Path:
-        """Write the run as a Chrome trace-event file (open it in Perfetto or chrome://tracing)."""
-        from course_lib.trace.export import write_chrome_trace
-
-        return write_chrome_trace(path, self.spans, self.t0)

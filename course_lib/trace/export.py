@@ -17,7 +17,7 @@ import json
 import os
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from course_lib.trace.lanes import Lane
 from course_lib.trace.spans import Span, numbered
@@ -96,8 +96,16 @@ def _meta(kind: str, pid: int, tid: int, name: str) -> dict[str, Any]:
     return {"name": kind, "ph": "M", "pid": pid, "tid": tid, "args": {"name": name}}
 
 
-def write_chrome_trace(path: str | Path, spans: Iterable[Span], t0: float | None = None) -> Path:
-    """Write ``spans`` to ``path`` (``.json``) and return the path."""
+class Recorded(Protocol):
+    """What holds spans: a ``Tracer``, or a run's result."""
+
+    spans: list[Span]
+    t0: float
+
+
+def save_trace(recorded: Recorded, path: str | Path) -> Path:
+    """Write what ``recorded`` holds (a ``Tracer`` or a run's result) to ``path`` as a Chrome
+    trace-event file (open it in Perfetto or chrome://tracing); returns the path."""
     path = Path(path)
-    path.write_text(json.dumps(chrome_trace(spans, t0)), encoding="utf-8")
+    path.write_text(json.dumps(chrome_trace(recorded.spans, recorded.t0)), encoding="utf-8")
     return path

@@ -24,7 +24,6 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import asdict, dataclass, replace
-from pathlib import Path
 from typing import Any, TypeVar
 
 from course_lib.trace.lanes import Lane, agent, chosen_lane, current_lane, number_lanes
@@ -160,12 +159,6 @@ class Tracer:
         with self._lock:
             running = [replace(s, end=t) for s in self._open.values()]
             return self.spans + running
-
-    def save_trace(self, path: str | Path) -> Path:
-        """Write the spans as a Chrome trace-event file (open it in Perfetto or chrome://tracing)."""
-        from course_lib.trace.export import write_chrome_trace
-
-        return write_chrome_trace(path, self.spans, self.t0)
 
 
 def current_tracer() -> Tracer | None:
