@@ -25,7 +25,8 @@ from pathlib import Path
 
 from course_lib import DEFAULT_MODEL, FakeGemini, Settings, gemini_client
 from course_lib.client.factory import warm_sdk
-from course_lib.rate_limits.limiter import RateLimiter, most_in_any_window, take_turn
+from course_lib.pool_tasks import take_turn
+from course_lib.rate_limits.limiter import RateLimiter, most_in_any_window
 
 CALLS = 540
 

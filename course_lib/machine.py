@@ -1,4 +1,5 @@
-"""How many CPU cores this process may really use.
+"""What this machine offers: how many CPU cores this process may really use, and how the kit
+starts worker processes.
 
 Containers (Binder, Colab, CI) often report the host's cores in ``os.cpu_count()`` while a cgroup
 quota lets them use one or two. Parallel speed-ups are bounded by the effective count.
@@ -10,7 +11,9 @@ True
 from __future__ import annotations
 
 import math
+import multiprocessing
 import os
+import sys
 from pathlib import Path
 
 
@@ -50,3 +53,13 @@ def effective_cpu_count(
     if quota is not None:
         counts.append(max(1, math.ceil(quota)))
     return min(counts, default=1)
+
+
+def default_start_method() -> str:
+    """forkserver where it exists (Linux; Python 3.14's default there), else spawn.
+
+    Never fork inside a Jupyter kernel: it is multi-threaded, and a forked child can deadlock.
+    """
+    if sys.platform == "linux" and "forkserver" in multiprocessing.get_all_start_methods():
+        return "forkserver"
+    return "spawn"

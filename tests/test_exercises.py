@@ -162,7 +162,7 @@ def burn_in_pool(tasks, processes):
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
-    from course_lib.run.workers import timed_burn
+    from course_lib.pool_tasks import timed_burn
 
     context = multiprocessing.get_context("forkserver")
     with ProcessPoolExecutor(max_workers=processes, mp_context=context) as pool:
@@ -170,7 +170,7 @@ def burn_in_pool(tasks, processes):
 
 
 def test_burn_in_pool():
-    from course_lib.run.workers import timed_burn
+    from course_lib.pool_tasks import timed_burn
 
     assert ex.check_burn_in_pool(burn_in_pool)
     here = ex.check_burn_in_pool(lambda tasks, processes: [timed_burn(n) for n in tasks])
@@ -182,7 +182,7 @@ def test_burn_in_pool():
 
 
 def make_pipeline(pipelined: bool = True, in_pool: bool = True):
-    from course_lib.run.workers import timed_analyse
+    from course_lib.pool_tasks import timed_analyse
 
     async def fetch_then_analyse_all(client, pool, prompts):
         loop = asyncio.get_running_loop()
@@ -284,7 +284,7 @@ def ask_in_pool(prompts, rpm, period_s):
 def test_shared_budget():
     from concurrent.futures import ProcessPoolExecutor
 
-    from course_lib.run.workers import ask
+    from course_lib.pool_tasks import ask
 
     assert ex.check_shared_budget(ask_in_pool)
 

@@ -16,60 +16,71 @@ from course_lib.view.panels import Panel
 
 PACKAGE = Path(__file__).resolve().parent.parent / "course_lib"
 
-#: what each part may import, besides itself (see course_lib/__init__.py)
+#: What each part may import, besides itself (see course_lib/__init__.py): a part is a top-level
+#: module or package, except that the scenarios (run/scenarios/) sit above the lesson packages
+#: they use, while the rest of run/ sits below them. Read top to bottom, arrows point up only.
+SHARED = {"config", "_lazy", "values", "machine"}
 MAY_IMPORT = {
     "config": set(),
     "_lazy": set(),
     "values": set(),
-    "fake": {"config"},
-    "trace": {"config"},
-    "client": {"config", "fake", "trace"},
     "machine": set(),
-    # moved out of run/ as they were; their arrows are sorted out next
-    "rate_limits": {"config", "fake", "trace", "client", "machine", "run"},
-    "agents": {"config", "fake", "trace", "client", "run"},
-    "scaling": {"config", "fake", "trace", "client", "run", "rate_limits"},
-    "cluster": {"config", "fake", "trace", "client", "machine", "run", "rate_limits"},
-    "run": {
-        "config",
+    "fake": SHARED,
+    "trace": SHARED,
+    "client": SHARED | {"fake", "trace"},
+    "rate_limits": SHARED | {"trace"},  # lesson 05
+    "agents": SHARED | {"trace"},  # lesson 06
+    "run": SHARED | {"fake", "trace", "client", "rate_limits"},
+    "cluster": SHARED | {"trace", "client", "rate_limits", "run"},  # lesson 08
+    "run.scenarios": SHARED
+    | {"fake", "trace", "client", "rate_limits", "agents", "run", "cluster"},
+    "scaling": SHARED | {"fake", "trace", "rate_limits"},  # lesson 07
+    "pool_tasks": SHARED | {"fake", "client", "rate_limits", "run"},
+    "view": SHARED | {"trace", "run", "scaling", "cluster", "agents"},
+    "exercises": SHARED
+    | {
         "fake",
         "trace",
         "client",
-        "machine",
         "rate_limits",
         "agents",
-        "scaling",
-        "cluster",
-    },
-    "exercises": {
-        "config",
-        "fake",
-        "trace",
-        "client",
         "run",
-        "rate_limits",
-        "scaling",
         "cluster",
+        "scaling",
+        "pool_tasks",
     },
-    "view": {"config", "trace", "run", "machine", "scaling"},
-    "cli": {"config", "run"},
+    "cli": SHARED | {"run"},
     "__main__": {"cli"},
-    "__init__": set(),
+    "__init__": {"_lazy"},
 }
 
 
 def part_of(module: str) -> str:
-    return module.removeprefix("course_lib.").split(".")[0]
+    name = module.removeprefix("course_lib.").removeprefix("course_lib")
+    if name.startswith("run.scenarios"):
+        return "run.scenarios"
+    return name.split(".")[0] or "__init__"
+
+
+def module_name(path: Path) -> str:
+    parts = list(path.relative_to(PACKAGE.parent).with_suffix("").parts)
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+MODULE_NAMES = {module_name(p) for p in PACKAGE.rglob("*.py")}
 
 
 def course_imports(path: Path) -> set[str]:
+    """Every course_lib module ``path`` imports, wherever the import is: at the top, inside a
+    function, under ``if TYPE_CHECKING``. ``from course_lib.run import pools`` is the module
+    ``course_lib.run.pools``; ``from course_lib.run.calls import Run`` is
+    ``course_lib.run.calls``."""
     found = set()
     for node in ast.walk(ast.parse(path.read_text())):
         if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            if node.module == "course_lib":  # from course_lib import values: the module values
-                found.update(f"course_lib.{alias.name}" for alias in node.names)
-            else:
-                found.add(node.module)
+            for alias in node.names:
+                child = f"{node.module}.{alias.name}"
+                found.add(child if child in MODULE_NAMES else node.module)
         elif isinstance(node, ast.Import):
             found.update(alias.name for alias in node.names)
     return {m for m in found if m == "course_lib" or m.startswith("course_lib.")}
@@ -80,12 +91,51 @@ MODULES = sorted(PACKAGE.rglob("*.py"))
 
 @pytest.mark.parametrize("path", MODULES, ids=lambda p: str(p.relative_to(PACKAGE)))
 def test_arrows_point_one_way(path):
-    relative = path.relative_to(PACKAGE)
-    part = relative.parts[0].removesuffix(".py")
-    # _lazy: how a package imports its names; values: how every part checks what it is given
-    allowed = MAY_IMPORT[part] | {part, "_lazy", "values"}
+    part = part_of(module_name(path))
+    allowed = MAY_IMPORT[part] | {part}
     wrong = sorted(m for m in course_imports(path) if part_of(m) not in allowed)
-    assert wrong == [], f"{relative} ({part}/) may not import {wrong}"
+    assert wrong == [], f"{path.relative_to(PACKAGE)} ({part}) may not import {wrong}"
+
+
+def test_the_parts_themselves_form_no_cycle():
+    assert set(MAY_IMPORT) >= {part_of(module_name(p)) for p in MODULES}, "a part is missing"
+    assert find_cycle({part: MAY_IMPORT[part] - {part} for part in MAY_IMPORT}) is None
+
+
+def find_cycle(graph: dict[str, set[str]]) -> list[str] | None:
+    """One cycle of ``graph`` (node -> the nodes it points to), as a path that ends where it
+    began, or None."""
+    done: set[str] = set()
+
+    def visit(node: str, path: list[str]) -> list[str] | None:
+        if node in path:
+            return path[path.index(node) :] + [node]
+        if node in done:
+            return None
+        for after in sorted(graph.get(node, ())):
+            if (cycle := visit(after, [*path, node])) is not None:
+                return cycle
+        done.add(node)
+        return None
+
+    for node in sorted(graph):
+        if (cycle := visit(node, [])) is not None:
+            return cycle
+    return None
+
+
+def test_find_cycle_finds_one_through_an_import_in_a_function(tmp_path):
+    assert find_cycle({"a": {"b"}, "b": {"c"}, "c": set()}) is None
+    assert find_cycle({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == ["a", "b", "c", "a"]
+    inner = tmp_path / "inner.py"  # the kind of import a cycle hides behind
+    inner.write_text("def f():\n    from course_lib.run.calls import Run\n")
+    assert course_imports(inner) == {"course_lib.run.calls"}
+
+
+def test_no_import_cycle_between_modules_counting_imports_inside_functions():
+    graph = {module_name(p): course_imports(p) - {module_name(p)} for p in MODULES}
+    cycle = find_cycle(graph)
+    assert cycle is None, "an import cycle: " + " -> ".join(cycle or [])
 
 
 @pytest.mark.parametrize("path", MODULES, ids=lambda p: str(p.relative_to(PACKAGE)))
@@ -119,13 +169,23 @@ def test_importing_the_package_does_nothing_heavy_and_registers_nothing():
     assert loaded == "[]"
 
 
-def test_a_worker_process_loads_only_what_its_work_needs():
+@pytest.mark.parametrize(
+    "module",
+    [
+        "course_lib.pool_tasks",
+        "course_lib.run.scenarios.parallel",
+        "course_lib.run.scenarios.limited",
+    ],
+)
+def test_a_worker_process_loads_only_what_its_work_needs(module):
+    """What a pool's worker imports to unpickle its function: no pictures, no widgets, no
+    in-process fake (respx), no other scenario, no exercises."""
     loaded = python(
-        "import sys, course_lib.run.workers\n"
+        f"import sys, {module}\n"
         "unneeded = ('plotly', 'ipywidgets', 'respx', 'numpy', 'course_lib.view',\n"
-        "            'course_lib.fake.server', 'course_lib.fake.transport',\n"
-        "            'course_lib.exercises', 'course_lib.run.scenarios.parallel',\n"
-        "            'course_lib.run.runner')\n"
+        "            'course_lib.fake.transport', 'course_lib.exercises',\n"
+        "            'course_lib.run.runner', 'course_lib.run.scenarios.hybrid',\n"
+        "            'course_lib.scaling', 'distributed')\n"
         "print(sorted(m for m in unneeded if m in sys.modules))"
     )
     assert loaded == "[]"

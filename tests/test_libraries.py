@@ -38,8 +38,8 @@ from tenacity import (
 
 from course_lib import DEFAULT_MODEL
 from course_lib.client.session import SESSION
+from course_lib.pool_tasks import ask_when_allowed
 from course_lib.rate_limits.quota_errors import server_retry_delay
-from course_lib.run.library_workers import ask_when_allowed
 
 
 # -- what the notebook writes --------------------------------------------------------------------

@@ -15,14 +15,9 @@ from concurrent.futures import ProcessPoolExecutor
 import pytest
 
 from course_lib import SettingError, Tracer
+from course_lib.pool_tasks import limited_ask, take_turn
 from course_lib.rate_limits import limiter as limiter_module
-from course_lib.rate_limits.limiter import (
-    RateLimiter,
-    installed,
-    limited_ask,
-    most_in_any_window,
-    take_turn,
-)
+from course_lib.rate_limits.limiter import RateLimiter, installed, most_in_any_window
 from course_lib.trace.spans import WAIT_RATE, task_context
 
 RPM, TPM, PERIOD = 7, 100, 10.0

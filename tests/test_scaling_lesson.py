@@ -4,7 +4,7 @@ and one event loop's calls per second measured for real."""
 import pytest
 
 from course_lib.exercises import IN_FLIGHT, LIMITS, check_bill, check_plan
-from course_lib.run.workers import calls_on_one_loop, fake_in_its_own_process
+from course_lib.pool_tasks import calls_on_one_loop, fake_in_its_own_process
 from course_lib.scaling.costs import is_cache_hit, price_table
 from course_lib.scaling.simulate import SimSettings, simulate
 from course_lib.scaling.traffic import load_trace

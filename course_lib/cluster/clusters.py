@@ -28,7 +28,7 @@ import dask
 import psutil  # distributed needs it, so it is always there with Dask
 from distributed import Client, LocalCluster
 
-from course_lib.run.pools import default_start_method
+from course_lib.machine import default_start_method
 
 STARTS_WITHIN_S = 60.0
 

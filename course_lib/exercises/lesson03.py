@@ -7,7 +7,7 @@ import os
 from collections.abc import Callable
 
 from course_lib.exercises.feedback import Feedback, as_number, close_to, right, wrong
-from course_lib.run.workers import Timed
+from course_lib.pool_tasks import Timed
 from course_lib.run.workloads import burn, iterations_for
 
 
@@ -43,7 +43,7 @@ def check_start_method(answer: str) -> Feedback:
         return right(
             "fork copies the whole kernel, cell functions included, so nothing is pickled by "
             "name. But a kernel runs threads, and a forked copy can deadlock: put worker "
-            "functions in a module (course_lib.run.workers) and use spawn or forkserver."
+            "functions in a module (course_lib.pool_tasks) and use spawn or forkserver."
         )
     if given in ("spawn", "forkserver"):
         return wrong(

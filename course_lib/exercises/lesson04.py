@@ -25,10 +25,11 @@ from course_lib.exercises.feedback import (
 from course_lib.fake.answers import answer_for
 from course_lib.fake.gemini import FakeGemini
 from course_lib.fake.latency import Jittered
-from course_lib.run.pools import default_start_method
+from course_lib.machine import default_start_method
+from course_lib.pool_tasks import Timed
+from course_lib.run.pools import warm_up
 from course_lib.run.registry import ideal_seconds
 from course_lib.run.settings import Settings
-from course_lib.run.workers import Timed, warm_up
 from course_lib.run.workloads import analyse
 from course_lib.trace.spans import IN_FLIGHT, Tracer
 

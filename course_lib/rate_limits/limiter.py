@@ -27,7 +27,7 @@ Gemini's limits are per project, so a pool of processes needs one budget, not on
 
     limiter = RateLimiter.shared(rpm=15)  # in the parent, before the pool
     with ProcessPoolExecutor(4, **limiter.pool_options()) as pool:
-        passed = list(pool.map(take_turn, [0] * 30))  # a worker: installed().acquire_sync()
+        passed = list(pool.map(take_turn, [0] * 30))  # course_lib.pool_tasks.take_turn
 """
 
 from __future__ import annotations
@@ -40,10 +40,11 @@ import time
 from array import array
 from collections.abc import Awaitable, Callable, Generator, Iterable
 from multiprocessing.context import BaseContext
-from typing import Any, NamedTuple
+from typing import Any
 
 from course_lib import values
 from course_lib.config import ENV_BASE_URL
+from course_lib.machine import default_start_method
 from course_lib.trace.spans import WAIT_RATE, current_label, span
 
 MOST_RPM = 100_000  # the log keeps one entry per request in the window: 1.6 MB at most
@@ -98,8 +99,6 @@ class RateLimiter:
         pool's (None: forkserver where it exists, else spawn, as the kit's pools use)."""
         limiter = cls(rpm, tpm, period_s=period_s, clock=clock)
         if start_method is None:
-            from course_lib.run.pools import default_start_method  # the parent's business only
-
             start_method = default_start_method()
         values.choice("start_method", start_method, ("forkserver", "spawn", "fork"))
         # A lock made in one start method's context cannot go to another's processes.
@@ -257,32 +256,6 @@ def installed() -> RateLimiter:
             "ProcessPoolExecutor(n, **limiter.pool_options())"
         )
     return _installed
-
-
-class Passed(NamedTuple):
-    """A worker's turn: its process, when the limiter let it go, and when it went on (waking up
-    takes time), on the limiter's clock."""
-
-    pid: int
-    allowed: float
-    went: float
-
-
-def take_turn(tokens: int = 0) -> Passed:
-    """A pool task for lessons and tests: wait for the shared limiter, and say when it went."""
-    limiter = installed()
-    allowed = limiter.acquire_sync(tokens)
-    return Passed(os.getpid(), allowed, limiter.clock())
-
-
-def limited_ask(prompt: str, tokens: int = 0) -> str:
-    """Lesson 05's pool task: ask ``prompt`` on the fake, within the shared limiter's budget."""
-    from course_lib.config import DEFAULT_MODEL
-    from course_lib.run.workers import fake_client  # the SDK: only in workers that ask
-
-    client = fake_client()  # made first: its set-up must not come between the go and the send
-    installed().acquire_sync(tokens, label=prompt)
-    return client.models.generate_content(model=DEFAULT_MODEL, contents=prompt).text
 
 
 def most_in_any_window(times: Iterable[float], period_s: float) -> int:

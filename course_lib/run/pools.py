@@ -1,39 +1,62 @@
 """Process pools for the scenarios: workers that stream their spans to the kernel while they run,
-and pools that never outlive their block (a Stop button leaves no orphan processes)."""
+and pools that never outlive their block (a Stop button leaves no orphan processes).
+
+Each scenario's own worker functions (its pool initializer and the batch it hands a worker) live
+in its module in ``course_lib.run.scenarios``; they start from ``init_worker`` and record with
+``streaming_tracer``. The functions the lessons' own pools run are in ``course_lib.pool_tasks``.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import multiprocessing
 import os
-import sys
 import threading
 from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import asynccontextmanager
 from typing import Any
 
-from course_lib.run import workers
-from course_lib.trace.spans import (
-    Tracer,
-)
+from course_lib.machine import default_start_method
+from course_lib.run import lifeline
+from course_lib.trace.lanes import Lane
+from course_lib.trace.spans import Tracer, task_context
+
+# The fork server imports these once (the SDK among them); every worker is a fork of it, ready.
+PRELOAD = ("course_lib.run.pools", "course_lib.run.calls")
+
+_events = None  # in a worker: a multiprocessing SimpleQueue (put() has written when it returns)
 
 
-def default_start_method() -> str:
-    """forkserver where it exists (Linux; Python 3.14's default there), else spawn.
+def init_worker(events: Any, owner: int) -> None:
+    """Every pool worker's set-up (the pool initializer for CPU-only workers): where to send span
+    events, and whose worker this is (it ignores interrupts and ends when its owner does: see
+    ``course_lib.run.lifeline``). A scenario's own initializer calls it first."""
+    global _events
+    lifeline.attach(owner)
+    _events = events
 
-    Never fork inside a Jupyter kernel: it is multi-threaded, and a forked child can deadlock.
-    """
-    if sys.platform == "linux" and "forkserver" in multiprocessing.get_all_start_methods():
-        return "forkserver"
-    return "spawn"
+
+def streaming_tracer() -> Tracer:
+    """In a worker: a tracer whose spans go to the kernel as they happen."""
+    return Tracer(sink=_events.put if _events is not None else None)
+
+
+def traced_task(task: int, prompt: str) -> tuple[Tracer, task_context]:
+    """In a worker: a streaming tracer, and the context that puts ``task`` on this process's row."""
+    return streaming_tracer(), task_context(task, Lane("process", os.getpid()), prompt)
+
+
+def warm_up() -> int:
+    """A no-op task: makes the pool start its processes before the clock matters."""
+    return os.getpid()
 
 
 @asynccontextmanager
 async def process_pool(
     size: int,
     tracer: Tracer,
-    initializer: Callable[..., None] = workers.init_analysis_worker,
+    initializer: Callable[..., None] = init_worker,
     initargs: tuple = (),
     start_method: str | None = None,
 ) -> AsyncIterator[ProcessPoolExecutor]:
@@ -42,8 +65,7 @@ async def process_pool(
     button leaves no orphans."""
     context = multiprocessing.get_context(start_method or default_start_method())
     if context.get_start_method() == "forkserver":
-        # the fork server imports the SDK once; every worker is a fork of it, ready to go
-        context.set_forkserver_preload(["course_lib.run.workers"])
+        context.set_forkserver_preload([*PRELOAD, initializer.__module__])
     events = context.SimpleQueue()
     drain = threading.Thread(target=_drain, args=(events, tracer), name="span-events", daemon=True)
     drain.start()
@@ -84,4 +106,4 @@ def _terminate(pool: ProcessPoolExecutor) -> None:
 async def warm(pool: ProcessPoolExecutor, size: int) -> None:
     """Start every process of the pool now, so the measured run starts with a ready pool."""
     loop = asyncio.get_running_loop()
-    await asyncio.gather(*(loop.run_in_executor(pool, workers.warm_up) for _ in range(size)))
+    await asyncio.gather(*(loop.run_in_executor(pool, warm_up) for _ in range(size)))

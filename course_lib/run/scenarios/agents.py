@@ -14,11 +14,12 @@ from typing import Any
 
 from course_lib.agents.react import AgentRun, question_for, react_agent
 from course_lib.agents.search import SearchTool
-from course_lib.client.factory import gemini_client
+from course_lib.client.factory import gemini_client, warm_sdk
 from course_lib.fake.server import FakeServer
-from course_lib.run import workers
+from course_lib.machine import default_start_method
+from course_lib.run import pools
 from course_lib.run.calls import Run, take_slot
-from course_lib.run.pools import default_start_method, process_pool, warm
+from course_lib.run.pools import process_pool, warm
 from course_lib.run.results import CallRecord
 from course_lib.run.settings import Settings
 from course_lib.trace.lanes import agent
@@ -71,11 +72,35 @@ async def _in_processes(run: Run, tasks: list[int]) -> list[CallRecord]:
     method = s.start_method or default_start_method()
     with FakeServer(run.fake) as url:  # the processes share the fake on loopback
         async with process_pool(
-            s.processes, run.tracer, workers.init_agent_worker, (url, s), method
+            s.processes, run.tracer, init_agent_worker, (url, s), method
         ) as pool:
             await warm(pool, s.processes)
             run.start_clock()
             done = await asyncio.gather(
-                *(loop.run_in_executor(pool, workers.agent_batch, b) for b in batches if b)
+                *(loop.run_in_executor(pool, agent_batch, b) for b in batches if b)
             )
     return sorted((record for batch in done for record in batch), key=lambda r: r.task)
+
+
+# -- in the processes, with processes above 1 -----------------------------------------------------
+_agents: tuple[Any, Settings, Any] | None = None  # loop, settings, client
+
+
+def init_agent_worker(events: Any, owner: int, base_url: str, settings: Settings) -> None:
+    """Pool initializer: this process's own event loop, and a client on it already used once
+    (its first call's set-up stays out of the run)."""
+    global _agents
+    pools.init_worker(events, owner)
+    warm_sdk()
+    loop = asyncio.new_event_loop()
+    client = gemini_client(live=False, base_url=base_url)
+    loop.run_until_complete(client.aio.models.count_tokens(model=settings.model, contents="hi"))
+    _agents = (loop, settings, client)
+
+
+def agent_batch(tasks: list[int]) -> list[CallRecord]:
+    """Run these agents on this process's event loop, streaming their spans to the kernel."""
+    assert _agents is not None, "start the pool with init_agent_worker"
+    loop, settings, client = _agents
+    with pools.streaming_tracer():
+        return loop.run_until_complete(run_agents(client, settings, tasks))

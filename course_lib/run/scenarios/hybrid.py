@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 
 from course_lib.client.factory import gemini_client
-from course_lib.run import workers
-from course_lib.run.calls import Run, fetch
+from course_lib.run import pools
+from course_lib.run.calls import Run, analysed, fetch
 from course_lib.run.pools import process_pool, warm
 from course_lib.run.results import CallRecord
 from course_lib.trace.lanes import named
@@ -33,9 +33,7 @@ async def _hybrid(run: Run, pipelined: bool) -> list[CallRecord]:
         async def analyse_elsewhere(record: CallRecord) -> CallRecord:
             if record.answer is None:
                 return record
-            return await loop.run_in_executor(
-                pool, workers.analyse_in_worker, record, run.iterations
-            )
+            return await loop.run_in_executor(pool, analyse_in_worker, record, run.iterations)
 
         async def one(task: int, prompt: str) -> CallRecord:
             record = await fetch(client, s, sem, task, prompt, named("coroutine", task + 1))
@@ -48,3 +46,10 @@ async def _hybrid(run: Run, pipelined: bool) -> list[CallRecord]:
         if not pipelined:  # fetch everything first, then analyse everything
             records = list(await asyncio.gather(*(analyse_elsewhere(r) for r in records)))
     return records
+
+
+def analyse_in_worker(record: CallRecord, iterations: int) -> CallRecord:
+    """The CPU step, in a pool process (started with ``pools.init_worker``)."""
+    tracer, context = pools.traced_task(record.task, record.prompt)
+    with tracer, context:
+        return analysed(record, iterations)

@@ -28,9 +28,10 @@ from typing import Any
 from google.genai import errors, types
 from tenacity import AsyncRetrying, retry_if_exception, stop_after_attempt, wait_exception
 
-from course_lib.client.factory import gemini_client
+from course_lib.client.factory import gemini_client, warm_sdk
 from course_lib.fake.gemini import FakeGemini
 from course_lib.fake.server import FakeServer
+from course_lib.machine import default_start_method
 from course_lib.rate_limits.adaptive import AIMDLimiter
 from course_lib.rate_limits.limiter import RateLimiter
 from course_lib.rate_limits.quota_errors import quota_violation
@@ -41,9 +42,9 @@ from course_lib.rate_limits.retry import (
     server_retry_delay,
 )
 from course_lib.rate_limits.retry_budget import RetryBudget
-from course_lib.run import workers
+from course_lib.run import pools
 from course_lib.run.calls import Run, take_slot
-from course_lib.run.pools import default_start_method, process_pool, warm
+from course_lib.run.pools import process_pool, warm
 from course_lib.run.results import CallRecord
 from course_lib.run.settings import Settings
 from course_lib.trace.lanes import named
@@ -78,16 +79,12 @@ async def _in_processes(run: Run) -> list[CallRecord]:
     with FakeServer(run.fake) as url:  # the processes share the fake, and its quota, on loopback
         initargs = (url, s, limiter)
         async with process_pool(
-            s.processes, run.tracer, workers.init_limited_worker, initargs, method
+            s.processes, run.tracer, init_limited_worker, initargs, method
         ) as pool:
             await warm(pool, s.processes)
             run.start_clock()
             done = await asyncio.gather(
-                *(
-                    loop.run_in_executor(pool, workers.ask_batch, batch)
-                    for batch in batches
-                    if batch
-                )
+                *(loop.run_in_executor(pool, ask_batch, batch) for batch in batches if batch)
             )
     return sorted((record for batch in done for record in batch), key=lambda r: r.task)
 
@@ -190,3 +187,33 @@ def _asked_or_backoff(error: BaseException) -> float:
 async def _traced_sleep(seconds: float) -> None:
     with span(BACKOFF, label="tenacity"):
         await asyncio.sleep(seconds)
+
+
+# -- in the processes, with processes above 1 -----------------------------------------------------
+_limited: tuple[Any, Settings, Any, Any] | None = None  # loop, settings, limiter, client
+
+
+def init_limited_worker(
+    events: Any, owner: int, base_url: str, settings: Settings, limiter: Any
+) -> None:
+    """Pool initializer: an event loop of this process's own and a client on it, already used
+    once (the first call on a new client is slow, and a slow call between a rate token and its
+    send would arrive late), and the limiter every process shares (None: no client-side
+    limiter)."""
+    global _limited
+    pools.init_worker(events, owner)
+    warm_sdk()  # generate_content's own first-use set-up (its data models), on a private fake
+    loop = asyncio.new_event_loop()
+    client = client_for(settings, base_url=base_url)
+    # countTokens: not counted by any quota, and no tracer is listening yet
+    loop.run_until_complete(client.aio.models.count_tokens(model=settings.model, contents="hi"))
+    _limited = (loop, settings, limiter, client)
+
+
+def ask_batch(tasks: list[tuple[int, str]]) -> list[CallRecord]:
+    """Ask a batch of (task, prompt) on this process's event loop, as the scenario does in the
+    kernel, streaming the spans to it."""
+    assert _limited is not None, "start the pool with init_limited_worker"
+    loop, settings, limiter, client = _limited
+    with pools.streaming_tracer():
+        return loop.run_until_complete(ask_all(client, settings, tasks, limiter))
