@@ -1,7 +1,7 @@
 """The simulator: how fast it replays the real hour, and how close it comes to a real run.
 
 1. Speed: the Azure conversation trace (19,366 requests over 58 minutes) replayed by
-   ``course_lib.scaling.simulate`` with 100 calls in flight, then under a limit of 300 requests a
+   ``course_lib.scaling.simulator`` with 100 calls in flight, then under a limit of 300 requests a
    minute with the kit's retries (a 429 storm: the slow case). Target: under 10 s each; reported
    with how many times faster than real time.
 2. Fidelity: the trace's first minutes, compressed 10 times (arrivals, time to first token and
@@ -26,7 +26,7 @@ from pathlib import Path
 from course_lib import DEFAULT_MODEL, FakeGemini, TokenRate, gemini_client
 from course_lib.client.factory import warm_sdk
 from course_lib.fake.server import FakeServer
-from course_lib.scaling.simulate import SimSettings, simulate
+from course_lib.scaling.simulator import SimSettings, simulate
 from course_lib.scaling.traffic import Request, load_trace, slice_of
 
 SPEED = 10.0  # the real run is this many times faster than the trace

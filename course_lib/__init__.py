@@ -14,7 +14,7 @@ Where things live. Each part may use only the parts named after it in brackets (
                   scenario (``run/scenarios/``), ideal bounds, process pools, worker functions,
                   CPU workloads, retries and the 429's details, the rate limiter and adaptive
                   concurrency (lesson 05), the agents' tools (lesson 06), lesson 07's simulator
-                  on a virtual clock (``scaling/simulate.py``) and its traffic; lesson 08's Dask
+                  on a virtual clock (``scaling/simulator.py``) and its traffic; lesson 08's Dask
                   scenario (``run/scenarios/dask.py`` and one ``register``) [client, trace, fake]
 - ``client/``     the one client factory (offline fake, live API on a budget), the session, and
                   what wraps every call a client makes: an httpx transport that a plain
@@ -79,8 +79,8 @@ _WHERE = {
     "DailyQuotaExhausted": "rate_limits.quota_errors",
     "AIMDLimiter": "rate_limits.adaptive",
     "SearchTool": "agents.search",
-    "SimSettings": "scaling.simulate",
-    "simulate": "scaling.simulate",
+    "SimSettings": "scaling.simulator",
+    "simulate": "scaling.simulator",
     "load_trace": "scaling.traffic",
     "Request": "scaling.traffic",
     "poisson": "scaling.traffic",
@@ -90,7 +90,7 @@ _WHERE = {
     "scrape": "scaling.metrics",
     "react_agent": "agents.react",
     "question_for": "agents.react",
-    "gantt": "view.gantt",
+    "gantt": "view.gantt_chart",
     "Comparison": "view.comparison",
     "LiveTimeline": "view.live",
     "Panel": "view.panels",

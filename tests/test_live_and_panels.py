@@ -9,7 +9,7 @@ from course_lib.run.runner import run_scenario
 from course_lib.run.settings import SettingError, Settings
 from course_lib.trace.spans import Tracer
 from course_lib.view.controls import default_controls
-from course_lib.view.gantt import gantt
+from course_lib.view.gantt_chart import gantt
 from course_lib.view.live import LiveTimeline, choose_mode
 from course_lib.view.panels import Panel
 from tests.conftest import children, leftover_workers, new_workers, until

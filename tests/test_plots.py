@@ -10,7 +10,7 @@ from course_lib.run.settings import Settings
 from course_lib.trace.lanes import Lane, named
 from course_lib.trace.spans import IN_FLIGHT, WAIT_RATE, Span
 from course_lib.view.comparison import Comparison
-from course_lib.view.gantt import gantt
+from course_lib.view.gantt_chart import gantt
 from course_lib.view.strip import STRIP_PX, strip
 from course_lib.view.timeline import (
     FAILED,

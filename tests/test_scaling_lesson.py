@@ -6,7 +6,7 @@ import pytest
 from course_lib.exercises import IN_FLIGHT, LIMITS, check_bill, check_plan
 from course_lib.pool_tasks import calls_on_one_loop, fake_in_its_own_process
 from course_lib.scaling.costs import is_cache_hit, price_table
-from course_lib.scaling.simulate import SimSettings, simulate
+from course_lib.scaling.simulator import SimSettings, simulate
 from course_lib.scaling.traffic import load_trace
 from course_lib.view.scale import queue_figure, summary, traffic_figure
 from course_lib.view.whatif import WhatIf

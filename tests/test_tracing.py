@@ -204,7 +204,7 @@ async def _cpu_step():
 
 def test_cpu_spans_record_their_cpu_time_beside_their_wall_time():
     from course_lib.run.workloads import burn, iterations_for
-    from course_lib.view.gantt import gantt
+    from course_lib.view.gantt_chart import gantt
 
     with Tracer() as tracer:
         with cpu_span(label="waiting, not computing"):

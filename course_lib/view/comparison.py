@@ -10,7 +10,7 @@ import plotly.graph_objects as go
 from course_lib.run.registry import WORKLOAD, one_at_a_time_seconds, scenario
 from course_lib.run.results import RunResult
 from course_lib.run.settings import Settings
-from course_lib.view.gantt import FONT, IDEAL, run_title, shape_of, workload_of
+from course_lib.view.gantt_chart import FONT, IDEAL, run_title, shape_of, workload_of
 from course_lib.view.show import placeholder, show_in
 
 

@@ -27,7 +27,7 @@ import plotly.graph_objects as go
 
 from course_lib.run.results import RunResult
 from course_lib.trace.spans import Tracer
-from course_lib.view.gantt import gantt, layout_for, outline_width, traces_for
+from course_lib.view.gantt_chart import gantt, layout_for, outline_width, traces_for
 from course_lib.view.show import placeholder, show_in
 from course_lib.view.strip import Strip, strip, strip_traces
 from course_lib.view.timeline import TRACE_ORDER, Timeline, timeline

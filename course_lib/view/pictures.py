@@ -13,7 +13,7 @@ import plotly.graph_objects as go
 
 from course_lib.trace.lanes import Lane, named
 from course_lib.trace.spans import CPU, IN_FLIGHT, Span
-from course_lib.view.gantt import gantt
+from course_lib.view.gantt_chart import gantt
 
 BARISTA_WAYS = ("one at a time", "concurrent", "parallel")
 _HANDS, _BREW = 1.0, 3.0

@@ -14,9 +14,9 @@ from collections.abc import Mapping, Sequence
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from course_lib.scaling.simulate import Simulated
+from course_lib.scaling.simulator import Simulated
 from course_lib.scaling.traffic import Request
-from course_lib.view.gantt import FONT
+from course_lib.view.gantt_chart import FONT
 
 #: Colours for the runs compared on one chart (colour-blind-safe, after Okabe-Ito).
 LINES = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000")

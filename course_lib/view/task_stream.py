@@ -20,7 +20,7 @@ from typing import Any
 import plotly.graph_objects as go
 from dask.utils import key_split
 
-from course_lib.view.gantt import FONT
+from course_lib.view.gantt_chart import FONT
 from course_lib.view.timeline import PHASE_STYLE
 
 #: Each task's step: its name in the legend and its colour (our timeline's, for the same work).

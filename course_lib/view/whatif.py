@@ -1,5 +1,5 @@
 """Lesson 07's what-if panel: replay an hour of traffic with other limits and savings, and read
-the latency, the queue and the bill. Each press of Simulate runs ``course_lib.scaling.simulate`` (a
+the latency, the queue and the bill. Each press of Simulate runs ``course_lib.scaling.simulator`` (a
 second or two, on a virtual clock, in a thread, so the notebook stays responsive). Works on
 ipywidgets 7 (Colab) and 8.
 
@@ -17,7 +17,7 @@ from typing import Any
 import ipywidgets as w
 
 from course_lib.scaling.costs import bill, is_cache_hit
-from course_lib.scaling.simulate import SimSettings, Simulated, simulate
+from course_lib.scaling.simulator import SimSettings, Simulated, simulate
 from course_lib.scaling.traffic import Request
 from course_lib.values import SettingError
 from course_lib.view.scale import queue_figure, summary
