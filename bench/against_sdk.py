@@ -29,8 +29,9 @@ import respx
 from google import genai
 from google.genai import types
 
-from course_lib import DEFAULT_MODEL, FakeGemini, Settings, Tracer, gemini_client
+from course_lib import DEFAULT_MODEL, ScenarioSettings, Tracer, gemini_client
 from course_lib.client.factory import warm_sdk
+from course_lib.fake import FakeGemini
 from course_lib.fake.answers import known_prompts
 from course_lib.fake.wire import Caller
 from course_lib.run import runner
@@ -68,7 +69,7 @@ def bare_sdk_client(latency: float) -> genai.Client:
 
 
 def prompts(n: int) -> list[str]:
-    return Settings(prompts=n).prompt_list()  # the scenario's own prompts, in its order
+    return ScenarioSettings(prompts=n).prompt_list()  # the scenario's own prompts, in its order
 
 
 async def bare_run(n: int) -> float:
@@ -82,7 +83,7 @@ async def bare_run(n: int) -> float:
 
 
 async def kit_run(n: int, gc_measures: bool = True) -> float:
-    settings = Settings(prompts=n, latency=LATENCY, concurrency=n)
+    settings = ScenarioSettings(prompts=n, latency=LATENCY, concurrency=n)
     if gc_measures:
         return (await run_scenario("concurrent", settings)).wall_s
     kept = runner._heap_set_aside

@@ -17,8 +17,9 @@ import time
 
 from distributed import Client
 
-from course_lib import DEFAULT_MODEL, Settings, run_sync
+from course_lib import DEFAULT_MODEL, ScenarioSettings
 from course_lib.cluster import clusters, tasks
+from course_lib.run import run_scenario_sync
 
 BINDER_MIB = 2048
 
@@ -35,9 +36,9 @@ def main() -> None:
     begin = time.perf_counter()
     with clusters.separate_processes(workers=2) as address, Client(address):
         print(f"dask scheduler + 2 dask workers: {time.perf_counter() - begin:.2f} s to start")
-    s = Settings(prompts=48, latency=0.5, processes=2, calls_per_task=8)
+    s = ScenarioSettings(prompts=48, latency=0.5, processes=2, calls_per_task=8)
     for name, changes in (("no limit", {"concurrency": 10_000}), ("cap of 16", {})):
-        run = run_sync("dask", s, **({"concurrency": 16} | changes))
+        run = run_scenario_sync("dask", s, **({"concurrency": 16} | changes))
         print(
             f"48 calls, {name}: {run.wall_s:.2f} s, ideal {run.ideal_s:.2f} s, "
             f"ratio {run.wall_s / run.ideal_s:.2f}"

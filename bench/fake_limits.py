@@ -12,7 +12,8 @@ import json
 import statistics
 import time
 
-from course_lib import DEFAULT_MODEL, FakeGemini
+from course_lib import DEFAULT_MODEL
+from course_lib.fake import FakeGemini
 from course_lib.fake.wire import Caller
 
 SIZES = (10_000, 100_000, 1_000_000, 10_000_000)

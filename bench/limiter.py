@@ -23,8 +23,9 @@ from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
-from course_lib import DEFAULT_MODEL, FakeGemini, Settings, gemini_client
+from course_lib import DEFAULT_MODEL, ScenarioSettings, gemini_client
 from course_lib.client.factory import warm_sdk
+from course_lib.fake import FakeGemini
 from course_lib.pool_tasks import take_turn
 from course_lib.rate_limits.limiter import RateLimiter, most_in_any_window
 
@@ -45,7 +46,7 @@ def cpu_us(run: Callable[[], None]) -> float:
 
 def cpu_per_call(rounds: int) -> dict[str, float]:
     client = gemini_client(fake=FakeGemini(latency=0.0, error_latency_s=0.0))
-    asks = Settings(prompts=CALLS).prompt_list()
+    asks = ScenarioSettings(prompts=CALLS).prompt_list()
     # Never waits: far more room than the calls of every round
     local = RateLimiter(100_000, 10**9)
     shared = RateLimiter.shared(100_000, 10**9)

@@ -20,13 +20,14 @@ import nbformat
 CODE = r"""
 import json, statistics
 from IPython.display import display
-from course_lib import LiveTimeline, Settings, Tracer, run_scenario
+from course_lib import ScenarioSettings, Tracer, run_scenario
+from course_lib.view import LiveTimeline
 
 CASES = {cases}
 REPEATS = {repeats}
 rows = []
 for scenario, settings in CASES:
-    s = Settings(**settings)
+    s = ScenarioSettings(**settings)
     plain, live, draws, drawing = [], [], [], []
     for _ in range(REPEATS):
         plain.append((await run_scenario(scenario, s)).wall_s)

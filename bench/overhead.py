@@ -24,11 +24,12 @@ from pathlib import Path
 
 from google.genai import types
 
-from course_lib import DEFAULT_MODEL, FakeGemini, Tracer, gemini_client
+from course_lib import DEFAULT_MODEL, Tracer, gemini_client
 from course_lib.client.factory import warm_sdk
+from course_lib.fake import FakeGemini
 from course_lib.fake.latency import TokenRate
 from course_lib.run.runner import run_scenario
-from course_lib.run.settings import Settings
+from course_lib.run.settings import ScenarioSettings
 
 TRACE = (
     Path(__file__).resolve().parents[2]
@@ -44,7 +45,7 @@ async def wall_ratios(sizes: list[int]) -> list[dict[str, float]]:
     for n in sizes:
         for concurrency in sorted({n, min(n, 50)}):
             result = await run_scenario(
-                "concurrent", Settings(prompts=n, latency=0.5, concurrency=concurrency)
+                "concurrent", ScenarioSettings(prompts=n, latency=0.5, concurrency=concurrency)
             )
             rows.append(
                 {

@@ -23,10 +23,11 @@ import sys
 import time
 from pathlib import Path
 
-from course_lib import DEFAULT_MODEL, FakeGemini, TokenRate, gemini_client
+from course_lib import DEFAULT_MODEL, gemini_client
 from course_lib.client.factory import warm_sdk
+from course_lib.fake import FakeGemini, TokenRate
 from course_lib.fake.server import FakeServer
-from course_lib.scaling.simulator import SimSettings, simulate
+from course_lib.scaling.simulator import SimulationSettings, simulate
 from course_lib.scaling.traffic import Request, load_trace, slice_of
 
 SPEED = 10.0  # the real run is this many times faster than the trace
@@ -38,8 +39,8 @@ def speed() -> list[dict]:
     hour = load_trace("conv")
     rows = []
     for label, settings in (
-        ("100 in flight, no limit", SimSettings(concurrency=IN_FLIGHT)),
-        ("300 requests/min, kit retries", SimSettings(concurrency=IN_FLIGHT, rpm=300)),
+        ("100 in flight, no limit", SimulationSettings(concurrency=IN_FLIGHT)),
+        ("300 requests/min, kit retries", SimulationSettings(concurrency=IN_FLIGHT, rpm=300)),
     ):
         start = time.perf_counter()
         run = simulate(hour, settings)
@@ -95,7 +96,7 @@ def fidelity(minutes: float) -> dict:
     warm_sdk()
     with FakeServer(fake) as url:
         real, cpu_per_call = asyncio.run(real_run(fast, prompts, url))
-    settings = SimSettings(
+    settings = SimulationSettings(
         concurrency=IN_FLIGHT,
         client_cpu_ms=cpu_per_call * 1000,
         ttft_s=latency.first_token_s,

@@ -1,8 +1,8 @@
 """Names a package imports on first use (PEP 562), so importing the package costs almost nothing.
 
->>> getattr_, dir_ = lazy_names("course_lib", {"Settings": "run.settings"})
->>> getattr_("Settings").__name__
-'Settings'
+>>> getattr_, dir_ = lazy_names("course_lib", {"ScenarioSettings": "run.settings"})
+>>> getattr_("ScenarioSettings").__name__
+'ScenarioSettings'
 """
 
 from __future__ import annotations

@@ -17,7 +17,7 @@ from dataclasses import fields
 from course_lib.run.registry import SCENARIOS, scenario
 from course_lib.run.results import RunResult
 from course_lib.run.runner import compare, run_scenario
-from course_lib.run.settings import SettingError, Settings
+from course_lib.run.settings import ScenarioSettings, SettingError
 
 
 class _Parser(argparse.ArgumentParser):
@@ -35,7 +35,7 @@ def _number(kind: Callable[[str], float], what: str) -> Callable[[str], float]:
     return parse
 
 
-_OPTIONS = [  # flag, Settings field, type, help
+_OPTIONS = [  # flag, ScenarioSettings field, type, help
     ("--prompts", "prompts", _number(int, "a whole number"), "how many prompts (N)"),
     ("--latency", "latency", _number(float, "a number of seconds"), "mean seconds per call"),
     ("--jitter", "jitter", _number(float, "a number of seconds"), "latency varies +- this"),
@@ -121,7 +121,7 @@ _OPTIONS = [  # flag, Settings field, type, help
 
 
 def _add_options(parser: argparse.ArgumentParser, settings: tuple[str, ...]) -> None:
-    defaults = {f.name: f.default for f in fields(Settings)}
+    defaults = {f.name: f.default for f in fields(ScenarioSettings)}
     for flag, name, kind, text in _OPTIONS:
         if name in settings:
             parser.add_argument(
@@ -149,7 +149,7 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("scenario", help=", ".join(SCENARIOS))
     run.add_argument("options", nargs=argparse.REMAINDER, help="the scenario's options")
     compare_all = commands.add_parser("compare", help="run every scenario and compare wall times")
-    _add_options(compare_all, tuple(f.name for f in fields(Settings)))
+    _add_options(compare_all, tuple(f.name for f in fields(ScenarioSettings)))
     return parser
 
 
@@ -178,9 +178,9 @@ def _table(results: list[RunResult]) -> str:
     return "\n".join(rows)
 
 
-def _settings(args: argparse.Namespace) -> Settings:
+def _settings(args: argparse.Namespace) -> ScenarioSettings:
     given = {name: getattr(args, name) for _, name, _, _ in _OPTIONS if hasattr(args, name)}
-    return Settings(**given)
+    return ScenarioSettings(**given)
 
 
 class _Terminated(KeyboardInterrupt):

@@ -29,6 +29,18 @@ from course_lib.rate_limits.limiter import installed
 from course_lib.run import lifeline
 from course_lib.run.workloads import analyse, burn
 
+__all__ = [
+    "ask",
+    "peak_memory_mb",
+    "timed_burn",
+    "timed_analyse",
+    "take_turn",
+    "limited_ask",
+    "ask_when_allowed",
+    "calls_on_one_loop",
+    "fake_in_its_own_process",
+]
+
 # -- lessons 03 and 04: asking and analysing in a pool --------------------------------------------
 _own_client = None
 

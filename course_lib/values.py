@@ -1,6 +1,6 @@
 """Checking the values a learner gives: every setting of the kit is checked here, so a mistake gets
-the same one-line message wherever it is made (``Settings``, ``use_fake``, ``gemini_client``, the
-command line, a panel).
+the same one-line message wherever it is made (``ScenarioSettings``, ``use_fake``,
+``gemini_client``, the command line, a panel).
 
 >>> number("latency", 0.5, low=0, high=600, unit="seconds", above_low=True)
 0.5

@@ -6,12 +6,12 @@ It runs the prompts two at a time, in pairs, each pair waiting for the slower ca
 import asyncio
 
 from course_lib.client.factory import gemini_client
-from course_lib.run.calls import Run, fetch
+from course_lib.run.calls import ScenarioRun, fetch
 from course_lib.run.results import CallRecord
 from course_lib.trace.lanes import named
 
 
-async def in_pairs(run: Run) -> list[CallRecord]:
+async def in_pairs(run: ScenarioRun) -> list[CallRecord]:
     s, client = run.settings, gemini_client(live=False, fake=run.fake)
     sem = asyncio.Semaphore(2)
     prompts = list(enumerate(s.prompt_list()))

@@ -8,10 +8,11 @@ import asyncio
 import pytest
 from google.genai import types
 
-from course_lib import FakeGemini, Settings, Tracer, gantt, gemini_client, run_scenario
+from course_lib import ScenarioSettings, Tracer, gantt, gemini_client, run_scenario
 from course_lib.agents.react import question_for, react_agent
 from course_lib.agents.search import SearchTool
 from course_lib.exercises import check_research, check_tools_at_once
+from course_lib.fake import FakeGemini
 from course_lib.trace.critical import critical_path, critical_paths
 from course_lib.trace.lanes import agent
 from course_lib.trace.spans import IN_FLIGHT, TOOL, Span, as_agent
@@ -58,7 +59,7 @@ async def test_the_fake_asks_for_one_search_per_quoted_topic(client):
     ],
 )
 async def test_the_agents_scenario_spans(changes, tools_together, agents_together):
-    s = Settings(prompts=4, latency=0.05, tool_latency=0.1, tools_per_turn=2, processes=1)
+    s = ScenarioSettings(prompts=4, latency=0.05, tool_latency=0.1, tools_per_turn=2, processes=1)
     result = await run_scenario("agents", s.changed(**changes))
     spans = result.spans
     assert not result.failures and [o.attempts for o in result.outputs] == [2] * 4
@@ -225,7 +226,7 @@ def test_the_panel_and_the_comparison_measure_agents_against_agents_one_at_a_tim
     from course_lib.view.comparison import Comparison
     from course_lib.view.panels import Panel
 
-    s = Settings(prompts=6, latency=0.3, tool_latency=0.5, tools_per_turn=2, processes=1)
+    s = ScenarioSettings(prompts=6, latency=0.3, tool_latency=0.5, tools_per_turn=2, processes=1)
     alone = one_at_a_time_seconds("agents", s)
     assert alone == pytest.approx(6 * (0.3 + 2 * 0.5 + 0.3))
     assert one_at_a_time_seconds("concurrent", s) == pytest.approx(6 * 0.3)

@@ -5,7 +5,8 @@ import pytest
 import respx
 from google.genai import errors
 
-from course_lib import DEFAULT_MODEL, LiveBudgetSpent, gemini_client, live_status, use_fake
+from course_lib import DEFAULT_MODEL, gemini_client, use_fake
+from course_lib.client import LiveBudgetSpent, live_status
 from course_lib.config import TRACE_HEADER
 
 FAKE_KEY = "AIza-test-not-a-real-key-0123456789"  # shaped like a key, but not one
@@ -153,7 +154,7 @@ def test_setup_live_checks_the_key_and_the_network_first(monkeypatch, respx_mock
 def test_a_live_call_that_cannot_be_sent_says_so_in_one_line_and_costs_nothing(
     monkeypatch, respx_mock
 ):
-    from course_lib import LiveUnreachable
+    from course_lib.client import LiveUnreachable
     from course_lib.client.session import SESSION
 
     monkeypatch.setenv("GEMINI_API_KEY", FAKE_KEY)
@@ -174,8 +175,8 @@ def test_one_live_budget_for_the_session_worker_processes_included(monkeypatch):
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
-    from course_lib import FakeGemini, FakeServer, setup
-    from course_lib.run import workers
+    from course_lib import pool_tasks, setup
+    from course_lib.fake import FakeGemini, FakeServer
 
     stand_in = FakeGemini(latency=0.2)  # plays the real API, on loopback
     with FakeServer(stand_in) as url:
@@ -185,7 +186,7 @@ def test_one_live_budget_for_the_session_worker_processes_included(monkeypatch):
         assert setup(live=True).startswith("Live")
         spawn = multiprocessing.get_context("spawn")
         with ProcessPoolExecutor(4, mp_context=spawn) as pool:
-            futures = [pool.submit(workers.ask, f"question {i}") for i in range(8)]
+            futures = [pool.submit(pool_tasks.ask, f"question {i}") for i in range(8)]
             outcomes = [type(f.exception()).__name__ if f.exception() else "ok" for f in futures]
     assert outcomes.count("ok") == 2 and outcomes.count("LiveBudgetSpent") == 6
     assert len([call for call in stand_in.log if call.status == 200]) == 2

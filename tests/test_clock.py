@@ -10,11 +10,12 @@ import random
 import pytest
 from google.genai import errors
 
-from course_lib import DEFAULT_MODEL, FakeGemini, gemini_client
+from course_lib import DEFAULT_MODEL, gemini_client
+from course_lib.fake import FakeGemini
 from course_lib.rate_limits.retry import (
     BASE_DELAY_S,
-    acall_with_retries,
     call_with_retries,
+    call_with_retries_sync,
     retry_delay,
 )
 
@@ -67,7 +68,7 @@ def expected_backoff(seed: int, failures: int) -> list[float]:
 
 def test_server_errors_back_off_exponentially_with_jitter_exactly():
     clock = Clock()
-    result, attempts = call_with_retries(failing(3), attempts=4, seed=7, sleep=clock.sleep)
+    result, attempts = call_with_retries_sync(failing(3), attempts=4, seed=7, sleep=clock.sleep)
     assert (result, attempts) == ("ok", 4)
     assert clock.slept == expected_backoff(7, 3)
     for k, delay in enumerate(clock.slept):  # anywhere up to a ceiling that doubles
@@ -82,7 +83,7 @@ async def test_the_async_retries_wait_the_same():
     async def call():
         return sync_call()
 
-    result, attempts = await acall_with_retries(call, attempts=4, seed=7, sleep=clock.asleep)
+    result, attempts = await call_with_retries(call, attempts=4, seed=7, sleep=clock.asleep)
     assert (result, attempts) == ("ok", 3)
     assert clock.slept == expected_backoff(7, 2)
 
@@ -91,7 +92,7 @@ async def test_the_async_retries_wait_the_same():
 def test_a_429_waits_exactly_what_its_retry_info_asks(delay):
     clock = Clock()
     call = failing(1, lambda: quota_error(delay))
-    assert call_with_retries(call, attempts=3, sleep=clock.sleep) == ("ok", 2)
+    assert call_with_retries_sync(call, attempts=3, sleep=clock.sleep) == ("ok", 2)
     assert clock.slept == [float(delay[:-1])]
 
 
@@ -103,7 +104,7 @@ def test_client_errors_are_never_retried(code):
         raise errors.ClientError(code, {"error": {"code": code, "status": "NO"}})
 
     with pytest.raises(errors.ClientError):
-        call_with_retries(refused, attempts=5, sleep=clock.sleep)
+        call_with_retries_sync(refused, attempts=5, sleep=clock.sleep)
     assert clock.slept == []
     assert retry_delay(errors.ClientError(code, {"error": {}}), 1, random.Random(0)) is None
 
@@ -111,7 +112,7 @@ def test_client_errors_are_never_retried(code):
 def test_giving_up_after_the_last_attempt_raises_the_last_error():
     clock = Clock()
     with pytest.raises(errors.ServerError):
-        call_with_retries(failing(10), attempts=3, seed=1, sleep=clock.sleep)
+        call_with_retries_sync(failing(10), attempts=3, seed=1, sleep=clock.sleep)
     assert len(clock.slept) == 2  # between attempts 1-2 and 2-3, not after the last
 
 
@@ -146,7 +147,7 @@ def test_retrying_against_the_fake_waits_as_asked_and_then_gets_through():
 
     ask()
     clock.now = 12.5
-    response, attempts = call_with_retries(ask, attempts=3, sleep=clock.sleep)
+    response, attempts = call_with_retries_sync(ask, attempts=3, sleep=clock.sleep)
     assert attempts == 2 and response.text
     assert clock.slept == [47.5]  # 60 - 12.5: RetryInfo may be fractional, as the real one is
     assert clock.now == 60.0

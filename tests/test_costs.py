@@ -4,7 +4,7 @@ tiers, and the simulator's bill agreeing with the bill computed from the request
 import pytest
 
 from course_lib.scaling.costs import Bill, bill, is_cache_hit, price_table, request_dollars
-from course_lib.scaling.simulator import SimSettings, simulate
+from course_lib.scaling.simulator import SimulationSettings, simulate
 from course_lib.scaling.traffic import Request, load_trace
 from course_lib.values import SettingError
 
@@ -53,7 +53,7 @@ def test_routing_sends_short_prompts_to_the_cheaper_model():
 def test_the_simulators_bill_is_the_bill_of_what_it_sent():
     hour = load_trace("conv")[:3000]
     ways = dict(cache_hit_rate=0.2, cheap_model="gemini-2.5-flash-lite", route_below_tokens=500)
-    run = simulate(hour, SimSettings(model="gemini-2.5-flash", **ways))
+    run = simulate(hour, SimulationSettings(model="gemini-2.5-flash", **ways))
     expected = bill(hour, "gemini-2.5-flash", cached_input_share=0.4, tier="flex", **ways)
     assert run.failed == 0 and sum(s.cached for s in run.served) == 3000 - expected.sent
     assert run.dollars("flex", cached_input_share=0.4) == pytest.approx(expected.dollars)

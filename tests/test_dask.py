@@ -9,10 +9,11 @@ import psutil
 import pytest
 from distributed import Client
 
-from course_lib import FakeGemini, SettingError, Settings, gantt, run_scenario
+from course_lib import ScenarioSettings, SettingError, gantt, run_scenario
 from course_lib.cluster import clusters, tasks
 from course_lib.cluster.limits import ClusterLimits
 from course_lib.exercises import check_add_a_worker, check_batches
+from course_lib.fake import FakeGemini
 from course_lib.fake.server import FakeServer
 from course_lib.rate_limits.limiter import most_in_any_window
 from course_lib.trace.spans import CPU, IN_FLIGHT, Tracer
@@ -40,7 +41,8 @@ def _calls(result):
 
 async def test_every_prompt_is_asked_once_under_the_cluster_wide_cap():
     result = await run_scenario(
-        "dask", Settings(prompts=12, latency=0.2, concurrency=3, calls_per_task=6, cpu_work=5)
+        "dask",
+        ScenarioSettings(prompts=12, latency=0.2, concurrency=3, calls_per_task=6, cpu_work=5),
     )
     calls = _calls(result)
     assert sorted(s.task for s in calls) == list(range(12))  # each call once, none lost
@@ -58,13 +60,15 @@ async def test_every_prompt_is_asked_once_under_the_cluster_wide_cap():
 
 @pytest.mark.parametrize(("threads", "per_task", "at_once"), [(1, 1, 2), (1, 4, 8), (4, 1, 8)])
 async def test_each_task_holds_a_thread_so_batch_calls_or_add_threads(threads, per_task, at_once):
-    s = Settings(prompts=8, latency=0.3, concurrency=50, worker_threads=threads)
+    s = ScenarioSettings(prompts=8, latency=0.3, concurrency=50, worker_threads=threads)
     result = await run_scenario("dask", s.changed(calls_per_task=per_task))
     assert max_overlap(_calls(result)) == at_once
 
 
 async def test_the_rate_holds_for_the_whole_cluster_as_the_fakes_quota_sees_it():
-    s = Settings(prompts=18, latency=0.1, processes=3, calls_per_task=6, rpm=6, window_s=1.0)
+    s = ScenarioSettings(
+        prompts=18, latency=0.1, processes=3, calls_per_task=6, rpm=6, window_s=1.0
+    )
     limited = await run_scenario("dask", s.changed(client_rpm=6, concurrency=50))
     sent = [c.start for c in _calls(limited)]
     assert not [c for c in _calls(limited) if c.outcome == "429"]
@@ -77,7 +81,7 @@ async def test_the_rate_holds_for_the_whole_cluster_as_the_fakes_quota_sees_it()
 async def test_stop_cancels_the_tasks_and_closes_the_cluster():
     before = _ours()
     tracer = Tracer()
-    s = Settings(prompts=40, latency=1.0, concurrency=2)
+    s = ScenarioSettings(prompts=40, latency=1.0, concurrency=2)
     run = asyncio.create_task(run_scenario("dask", s, tracer=tracer))
     while not tracer.snapshot():  # until the first calls are out
         await asyncio.sleep(0.05)
@@ -96,13 +100,13 @@ def test_limits_refuse_bad_values_in_one_line():
     with pytest.raises(SettingError, match="in_flight must be"):
         ClusterLimits(in_flight=0)
     with pytest.raises(SettingError, match="calls_per_task"):
-        Settings(calls_per_task=0)
+        ScenarioSettings(calls_per_task=0)
 
 
 def test_a_cluster_of_separate_processes_loses_a_worker_and_no_answer():
     before = _ours()
     fake = FakeGemini(latency=0.4)
-    s = Settings(prompts=24)
+    s = ScenarioSettings(prompts=24)
     with FakeServer(fake) as url, clusters.separate_processes(workers=2) as address:
         with Client(address) as client:
             assert len(client.scheduler_info()["workers"]) == 2
@@ -127,7 +131,7 @@ def test_the_exercise_checks_pass_right_answers_and_explain_wrong_ones():
     def grown(local, client, prompts, url, one_limit=True):
         local.scale(3)
         client.wait_for_workers(3)
-        s = Settings()
+        s = ScenarioSettings()
         limits = ClusterLimits(in_flight=4, rpm=12, window_s=2.0)
         futures = []
         for k, batch in enumerate(batches(list(enumerate(prompts)), 4)):
@@ -141,7 +145,7 @@ def test_the_exercise_checks_pass_right_answers_and_explain_wrong_ones():
 
     def batched(client, prompts, size, url):
         return [
-            client.submit(ask_batch, b, Settings(), ClusterLimits(), url)
+            client.submit(ask_batch, b, ScenarioSettings(), ClusterLimits(), url)
             for b in batches(list(enumerate(prompts)), size)
         ]
 

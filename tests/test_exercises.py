@@ -216,7 +216,7 @@ async def test_pipeline():
 async def ask_with_retry(client, prompt, attempts=5):
     from google.genai import errors
 
-    from course_lib import quota_violation
+    from course_lib.rate_limits import quota_violation
 
     for attempt in range(1, attempts + 1):
         try:
@@ -256,7 +256,7 @@ async def test_ask_with_retry():
     async def ignores_the_day(client, prompt):
         from google.genai import errors
 
-        from course_lib import quota_violation
+        from course_lib.rate_limits import quota_violation
 
         while True:
             try:
@@ -274,7 +274,8 @@ async def test_ask_with_retry():
 def ask_in_pool(prompts, rpm, period_s):
     from concurrent.futures import ProcessPoolExecutor
 
-    from course_lib import RateLimiter, limited_ask
+    from course_lib.pool_tasks import limited_ask
+    from course_lib.rate_limits import RateLimiter
 
     limiter = RateLimiter.shared(rpm=rpm, period_s=period_s)
     with ProcessPoolExecutor(4, **limiter.pool_options()) as pool:

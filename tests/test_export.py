@@ -3,8 +3,8 @@
 import json
 from collections import defaultdict
 
-from course_lib.run.runner import run_sync
-from course_lib.run.settings import Settings
+from course_lib.run.runner import run_scenario_sync
+from course_lib.run.settings import ScenarioSettings
 from course_lib.trace.export import chrome_trace, save_trace
 from course_lib.trace.lanes import Lane, named
 from course_lib.trace.spans import Span, Tracer
@@ -29,8 +29,8 @@ def assert_no_overlap_on_any_track(by_track):
 
 
 def test_a_run_saved_as_a_trace_loads_back_with_every_span(tmp_path):
-    result = run_sync(
-        "hybrid-pipelined", Settings(prompts=4, latency=0.05, concurrency=2, processes=2)
+    result = run_scenario_sync(
+        "hybrid-pipelined", ScenarioSettings(prompts=4, latency=0.05, concurrency=2, processes=2)
     )
     path = save_trace(result, tmp_path / "run.json")
     trace = json.loads(path.read_text())

@@ -9,7 +9,8 @@ import pytest
 from google import genai
 from google.genai import errors, types
 
-from course_lib import DEFAULT_MODEL, FakeGemini, gemini_client
+from course_lib import DEFAULT_MODEL, gemini_client
+from course_lib.fake import FakeGemini
 from course_lib.fake.quota import Limit, Quota, Refusal
 from course_lib.fake.refusals import rate_limited
 from course_lib.fake.server import FakeServer

@@ -8,7 +8,8 @@ import time
 import httpx
 import pytest
 
-from course_lib import DEFAULT_MODEL, FakeGemini, FakeServer
+from course_lib import DEFAULT_MODEL
+from course_lib.fake import FakeGemini, FakeServer
 from course_lib.fake.answers import topic_of
 from course_lib.fake.request import MAX_BODY_BYTES
 from course_lib.fake.transport import FAKE_BASE_URL, fake_router

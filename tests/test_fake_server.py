@@ -10,8 +10,9 @@ import httpx
 import pytest
 from google import genai
 
-from course_lib import DEFAULT_MODEL, FakeGemini, FakeServer, Tracer, gemini_client
+from course_lib import DEFAULT_MODEL, Tracer, gemini_client
 from course_lib.client.session import SESSION
+from course_lib.fake import FakeGemini, FakeServer
 from tests import helpers_mp
 
 
@@ -106,19 +107,18 @@ def test_the_key_may_come_in_the_url_as_in_the_docs_curl_examples():
 
 
 def test_lesson_workers_ask_through_the_offline_server_from_a_spawned_pool():
-    """workers.ask: one client per process, reading the environment setup() left behind."""
+    """pool_tasks.ask: one client per process, reading the environment setup() left behind."""
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
-    from course_lib import setup, use_fake
-    from course_lib.run import workers
+    from course_lib import pool_tasks, setup, use_fake
 
     fake = use_fake(latency=0.05)
     try:
         setup()
         with ProcessPoolExecutor(2, mp_context=multiprocessing.get_context("spawn")) as pool:
-            answers = list(pool.map(workers.ask, ["Hello", "What is asyncio?", "Hello"]))
-            memory = [pool.submit(workers.peak_memory_mb).result() for _ in range(2)]
+            answers = list(pool.map(pool_tasks.ask, ["Hello", "What is asyncio?", "Hello"]))
+            memory = [pool.submit(pool_tasks.peak_memory_mb).result() for _ in range(2)]
     finally:
         SESSION.stop_offline()
     assert answers[0].startswith("Hello!") and answers[1].startswith("asyncio")

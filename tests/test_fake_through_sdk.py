@@ -9,7 +9,8 @@ import pytest
 from google import genai
 from google.genai import errors, types
 
-from course_lib import DEFAULT_MODEL, FakeGemini, gemini_client
+from course_lib import DEFAULT_MODEL, gemini_client
+from course_lib.fake import FakeGemini
 from course_lib.fake.answers import count_tokens, known_prompts
 from course_lib.fake.latency import Jittered, TokenRate
 from course_lib.fake.transport import FAKE_BASE_URL, fake_router

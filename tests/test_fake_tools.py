@@ -6,7 +6,8 @@ import json
 import pytest
 from google.genai import errors, types
 
-from course_lib import DEFAULT_MODEL, FakeGemini, gemini_client
+from course_lib import DEFAULT_MODEL, gemini_client
+from course_lib.fake import FakeGemini
 from course_lib.fake.wire import Caller
 
 TOLD: list[tuple[str, str]] = []

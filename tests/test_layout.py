@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from course_lib.run.registry import _SCENARIOS, SCENARIOS, Scenario, register
-from course_lib.run.runner import run_sync
-from course_lib.run.settings import Settings
+from course_lib.run.runner import run_scenario_sync
+from course_lib.run.settings import ScenarioSettings
 from course_lib.view.panels import Panel
 
 PACKAGE = Path(__file__).resolve().parent.parent / "course_lib"
@@ -73,7 +73,7 @@ MODULE_NAMES = {module_name(p) for p in PACKAGE.rglob("*.py")}
 def course_imports(path: Path) -> set[str]:
     """Every course_lib module ``path`` imports, wherever the import is: at the top, inside a
     function, under ``if TYPE_CHECKING``. ``from course_lib.run import pools`` is the module
-    ``course_lib.run.pools``; ``from course_lib.run.calls import Run`` is
+    ``course_lib.run.pools``; ``from course_lib.run.calls import ScenarioRun`` is
     ``course_lib.run.calls``."""
     found = set()
     for node in ast.walk(ast.parse(path.read_text())):
@@ -128,7 +128,7 @@ def test_find_cycle_finds_one_through_an_import_in_a_function(tmp_path):
     assert find_cycle({"a": {"b"}, "b": {"c"}, "c": set()}) is None
     assert find_cycle({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == ["a", "b", "c", "a"]
     inner = tmp_path / "inner.py"  # the kind of import a cycle hides behind
-    inner.write_text("def f():\n    from course_lib.run.calls import Run\n")
+    inner.write_text("def f():\n    from course_lib.run.calls import ScenarioRun\n")
     assert course_imports(inner) == {"course_lib.run.calls"}
 
 
@@ -217,7 +217,7 @@ def in_pairs():
 
 
 def test_a_new_scenario_is_one_module_and_one_registration(in_pairs, capsys):
-    result = run_sync("in-pairs", Settings(prompts=4, latency=0.1))
+    result = run_scenario_sync("in-pairs", ScenarioSettings(prompts=4, latency=0.1))
     assert result.ideal_s == pytest.approx(0.2) and len(result.outputs) == 4
     assert {str(s.lane) for s in result.spans} == {"pair 1", "pair 2"}
     assert "concurrency" in Panel("in-pairs").sliders  # the panel reads the registry too
@@ -243,7 +243,7 @@ def test_a_scenario_whose_package_is_missing_fails_only_when_it_runs(capsys):
     try:
         assert Panel(missing.name).sliders  # the panel, the CLI and pictures still work
         with pytest.raises(ModuleNotFoundError):
-            run_sync(missing.name)
+            run_scenario_sync(missing.name)
         from course_lib.cli import main
 
         assert main(["run", missing.name]) == 2
@@ -259,10 +259,73 @@ def test_every_setting_a_scenario_uses_has_an_option_and_a_slider_or_says_why_no
     from course_lib.cli import _OPTIONS
     from course_lib.view.controls import CONTROLS, NO_SLIDER
 
-    known = {f.name for f in fields(Settings)}
+    known = {f.name for f in fields(ScenarioSettings)}
     options = {name for _, name, _, _ in _OPTIONS}
     for scenario in SCENARIOS.values():
         for setting in scenario.settings:
-            assert setting in known, f"{scenario.name} uses {setting}, which Settings lacks"
+            assert setting in known, f"{scenario.name} uses {setting}, which ScenarioSettings lacks"
             assert setting in options, f"no command-line option for {setting}"
             assert setting in CONTROLS or setting in NO_SLIDER, f"no slider for {setting}"
+
+
+#: The modules a notebook may import from: the top level, each package's exports (its __init__),
+#: and the functions the lessons' own pools run.
+PUBLIC = sorted(
+    {"course_lib", "course_lib.pool_tasks"}
+    | {module_name(p) for p in PACKAGE.glob("*/__init__.py")} - {"course_lib.run.scenarios"}
+)
+
+
+@pytest.mark.parametrize("public", PUBLIC)
+def test_every_public_name_is_what_it_says_even_after_every_module_is_loaded(public):
+    """A package's exported function must not be shadowed by a submodule of the same name
+    (importing ``course_lib.view.gantt`` would set the package's ``gantt`` to the module)."""
+    out = python(
+        "import importlib, pkgutil, types, course_lib\n"
+        "for m in pkgutil.walk_packages(course_lib.__path__, 'course_lib.'):\n"
+        "    importlib.import_module(m.name)\n"
+        f"module = importlib.import_module({public!r})\n"
+        "wrong = [n for n in module.__all__ if isinstance(getattr(module, n), types.ModuleType)]\n"
+        "print(len(module.__all__), wrong)"
+    )
+    count, wrong = out.split(" ", 1)
+    assert int(count) > 0 and wrong == "[]", f"{public}: these names are modules: {wrong}"
+
+
+def notebook_imports() -> list[tuple[str, str, set[str]]]:
+    """(notebook, module, names) for every course_lib import in every lesson's code, the hidden
+    solutions included."""
+    import json
+    import re
+
+    found = []
+    for notebook in sorted((PACKAGE.parent / "notebooks").glob("*.ipynb")):
+        cells = json.loads(notebook.read_text(encoding="utf-8"))["cells"]
+        for cell in cells:
+            text = "".join(cell["source"])
+            if cell["cell_type"] == "markdown":
+                codes = re.findall(r"```python\n(.*?)```", text, re.S)
+            else:
+                codes = [re.sub(r"^(\s*)[%!].*$", r"\1pass", text, flags=re.M)]
+            for code in codes:
+                for node in ast.walk(ast.parse(code)):
+                    if isinstance(node, ast.ImportFrom) and (node.module or "").startswith(
+                        "course_lib"
+                    ):
+                        found.append((notebook.stem, node.module, {a.name for a in node.names}))
+                    elif isinstance(node, ast.Import):
+                        for alias in node.names:
+                            if alias.name.startswith("course_lib"):
+                                found.append((notebook.stem, alias.name, set()))
+    return found
+
+
+def test_notebooks_import_only_from_public_modules_and_only_their_exported_names():
+    import importlib
+
+    imports = notebook_imports()
+    assert len(imports) > 20
+    for notebook, module, names in imports:
+        assert module in PUBLIC, f"{notebook} imports from {module}, which is not public"
+        exported = set(importlib.import_module(module).__all__)
+        assert names <= exported, f"{notebook}: {module} does not export {names - exported}"

@@ -14,7 +14,7 @@ import psutil
 import pytest
 from jupyter_client.manager import start_new_kernel
 
-LONG_PARALLEL = "Settings(prompts=50, latency=2.0, processes=2)"  # 50 s if nobody stops it
+LONG_PARALLEL = "ScenarioSettings(prompts=50, latency=2.0, processes=2)"  # 50 s if nobody stops it
 
 
 def session_members(sid: int, but: int) -> list[psutil.Process]:

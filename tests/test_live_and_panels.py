@@ -6,7 +6,7 @@ import pytest
 
 from course_lib.run.registry import SCENARIOS
 from course_lib.run.runner import run_scenario
-from course_lib.run.settings import SettingError, Settings
+from course_lib.run.settings import ScenarioSettings, SettingError
 from course_lib.trace.spans import Tracer
 from course_lib.view.controls import default_controls
 from course_lib.view.gantt_chart import gantt
@@ -29,7 +29,9 @@ async def test_the_live_picture_grows_and_ends_equal_to_the_static_one(mode):
     live = LiveTimeline(mode=mode)
     tracer = Tracer()
     result = await live.follow(
-        run_scenario("concurrent", Settings(prompts=8, latency=0.6, concurrency=4), tracer=tracer),
+        run_scenario(
+            "concurrent", ScenarioSettings(prompts=8, latency=0.6, concurrency=4), tracer=tracer
+        ),
         tracer,
     )
     # At least once while running (fewer frames when busy: drawing is throttled), then at the end.
@@ -44,7 +46,7 @@ async def test_the_live_strip_counts_calls_in_flight_and_ends_equal_to_the_stati
     the calls; the last frame is gantt(result), 429 ticks included."""
     live = LiveTimeline(mode="widget")
     tracer = Tracer()
-    settings = Settings(prompts=8, latency=0.3, concurrency=8, rpm=5, attempts=1)
+    settings = ScenarioSettings(prompts=8, latency=0.3, concurrency=8, rpm=5, attempts=1)
     in_flight = []
     run = run_scenario("concurrent", settings, tracer=tracer)
     task = asyncio.ensure_future(live.follow(run, tracer, quota=(5, 60.0)))
@@ -98,7 +100,7 @@ async def test_impossible_settings_give_a_message_in_the_panel():
 async def test_controls_are_disabled_while_running_and_the_result_is_reported():
     panel = Panel(
         "concurrent",
-        settings=Settings(prompts=6, latency=0.3, concurrency=3),
+        settings=ScenarioSettings(prompts=6, latency=0.3, concurrency=3),
         controls=("prompts", "latency", "concurrency", "rpm", "failure_rate"),
     )
     task = panel.run()
@@ -114,7 +116,7 @@ async def test_controls_are_disabled_while_running_and_the_result_is_reported():
 
 async def test_stop_cancels_cleanly_and_leaves_no_worker_processes():
     before = children()
-    panel = Panel("parallel", settings=Settings(prompts=40, latency=1.0, processes=2))
+    panel = Panel("parallel", settings=ScenarioSettings(prompts=40, latency=1.0, processes=2))
     task = panel.run()
     workers = await new_workers(before, at_least=2)
     await until(
@@ -137,7 +139,9 @@ async def test_a_rate_limited_run_in_processes_draws_its_strip_and_stops_cleanly
     """Lesson 05's panel with a pool: spans come home from every process (calls waiting for the
     shared limiter among them), the strip follows them, and Stop leaves no worker behind."""
     before = children()
-    settings = Settings(prompts=30, latency=0.2, rpm=5, window_s=1.0, processes=2, client_rpm=5)
+    settings = ScenarioSettings(
+        prompts=30, latency=0.2, rpm=5, window_s=1.0, processes=2, client_rpm=5
+    )
     panel = Panel("rate-limited", settings=settings)
     task = panel.run()
     workers = await new_workers(before, at_least=2)
@@ -156,7 +160,7 @@ async def test_a_rate_limited_run_in_processes_draws_its_strip_and_stops_cleanly
 async def test_a_run_starts_with_its_own_title_and_ideal_line_and_a_stop_leaves_a_last_frame():
     import plotly.graph_objects as go
 
-    panel = Panel("concurrent", settings=Settings(prompts=6, latency=0.2, concurrency=3))
+    panel = Panel("concurrent", settings=ScenarioSettings(prompts=6, latency=0.2, concurrency=3))
     first = panel.run()
     await first
     done = panel.timeline.figure
@@ -180,7 +184,9 @@ async def test_a_run_starts_with_its_own_title_and_ideal_line_and_a_stop_leaves_
 
 
 def test_panels_never_change_a_setting_silently():
-    panel = Panel("concurrent", settings=Settings(prompts=1000, concurrency=1000, latency=8.0))
+    panel = Panel(
+        "concurrent", settings=ScenarioSettings(prompts=1000, concurrency=1000, latency=8.0)
+    )
     assert panel.settings().prompts == 1000
     assert panel.settings().concurrency == 1000
     assert panel.settings().latency == 8.0

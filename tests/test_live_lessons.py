@@ -8,7 +8,7 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
-from course_lib import FakeGemini, FakeServer
+from course_lib.fake import FakeGemini, FakeServer
 
 ROOT = Path(__file__).resolve().parent.parent
 KEY = "stand-in-key-for-tests"

@@ -6,14 +6,16 @@ import asyncio
 import httpx
 import pytest
 
-from course_lib import Settings, Tracer, run_scenario
+from course_lib import ScenarioSettings, Tracer, run_scenario
 from course_lib.scaling.metrics import Metrics, scrape
 from course_lib.trace.spans import BACKOFF, IN_FLIGHT
 
 
 async def test_a_runs_metrics_served_on_loopback_agree_with_its_spans():
     metrics, tracer, in_flight = Metrics(), Tracer(), []
-    settings = Settings(prompts=20, latency=0.2, rpm=10, window_s=1.0, concurrency=8, processes=1)
+    settings = ScenarioSettings(
+        prompts=20, latency=0.2, rpm=10, window_s=1.0, concurrency=8, processes=1
+    )
     with metrics.served() as url:
         assert url.startswith("http://127.0.0.1:")
         async with metrics.watch(tracer, every_s=0.05):

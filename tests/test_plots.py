@@ -5,8 +5,8 @@ from collections import Counter
 
 import pytest
 
-from course_lib.run.runner import run_sync
-from course_lib.run.settings import Settings
+from course_lib.run.runner import run_scenario_sync
+from course_lib.run.settings import ScenarioSettings
 from course_lib.trace.lanes import Lane, named
 from course_lib.trace.spans import IN_FLIGHT, WAIT_RATE, Span
 from course_lib.view.comparison import Comparison
@@ -24,9 +24,9 @@ from course_lib.view.timeline import (
 
 @pytest.fixture(scope="module")
 def hybrid():
-    return run_sync(
+    return run_scenario_sync(
         "hybrid-pipelined",
-        Settings(prompts=6, latency=0.1, concurrency=3, processes=2, cpu_work=20),
+        ScenarioSettings(prompts=6, latency=0.1, concurrency=3, processes=2, cpu_work=20),
     )
 
 
@@ -152,16 +152,18 @@ def test_the_legend_sits_between_the_title_and_the_line_labels():
 def test_a_runs_ideal_uses_the_cpu_time_its_work_really_took():
     """A busy or throttled core makes "100 ms" of work cost more or less: the ideal bound is
     computed from what this run measured, so the run can never beat its own ideal."""
-    s = Settings(prompts=4, latency=0.05, cpu_work=100)
-    result = run_sync("sequential", s)
+    s = ScenarioSettings(prompts=4, latency=0.05, cpu_work=100)
+    result = run_scenario_sync("sequential", s)
     assert result.cpu_s is not None and 0.02 < result.cpu_s < 0.5
     assert result.ideal_s == pytest.approx(4 * 0.05 + 4 * result.cpu_s)
     assert result.wall_s >= result.ideal_s
-    assert run_sync("sequential", s.changed(cpu_work=0)).cpu_s is None
+    assert run_scenario_sync("sequential", s.changed(cpu_work=0)).cpu_s is None
 
 
 def test_a_thousand_calls_are_packed_into_readable_rows():
-    result = run_sync("concurrent", Settings(prompts=1000, latency=0.05, concurrency=25))
+    result = run_scenario_sync(
+        "concurrent", ScenarioSettings(prompts=1000, latency=0.05, concurrency=25)
+    )
     fig = gantt(result)
     assert len(fig.layout.yaxis.categoryarray) <= 26  # about one row per slot, not 1,000
     assert "975 tasks waited for a free slot" in fig.layout.title.text
@@ -170,7 +172,8 @@ def test_a_thousand_calls_are_packed_into_readable_rows():
 
 
 async def test_your_own_gathered_calls_are_packed_into_rows_too():
-    from course_lib import DEFAULT_MODEL, FakeGemini, Tracer, gemini_client
+    from course_lib import DEFAULT_MODEL, Tracer, gemini_client
+    from course_lib.fake import FakeGemini
 
     client = gemini_client(fake=FakeGemini(latency=0.02))
     with Tracer() as tracer:
@@ -195,12 +198,12 @@ def test_process_lanes_are_numbered_even_mid_run():
 
 def test_the_comparison_measures_against_sequential_when_it_can():
     comparison = Comparison()
-    settings = Settings(prompts=4, latency=0.3)
-    concurrent = run_sync("concurrent", settings)
+    settings = ScenarioSettings(prompts=4, latency=0.3)
+    concurrent = run_scenario_sync("concurrent", settings)
     comparison.add(concurrent)
     factor, measured = comparison.speedup(concurrent)
     assert not measured and factor == pytest.approx(1.2 / concurrent.wall_s)
-    comparison.add(run_sync("sequential", settings))
+    comparison.add(run_scenario_sync("sequential", settings))
     factor, measured = comparison.speedup(concurrent)
     assert measured and 2 < factor < 4.5  # about 4; a stall on a busy machine costs a little
     fig = comparison.figure()
@@ -218,7 +221,11 @@ def test_comparison_labels_say_what_differs_and_every_view_follows():
         (shown,) = view.outputs
         assert "Your runs will be compared here" in str(shown["data"])
     for cpu_work in (0, 50):
-        comparison.add(run_sync("threads", Settings(prompts=3, latency=0.05, cpu_work=cpu_work)))
+        comparison.add(
+            run_scenario_sync(
+                "threads", ScenarioSettings(prompts=3, latency=0.05, cpu_work=cpu_work)
+            )
+        )
     assert comparison.labels() == [
         "1. threads<br>5 threads",
         "2. threads<br>5 threads<br>CPU 50 ms per answer",

@@ -5,11 +5,11 @@ each retry policy. The API's "minute" is shortened to one second so each run tak
 import pytest
 
 from course_lib.rate_limits.limiter import most_in_any_window
-from course_lib.run.runner import run_sync
-from course_lib.run.settings import RETRY_POLICIES, SettingError, Settings
+from course_lib.run.runner import run_scenario_sync
+from course_lib.run.settings import RETRY_POLICIES, ScenarioSettings, SettingError
 from course_lib.trace.spans import BACKOFF, IN_FLIGHT, WAIT_RATE
 
-OVER = Settings(prompts=12, latency=0.2, concurrency=6, rpm=5, window_s=1.0, processes=1)
+OVER = ScenarioSettings(prompts=12, latency=0.2, concurrency=6, rpm=5, window_s=1.0, processes=1)
 
 
 def spans_of(result, phase, outcome=None):
@@ -17,14 +17,14 @@ def spans_of(result, phase, outcome=None):
 
 
 def test_without_a_limiter_or_retries_calls_past_the_limit_fail_with_429():
-    result = run_sync("rate-limited", OVER.changed(retry="none"))
+    result = run_scenario_sync("rate-limited", OVER.changed(retry="none"))
     refused = spans_of(result, IN_FLIGHT, "429")
     assert result.failures == len(refused) == 7  # 12 at once, 5 a second: 7 refused
     assert not spans_of(result, BACKOFF)
 
 
 def test_a_client_side_limiter_keeps_every_window_within_the_limit():
-    result = run_sync("rate-limited", OVER.changed(retry="none", client_rpm=5))
+    result = run_scenario_sync("rate-limited", OVER.changed(retry="none", client_rpm=5))
     assert result.failures == 0 and not spans_of(result, IN_FLIGHT, "429")
     sent = [s.start for s in spans_of(result, IN_FLIGHT)]
     assert most_in_any_window(sent, 1.0) <= 5
@@ -34,7 +34,7 @@ def test_a_client_side_limiter_keeps_every_window_within_the_limit():
 
 @pytest.mark.parametrize("policy", ["kit", "tenacity", "adaptive"])
 def test_retries_that_wait_what_the_server_asks_get_every_call_through(policy):
-    result = run_sync("rate-limited", OVER.changed(retry=policy))
+    result = run_scenario_sync("rate-limited", OVER.changed(retry=policy))
     assert result.failures == 0
     refused = spans_of(result, IN_FLIGHT, "429")
     waits = spans_of(result, BACKOFF)
@@ -44,7 +44,7 @@ def test_retries_that_wait_what_the_server_asks_get_every_call_through(policy):
 
 
 def test_the_sdks_own_retries_retry_out_of_sight_of_the_timeline():
-    result = run_sync("rate-limited", OVER.changed(retry="sdk", attempts=5))
+    result = run_scenario_sync("rate-limited", OVER.changed(retry="sdk", attempts=5))
     refused = spans_of(result, IN_FLIGHT, "429")
     assert refused and not spans_of(result, BACKOFF)  # its waits are not ours to trace
 
@@ -52,15 +52,15 @@ def test_the_sdks_own_retries_retry_out_of_sight_of_the_timeline():
 def test_retry_policies_are_checked():
     assert "kit" in RETRY_POLICIES
     with pytest.raises(SettingError, match="retry"):
-        Settings(retry="forever")
+        ScenarioSettings(retry="forever")
     with pytest.raises(SettingError, match="window_s"):
-        Settings(window_s=0)
+        ScenarioSettings(window_s=0)
 
 
 def test_processes_with_one_shared_limiter_keep_one_budget():
     """Three processes, each with its own event loop, 4 calls in flight each: the shared limiter
     keeps every window of what the API saw within its limit, and the spans come home."""
-    result = run_sync(
+    result = run_scenario_sync(
         "rate-limited", OVER.changed(processes=3, concurrency=4, retry="none", client_rpm=5)
     )
     assert result.failures == 0 and len(result.outputs) == 12
@@ -71,14 +71,16 @@ def test_processes_with_one_shared_limiter_keep_one_budget():
 
 
 def test_processes_without_a_limiter_go_past_the_limit():
-    result = run_sync("rate-limited", OVER.changed(processes=3, concurrency=4, retry="none"))
+    result = run_scenario_sync(
+        "rate-limited", OVER.changed(processes=3, concurrency=4, retry="none")
+    )
     assert result.failures == len(spans_of(result, IN_FLIGHT, "429")) == 7
 
 
 @pytest.mark.parametrize("policy", ["sdk", "tenacity", "adaptive"])
 def test_every_retry_policy_runs_in_worker_processes_too(policy):
     settings = OVER.changed(processes=2, concurrency=3, retry=policy, attempts=5)
-    result = run_sync("rate-limited", settings)
+    result = run_scenario_sync("rate-limited", settings)
     assert result.failures == 0 and len({s.pid for s in result.spans}) == 2
     assert spans_of(result, IN_FLIGHT, "429")  # they met the limit, and got through it
 

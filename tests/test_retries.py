@@ -20,11 +20,11 @@ from course_lib.rate_limits.quota_errors import (
 from course_lib.rate_limits.retry import (
     BASE_DELAY_S,
     MAX_DELAY_S,
-    acall_with_retries,
-    aretry_after,
     backoff_delay,
     call_with_retries,
+    call_with_retries_sync,
     is_timeout,
+    retry_after,
     retry_delay,
 )
 from course_lib.rate_limits.retry_budget import RetryBudget
@@ -146,7 +146,7 @@ def test_what_is_not_a_duration_is_none(text):
 def test_a_per_minute_429_waits_exactly_its_retry_info(delay):
     waits = []
     call = scripted(too_many(delay=delay), "ok")
-    assert call_with_retries(call, sleep=waits.append) == ("ok", 2)
+    assert call_with_retries_sync(call, sleep=waits.append) == ("ok", 2)
     assert waits == [float(delay[:-1])]
 
 
@@ -154,7 +154,7 @@ def test_a_per_day_429_is_raised_at_once_with_no_wait():
     waits = []
     call = scripted(too_many(PER_DAY, delay="3s", value="250"), "ok")
     with pytest.raises(DailyQuotaExhausted) as raised:
-        call_with_retries(call, attempts=5, sleep=waits.append, budget=RetryBudget())
+        call_with_retries_sync(call, attempts=5, sleep=waits.append, budget=RetryBudget())
     assert waits == [] and call.count == 1
     error = raised.value
     assert isinstance(error, errors.ClientError) and error.code == 429  # handlers still catch it
@@ -177,9 +177,9 @@ async def test_a_per_day_429_is_not_retried_by_the_async_helpers_either():
 
     call = scripted(too_many(PER_DAY), "ok")
     with pytest.raises(DailyQuotaExhausted):
-        await acall_with_retries(asynced(call), sleep=sleep)
+        await call_with_retries(asynced(call), sleep=sleep)
     with pytest.raises(DailyQuotaExhausted):
-        await aretry_after(too_many(PER_DAY), asynced(scripted("ok")), sleep=sleep)
+        await retry_after(too_many(PER_DAY), asynced(scripted("ok")), sleep=sleep)
     assert waits == [] and call.count == 1
 
 
@@ -187,7 +187,7 @@ async def test_a_per_day_429_is_not_retried_by_the_async_helpers_either():
 def test_server_errors_and_408_back_off_with_full_jitter(code):
     waits = []
     call = scripted(status(code), status(code), status(code), "ok")
-    assert call_with_retries(call, attempts=4, seed=3, sleep=waits.append) == ("ok", 4)
+    assert call_with_retries_sync(call, attempts=4, seed=3, sleep=waits.append) == ("ok", 4)
     rng = random.Random(3)
     assert waits == [rng.uniform(0, BASE_DELAY_S * 2**n) for n in range(3)]
 
@@ -205,7 +205,7 @@ def test_full_jitter_stays_within_its_doubling_ceiling_and_the_cap():
 def test_the_same_seed_gives_the_same_waits_and_another_seed_others():
     def waits(seed):
         slept = []
-        call_with_retries(scripted(*[status(503)] * 3, "ok"), seed=seed, sleep=slept.append)
+        call_with_retries_sync(scripted(*[status(503)] * 3, "ok"), seed=seed, sleep=slept.append)
         return slept
 
     assert waits(11) == waits(11)
@@ -215,7 +215,7 @@ def test_the_same_seed_gives_the_same_waits_and_another_seed_others():
 def test_a_429_without_retry_info_falls_back_to_backoff():
     waits = []
     call = scripted(too_many(delay=None), too_many(quota_id=None, delay=None), "ok")
-    assert call_with_retries(call, seed=5, sleep=waits.append) == ("ok", 3)
+    assert call_with_retries_sync(call, seed=5, sleep=waits.append) == ("ok", 3)
     rng = random.Random(5)
     assert waits == [rng.uniform(0, 0.5), rng.uniform(0, 1.0)]
 
@@ -225,7 +225,7 @@ def test_requests_that_cannot_get_better_are_never_retried(code):
     waits, budget = [], RetryBudget()
     call = scripted(status(code), "ok")
     with pytest.raises(errors.ClientError) as raised:
-        call_with_retries(call, attempts=5, sleep=waits.append, budget=budget)
+        call_with_retries_sync(call, attempts=5, sleep=waits.append, budget=budget)
     assert raised.value.code == code and call.count == 1 and waits == []
     assert budget.retries == 0  # and it cost no retry
     assert retry_delay(status(code), 1, random.Random(0)) is None
@@ -234,7 +234,7 @@ def test_requests_that_cannot_get_better_are_never_retried(code):
 def test_other_exceptions_are_raised_untouched():
     call = scripted(ValueError("a bug in the caller"), "ok")
     with pytest.raises(ValueError):
-        call_with_retries(call, sleep=lambda s: None)
+        call_with_retries_sync(call, sleep=lambda s: None)
     assert call.count == 1
 
 
@@ -250,7 +250,7 @@ def test_timeouts_are_retried_with_backoff(timeout):
     assert is_timeout(timeout)
     waits = []
     call = scripted(timeout, "ok")
-    assert call_with_retries(call, seed=2, sleep=waits.append) == ("ok", 2)
+    assert call_with_retries_sync(call, seed=2, sleep=waits.append) == ("ok", 2)
     assert waits == [random.Random(2).uniform(0, BASE_DELAY_S)]
 
 
@@ -277,7 +277,7 @@ def test_a_timeout_through_the_sdk_is_retried():
     options = types.HttpOptions(base_url="http://fake.invalid", httpx_client=http)
     client = genai.Client(api_key="offline", http_options=options)
     waits = []
-    response, tries = call_with_retries(
+    response, tries = call_with_retries_sync(
         lambda: client.models.generate_content(model="gemini-2.5-flash", contents="hi"),
         sleep=waits.append,
     )
@@ -287,13 +287,13 @@ def test_a_timeout_through_the_sdk_is_retried():
 def test_the_last_attempt_raises_the_last_error_without_waiting_after_it():
     waits = []
     with pytest.raises(errors.ServerError):
-        call_with_retries(scripted(*[status(503)] * 9), attempts=3, sleep=waits.append)
+        call_with_retries_sync(scripted(*[status(503)] * 9), attempts=3, sleep=waits.append)
     assert len(waits) == 2
 
 
 def test_each_wait_is_a_backoff_span():
     with Tracer() as tracer:
-        call_with_retries(
+        call_with_retries_sync(
             scripted(too_many(delay="0s"), TimeoutError(), "ok"), sleep=lambda s: None
         )
     assert [(s.phase, s.label) for s in tracer.spans] == [
@@ -310,7 +310,7 @@ def test_the_budget_stops_retries_once_spent():
     failures = []
     for _ in range(5):  # an API that is down: five calls, each failing every time
         with pytest.raises(errors.ServerError) as raised:
-            call_with_retries(
+            call_with_retries_sync(
                 scripted(*[status(503)] * 4), attempts=4, sleep=waits.append, budget=budget
             )
         failures.append(raised.value)
@@ -336,9 +336,9 @@ def test_the_budget_refills_with_successes_up_to_its_reserve():
 
 def test_successes_through_the_helpers_earn_retries_back():
     budget = RetryBudget(ratio=0.5, reserve=1)
-    call_with_retries(scripted(status(503), "ok"), sleep=lambda s: None, budget=budget)
+    call_with_retries_sync(scripted(status(503), "ok"), sleep=lambda s: None, budget=budget)
     assert budget.tokens == 0.5  # one retry spent, half earned back by its success
-    call_with_retries(scripted("ok"), sleep=lambda s: None, budget=budget)
+    call_with_retries_sync(scripted("ok"), sleep=lambda s: None, budget=budget)
     assert budget.tokens == 1.0
 
 
@@ -348,11 +348,9 @@ async def test_the_async_helpers_share_the_budget():
     async def sleep(seconds):
         pass
 
-    assert await acall_with_retries(
-        asynced(scripted(status(503), "ok")), sleep=sleep, budget=budget
-    )
+    assert await call_with_retries(asynced(scripted(status(503), "ok")), sleep=sleep, budget=budget)
     with pytest.raises(errors.ServerError):
-        await aretry_after(status(503), asynced(scripted("ok")), sleep=sleep, budget=budget)
+        await retry_after(status(503), asynced(scripted("ok")), sleep=sleep, budget=budget)
     assert (budget.retries, budget.refused) == (1, 1)
 
 
@@ -365,7 +363,7 @@ def test_a_budget_refuses_nonsense(ratio, reserve):
 def test_a_429_retried_as_asked_is_not_charged_to_the_budget():
     """The budget is for failures that might hammer a struggling API; a 429 waited out as asked
     is the server's own throttle."""
-    from course_lib.rate_limits.retry import RetryBudget, call_with_retries
+    from course_lib.rate_limits.retry import RetryBudget, call_with_retries_sync
 
     budget = RetryBudget(ratio=0.1, reserve=1)
     slept: list[float] = []
@@ -377,5 +375,7 @@ def test_a_429_retried_as_asked_is_not_charged_to_the_budget():
                 raise refused.pop()
             return "ok"
 
-        assert call_with_retries(call, attempts=2, budget=budget, sleep=slept.append)[0] == "ok"
+        assert (
+            call_with_retries_sync(call, attempts=2, budget=budget, sleep=slept.append)[0] == "ok"
+        )
     assert slept == [2.5, 2.5, 2.5] and budget.retries == 0

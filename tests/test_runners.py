@@ -8,15 +8,15 @@ import re
 import pytest
 
 from course_lib.run.registry import SCENARIOS, ideal_seconds
-from course_lib.run.runner import run_scenario, run_sync
-from course_lib.run.settings import SettingError, Settings
+from course_lib.run.runner import run_scenario, run_scenario_sync
+from course_lib.run.settings import ScenarioSettings, SettingError
 from course_lib.trace.spans import BACKOFF, CPU, IN_FLIGHT, WAIT_SLOT, Tracer
 from tests.conftest import children, leftover_workers, new_workers, until
 from tests.helpers_scenario import max_overlap
 
 
 def test_sequential_never_overlaps():
-    result = run_sync("sequential", Settings(prompts=6, latency=0.05, cpu_work=5))
+    result = run_scenario_sync("sequential", ScenarioSettings(prompts=6, latency=0.05, cpu_work=5))
     spans = sorted(result.spans, key=lambda s: s.start)
     assert {s.phase for s in spans} == {IN_FLIGHT, CPU} and {str(s.lane) for s in spans} == {"main"}
     assert all(a.end <= b.start for a, b in zip(spans, spans[1:], strict=False))
@@ -25,7 +25,7 @@ def test_sequential_never_overlaps():
 
 @pytest.mark.parametrize("scenario", ["concurrent", "threads"])
 def test_no_more_than_the_limit_in_flight(scenario):
-    result = run_sync(scenario, Settings(prompts=12, latency=0.15, concurrency=4))
+    result = run_scenario_sync(scenario, ScenarioSettings(prompts=12, latency=0.15, concurrency=4))
     in_flight = [s for s in result.spans if s.phase == IN_FLIGHT]
     assert len(in_flight) == 12
     assert max_overlap(in_flight) == 4
@@ -36,7 +36,9 @@ def test_no_more_than_the_limit_in_flight(scenario):
 
 
 def test_concurrent_tasks_that_wait_for_a_slot_show_it():
-    result = run_sync("concurrent", Settings(prompts=6, latency=0.1, concurrency=2))
+    result = run_scenario_sync(
+        "concurrent", ScenarioSettings(prompts=6, latency=0.1, concurrency=2)
+    )
     waits = [s for s in result.spans if s.phase == WAIT_SLOT]
     assert len(waits) == 4  # the first two start at once; the other four wait their turn
     assert all(
@@ -47,13 +49,17 @@ def test_concurrent_tasks_that_wait_for_a_slot_show_it():
 
 @pytest.mark.parametrize(("n", "c", "latency"), [(10, 3, 0.5), (20, 5, 0.5), (5, 5, 0.5)])
 def test_concurrent_wall_time_agrees_with_theory(n, c, latency):
-    result = run_sync("concurrent", Settings(prompts=n, latency=latency, concurrency=c))
+    result = run_scenario_sync(
+        "concurrent", ScenarioSettings(prompts=n, latency=latency, concurrency=c)
+    )
     theory = math.ceil(n / c) * latency
     assert result.wall_s == pytest.approx(theory, rel=0.10)
 
 
 def test_parallel_uses_every_process_of_the_pool():
-    result = run_sync("parallel", Settings(prompts=9, latency=0.2, processes=3, cpu_work=20))
+    result = run_scenario_sync(
+        "parallel", ScenarioSettings(prompts=9, latency=0.2, processes=3, cpu_work=20)
+    )
     lanes = {str(s.lane) for s in result.spans}
     assert lanes == {"process 1", "process 2", "process 3"}
     assert len({s.pid for s in result.spans}) == 3
@@ -63,24 +69,25 @@ def test_parallel_uses_every_process_of_the_pool():
 
 
 def test_hybrid_fetches_then_analyses_and_pipelined_overlaps_them():
-    settings = Settings(
+    settings = ScenarioSettings(
         prompts=8, latency=0.2, jitter=0.15, concurrency=4, processes=2, cpu_work=30
     )
-    batch = run_sync("hybrid", settings)
+    batch = run_scenario_sync("hybrid", settings)
     last_fetch = max(s.end for s in batch.spans if s.phase == IN_FLIGHT)
     batch_cpu = [s for s in batch.spans if s.phase == CPU]
     assert len(batch_cpu) == 8 and all(s.start >= last_fetch for s in batch_cpu)
     assert {str(s.lane) for s in batch_cpu} <= {"process 1", "process 2"}
 
-    piped = run_sync("hybrid-pipelined", settings)
+    piped = run_scenario_sync("hybrid-pipelined", settings)
     last_fetch = max(s.end for s in piped.spans if s.phase == IN_FLIGHT)
     assert any(s.start < last_fetch for s in piped.spans if s.phase == CPU)
     assert [o.analysis for o in piped.outputs] == [o.analysis for o in batch.outputs]
 
 
 def test_failures_are_retried_with_backoff_and_reported():
-    result = run_sync(
-        "concurrent", Settings(prompts=20, latency=0.05, concurrency=10, failure_rate=0.3, seed=5)
+    result = run_scenario_sync(
+        "concurrent",
+        ScenarioSettings(prompts=20, latency=0.05, concurrency=10, failure_rate=0.3, seed=5),
     )
     backoffs = [s for s in result.spans if s.phase == BACKOFF]
     assert backoffs and all(s.label in ("after 500", "after 503") for s in backoffs)
@@ -92,9 +99,9 @@ def test_failures_are_retried_with_backoff_and_reported():
 
 
 def test_same_seed_same_outputs():
-    settings = Settings(prompts=7, latency=0.02, jitter=0.01, seed=3)
-    first = run_sync("sequential", settings)
-    second = run_sync("concurrent", settings)
+    settings = ScenarioSettings(prompts=7, latency=0.02, jitter=0.01, seed=3)
+    first = run_scenario_sync("sequential", settings)
+    second = run_scenario_sync("concurrent", settings)
     assert [o.answer for o in first.outputs] == [o.answer for o in second.outputs]
 
 
@@ -102,7 +109,9 @@ async def test_cancelling_a_parallel_run_leaves_no_worker_processes():
     before = children()
     tracer = Tracer()
     task = asyncio.create_task(
-        run_scenario("parallel", Settings(prompts=40, latency=1.0, processes=2), tracer=tracer)
+        run_scenario(
+            "parallel", ScenarioSettings(prompts=40, latency=1.0, processes=2), tracer=tracer
+        )
     )
     workers = await new_workers(before, at_least=2)
     await until(lambda: any(s.phase == IN_FLIGHT for s in tracer.snapshot()), what="a call")
@@ -126,7 +135,7 @@ async def test_cancelling_a_concurrent_run_is_clean():
 
 
 def test_results_serialise_to_the_documented_json():
-    result = run_sync("threads", Settings(prompts=3, latency=0.05))
+    result = run_scenario_sync("threads", ScenarioSettings(prompts=3, latency=0.05))
     data = json.loads(json.dumps(result.to_dict()))
     assert {"scenario", "wall_s", "params", "spans", "outputs"} <= set(data)
     assert set(data["spans"][0]) >= {"task", "lane", "phase", "start", "end", "pid"}
@@ -135,13 +144,13 @@ def test_results_serialise_to_the_documented_json():
 
 
 def test_ideal_bounds():
-    s = Settings(prompts=10, latency=1.0, concurrency=5, processes=2, cpu_work=500)
+    s = ScenarioSettings(prompts=10, latency=1.0, concurrency=5, processes=2, cpu_work=500)
     assert ideal_seconds("sequential", s) == 15.0
     assert ideal_seconds("concurrent", s) == 6.0  # ten analyses of 0.5 s on one core + one call
     assert ideal_seconds("hybrid", s, cores=2) == 2.0 + 2.5
     assert ideal_seconds("hybrid-pipelined", s, cores=2) == 3.5
     assert ideal_seconds("parallel", s, cores=2) == 7.5
-    limited = Settings(prompts=25, latency=1.0, concurrency=25, rpm=10)
+    limited = ScenarioSettings(prompts=25, latency=1.0, concurrency=25, rpm=10)
     assert ideal_seconds("concurrent", limited) == 121.0
 
 
@@ -162,25 +171,27 @@ def test_ideal_bounds():
 )
 def test_impossible_settings_say_what_is_wrong(changes, message):
     with pytest.raises(SettingError, match=re.escape(message)):
-        Settings(**changes)
+        ScenarioSettings(**changes)
 
 
 def test_unknown_scenario_and_settings_that_are_not_settings():
     with pytest.raises(SettingError, match="choose one of sequential"):
-        run_sync("turbo")
-    with pytest.raises(SettingError, match="must be a Settings"):
-        run_sync("concurrent", {"prompts": 3})
+        run_scenario_sync("turbo")
+    with pytest.raises(SettingError, match="must be a ScenarioSettings"):
+        run_scenario_sync("concurrent", {"prompts": 3})
     assert len(SCENARIOS) == 9
 
 
 async def test_run_sync_inside_a_running_loop_explains_what_to_do():
     with pytest.raises(RuntimeError, match="await run_scenario"):
-        run_sync("sequential")
+        run_scenario_sync("sequential")
 
 
 def test_the_classic_five_prompts_reproduce_the_blogs_table():
     """0.91 s to the first token and 144 tokens a second over the five hand-written answers."""
-    classic = Settings(prompts=5, latency=0.91, tokens_per_s=144, concurrency=5, processes=5)
+    classic = ScenarioSettings(
+        prompts=5, latency=0.91, tokens_per_s=144, concurrency=5, processes=5
+    )
     calls = classic.call_seconds()
     assert sum(calls) == pytest.approx(15.10, abs=0.05)  # reported: sequential 15.10 s
     assert max(calls) == pytest.approx(7.38, abs=0.05)  # reported: concurrent 7.38 s
@@ -189,10 +200,10 @@ def test_the_classic_five_prompts_reproduce_the_blogs_table():
 
 
 def test_with_jitter_the_ideal_bound_uses_each_calls_own_latency():
-    settings = Settings(prompts=6, latency=1.0, jitter=0.8, concurrency=6, seed=3)
+    settings = ScenarioSettings(prompts=6, latency=1.0, jitter=0.8, concurrency=6, seed=3)
     planned = settings.call_seconds()
     assert len(set(planned)) == 6 and ideal_seconds("concurrent", settings) == max(planned)
-    result = run_sync("concurrent", settings)
+    result = run_scenario_sync("concurrent", settings)
     took = [s.duration for s in sorted(result.spans, key=lambda s: s.task) if s.phase == IN_FLIGHT]
     assert took == pytest.approx(planned, abs=0.1)  # the run's calls took what was planned
     assert result.ideal_s == max(planned) <= result.wall_s

@@ -6,7 +6,7 @@ import pytest
 from course_lib.exercises import IN_FLIGHT, LIMITS, check_bill, check_plan
 from course_lib.pool_tasks import calls_on_one_loop, fake_in_its_own_process
 from course_lib.scaling.costs import is_cache_hit, price_table
-from course_lib.scaling.simulator import SimSettings, simulate
+from course_lib.scaling.simulator import SimulationSettings, simulate
 from course_lib.scaling.traffic import load_trace
 from course_lib.view.scale import queue_figure, summary, traffic_figure
 from course_lib.view.whatif import WhatIf
@@ -14,7 +14,7 @@ from course_lib.view.whatif import WhatIf
 
 def plan(requests, target):
     def meets(in_flight, rpm):
-        run = simulate(requests, SimSettings(concurrency=in_flight, rpm=rpm))
+        run = simulate(requests, SimulationSettings(concurrency=in_flight, rpm=rpm))
         return run.failed == 0 and run.percentile("latency_s", 95) <= target
 
     rpm = next(r for r in LIMITS if meets(max(IN_FLIGHT), r))
@@ -68,7 +68,7 @@ def test_the_pictures_and_the_summary():
     hour = load_trace("conv")
     traffic = traffic_figure(hour)
     assert len(traffic.data[0].y) == 59 and sum(traffic.data[0].y) == len(hour)
-    run = simulate(hour[:1000], SimSettings(concurrency=5))
+    run = simulate(hour[:1000], SimulationSettings(concurrency=5))
     numbers = summary(run)
     assert numbers["p50_s"] <= numbers["p95_s"] <= numbers["p99_s"]
     assert numbers["most_in_system"] >= 5 and numbers["failed"] == 0

@@ -8,7 +8,7 @@ import math
 import pytest
 
 from course_lib.rate_limits.limiter import most_in_any_window
-from course_lib.scaling.simulator import SimSettings, simulate
+from course_lib.scaling.simulator import SimulationSettings, simulate
 from course_lib.scaling.traffic import Request, load_trace, poisson, slice_of
 from course_lib.scaling.virtual_clock import run_virtual
 from course_lib.values import SettingError
@@ -42,7 +42,7 @@ def test_a_stuck_simulation_says_so_instead_of_hanging():
 def test_a_known_case_exactly_queue_429s_and_retries_that_wait_as_asked():
     # 2 slots; a limit of 2 requests per 10 s; four 1 s requests at 0 s and one at 0.5 s
     requests = [Request(0.0, service_s=1.0)] * 4 + [Request(0.5, service_s=1.0)]
-    run = simulate(requests, SimSettings(concurrency=2, rpm=2, window_s=10.0, **BARE))
+    run = simulate(requests, SimulationSettings(concurrency=2, rpm=2, window_s=10.0, **BARE))
     stories = [(s.started_s, s.done_s, s.attempts, s.refused) for s in run.served]
     assert stories[:2] == [(0.0, 1.0, 1, 0), (0.0, 1.0, 1, 0)]  # the first two go at once
     # the next two take the slots at 1 s, are refused (the window is full until 10 s), wait
@@ -58,20 +58,24 @@ def test_a_known_case_exactly_queue_429s_and_retries_that_wait_as_asked():
 
 def test_without_retries_a_429_is_a_failed_request():
     requests = [Request(0.0, service_s=1.0)] * 3
-    run = simulate(requests, SimSettings(concurrency=3, rpm=2, window_s=10.0, retry=False, **BARE))
+    run = simulate(
+        requests, SimulationSettings(concurrency=3, rpm=2, window_s=10.0, retry=False, **BARE)
+    )
     assert [s.failed for s in run.served] == [False, False, True] and run.refused == 1
     assert math.isnan(run.served[2].first_token_s)
 
 
 def test_the_same_inputs_give_the_same_answer():
     requests = poisson(4.0, 2000, 1.0, seed=7)
-    settings = SimSettings(concurrency=3, rpm=200, window_s=60.0)
+    settings = SimulationSettings(concurrency=3, rpm=200, window_s=60.0)
     first, second = simulate(requests, settings), simulate(requests, settings)
     assert first.served == second.served and first.samples == second.samples
 
 
 def test_latency_comes_from_the_tokens():
-    run = simulate([Request(0.0, 1000, 300)], SimSettings(ttft_s=0.4, tokens_per_s=100, **BARE))
+    run = simulate(
+        [Request(0.0, 1000, 300)], SimulationSettings(ttft_s=0.4, tokens_per_s=100, **BARE)
+    )
     (story,) = run.served
     assert story.ttft_latency_s == pytest.approx(0.4) and story.latency_s == pytest.approx(3.4)
 
@@ -79,13 +83,13 @@ def test_latency_comes_from_the_tokens():
 @pytest.mark.parametrize(("processes", "seconds"), [(1, 10.0), (2, 5.0), (4, 2.5)])
 def test_the_client_cpu_per_call_is_shared_by_the_processes_event_loops(processes, seconds):
     requests = [Request(0.0, service_s=0.0)] * 1000  # 10 ms of SDK work each, nothing else
-    settings = SimSettings(concurrency=1000, processes=processes, client_cpu_ms=10.0)
+    settings = SimulationSettings(concurrency=1000, processes=processes, client_cpu_ms=10.0)
     assert simulate(requests, settings).span_s == pytest.approx(seconds)
 
 
 def test_a_client_side_limiter_keeps_every_window_within_the_limit():
     requests = [Request(k * 0.01, service_s=0.2) for k in range(60)]
-    settings = SimSettings(concurrency=60, rpm=5, window_s=1.0, client_rpm=5, **BARE)
+    settings = SimulationSettings(concurrency=60, rpm=5, window_s=1.0, client_rpm=5, **BARE)
     run = simulate(requests, settings)
     assert run.refused == 0 and run.failed == 0  # the API, counting, refused none
     sent = [s.first_token_s - 0.2 for s in run.served]  # service_s: first token = answer
@@ -93,7 +97,7 @@ def test_a_client_side_limiter_keeps_every_window_within_the_limit():
 
 
 def test_littles_law_holds_on_the_real_hour():
-    run = simulate(load_trace("conv"), SimSettings(concurrency=100, sample_s=1.0))
+    run = simulate(load_trace("conv"), SimulationSettings(concurrency=100, sample_s=1.0))
     arrivals = [s.arrival_s for s in run.served]
     rate = len(arrivals) / (arrivals[-1] - arrivals[0])
     in_system = sum(sample[1] for sample in run.samples) / len(run.samples)  # L, sampled
@@ -113,7 +117,7 @@ def test_the_mean_wait_matches_erlang_c(rate, servers, seed):
     rate_seen = len(requests) / requests[-1].arrival_s
     service = sum(r.service_s for r in requests) / len(requests)
     expected = erlang_c(servers, rate_seen * service) / (servers / service - rate_seen)
-    settings = SimSettings(concurrency=servers, retry=False, sample_s=10.0, **BARE)
+    settings = SimulationSettings(concurrency=servers, retry=False, sample_s=10.0, **BARE)
     assert simulate(requests, settings).mean("queue_s") == pytest.approx(expected, rel=0.05)
 
 
@@ -130,7 +134,7 @@ def test_the_trace_ships_with_its_licence_and_slices_count_from_their_start():
 
 def test_bad_settings_get_one_clear_line():
     with pytest.raises(SettingError, match="concurrency must be a whole number"):
-        SimSettings(concurrency=0)
+        SimulationSettings(concurrency=0)
     with pytest.raises(SettingError, match="trace must be one of conv, code"):
         load_trace("chat")
     with pytest.raises(ValueError, match="at least one request"):
@@ -138,5 +142,5 @@ def test_bad_settings_get_one_clear_line():
 
 
 async def test_it_runs_from_a_thread_that_runs_a_loop_already_as_a_notebook_does():
-    run = simulate([Request(0.0, service_s=2.0)], SimSettings(**BARE))
+    run = simulate([Request(0.0, service_s=2.0)], SimulationSettings(**BARE))
     assert run.served[0].done_s == 2.0

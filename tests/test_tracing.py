@@ -10,7 +10,9 @@ import httpx
 import pytest
 from google.genai import errors
 
-from course_lib import DEFAULT_MODEL, FakeGemini, Tracer, cpu_span, gemini_client, traced_cpu
+from course_lib import DEFAULT_MODEL, Tracer, cpu_span, gemini_client
+from course_lib.fake import FakeGemini
+from course_lib.trace import traced_cpu
 from course_lib.trace.lanes import Lane, named
 from course_lib.trace.spans import CPU, IN_FLIGHT, Span, now, numbered, task_context
 from tests.conftest import until
@@ -153,11 +155,13 @@ def test_events_from_other_processes_are_replayed_without_mixing_them_up():
 
 async def test_process_spans_reach_the_kernel_while_the_run_is_going():
     from course_lib.run.runner import run_scenario
-    from course_lib.run.settings import Settings
+    from course_lib.run.settings import ScenarioSettings
 
     tracer = Tracer()
     task = asyncio.create_task(
-        run_scenario("parallel", Settings(prompts=6, latency=1.0, processes=2), tracer=tracer)
+        run_scenario(
+            "parallel", ScenarioSettings(prompts=6, latency=1.0, processes=2), tracer=tracer
+        )
     )
 
     def running():

@@ -2,8 +2,9 @@
 
 import pytest
 
-from course_lib import FakeGemini, Jittered, Settings, TokenRate, gemini_client, use_fake
-from course_lib.run.runner import run_sync
+from course_lib import Jittered, ScenarioSettings, gemini_client, use_fake
+from course_lib.fake import FakeGemini, TokenRate
+from course_lib.run.runner import run_scenario_sync
 from course_lib.values import SettingError
 
 
@@ -28,10 +29,19 @@ from course_lib.values import SettingError
         (lambda: gemini_client(timeout_s="5"), "(got '5')"),
         (lambda: gemini_client(timeout_s=-1), "more than 0 and at most 3600 (got -1)"),
         (lambda: gemini_client(timeout_s=0), "more than 0"),  # 0 meant "no timeout", silently
-        (lambda: run_sync("concurrent", [1, 2]), "settings must be a Settings(...), not list"),
-        (lambda: run_sync("concurrent", "fast"), "settings must be a Settings(...), not str"),
-        (lambda: run_sync("concurrent", concurency=3), "no setting 'concurency'"),
-        (lambda: Settings(jitter=2.0), "jitter (2) cannot be larger than the latency (0.5)"),
+        (
+            lambda: run_scenario_sync("concurrent", [1, 2]),
+            "settings must be a ScenarioSettings(...), not list",
+        ),
+        (
+            lambda: run_scenario_sync("concurrent", "fast"),
+            "settings must be a ScenarioSettings(...), not str",
+        ),
+        (lambda: run_scenario_sync("concurrent", concurency=3), "no setting 'concurency'"),
+        (
+            lambda: ScenarioSettings(jitter=2.0),
+            "jitter (2) cannot be larger than the latency (0.5)",
+        ),
     ],
 )
 def test_bad_values_get_one_line_that_says_what_is_allowed(make, says):
@@ -47,8 +57,10 @@ def test_the_same_mistake_gets_the_same_message_everywhere():
             make()
         return str(caught.value)
 
-    assert message(lambda: Settings(rpm=0)) == message(lambda: use_fake(rpm=0))
-    assert message(lambda: Settings(failure_rate=-1)).startswith("failure_rate must be a number")
+    assert message(lambda: ScenarioSettings(rpm=0)) == message(lambda: use_fake(rpm=0))
+    assert message(lambda: ScenarioSettings(failure_rate=-1)).startswith(
+        "failure_rate must be a number"
+    )
 
 
 def test_a_notebook_shows_a_bad_value_as_one_line():

@@ -93,7 +93,7 @@ async def react_agent(
     """Run one agent on ``question`` until the model answers (at most ``max_turns`` model calls),
     on its own group of timeline rows (``agent(index, name)``)."""
     run = AgentRun(index, question, started=now())
-    tools = {"search_docs": docs.search_docs_async}
+    tools = {"search_docs": docs.search_docs}
     config = types.GenerateContentConfig(
         tools=[types.Tool(function_declarations=[SEARCH_DECLARATION])],
         automatic_function_calling=MANUAL,

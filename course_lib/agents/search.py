@@ -2,11 +2,11 @@
 shares with each note, answered after a latency of its own (a real search API takes a while).
 
 Its two methods are plain typed functions with docstrings, so the SDK can use them as tools
-(``tools=[docs.search_docs]``, or ``docs.search_docs_async`` with ``client.aio``), and every
+(``tools=[docs.search_docs_sync]``, or ``docs.search_docs`` with ``client.aio``), and every
 search shows on timelines as a ``tool`` span.
 
 >>> docs = SearchTool(latency_s=0.0)
->>> [hit["title"] for hit in docs.search_docs("what does the GIL stop threads from doing", 2)]
+>>> [hit["title"] for hit in docs.search_docs_sync("what does the GIL stop threads from doing", 2)]
 ['The GIL', 'Process pools']
 """
 
@@ -78,14 +78,14 @@ class SearchTool:
         best = sorted((s for s in scored if s[0] > 0), key=lambda s: s[:2], reverse=True)
         return [{"title": d["title"], "url": d["url"], "text": d["text"]} for *_, d in best[:top_k]]
 
-    def search_docs(self, query: str, top_k: int = 3) -> list[dict[str, Any]]:
+    def search_docs_sync(self, query: str, top_k: int = 3) -> list[dict[str, Any]]:
         """Search the course notes for ``query``; returns the best ``top_k`` notes (title, url,
         text), best first."""
         with span(TOOL, label=f"search: {query[:40]}"):
             self.sleep(self.latency_s)
             return self._results(query, top_k)
 
-    async def search_docs_async(self, query: str, top_k: int = 3) -> list[dict[str, Any]]:
+    async def search_docs(self, query: str, top_k: int = 3) -> list[dict[str, Any]]:
         """Search the course notes for ``query``, without blocking the event loop; returns the
         best ``top_k`` notes (title, url, text), best first."""
         with span(TOOL, label=f"search: {query[:40]}"):

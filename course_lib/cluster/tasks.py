@@ -26,10 +26,10 @@ from distributed import Client, Future, as_completed, get_worker
 from google.genai import errors
 
 from course_lib.cluster.limits import ClusterLimits
-from course_lib.rate_limits.retry import acall_with_retries
+from course_lib.rate_limits.retry import call_with_retries
 from course_lib.run.calls import analysed
 from course_lib.run.results import CallRecord
-from course_lib.run.settings import Settings
+from course_lib.run.settings import ScenarioSettings
 from course_lib.trace.lanes import Lane
 from course_lib.trace.spans import Span, Tracer, now, task_context
 
@@ -76,7 +76,7 @@ async def prepare(base_url: str | None, model: str) -> int:
 
 
 async def ask_batch(
-    batch: list[tuple[int, str]], s: Settings, limits: ClusterLimits, base_url: str | None
+    batch: list[tuple[int, str]], s: ScenarioSettings, limits: ClusterLimits, base_url: str | None
 ) -> Done:
     """Ask every (task, prompt) of ``batch`` at once on this worker's event loop, each attempt
     under the cluster's ``limits``, retried as the kit does (waiting what a 429 asks)."""
@@ -91,7 +91,7 @@ async def ask_batch(
         with task_context(task, lane, prompt):
             record.sent = now()
             try:
-                response, tries = await acall_with_retries(
+                response, tries = await call_with_retries(
                     attempt, attempts=s.attempts, seed=s.seed + task
                 )
                 record.took(response, tries, now())
@@ -117,7 +117,7 @@ def analyse_batch(asked: Done, iterations: int) -> Done:
 def submit_all(
     client: Client,
     prompts: list[str],
-    s: Settings,
+    s: ScenarioSettings,
     limits: ClusterLimits,
     base_url: str | None,
     calls_per_task: int,

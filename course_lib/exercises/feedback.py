@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from course_lib.fake.answers import answer_for
-from course_lib.trace.spans import IN_FLIGHT, Span
 
 
 @dataclass(frozen=True)
@@ -85,21 +84,6 @@ CHECK_PROMPTS = ["Write a haiku about robots", "What is asyncio?", "Explain the 
 
 def expected_answers(prompts: list[str]) -> list[str]:
     return [answer_for(p, random.Random(0)) for p in prompts]
-
-
-def most_in_flight(spans: list[Span]) -> int:
-    """The largest number of calls that were out at the same moment."""
-    return most_at_once([(s.start, s.end) for s in spans if s.phase == IN_FLIGHT])
-
-
-def most_at_once(intervals: list[tuple[float, float]]) -> int:
-    """The most of these (start, end) intervals open at one moment."""
-    edges = sorted([(start, 1) for start, _ in intervals] + [(end, -1) for _, end in intervals])
-    most = now = 0
-    for _, step in edges:  # ends sort before starts at the same moment
-        now += step
-        most = max(most, now)
-    return most
 
 
 def answers_problem(got: Any, prompts: list[str]) -> Feedback | None:

@@ -13,17 +13,17 @@ from course_lib.exercises.feedback import (
     answers_problem,
     as_number,
     close_to,
-    most_in_flight,
     right,
     wrong,
 )
 from course_lib.fake.gemini import FakeGemini
 from course_lib.run.registry import ideal_seconds
-from course_lib.run.settings import Settings
+from course_lib.run.settings import ScenarioSettings
+from course_lib.trace.overlap import most_in_flight
 from course_lib.trace.spans import Tracer
 
 #: The workload of the sequential prediction exercise.
-SEQUENTIAL_EXERCISE = Settings(prompts=8, latency=1.5, cpu_work=50)
+SEQUENTIAL_EXERCISE = ScenarioSettings(prompts=8, latency=1.5, cpu_work=50)
 
 
 def check_sequential_time(seconds: float) -> Feedback:

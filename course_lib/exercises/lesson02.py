@@ -8,15 +8,9 @@ from collections.abc import Callable
 from typing import Any
 
 from course_lib.client.factory import gemini_client
-from course_lib.exercises.feedback import (
-    CHECK_PROMPTS,
-    Feedback,
-    answers_problem,
-    most_in_flight,
-    right,
-    wrong,
-)
+from course_lib.exercises.feedback import CHECK_PROMPTS, Feedback, answers_problem, right, wrong
 from course_lib.fake.gemini import FakeGemini
+from course_lib.trace.overlap import most_in_flight
 from course_lib.trace.spans import Span, Tracer
 
 

@@ -17,7 +17,6 @@ from course_lib.exercises.feedback import (
     Feedback,
     as_number,
     close_to,
-    most_in_flight,
     right,
     sorting,
     wrong,
@@ -29,12 +28,13 @@ from course_lib.machine import default_start_method
 from course_lib.pool_tasks import Timed
 from course_lib.run.pools import warm_up
 from course_lib.run.registry import ideal_seconds
-from course_lib.run.settings import Settings
+from course_lib.run.settings import ScenarioSettings
 from course_lib.run.workloads import analyse
+from course_lib.trace.overlap import most_in_flight
 from course_lib.trace.spans import IN_FLIGHT, Tracer
 
 #: The workload of the hybrid prediction exercise.
-HYBRID_EXERCISE = Settings(prompts=8, latency=1.0, concurrency=2, processes=2, cpu_work=500)
+HYBRID_EXERCISE = ScenarioSettings(prompts=8, latency=1.0, concurrency=2, processes=2, cpu_work=500)
 
 
 def check_hybrid_prediction(fetch_all: float, pipelined: float) -> Feedback:

@@ -11,7 +11,7 @@ from typing import Any
 
 from course_lib.exercises.feedback import Feedback, right, wrong
 from course_lib.scaling.costs import bill
-from course_lib.scaling.simulator import SimSettings, Simulated, simulate
+from course_lib.scaling.simulator import Simulated, SimulationSettings, simulate
 from course_lib.scaling.traffic import Request, load_trace, slice_of
 
 LIMITS = (120, 300, 360, 420, 600, 1200)  # requests a minute: the limits to choose from
@@ -45,7 +45,7 @@ def check_plan(plan: Callable[[list[Request], float], Any]) -> Feedback:
         return wrong(f"plan raised {type(error).__name__}: {str(error)[:200]}")
     if rpm not in LIMITS or in_flight not in IN_FLIGHT:
         return wrong(f"choose rpm from LIMITS {LIMITS} and in_flight from IN_FLIGHT {IN_FLIGHT}.")
-    run = simulate(requests, SimSettings(concurrency=in_flight, rpm=rpm))
+    run = simulate(requests, SimulationSettings(concurrency=in_flight, rpm=rpm))
     if not _meets(run, TARGET_P95_S):
         return wrong(
             f"with {in_flight} in flight and {rpm}/min, p95 is "
@@ -54,11 +54,13 @@ def check_plan(plan: Callable[[list[Request], float], Any]) -> Feedback:
         )
     smaller = LIMITS[LIMITS.index(rpm) - 1] if rpm != LIMITS[0] else None
     if smaller and _meets(
-        simulate(requests, SimSettings(concurrency=in_flight, rpm=smaller)), TARGET_P95_S
+        simulate(requests, SimulationSettings(concurrency=in_flight, rpm=smaller)), TARGET_P95_S
     ):
         return wrong(f"{rpm}/min works, and so does {smaller}/min: pick the lowest that does.")
     fewer = IN_FLIGHT[IN_FLIGHT.index(in_flight) - 1] if in_flight != IN_FLIGHT[0] else None
-    if fewer and _meets(simulate(requests, SimSettings(concurrency=fewer, rpm=rpm)), TARGET_P95_S):
+    if fewer and _meets(
+        simulate(requests, SimulationSettings(concurrency=fewer, rpm=rpm)), TARGET_P95_S
+    ):
         return wrong(f"{in_flight} in flight works, and so does {fewer}: pick the fewest.")
     mean_in_flight = len(requests) / 1200 * run.mean("latency_s")
     return right(
@@ -81,7 +83,7 @@ def check_bill(hour_cost: Callable[[list[Request]], float]) -> Feedback:
         dollars = float(hour_cost(requests))
     except Exception as error:
         return wrong(f"hour_cost raised {type(error).__name__}: {str(error)[:200]}")
-    settings = SimSettings(
+    settings = SimulationSettings(
         model="gemini-2.5-flash",
         cache_hit_rate=0.2,
         cheap_model="gemini-2.5-flash-lite",

@@ -12,11 +12,12 @@ from distributed import Future
 
 from course_lib.cluster import clusters, tasks
 from course_lib.config import DEFAULT_MODEL
-from course_lib.exercises.feedback import Feedback, expected_answers, most_at_once, right, wrong
+from course_lib.exercises.feedback import Feedback, expected_answers, right, wrong
 from course_lib.fake.gemini import FakeGemini, ServedCall
 from course_lib.fake.server import FakeServer
 from course_lib.rate_limits.limiter import most_in_any_window
-from course_lib.run.settings import Settings
+from course_lib.run.settings import ScenarioSettings
+from course_lib.trace.overlap import most_at_once
 
 QUOTA_RPM, QUOTA_WINDOW_S = 12, 2.0  # exercise 1: the project's limit (a "minute" of 2 s)
 CAP = 4  # exercise 1: calls in flight across the whole cluster
@@ -60,7 +61,7 @@ def check_add_a_worker(ask_on_more_workers: Callable[..., Any]) -> Feedback:
     ``QUOTA_WINDOW_S`` seconds; returns the records in the prompts' order."""
     if not callable(ask_on_more_workers):
         return wrong("pass the function itself: check_add_a_worker(ask_on_more_workers).")
-    prompts = Settings(prompts=24).prompt_list()
+    prompts = ScenarioSettings(prompts=24).prompt_list()
     fake = FakeGemini(latency=0.3, rpm=QUOTA_RPM, window_s=QUOTA_WINDOW_S)
     with _cluster(fake) as (local, client, url):
         try:
@@ -101,7 +102,7 @@ def check_batches(submit_batched: Callable[..., Any]) -> Feedback:
     8, on 2 workers of one thread each."""
     if not callable(submit_batched):
         return wrong("pass the function itself: check_batches(submit_batched).")
-    prompts, size = Settings(prompts=16).prompt_list(), 8
+    prompts, size = ScenarioSettings(prompts=16).prompt_list(), 8
     fake = FakeGemini(latency=0.5)
     with _cluster(fake) as (_, client, url):
         try:

@@ -9,3 +9,17 @@
 
 It knows nothing of tracing, runs or pictures.
 """
+
+from course_lib._lazy import lazy_names
+
+_WHERE = {
+    "FakeGemini": "gemini",
+    "FakeServer": "server",
+    "Fixed": "latency",
+    "Jittered": "latency",
+    "TokenRate": "latency",
+}
+
+__all__ = sorted(_WHERE)
+
+__getattr__, __dir__ = lazy_names(__name__, _WHERE)

@@ -73,7 +73,7 @@ def _read_timeout(request: httpx.Request) -> float | None:
     return (request.extensions.get("timeout") or {}).get("read")
 
 
-def play(request: httpx.Request, reply: Reply) -> httpx.Response:
+def play_sync(request: httpx.Request, reply: Reply) -> httpx.Response:
     """Wait as a blocking server would (the first chunk's delay), then answer."""
     timeout, delay = _read_timeout(request), reply.chunks[0][0]
     if timeout is not None and delay > timeout:
@@ -83,8 +83,8 @@ def play(request: httpx.Request, reply: Reply) -> httpx.Response:
     return _response(reply, timeout)
 
 
-async def aplay(request: httpx.Request, reply: Reply) -> httpx.Response:
-    """``play`` for async clients: the wait is an ``asyncio.sleep``, so calls overlap."""
+async def play(request: httpx.Request, reply: Reply) -> httpx.Response:
+    """``play_sync`` for async clients: the wait is an ``asyncio.sleep``, so calls overlap."""
     timeout, delay = _read_timeout(request), reply.chunks[0][0]
     if timeout is not None and delay > timeout:
         await asyncio.sleep(timeout)
@@ -112,7 +112,7 @@ def fake_router(fake: FakeGemini, asynchronous: bool = False) -> respx.Router:
     The route names let you count calls: ``router.routes["generate"].call_count``.
     """
     router = respx.Router(assert_all_called=False)
-    played = aplay if asynchronous else play
+    played = play if asynchronous else play_sync
 
     def answer(request: httpx.Request, endpoint: Callable[..., Reply], *args: Any, **kw: Any):
         try:

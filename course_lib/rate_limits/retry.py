@@ -43,10 +43,10 @@ __all__ = [
     "MAX_DELAY_S",
     "RETRYABLE",
     "RetryBudget",  # re-exported: callers of the retries make one
-    "acall_with_retries",
-    "aretry_after",
-    "backoff_delay",
     "call_with_retries",
+    "retry_after",
+    "backoff_delay",
+    "call_with_retries_sync",
     "is_timeout",
     "retry_delay",
     "server_retry_delay",  # re-exported: it lived here first
@@ -140,7 +140,7 @@ def _retryable(error: Exception) -> bool:
     return isinstance(error, errors.APIError) or is_timeout(error)
 
 
-def call_with_retries(
+def call_with_retries_sync(
     call: Callable[[], T],
     *,
     attempts: int = 4,
@@ -159,7 +159,7 @@ def call_with_retries(
     ...         raise result
     ...     return result
     >>> waits = []
-    >>> call_with_retries(flaky, seed=1, sleep=waits.append), [round(w, 3) for w in waits]
+    >>> call_with_retries_sync(flaky, seed=1, sleep=waits.append), [round(w, 3) for w in waits]
     (('answer', 2), [0.067])
     """
     rng = None  # made on the first failure: most calls never need it
@@ -181,7 +181,7 @@ def call_with_retries(
             return result, attempt
 
 
-async def acall_with_retries(
+async def call_with_retries(
     call: Callable[[], Awaitable[T]],
     *,
     attempts: int = 4,
@@ -189,13 +189,13 @@ async def acall_with_retries(
     sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     budget: RetryBudget | None = None,
 ) -> tuple[T, int]:
-    """The asyncio twin of ``call_with_retries``: waits with ``await sleep(delay)``."""
+    """The asyncio twin of ``call_with_retries_sync``: waits with ``await sleep(delay)``."""
     try:
         result = await call()
     except Exception as error:
         if not _retryable(error):
             raise
-        return await aretry_after(
+        return await retry_after(
             error, call, attempts=attempts, seed=seed, sleep=sleep, budget=budget
         )
     if budget is not None:
@@ -203,7 +203,7 @@ async def acall_with_retries(
     return result, 1
 
 
-async def aretry_after(
+async def retry_after(
     error: BaseException,
     call: Callable[[], Awaitable[T]],
     *,

@@ -1,10 +1,9 @@
 """What every scenario does with one prompt: wait for a slot, call the model (retrying), analyse
 the answer, and write it all down in a ``CallRecord``.
 
-``Run`` carries what one run needs: its settings, its own fake Gemini, the CPU work per answer and
-the tracer that records it. The scenarios in ``course_lib.run.scenarios`` differ only in how they
-spread these steps over coroutines, threads and processes.
-"""
+``ScenarioRun`` carries what one run needs: its settings, its own fake Gemini, the CPU work per
+answer and the tracer that records it. The scenarios in ``course_lib.run.scenarios`` differ only in
+how they spread these steps over coroutines, threads and processes."""
 
 from __future__ import annotations
 
@@ -14,9 +13,9 @@ from typing import TYPE_CHECKING, Any
 
 from google.genai import errors
 
-from course_lib.rate_limits.retry import aretry_after, call_with_retries
+from course_lib.rate_limits.retry import call_with_retries_sync, retry_after
 from course_lib.run.results import CallRecord
-from course_lib.run.settings import Settings
+from course_lib.run.settings import ScenarioSettings
 from course_lib.run.workloads import analyse
 from course_lib.trace.lanes import Lane
 from course_lib.trace.spans import WAIT_SLOT, Tracer, cpu_span, now, span, task_context
@@ -26,8 +25,8 @@ if TYPE_CHECKING:
 
 
 @dataclass
-class Run:
-    settings: Settings
+class ScenarioRun:
+    settings: ScenarioSettings
     fake: FakeGemini
     iterations: int  # loop steps of CPU work per answer (see course_lib.run.workloads)
     tracer: Tracer
@@ -58,7 +57,7 @@ async def take_slot(slots: asyncio.Semaphore, label: str) -> None:
 
 async def fetch(
     client: Any,
-    s: Settings,
+    s: ScenarioSettings,
     sem: asyncio.Semaphore,
     task: int,
     prompt: str,
@@ -77,12 +76,12 @@ async def fetch(
         else:
             await sem.acquire()
         record.sent = now()
-        try:  # the first attempt made here, the others (if any) by aretry_after
+        try:  # the first attempt made here, the others (if any) by retry_after
             try:
                 response = await client.aio.models.generate_content(model=s.model, contents=prompt)
                 tries = 1
             except errors.APIError as error:
-                response, tries = await aretry_after(
+                response, tries = await retry_after(
                     error,
                     lambda: client.aio.models.generate_content(model=s.model, contents=prompt),
                     attempts=s.attempts,
@@ -108,13 +107,13 @@ def analysed(record: CallRecord, iterations: int) -> CallRecord:
 
 
 def ask_then_analyse(
-    client: Any, s: Settings, task: int, prompt: str, iterations: int
+    client: Any, s: ScenarioSettings, task: int, prompt: str, iterations: int
 ) -> CallRecord:
     """One blocking unit of work: call the model (retrying), then analyse the answer. The
     sequential and threads scenarios run it in the kernel; the parallel one in worker processes."""
     record = CallRecord(task, prompt, sent=now())
     try:
-        response, tries = call_with_retries(
+        response, tries = call_with_retries_sync(
             lambda: client.models.generate_content(model=s.model, contents=prompt),
             attempts=s.attempts,
             seed=s.seed + task,

@@ -7,13 +7,13 @@ every scenario shares. The command line, the panels, the pictures and ``run_scen
 this table.
 
 Adding a scenario is one module in ``course_lib/run/scenarios/`` (an ``async def`` that takes a
-``Run``, calls ``run.start_clock()`` once its set-up is done, and returns one ``CallRecord`` per
-prompt) and one ``register(...)`` below, whose ``ideal`` is a function of ``ideal.py`` or a
+``ScenarioRun``, calls ``run.start_clock()`` once its set-up is done, and returns one ``CallRecord``
+per prompt) and one ``register(...)`` below, whose ``ideal`` is a function of ``ideal.py`` or a
 lambda here: never in the scenario's module, which is imported only when it runs. A scenario that
-needs a new setting also adds it to ``Settings``, the command line's options and, for a slider,
-``view/controls.CONTROLS`` (a test says when one is missing). If its module imports an optional
-package, add the module to ``collect_ignore`` in a ``conftest.py`` at the repository's root, so
-the doctests do not import it.
+needs a new setting also adds it to ``ScenarioSettings``, the command line's options and, for a
+slider, ``view/controls.CONTROLS`` (a test says when one is missing). Its module may import a
+heavy package (Dask does): the registry imports it only when the scenario runs. That package goes in
+pyproject's dependencies all the same: the doctests import every module.
 
 >>> scenario("concurrent").uses
 ('concurrency',)
@@ -34,13 +34,13 @@ from typing import TYPE_CHECKING, Any
 
 from course_lib.machine import effective_cpu_count
 from course_lib.run import ideal
-from course_lib.run.settings import SettingError, Settings
+from course_lib.run.settings import ScenarioSettings, SettingError
 
 if TYPE_CHECKING:
-    from course_lib.run.calls import Run
+    from course_lib.run.calls import ScenarioRun
     from course_lib.run.results import CallRecord
 
-#: Settings every scenario uses: what the work is, whatever the way it is run.
+#: The settings every scenario uses: what the work is, whatever the way it is run.
 WORKLOAD = (
     "prompts",
     "latency",
@@ -63,7 +63,7 @@ class Scenario:
     colour: str  # its colour wherever runs are compared
     runner: str  # "module:coroutine function", imported when the scenario runs
     # (settings, CPU seconds per answer, cores, each call's seconds) -> the best wall time
-    ideal: Callable[[Settings, float, int, list[float]], float]
+    ideal: Callable[[ScenarioSettings, float, int, list[float]], float]
     uses: tuple[str, ...] = ()  # settings beyond WORKLOAD that change how it runs
     names: Mapping[str, str] = field(default_factory=dict)  # what it calls a setting
 
@@ -76,13 +76,13 @@ class Scenario:
         """'concurrency' is 'threads' for the threads scenario."""
         return self.names.get(setting, setting)
 
-    def load(self) -> Callable[[Run], Awaitable[list[CallRecord]]]:
+    def load(self) -> Callable[[ScenarioRun], Awaitable[list[CallRecord]]]:
         module, _, function = self.runner.partition(":")
         return getattr(import_module(module), function)
 
     def ideal_seconds(
         self,
-        s: Settings,
+        s: ScenarioSettings,
         cpu_s: float | None = None,
         cores: int | None = None,
         calls: list[float] | None = None,
@@ -116,7 +116,7 @@ def scenario(name: Any) -> Scenario:
 
 def ideal_seconds(
     name: str,
-    s: Settings,
+    s: ScenarioSettings,
     cpu_s: float | None = None,
     cores: int | None = None,
     calls: list[float] | None = None,
@@ -125,7 +125,7 @@ def ideal_seconds(
     return scenario(name).ideal_seconds(s, cpu_s, cores, calls)
 
 
-def one_at_a_time_seconds(name: str, s: Settings, cpu_s: float | None = None) -> float:
+def one_at_a_time_seconds(name: str, s: ScenarioSettings, cpu_s: float | None = None) -> float:
     """The ideal time of the same work done one step at a time: the baseline of every "N× the
     speed of sequential". For agents, one agent after another, each running its searches one
     after another; for the rest, the sequential scenario."""

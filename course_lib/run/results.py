@@ -11,7 +11,7 @@ import math
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from course_lib.run.settings import Settings
+from course_lib.run.settings import ScenarioSettings
 from course_lib.trace.spans import Span
 
 _NOT_YET = math.nan
@@ -65,7 +65,7 @@ class CallRecord:
 class RunResult:
     scenario: str
     wall_s: float
-    settings: Settings
+    settings: ScenarioSettings
     spans: list[Span]
     outputs: list[CallRecord]
     ideal_s: float

@@ -1,14 +1,15 @@
 """Running a scenario: the same batch of prompts, run one of the registered ways, traced and timed.
 
 Every runner is a coroutine, so a notebook awaits it (and a Stop button can cancel it) while the
-kernel stays responsive; ``run_sync`` runs one from a script. Each run gets its own fake Gemini,
-seeded from the settings, so runs are reproducible and do not share a rate-limit budget.
+kernel stays responsive; ``run_scenario_sync`` runs one from a script. Each run gets its own fake
+Gemini, seeded from the settings, so runs are reproducible and do not share a rate-limit budget.
 
 The notebooks show the concurrency code itself; these are the tested versions the panels, the CLI
 and the benchmarks use.
 
->>> result = run_sync("concurrent", Settings(prompts=4, latency=0.1, concurrency=2))
->>> result.scenario, len(result.outputs), round(result.wall_s, 1)
+>>> s = ScenarioSettings(prompts=4, latency=0.1, concurrency=2)
+>>> result = run_scenario_sync("concurrent", s)
+>>> result.scenario, len(result.outputs), result.ideal_s
 ('concurrent', 4, 0.2)
 """
 
@@ -22,16 +23,20 @@ from contextlib import contextmanager
 from typing import Any
 
 from course_lib.client.factory import warm_sdk
-from course_lib.run.calls import Run
+from course_lib.run.calls import ScenarioRun
 from course_lib.run.registry import SCENARIOS, scenario
 from course_lib.run.results import RunResult
-from course_lib.run.settings import SettingError, Settings
+from course_lib.run.settings import ScenarioSettings, SettingError
 from course_lib.run.workloads import iterations_for, stop_when
 from course_lib.trace.spans import CPU, Span, Tracer, now, numbered
 
 
 async def run_scenario(
-    name: str, settings: Settings | None = None, *, tracer: Tracer | None = None, **changes: Any
+    name: str,
+    settings: ScenarioSettings | None = None,
+    *,
+    tracer: Tracer | None = None,
+    **changes: Any,
 ) -> RunResult:
     """Run one scenario; ``changes`` override single settings, e.g. ``concurrency=10``.
 
@@ -39,12 +44,12 @@ async def run_scenario(
     run gets a fresh one.
     """
     chosen = scenario(name)
-    if settings is not None and not isinstance(settings, Settings):
+    if settings is not None and not isinstance(settings, ScenarioSettings):
         raise SettingError(
-            f"settings must be a Settings(...), not {type(settings).__name__}; "
-            "e.g. run_scenario('concurrent', Settings(prompts=10))"
+            f"settings must be a ScenarioSettings(...), not {type(settings).__name__}; "
+            "e.g. run_scenario('concurrent', ScenarioSettings(prompts=10))"
         )
-    s = (settings or Settings()).changed(**changes)
+    s = (settings or ScenarioSettings()).changed(**changes)
     runner = chosen.load()  # a scenario's own imports happen here, not at `import course_lib`
     await asyncio.to_thread(warm_sdk)  # once per process, outside the timed part
     fake = s.fake()
@@ -53,7 +58,7 @@ async def run_scenario(
     stopped = threading.Event()  # set when the run ends however it ends: its CPU work stops too
     try:
         with tracer, _heap_set_aside(), stop_when(stopped):
-            run = Run(s, fake, iterations_for(s.cpu_work), tracer)
+            run = ScenarioRun(s, fake, iterations_for(s.cpu_work), tracer)
             records = await runner(run)
             wall = (run.ended or now()) - tracer.t0
     finally:
@@ -104,7 +109,9 @@ def _heap_set_aside() -> Iterator[None]:
         gc.unfreeze()
 
 
-def run_sync(name: str, settings: Settings | None = None, **changes: Any) -> RunResult:
+def run_scenario_sync(
+    name: str, settings: ScenarioSettings | None = None, **changes: Any
+) -> RunResult:
     """``run_scenario`` for scripts. In a notebook, write ``await run_scenario(...)`` instead."""
     try:
         asyncio.get_running_loop()
@@ -112,12 +119,12 @@ def run_sync(name: str, settings: Settings | None = None, **changes: Any) -> Run
         return asyncio.run(run_scenario(name, settings, **changes))
     raise RuntimeError(
         "An event loop is already running (as in Jupyter): "
-        "use `await run_scenario(...)` instead of run_sync(...)."
+        "use `await run_scenario(...)` instead of run_scenario_sync(...)."
     )
 
 
 async def compare(
-    settings: Settings | None = None, names: Iterable[str] | None = None
+    settings: ScenarioSettings | None = None, names: Iterable[str] | None = None
 ) -> list[RunResult]:
     """Run several scenarios (default: all) one after another with the same settings."""
     return [await run_scenario(name, settings) for name in names or list(SCENARIOS)]

@@ -1,6 +1,6 @@
 """Everything a run needs, checked when it is made: a bad value is one clear message.
 
->>> Settings(concurrency=0)
+>>> ScenarioSettings(concurrency=0)
 Traceback (most recent call last):
 ...
 course_lib.values.SettingError: concurrency must be a whole number, from 1 to 10000 (got 0)
@@ -48,7 +48,7 @@ TOOL_CALLS = ("at once", "one by one")
 
 
 @dataclass(frozen=True)
-class Settings:
+class ScenarioSettings:
     """Everything a run needs, checked when it is made. ``cpu_work`` is milliseconds of CPU per
     answer; ``rpm`` and ``tpm`` (the API's limits, per ``window_s`` seconds: a "minute" a lesson
     may shorten) None mean no limit; ``client_rpm`` is a client-side limiter's rate (None: none);
@@ -113,10 +113,10 @@ class Settings:
         values.whole("worker_threads", self.worker_threads, 1, MOST["worker_threads"])
         values.whole("calls_per_task", self.calls_per_task, 1, MOST["calls_per_task"])
 
-    def changed(self, **changes: Any) -> Settings:
+    def changed(self, **changes: Any) -> ScenarioSettings:
         """These settings with some changed, e.g. ``changed(concurrency=10)``; a name that is not
         a setting gets a SettingError that lists those that are."""
-        values.known("Settings", changes, (f.name for f in fields(self)))
+        values.known("ScenarioSettings", changes, (f.name for f in fields(self)))
         return replace(self, **changes)
 
     def fake(self) -> FakeGemini:

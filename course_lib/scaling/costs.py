@@ -2,7 +2,7 @@
 (its source and date inside): per model, input and output tokens; cached input at a tenth;
 service tiers (priority, flex) and the Batch API as factors.
 
-Three ways to pay less, each a parameter here and in the simulator (``SimSettings``):
+Three ways to pay less, each a parameter here and in the simulator (``SimulationSettings``):
 
 - an exact-match response cache: a share of requests is answered from it and never sent;
 - implicit context caching: a share of each prompt's tokens (a repeated prefix: the system

@@ -11,7 +11,7 @@ one call's SDK work at a time). The 429 is the fake's own, so the retries read i
 >>> from course_lib.scaling.traffic import Request
 >>> arrivals = [Request(0.0, service_s=1.0), Request(0.0, service_s=1.0)]
 >>> arrivals.append(Request(0.5, service_s=1.0))  # two slots: it waits 0.5 s for one
->>> result = simulate(arrivals, SimSettings(concurrency=2, client_cpu_ms=0))
+>>> result = simulate(arrivals, SimulationSettings(concurrency=2, client_cpu_ms=0))
 >>> [round(r.done_s, 2) for r in result.served], round(result.mean("queue_s"), 2)
 ([1.0, 1.0, 2.0], 0.17)
 """
@@ -30,7 +30,7 @@ from course_lib.config import DEFAULT_MODEL
 from course_lib.fake.quota import Quota
 from course_lib.fake.refusals import rate_limited
 from course_lib.rate_limits.limiter import RateLimiter
-from course_lib.rate_limits.retry import acall_with_retries
+from course_lib.rate_limits.retry import call_with_retries
 from course_lib.scaling.costs import is_cache_hit, model_for, request_dollars, tier_factor
 from course_lib.scaling.traffic import Request
 from course_lib.scaling.virtual_clock import run_virtual
@@ -39,7 +39,7 @@ CACHE_S = 0.001  # a response cache answers in about a millisecond
 
 
 @dataclass(frozen=True)
-class SimSettings:
+class SimulationSettings:
     """How the simulated client and API behave. ``concurrency``: calls in flight at most (the
     rest queue); ``processes``: event loops, each one core for the client's ``client_cpu_ms`` of
     CPU per call; ``rpm``/``tpm``: the API's limits per project per ``window_s`` (None: none),
@@ -122,7 +122,7 @@ class Simulated:
     """A simulated run: every request's story, and every ``sample_s`` the requests in the system
     (queued or in flight), queued, and in flight."""
 
-    settings: SimSettings
+    settings: SimulationSettings
     served: list[Served]
     samples: list[tuple[float, int, int, int]] = field(default_factory=list)
     requests: list[Request] = field(default_factory=list, repr=False)
@@ -170,7 +170,7 @@ class Simulated:
 class _API:
     """The API on the virtual clock: the fake's quota and 429s, a token-based latency."""
 
-    def __init__(self, s: SimSettings, loop: asyncio.AbstractEventLoop) -> None:
+    def __init__(self, s: SimulationSettings, loop: asyncio.AbstractEventLoop) -> None:
         self.s, self.clock = s, loop.time
         self.quota = Quota(rpm=s.rpm, tpm=s.tpm, window_s=s.window_s)
 
@@ -192,7 +192,7 @@ class _API:
         await asyncio.sleep(total)
 
 
-async def _replay(requests: Sequence[Request], s: SimSettings) -> Simulated:
+async def _replay(requests: Sequence[Request], s: SimulationSettings) -> Simulated:
     loop = asyncio.get_running_loop()
     api = _API(s, loop)
     slots, cores = asyncio.Semaphore(s.concurrency), asyncio.Semaphore(s.processes)
@@ -227,7 +227,7 @@ async def _replay(requests: Sequence[Request], s: SimSettings) -> Simulated:
             story.started_s = loop.time()
             try:
                 if s.retry:
-                    await acall_with_retries(
+                    await call_with_retries(
                         lambda: attempt(request, project, story),
                         attempts=s.attempts,
                         seed=s.seed + i,
@@ -252,10 +252,10 @@ async def _replay(requests: Sequence[Request], s: SimSettings) -> Simulated:
     return Simulated(s, stories, samples, list(requests))
 
 
-def simulate(requests: Sequence[Request], settings: SimSettings | None = None) -> Simulated:
+def simulate(requests: Sequence[Request], settings: SimulationSettings | None = None) -> Simulated:
     """Replay ``requests`` against the simulated API with ``settings``, on a virtual clock. A
     notebook waits for it (an hour takes a second or so); ``await asyncio.to_thread(simulate,
     requests, settings)`` keeps it responsive meanwhile."""
     if not requests:
         raise ValueError("simulate needs at least one request")
-    return run_virtual(_replay(list(requests), settings or SimSettings()))
+    return run_virtual(_replay(list(requests), settings or SimulationSettings()))

@@ -3,7 +3,29 @@
 - ``spans``: ``Span``, ``Tracer``, ``cpu_span`` and the contexts a runner sets
 - ``lanes``: the rows of a timeline, as data
 - ``transport``: httpx transports that trace each request, with no change to the calling code
+- ``critical``: the chain of steps that set a run's wall time; ``overlap``: the most calls at once
 - ``export``: spans as a Chrome trace-event file (Perfetto, chrome://tracing)
 
 It knows nothing of the fake Gemini.
 """
+
+from course_lib._lazy import lazy_names
+
+_WHERE = {
+    "Span": "spans",
+    "Tracer": "spans",
+    "cpu_span": "spans",
+    "traced_cpu": "spans",
+    "as_agent": "spans",
+    "Lane": "lanes",
+    "critical_path": "critical",
+    "critical_paths": "critical",
+    "most_in_flight": "overlap",
+    "most_at_once": "overlap",
+    "chrome_trace": "export",
+    "save_trace": "export",
+}
+
+__all__ = sorted(_WHERE)
+
+__getattr__, __dir__ = lazy_names(__name__, _WHERE)

@@ -9,7 +9,7 @@ import plotly.graph_objects as go
 
 from course_lib.run.registry import WORKLOAD, one_at_a_time_seconds, scenario
 from course_lib.run.results import RunResult
-from course_lib.run.settings import Settings
+from course_lib.run.settings import ScenarioSettings
 from course_lib.view.gantt_chart import FONT, IDEAL, run_title, shape_of, workload_of
 from course_lib.view.show import placeholder, show_in
 
@@ -136,6 +136,6 @@ def waiting_for_runs() -> go.Figure:
     return placeholder(text, height=120)
 
 
-def _workload(s: Settings) -> tuple:
+def _workload(s: ScenarioSettings) -> tuple:
     """The settings that change the work itself, not how it is spread out."""
     return (*(getattr(s, name) for name in WORKLOAD), s.model)

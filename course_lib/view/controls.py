@@ -59,7 +59,7 @@ def _choice(description: str, options: tuple[str, ...]) -> Callable[[Any], w.Wid
     )
 
 
-#: Each control: the Settings field it sets, and how to build its slider.
+#: Each control: the ScenarioSettings field it sets, and how to build its slider.
 CONTROLS: dict[str, Callable[[Any], w.Widget]] = {
     # ranges a lesson's values can be dragged to (a bigger start value widens its slider)
     "prompts": _int("prompts", 1, 200),
@@ -80,10 +80,11 @@ CONTROLS: dict[str, Callable[[Any], w.Widget]] = {
     "worker_threads": _int("threads per worker", 1, 8),
     "calls_per_task": _int("calls per task", 1, 20),
 }
-#: Limits a slider sets to 0 for "no limit" (None in Settings).
+#: Limits a slider sets to 0 for "no limit" (None in ScenarioSettings).
 ZERO_IS_NONE = ("rpm", "tpm", "client_rpm")
 
-#: Settings a panel leaves as they are given (``settings=``): they change no picture worth a slider.
+#: Settings a panel leaves as they are given (``settings=``): they change no picture worth a
+#: slider.
 NO_SLIDER = ("seed", "attempts", "start_method", "tokens_per_s")
 
 #: Sliders every panel shows first and last; between them, those of the scenario's own settings.

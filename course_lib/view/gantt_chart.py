@@ -26,7 +26,7 @@ import plotly.graph_objects as go
 
 from course_lib.run.registry import scenario
 from course_lib.run.results import RunResult
-from course_lib.run.settings import Settings
+from course_lib.run.settings import ScenarioSettings
 from course_lib.trace.spans import BACKOFF, IN_FLIGHT, WAIT_RATE, Span
 from course_lib.view.strip import Strip, strip, strip_layout, strip_traces
 from course_lib.view.timeline import TRACE_ORDER, TRACE_STYLE, Timeline, band_shapes, timeline
@@ -239,7 +239,7 @@ def wants_strip(span: Span) -> bool:
     )
 
 
-def shape_of(name: str, s: Settings) -> list[str]:
+def shape_of(name: str, s: ScenarioSettings) -> list[str]:
     """How scenario ``name`` spreads the work: ['limit 5'], ['4 threads'], ['2 processes']."""
     chosen, parts = scenario(name), []
     if "concurrency" in chosen.uses:
@@ -268,7 +268,7 @@ def shape_of(name: str, s: Settings) -> list[str]:
     return parts
 
 
-def workload_of(s: Settings) -> list[str]:
+def workload_of(s: ScenarioSettings) -> list[str]:
     """What the work is: ['20 prompts', 'latency 0.5 s', 'CPU 200 ms per answer']."""
     parts = [f"{s.prompts} prompts", f"latency {s.latency:g} s"]
     if s.jitter:
@@ -287,7 +287,7 @@ def workload_of(s: Settings) -> list[str]:
     return parts
 
 
-def settings_title(name: str, s: Settings) -> str:
+def settings_title(name: str, s: ScenarioSettings) -> str:
     """'<b>concurrent</b>: 20 prompts, latency 0.5 s, limit 5': what a run is."""
     work = workload_of(s)
     work[0] = f"{s.prompts} {scenario(name).name_of('prompts')}"  # "20 prompts", "4 agents"

@@ -23,7 +23,7 @@ from course_lib.machine import effective_cpu_count
 from course_lib.run.registry import ideal_seconds, one_at_a_time_seconds, scenario
 from course_lib.run.results import RunResult
 from course_lib.run.runner import run_scenario
-from course_lib.run.settings import SettingError, Settings
+from course_lib.run.settings import ScenarioSettings, SettingError
 from course_lib.trace.spans import Tracer
 from course_lib.view.comparison import Comparison
 from course_lib.view.controls import CONTROLS, ZERO_IS_NONE, default_controls
@@ -36,7 +36,7 @@ class Panel:
 
     name: a scenario's name, one of ``SCENARIOS``.
     controls: which sliders to show (default: those that mean something for the scenario).
-    settings: the starting values (default: ``Settings()``).
+    settings: the starting values (default: ``ScenarioSettings()``).
     comparison: share one ``Comparison`` between panels to compare their runs side by side.
     """
 
@@ -45,13 +45,13 @@ class Panel:
         name: str,
         *,
         controls: tuple[str, ...] | None = None,
-        settings: Settings | None = None,
+        settings: ScenarioSettings | None = None,
         comparison: Comparison | None = None,
         max_lanes: int = 40,
     ) -> None:
         chosen = scenario(name)
         self.scenario = name
-        self.base = settings or Settings()
+        self.base = settings or ScenarioSettings()
         names = controls or default_controls(name)
         unknown = [n for n in names if n not in CONTROLS]
         if unknown:
@@ -108,7 +108,7 @@ class Panel:
         display(self.widget)
 
     # -- actions -------------------------------------------------------------------------------
-    def settings(self) -> Settings:
+    def settings(self) -> ScenarioSettings:
         """The settings the sliders describe; raises ``SettingError`` if they are impossible."""
         values = {name: slider.value for name, slider in self.sliders.items()}
         for name in ZERO_IS_NONE:
@@ -137,7 +137,7 @@ class Panel:
         if self.task is not None and not self.task.done():
             self.task.cancel()
 
-    async def _run(self, settings: Settings) -> None:
+    async def _run(self, settings: ScenarioSettings) -> None:
         self.tracer = tracer = Tracer()  # the run in progress, for anyone who wants to watch it
         try:
             result = await self.timeline.follow(
@@ -160,7 +160,7 @@ class Panel:
             self.comparison.add(result)
             self._say(self.summary(result))
 
-    def _quota(self, s: Settings) -> tuple[int | None, float] | None:
+    def _quota(self, s: ScenarioSettings) -> tuple[int | None, float] | None:
         """The strip under the timeline: for runs with a rate limit, or a limiter, or retries."""
         if s.rpm is not None or "client_rpm" in scenario(self.scenario).uses:
             return (s.rpm, s.window_s)

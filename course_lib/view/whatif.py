@@ -17,7 +17,7 @@ from typing import Any
 import ipywidgets as w
 
 from course_lib.scaling.costs import bill, is_cache_hit
-from course_lib.scaling.simulator import SimSettings, Simulated, simulate
+from course_lib.scaling.simulator import Simulated, SimulationSettings, simulate
 from course_lib.scaling.traffic import Request
 from course_lib.values import SettingError
 from course_lib.view.scale import queue_figure, summary
@@ -101,7 +101,7 @@ class WhatIf:
 
         display(self.widget)
 
-    def settings(self) -> tuple[SimSettings, list[Request], list[Request]]:
+    def settings(self) -> tuple[SimulationSettings, list[Request], list[Request]]:
         """The settings, the requests of the hour's live traffic, and those sent off-line."""
         v = {name: slider.value for name, slider in self.sliders.items()}
         live, offline = [], []
@@ -111,7 +111,7 @@ class WhatIf:
         if v["routed"] > 0:  # the threshold under which that share of prompts falls
             sizes = sorted(r.prompt_tokens for r in live)
             below = sizes[min(len(sizes) - 1, int(v["routed"] * len(sizes)))] + 1
-        settings = SimSettings(
+        settings = SimulationSettings(
             rpm=v["rpm"] or None,
             # the limiter paces all projects' requests together: each project has the limit
             client_rpm=(v["rpm"] * v["projects"] or None) if self.pace.value else None,
@@ -137,7 +137,7 @@ class WhatIf:
         self.task = asyncio.ensure_future(self._run(settings, live, offline))
 
     async def _run(
-        self, settings: SimSettings, live: list[Request], offline: list[Request]
+        self, settings: SimulationSettings, live: list[Request], offline: list[Request]
     ) -> None:
         try:
             run = await asyncio.to_thread(simulate, live, settings)

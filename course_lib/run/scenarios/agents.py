@@ -18,15 +18,15 @@ from course_lib.client.factory import gemini_client, warm_sdk
 from course_lib.fake.server import FakeServer
 from course_lib.machine import default_start_method
 from course_lib.run import pools
-from course_lib.run.calls import Run, take_slot
+from course_lib.run.calls import ScenarioRun, take_slot
 from course_lib.run.pools import process_pool, warm
 from course_lib.run.results import CallRecord
-from course_lib.run.settings import Settings
+from course_lib.run.settings import ScenarioSettings
 from course_lib.trace.lanes import agent
 from course_lib.trace.spans import now, task_context
 
 
-async def agents(run: Run) -> list[CallRecord]:
+async def agents(run: ScenarioRun) -> list[CallRecord]:
     s = run.settings
     tasks = list(range(s.prompts))
     if s.processes > 1:
@@ -36,7 +36,7 @@ async def agents(run: Run) -> list[CallRecord]:
     return await run_agents(client, s, tasks)
 
 
-async def run_agents(client: Any, s: Settings, tasks: list[int]) -> list[CallRecord]:
+async def run_agents(client: Any, s: ScenarioSettings, tasks: list[int]) -> list[CallRecord]:
     """Run agent ``task + 1`` for each task, ``concurrency`` at once (each waits for a slot on
     its own rows)."""
     slots = asyncio.Semaphore(s.concurrency)
@@ -66,7 +66,7 @@ def _record(record: CallRecord, done: AgentRun) -> CallRecord:
     return record
 
 
-async def _in_processes(run: Run, tasks: list[int]) -> list[CallRecord]:
+async def _in_processes(run: ScenarioRun, tasks: list[int]) -> list[CallRecord]:
     s, loop = run.settings, asyncio.get_running_loop()
     batches = [tasks[k :: s.processes] for k in range(s.processes)]
     method = s.start_method or default_start_method()
@@ -83,10 +83,10 @@ async def _in_processes(run: Run, tasks: list[int]) -> list[CallRecord]:
 
 
 # -- in the processes, with processes above 1 -----------------------------------------------------
-_agents: tuple[Any, Settings, Any] | None = None  # loop, settings, client
+_agents: tuple[Any, ScenarioSettings, Any] | None = None  # loop, settings, client
 
 
-def init_agent_worker(events: Any, owner: int, base_url: str, settings: Settings) -> None:
+def init_agent_worker(events: Any, owner: int, base_url: str, settings: ScenarioSettings) -> None:
     """Pool initializer: this process's own event loop, and a client on it already used once
     (its first call's set-up stays out of the run)."""
     global _agents

@@ -5,12 +5,12 @@ from __future__ import annotations
 import asyncio
 
 from course_lib.client.factory import gemini_client
-from course_lib.run.calls import Run, fetch
+from course_lib.run.calls import ScenarioRun, fetch
 from course_lib.run.results import CallRecord
 from course_lib.trace.lanes import named
 
 
-async def concurrent(run: Run) -> list[CallRecord]:
+async def concurrent(run: ScenarioRun) -> list[CallRecord]:
     s, client = run.settings, gemini_client(live=False, fake=run.fake)
     sem = asyncio.Semaphore(s.concurrency)
 

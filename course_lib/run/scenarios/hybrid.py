@@ -6,22 +6,22 @@ import asyncio
 
 from course_lib.client.factory import gemini_client
 from course_lib.run import pools
-from course_lib.run.calls import Run, analysed, fetch
+from course_lib.run.calls import ScenarioRun, analysed, fetch
 from course_lib.run.pools import process_pool, warm
 from course_lib.run.results import CallRecord
 from course_lib.trace.lanes import named
 from course_lib.trace.spans import now
 
 
-async def fetch_all_then_analyse(run: Run) -> list[CallRecord]:
+async def fetch_all_then_analyse(run: ScenarioRun) -> list[CallRecord]:
     return await _hybrid(run, pipelined=False)
 
 
-async def pipelined(run: Run) -> list[CallRecord]:
+async def pipelined(run: ScenarioRun) -> list[CallRecord]:
     return await _hybrid(run, pipelined=True)
 
 
-async def _hybrid(run: Run, pipelined: bool) -> list[CallRecord]:
+async def _hybrid(run: ScenarioRun, pipelined: bool) -> list[CallRecord]:
     s, loop = run.settings, asyncio.get_running_loop()
     client = gemini_client(live=False, fake=run.fake)
     sem = asyncio.Semaphore(s.concurrency)

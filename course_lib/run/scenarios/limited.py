@@ -1,5 +1,5 @@
 """Rate-limited: asyncio calls against an API with a rate limit, with an optional client-side
-limiter and one of five retry policies (``Settings.retry``). With ``processes`` above 1, as
+limiter and one of five retry policies (``ScenarioSettings.retry``). With ``processes`` above 1, as
 many worker processes each run their own event loop, sharing one limiter.
 
 Each call takes a slot (a semaphore, or the adaptive limit), then a rate token if there is a
@@ -37,16 +37,16 @@ from course_lib.rate_limits.limiter import RateLimiter
 from course_lib.rate_limits.quota_errors import quota_violation
 from course_lib.rate_limits.retry import (
     RETRYABLE,
-    acall_with_retries,
     backoff_delay,
+    call_with_retries,
     server_retry_delay,
 )
 from course_lib.rate_limits.retry_budget import RetryBudget
 from course_lib.run import pools
-from course_lib.run.calls import Run, take_slot
+from course_lib.run.calls import ScenarioRun, take_slot
 from course_lib.run.pools import process_pool, warm
 from course_lib.run.results import CallRecord
-from course_lib.run.settings import Settings
+from course_lib.run.settings import ScenarioSettings
 from course_lib.trace.lanes import named
 from course_lib.trace.spans import BACKOFF, now, span, task_context
 
@@ -54,7 +54,7 @@ MOST_ADAPTIVE = 64  # adaptive concurrency never goes past this many calls in fl
 _RNG = random.Random(0)  # tenacity's backoff after a 5xx
 
 
-async def rate_limited(run: Run) -> list[CallRecord]:
+async def rate_limited(run: ScenarioRun) -> list[CallRecord]:
     s = run.settings
     if s.processes > 1:
         return await _in_processes(run)
@@ -66,7 +66,7 @@ async def rate_limited(run: Run) -> list[CallRecord]:
     return await ask_all(client, s, list(enumerate(s.prompt_list())), limiter)
 
 
-async def _in_processes(run: Run) -> list[CallRecord]:
+async def _in_processes(run: ScenarioRun) -> list[CallRecord]:
     """``processes`` worker processes, each with its own event loop and ``concurrency`` calls in
     flight (the hybrid at scale), sharing one limiter: one budget for all, as Gemini counts it."""
     s, loop = run.settings, asyncio.get_running_loop()
@@ -89,14 +89,16 @@ async def _in_processes(run: Run) -> list[CallRecord]:
     return sorted((record for batch in done for record in batch), key=lambda r: r.task)
 
 
-def client_for(s: Settings, fake: FakeGemini | None = None, base_url: str | None = None) -> Any:
+def client_for(
+    s: ScenarioSettings, fake: FakeGemini | None = None, base_url: str | None = None
+) -> Any:
     """A client for this scenario: with the SDK's own retries if ``s.retry`` is "sdk"."""
     sdk_retries = types.HttpRetryOptions(attempts=s.attempts) if s.retry == "sdk" else None
     return gemini_client(live=False, fake=fake, base_url=base_url, retry=sdk_retries)
 
 
 async def ask_all(
-    client: Any, s: Settings, tasks: list[tuple[int, str]], limiter: RateLimiter | None
+    client: Any, s: ScenarioSettings, tasks: list[tuple[int, str]], limiter: RateLimiter | None
 ) -> list[CallRecord]:
     """Ask every (task, prompt) at once, at most ``concurrency`` in flight (or the adaptive
     limit), each attempt after a rate token, retried under ``s.retry``."""
@@ -154,7 +156,7 @@ async def _with_policy(
     if policy in ("none", "sdk"):  # the SDK retries inside its one call, out of our sight
         return await attempt(), 1
     if policy in ("kit", "adaptive"):
-        return await acall_with_retries(attempt, attempts=attempts, seed=seed, budget=budget)
+        return await call_with_retries(attempt, attempts=attempts, seed=seed, budget=budget)
     retrying = AsyncRetrying(  # tenacity: a new object per call (a shared one gives up early)
         stop=stop_after_attempt(attempts),
         retry=retry_if_exception(_retryable),
@@ -190,11 +192,11 @@ async def _traced_sleep(seconds: float) -> None:
 
 
 # -- in the processes, with processes above 1 -----------------------------------------------------
-_limited: tuple[Any, Settings, Any, Any] | None = None  # loop, settings, limiter, client
+_limited: tuple[Any, ScenarioSettings, Any, Any] | None = None  # loop, settings, limiter, client
 
 
 def init_limited_worker(
-    events: Any, owner: int, base_url: str, settings: Settings, limiter: Any
+    events: Any, owner: int, base_url: str, settings: ScenarioSettings, limiter: Any
 ) -> None:
     """Pool initializer: an event loop of this process's own and a client on it, already used
     once (the first call on a new client is slow, and a slow call between a rate token and its

@@ -15,11 +15,11 @@ from typing import Any
 from course_lib.cluster import clusters, tasks
 from course_lib.cluster.limits import ClusterLimits
 from course_lib.fake.server import FakeServer
-from course_lib.run.calls import Run
+from course_lib.run.calls import ScenarioRun
 from course_lib.run.results import CallRecord
 
 
-async def on_dask(run: Run) -> list[CallRecord]:
+async def on_dask(run: ScenarioRun) -> list[CallRecord]:
     # Dask's client blocks while it waits: the run goes in a thread, the kernel's loop stays free
     going: dict[str, Any] = {}
     try:
@@ -31,7 +31,7 @@ async def on_dask(run: Run) -> list[CallRecord]:
         raise
 
 
-def _on_dask(run: Run, going: dict[str, Any]) -> list[CallRecord]:
+def _on_dask(run: ScenarioRun, going: dict[str, Any]) -> list[CallRecord]:
     s = run.settings
     limits = ClusterLimits(s.concurrency, s.client_rpm, s.window_s)
     with FakeServer(run.fake) as url:

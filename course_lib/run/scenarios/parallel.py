@@ -8,14 +8,14 @@ from typing import Any
 from course_lib.client.factory import gemini_client, warm_sdk
 from course_lib.fake.server import FakeServer
 from course_lib.run import pools
-from course_lib.run.calls import Run, ask_then_analyse
+from course_lib.run.calls import ScenarioRun, ask_then_analyse
 from course_lib.run.pools import process_pool, warm
 from course_lib.run.results import CallRecord
-from course_lib.run.settings import Settings
+from course_lib.run.settings import ScenarioSettings
 from course_lib.trace.spans import now
 
 
-async def parallel(run: Run) -> list[CallRecord]:
+async def parallel(run: ScenarioRun) -> list[CallRecord]:
     s, loop = run.settings, asyncio.get_running_loop()
     started = now()
     with FakeServer(run.fake) as url:  # processes share the fake, and its rate limit, on loopback
@@ -35,10 +35,12 @@ async def parallel(run: Run) -> list[CallRecord]:
 
 # -- in the pool's processes ----------------------------------------------------------------------
 _client: Any = None
-_settings = Settings()
+_settings = ScenarioSettings()
 
 
-def init_parallel_worker(events: Any, owner: int, base_url: str, settings: Settings) -> None:
+def init_parallel_worker(
+    events: Any, owner: int, base_url: str, settings: ScenarioSettings
+) -> None:
     """Pool initializer: one client per process, reused for every prompt it is given."""
     global _client, _settings
     pools.init_worker(events, owner)

@@ -6,13 +6,13 @@ import asyncio
 import threading
 
 from course_lib.client.factory import gemini_client
-from course_lib.run.calls import Run, ask_then_analyse
+from course_lib.run.calls import ScenarioRun, ask_then_analyse
 from course_lib.run.results import CallRecord
 from course_lib.trace.lanes import MAIN
 from course_lib.trace.spans import task_context
 
 
-async def sequential(run: Run) -> list[CallRecord]:
+async def sequential(run: ScenarioRun) -> list[CallRecord]:
     s, client = run.settings, gemini_client(live=False, fake=run.fake)
     stop = threading.Event()
 

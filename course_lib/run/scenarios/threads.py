@@ -9,13 +9,13 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 
 from course_lib.client.factory import gemini_client
-from course_lib.run.calls import Run, ask_then_analyse
+from course_lib.run.calls import ScenarioRun, ask_then_analyse
 from course_lib.run.results import CallRecord
 from course_lib.trace.lanes import Lane, named
 from course_lib.trace.spans import task_context
 
 
-async def threads(run: Run) -> list[CallRecord]:
+async def threads(run: ScenarioRun) -> list[CallRecord]:
     s, client = run.settings, gemini_client(live=False, fake=run.fake)
     lanes: dict[int, Lane] = {}  # thread id -> "thread 1", "thread 2"... in the order they start
     numbers, lock = itertools.count(1), threading.Lock()
