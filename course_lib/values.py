@@ -1,14 +1,15 @@
-"""Checking the values a learner gives: every setting of the kit is checked here, so a mistake gets
-the same one-line message wherever it is made (``ScenarioSettings``, ``use_fake``,
-``gemini_client``, the command line, a panel).
+"""How a value is checked, and the one line a mistake gets: ``{name} must be {what} (got ...)``.
 
->>> number("latency", 0.5, low=0, high=600, unit="seconds", above_low=True)
-0.5
->>> number("latency", "5", low=0, high=600, unit="seconds", above_low=True)
+What each setting allows is in ``course_lib.ranges``, the one table every call site checks with;
+this module holds what that table is made of: the error, the ``Range`` record (a kind, a range, a
+unit, what None means), the tests a value must pass and how numbers are written in a message.
+
+>>> shown(2**32 - 1), shown(600.0), shown(0.5)
+('4294967295', '600', '0.5')
+>>> refuse("seed", "a whole number, from 0 to 4294967295", -1)
 Traceback (most recent call last):
 ...
-course_lib.values.SettingError: latency must be a number of seconds, more than 0 and at most 600 \
-(got '5')
+course_lib.values.SettingError: seed must be a whole number, from 0 to 4294967295 (got -1)
 """
 
 from __future__ import annotations
@@ -16,7 +17,9 @@ from __future__ import annotations
 import math
 import os
 from collections.abc import Iterable
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, NoReturn
+from urllib.parse import urlsplit
 
 
 class SettingError(ValueError):
@@ -29,94 +32,95 @@ class SettingError(ValueError):
         return [f"SettingError: {self}"]
 
 
-def _range(low: float, high: float | None, above_low: bool) -> str:
-    start = f"more than {low:g}" if above_low else f"from {low:g}"
+def shown(number: float) -> str:
+    """A number as a message writes it: whole numbers in full (4294967295, never 4.29497e+09),
+    so a learner can copy a limit straight from the message."""
+    if isinstance(number, int) or (math.isfinite(number) and float(number).is_integer()):
+        return str(int(number))
+    return f"{number:g}"
+
+
+def got(value: Any) -> str:
+    """What was given, as a message quotes it: a float briefly (1e+09), anything else as Python
+    writes it ('5' for a string, so it shows that it was one)."""
+    if isinstance(value, float) and math.isfinite(value):
+        return f"{value:g}"
+    return repr(value)
+
+
+def refuse(name: str, what: str, value: Any) -> NoReturn:
+    """Raise the one line every mistake gets."""
+    raise SettingError(f"{name} must be {what} (got {got(value)})")
+
+
+def span(low: float, high: float | None, above_low: bool = False, below_high: bool = False) -> str:
+    """A range in words: "from 1 to 64", "more than 0 and at most 600", "0 or more"..."""
+    start = f"more than {shown(low)}" if above_low else f"from {shown(low)}"
     if high is None:
-        return start if above_low else f"{low:g} or more"
-    return f"{start} and at most {high:g}" if above_low else f"{start} to {high:g}"
+        return start if above_low else f"{shown(low)} or more"
+    if above_low:
+        return f"{start} and {'less than' if below_high else 'at most'} {shown(high)}"
+    return f"{start} {'up to (not including)' if below_high else 'to'} {shown(high)}"
 
 
-def whole(name: str, value: Any, low: int, high: int | None = None, unit: str = "") -> int:
-    """``value`` as a whole number from ``low`` to ``high``, or a SettingError."""
-    what = f"a whole number{f' of {unit}' if unit else ''}, {_range(low, high, False)}"
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise SettingError(f"{name} must be {what} (got {value!r})")
-    if value < low or (high is not None and value > high):
-        raise SettingError(f"{name} must be {what} (got {value})")
-    return value
+def is_whole(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)  # True is an int in Python
 
 
-def whole_from_environment(name: str, default: int, low: int, high: int, unit: str) -> int:
-    """The environment variable ``name`` as a whole number (``default`` when it is not set)."""
-    raw = os.environ.get(name, str(default))
-    try:
-        value: Any = int(raw)
-    except ValueError:
-        value = raw  # refused by whole(), with its message
-    return whole(name, value, low, high, unit)
+def is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value)
 
 
-def number(
-    name: str,
-    value: Any,
-    low: float,
-    high: float | None = None,
-    unit: str = "",
-    above_low: bool = False,
-    below_high: bool = False,
-) -> float:
-    """``value`` as a finite number in range (``above_low``/``below_high``: the ends excluded)."""
-    what = f"a number{f' of {unit}' if unit else ''}, {_range(low, high, above_low)}"
-    if below_high:
-        what = what.replace(f"to {high:g}", f"up to (not including) {high:g}")
-        what = what.replace(f"at most {high:g}", f"less than {high:g}")
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        raise SettingError(f"{name} must be {what} (got {value!r})")
+def within(
+    value: float, low: float, high: float | None, above_low: bool = False, below_high: bool = False
+) -> bool:
     too_low = value <= low if above_low else value < low
     too_high = high is not None and (value >= high if below_high else value > high)
-    if too_low or too_high:
-        raise SettingError(f"{name} must be {what} (got {value:g})")
-    return float(value)
+    return not (too_low or too_high)
 
 
-def limit(name: str, value: Any, high: int, unit: str) -> int | None:
-    """A rate limit: None for none, else a whole number of ``unit`` from 1 to ``high``."""
-    if value is None:
-        return None
-    try:
-        return whole(name, value, 1, high, unit)
-    except SettingError:
-        raise SettingError(
-            f"{name} must be a whole number of {unit} from 1 to {high}, or None for no limit "
-            f"(got {value!r})"
-        ) from None
+def is_texts(value: Any) -> bool:
+    """A list, tuple or set of non-empty strings. A lone string is not one: ``"key" in "my-key"``
+    is True, so a string taken for a list of keys would match every piece of itself."""
+    return isinstance(value, list | tuple | set | frozenset) and all(
+        isinstance(v, str) and v for v in value
+    )
 
 
-def text_map(name: str, value: Any, what: str, none_means: str) -> dict[str, str] | None:
-    """None, or a copy of a dict from non-empty strings to non-empty strings (``what`` they are,
-    and what None means, go into the message)."""
-    if value is None:
-        return None
-    if not isinstance(value, dict) or not all(
+def is_text_map(value: Any) -> bool:
+    """A dict from non-empty strings to non-empty strings."""
+    return isinstance(value, dict) and all(
         isinstance(k, str) and k and isinstance(v, str) and v for k, v in value.items()
-    ):
-        raise SettingError(
-            f"{name} must be a dict from {what} (non-empty strings), or None {none_means} "
-            f"(got {value!r})"
-        )
-    return dict(value)
+    )
 
 
-def share(name: str, value: Any, below_one: bool = False) -> float:
-    """A share of calls, from 0 to 1 (below 1 if ``below_one``)."""
-    return number(name, value, 0, 1, below_high=below_one)
+def is_url(value: Any) -> bool:
+    """An http:// or https:// URL with a host (else ``"not a url"`` fails only at the first
+    call, deep in the SDK)."""
+    if not isinstance(value, str):
+        return False
+    try:
+        parts = urlsplit(value)
+        parts.port  # noqa: B018 (raises on a port that is not a number)
+    except ValueError:
+        return False
+    return parts.scheme in ("http", "https") and bool(parts.hostname)
 
 
-def choice(name: str, value: Any, options: Iterable[str]) -> str:
-    options = tuple(options)
-    if value not in options:
-        raise SettingError(f"{name} must be one of {', '.join(options)} (got {value!r})")
-    return value
+def is_a(value: Any, class_name: str) -> bool:
+    """An instance of the class called ``class_name`` (or of a subclass), found by name so that
+    the table, at the bottom of the package, imports none of the classes it names."""
+    return any(cls.__name__ == class_name for cls in type(value).__mro__)
+
+
+def from_environment(name: str, default: int) -> Any:
+    """The environment variable ``name`` as a whole number if it is one, else as written (to be
+    refused with its range's message); ``default`` when it is not set."""
+    raw = os.environ.get(name, str(default))
+    try:
+        return int(raw)
+    except ValueError:
+        return raw
 
 
 def known(name: str, given: Iterable[str], allowed: Iterable[str]) -> None:
@@ -128,3 +132,79 @@ def known(name: str, given: Iterable[str], allowed: Iterable[str]) -> None:
             f"{name} has no setting {', '.join(map(repr, unknown))}; "
             f"choose from {', '.join(allowed)}"
         )
+
+
+@dataclass(frozen=True)
+class Range:
+    """What one value may be: its ``kind`` (whole, number, choice, flag, texts, text_map, url,
+    object), ``about`` it in a few words, its range (``low`` to ``high``, the ends excluded if
+    ``above_low``/``below_high``) and ``unit``, its ``options`` (a choice's words, an object's
+    class, an example list of texts), and what None means (``none``; empty: None is refused)."""
+
+    kind: str
+    about: str
+    low: float = 0
+    high: float | None = None
+    unit: str = ""
+    above_low: bool = False
+    below_high: bool = False
+    options: tuple[str, ...] = ()
+    none: str = ""
+
+    @property
+    def what(self) -> str:
+        """What a value must be, in words (the command line's help says it too)."""
+        of = f" of {self.unit}" if self.unit else ""
+        if self.kind in ("whole", "number"):
+            kind = "a whole number" if self.kind == "whole" else "a number"
+            return f"{kind}{of}, {span(self.low, self.high, self.above_low, self.below_high)}"
+        if self.kind == "choice":  # quoted when a word has a space: 'at once', 'one by one'
+            spaced = any(" " in option for option in self.options)
+            return "one of " + ", ".join(map(repr, self.options) if spaced else self.options)
+        return {
+            "flag": "True or False",
+            "texts": f"a list of {self.unit} (non-empty strings), e.g. {list(self.options)}",
+            "text_map": f"a dict from {self.unit} (non-empty strings)",
+            "url": "an http:// or https:// URL with a host, e.g. 'http://127.0.0.1:8000'",
+            "object": f"a {self.options[0] if self.options else 'value'}",
+        }[self.kind]
+
+    @property
+    def message(self) -> str:
+        """What a mistake is told: ``{name} must be {message} (got ...)``."""
+        return f"{self.what}, or None for {self.none}" if self.none else self.what
+
+    def accepts(self, value: Any) -> bool:
+        """Whether ``value`` is of this kind and in range (None aside)."""
+        if self.kind == "whole" or self.kind == "number":
+            right = is_whole(value) if self.kind == "whole" else is_number(value)
+            return right and within(value, self.low, self.high, self.above_low, self.below_high)
+        if self.kind == "choice":
+            return isinstance(value, str) and value in self.options
+        if self.kind == "flag":
+            return isinstance(value, bool)
+        if self.kind == "texts":
+            return is_texts(value)
+        if self.kind == "text_map":
+            return is_text_map(value)
+        if self.kind == "url":
+            return is_url(value)
+        return is_a(value, self.options[0])
+
+    def check(self, name: str, value: Any, needed_by: str = "") -> Any:
+        """``value`` if it is in range (a number as a float, a list of texts as a tuple, a dict
+        as a copy), else the one-line SettingError. ``needed_by`` names a place that takes no
+        None where others do (``RateLimiter`` needs an rpm)."""
+        if value is None and self.none:
+            if not needed_by:
+                return None
+            raise SettingError(f"{needed_by} needs {name}: {self.what} (got None)")
+        if not self.accepts(value):
+            refuse(name, self.message, value)
+        if self.kind == "number":
+            return float(value)
+        if self.kind == "texts":
+            return tuple(value)
+        if self.kind == "text_map":
+            return dict(value)
+        return value

@@ -24,7 +24,7 @@ def test_latency_models():
     assert max(lognormal) > 1.8  # a long right tail
     assert Jittered(1.0, 0.5, "lognormal").draw(0.5, 0)[1] == pytest.approx(1.0)  # the median
     assert TokenRate(0.3, 50).draw(0.5, 100) == (0.3, 2.3)
-    assert TokenRate(0.3, 50, jitter=0.1).draw(1.0, 100) == pytest.approx((0.33, 2.53))
+    assert TokenRate(0.3, 50, relative_jitter=0.1).draw(1.0, 100) == pytest.approx((0.33, 2.53))
     assert isinstance(latency_model(1.0), Fixed) and isinstance(latency_model(1.0, 0.2), Jittered)
     with pytest.raises(ValueError):
         Jittered(1.0, 0.1, "gaussian")

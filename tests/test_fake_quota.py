@@ -61,7 +61,7 @@ def quota_ids(error):
 
 # -- who shares a budget ---------------------------------------------------------------------------
 def test_keys_of_one_project_share_its_budget_and_other_projects_have_their_own():
-    fake = quota_fake(Clock(), rpm=2, projects={"key-a": "team", "key-b": "team"})
+    fake = quota_fake(Clock(), rpm=2, project_of={"key-a": "team", "key-b": "team"})
     assert [ask(fake, "key-a"), ask(fake, "key-b")] == [200, 200]
     assert quota_ids(ask(fake, "key-a")) == [PER_MINUTE]  # key-b spent the team's second request
     assert quota_ids(ask(fake, "key-b")) == [PER_MINUTE]
@@ -84,7 +84,7 @@ def test_each_model_has_its_own_budget():
 
 
 def test_one_project_shared_by_keys_through_the_loopback_server():
-    fake = FakeGemini(latency=0.0, error_latency_s=0.0, rpm=1, projects={"a": "p", "b": "p"})
+    fake = FakeGemini(latency=0.0, error_latency_s=0.0, rpm=1, project_of={"a": "p", "b": "p"})
     with FakeServer(fake) as url:
         first, second = (genai.Client(api_key=k, http_options={"base_url": url}) for k in "ab")
         assert first.models.generate_content(model=DEFAULT_MODEL, contents="Hi").text
@@ -239,7 +239,7 @@ def test_the_429_has_no_retry_after_header():
 
 def test_an_sdk_client_with_its_own_key_counts_against_its_project():
     clock = Clock()
-    fake = quota_fake(clock, rpm=1, projects={"mine": "course", "yours": "course"})
+    fake = quota_fake(clock, rpm=1, project_of={"mine": "course", "yours": "course"})
 
     def client(key):
         http = httpx.Client(transport=httpx.MockTransport(fake_router(fake).handler))
@@ -267,12 +267,12 @@ def test_retry_delays_are_durations_rounded_up_to_the_nanosecond(wait, delay, sa
 @pytest.mark.parametrize(
     ("settings", "says"),
     [
-        ({"rpd": -1}, "rpd must be a whole number of requests per day from 1"),
+        ({"rpd": -1}, "rpd must be a whole number of requests per day, from 1"),
         ({"rpd": 2.5}, "rpd must be a whole number of requests per day"),
         ({"day_s": 0}, "day_s must be a number of seconds, more than 0"),
-        ({"projects": "x"}, "projects must be a dict from API key to project name"),
-        ({"projects": {"key": 3}}, "or None for one project per key (got {'key': 3})"),
-        ({"projects": {"": "team"}}, "(non-empty strings)"),
+        ({"project_of": "x"}, "project_of must be a dict from API key to project name"),
+        ({"project_of": {"key": 3}}, "or None for one project per key (got {'key': 3})"),
+        ({"project_of": {"": "team"}}, "(non-empty strings)"),
     ],
 )
 def test_bad_quota_settings_get_one_clear_line(settings, says):

@@ -207,12 +207,16 @@ def test_a_request_heavier_than_the_token_limit_is_refused_at_once():
 @pytest.mark.parametrize(
     ("arguments", "message"),
     [
-        ({"rpm": 0}, "rpm must be a whole number of requests, from 1 to 100000 (got 0)"),
-        ({"rpm": -5}, "rpm must be a whole number of requests, from 1 to 100000 (got -5)"),
-        ({"rpm": "15"}, "rpm must be a whole number of requests, from 1 to 100000 (got '15')"),
+        ({"rpm": 0}, "rpm must be a whole number of requests per minute, from 1 to 100000, or "),
+        ({"rpm": -5}, "rpm must be a whole number of requests per minute, from 1 to 100000, or "),
+        ({"rpm": "15"}, "rpm must be a whole number of requests per minute, from 1 to 100000, or "),
+        ({"rpm": None}, "RateLimiter needs rpm: a whole number of requests per minute, from 1"),
         ({"rpm": 2.5}, "rpm must be a whole number"),
         ({"rpm": True}, "rpm must be a whole number"),
-        ({"rpm": 5, "tpm": 0}, "tpm must be a whole number of tokens from 1 to 1000000000, or "),
+        (
+            {"rpm": 5, "tpm": 0},
+            "tpm must be a whole number of tokens per minute, from 1 to 1000000000",
+        ),
         ({"rpm": 5, "period_s": 0}, "period_s must be a number of seconds, more than 0"),
         ({"rpm": 5, "period_s": "1"}, "period_s must be a number of seconds"),
         ({"rpm": 5, "period_s": float("nan")}, "period_s must be a number of seconds"),

@@ -159,9 +159,9 @@ def test_ideal_bounds():
     [
         ({"prompts": 0}, "prompts must be a whole number, from 1 to 100000"),
         ({"concurrency": 2.5}, "concurrency must be a whole number"),
-        ({"latency": -1}, "latency must be a number of seconds, more than 0"),
+        ({"latency": -1}, "latency must be a number of seconds, from 0 to 600 (got -1)"),
         ({"jitter": 2.0}, "cannot be larger than the latency"),
-        ({"failure_rate": 1.0}, "failure_rate must be a number, from 0 up to (not including) 1"),
+        ({"failure_rate": 1.5}, "failure_rate must be a number, from 0 to 1 (got 1.5)"),
         ({"failure_rate": "0.1"}, "failure_rate must be a number"),
         ({"rpm": True}, "rpm must be a whole number"),
         ({"seed": 1.5}, "seed must be a whole number"),

@@ -59,7 +59,7 @@ def test_a_known_case_exactly_queue_429s_and_retries_that_wait_as_asked():
 def test_without_retries_a_429_is_a_failed_request():
     requests = [Request(0.0, service_s=1.0)] * 3
     run = simulate(
-        requests, SimulationSettings(concurrency=3, rpm=2, window_s=10.0, retry=False, **BARE)
+        requests, SimulationSettings(concurrency=3, rpm=2, window_s=10.0, retry="none", **BARE)
     )
     assert [s.failed for s in run.served] == [False, False, True] and run.refused == 1
     assert math.isnan(run.served[2].first_token_s)
@@ -117,7 +117,7 @@ def test_the_mean_wait_matches_erlang_c(rate, servers, seed):
     rate_seen = len(requests) / requests[-1].arrival_s
     service = sum(r.service_s for r in requests) / len(requests)
     expected = erlang_c(servers, rate_seen * service) / (servers / service - rate_seen)
-    settings = SimulationSettings(concurrency=servers, retry=False, sample_s=10.0, **BARE)
+    settings = SimulationSettings(concurrency=servers, retry="none", sample_s=10.0, **BARE)
     assert simulate(requests, settings).mean("queue_s") == pytest.approx(expected, rel=0.05)
 
 

@@ -11,7 +11,7 @@ from course_lib.values import SettingError
 @pytest.mark.parametrize(
     ("make", "says"),
     [
-        (lambda: use_fake(rpm=0), "rpm must be a whole number of requests per minute from 1"),
+        (lambda: use_fake(rpm=0), "rpm must be a whole number of requests per minute, from 1"),
         (lambda: use_fake(rpm=True), "rpm must be a whole number"),
         (lambda: use_fake(latency=-1), "latency must be a number of seconds, from 0 to 600"),
         (lambda: use_fake(latency="slow"), "latency must be a number of seconds"),
@@ -23,11 +23,17 @@ from course_lib.values import SettingError
         (lambda: FakeGemini(window_s=0), "window_s must be a number of seconds, more than 0"),
         (lambda: Jittered(1.0, -0.5), "jitter must be a number of seconds, from 0"),
         (lambda: Jittered(1.0, 0.5, "gaussian"), "distribution must be one of uniform, lognormal"),
-        (lambda: TokenRate(0.2, 0), "tokens_per_s must be a number, more than 0"),
+        (
+            lambda: TokenRate(0.2, 0),
+            "tokens_per_s must be a number of tokens per second, more than 0",
+        ),
         (lambda: gemini_client(timeout_s=float("nan")), "timeout_s must be a number of seconds"),
         (lambda: gemini_client(timeout_s=float("inf")), "(got inf)"),
         (lambda: gemini_client(timeout_s="5"), "(got '5')"),
-        (lambda: gemini_client(timeout_s=-1), "more than 0 and at most 3600 (got -1)"),
+        (
+            lambda: gemini_client(timeout_s=-1),
+            "more than 0 and at most 3600, or None for no timeout (got -1)",
+        ),
         (lambda: gemini_client(timeout_s=0), "more than 0"),  # 0 meant "no timeout", silently
         (
             lambda: run_scenario_sync("concurrent", [1, 2]),

@@ -21,7 +21,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from course_lib import values
+from course_lib import ranges
 from course_lib.trace.spans import TOOL, span
 
 _PACKAGE = Path(__file__).resolve().parents[1]  # course_lib/
@@ -59,7 +59,8 @@ class SearchTool:
         async_sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
         down: bool = False,
     ) -> None:
-        self.latency_s = values.number("latency_s", latency_s, 0, 60, "seconds")
+        self.latency_s: float = ranges.check("latency_s", latency_s)
+        ranges.check("down", down)
         self.sleep, self.async_sleep, self.down = sleep, async_sleep, down
 
     def _results(self, query: str, top_k: int) -> list[dict[str, Any]]:

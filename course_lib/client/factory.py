@@ -22,7 +22,7 @@ import httpx
 from google import genai
 from google.genai import types
 
-from course_lib import values
+from course_lib import ranges
 from course_lib.client.live import (
     NO_KEY,
     AsyncBudgetTransport,
@@ -52,7 +52,7 @@ def gemini_client(
     fake: FakeGemini | None = None,
     base_url: str | None = None,
     timeout_s: float | None = None,
-    retry: types.HttpRetryOptions | None = None,
+    retry_options: types.HttpRetryOptions | None = None,
 ) -> genai.Client:
     """A ``google.genai.Client`` wired for the course, traced at its transport.
 
@@ -60,11 +60,20 @@ def gemini_client(
     fake: the fake to talk to in-process (default: the one ``use_fake`` set).
     base_url: a fake server's URL (worker processes use this); overrides ``fake``.
     timeout_s: give up on a call after this many seconds (the SDK's default is to wait).
-    retry: the SDK's own retry policy, e.g. ``types.HttpRetryOptions(attempts=3)``; none by default.
+    retry_options: the SDK's own retries, e.g. ``types.HttpRetryOptions(attempts=3)`` (the name
+      the SDK gives them in ``HttpOptions``); none by default.
+
+    Each is checked here, so a mistake fails now, not at the first call (``course_lib.ranges``).
     """
-    if timeout_s is not None:
-        values.number("timeout_s", timeout_s, 0, 3_600, "seconds", above_low=True)
-        # (None, not 0, means no timeout: 0 used to mean that silently)
+    given = {
+        "live": live,
+        "fake": fake,
+        "base_url": base_url,
+        "timeout_s": timeout_s,  # None, not 0, means no timeout (0 used to mean it, silently)
+        "retry_options": retry_options,
+    }
+    for name, value in given.items():
+        ranges.check(name, value)
     want_live = os.environ.get(ENV_LIVE) == "1" if live is None else live
     key = find_key() if want_live else None
     if want_live and key is None:
@@ -94,7 +103,7 @@ def gemini_client(
     options = types.HttpOptions(
         base_url=url,
         timeout=int(timeout_s * 1000) if timeout_s else None,
-        retry_options=retry,
+        retry_options=retry_options,
         httpx_client=httpx.Client(transport=sync, limits=limits, timeout=timeout),
         httpx_async_client=httpx.AsyncClient(transport=async_, limits=limits, timeout=timeout),
     )

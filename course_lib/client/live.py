@@ -22,7 +22,7 @@ except ImportError:  # Windows
 
 import httpx
 
-from course_lib import values
+from course_lib import ranges
 from course_lib.config import (
     DEFAULT_LIVE_BUDGET,
     DEFAULT_LIVE_RPM,
@@ -34,6 +34,7 @@ from course_lib.config import (
     LIVE_BASE_URL,
     OFFLINE_API_KEY,
 )
+from course_lib.values import from_environment
 
 NO_KEY = (
     "Live mode was asked for but no key was found (set GEMINI_API_KEY, or add GOOGLE_API_KEY to "
@@ -68,7 +69,7 @@ def find_key() -> str | None:
 
 def budget_from_environment() -> int:
     """The session's budget of live calls: COURSE_LIVE_BUDGET, or 20."""
-    return values.whole_from_environment(ENV_LIVE_BUDGET, DEFAULT_LIVE_BUDGET, 0, 100_000, "calls")
+    return ranges.check(ENV_LIVE_BUDGET, from_environment(ENV_LIVE_BUDGET, DEFAULT_LIVE_BUDGET))
 
 
 def live_base_url() -> str:
@@ -161,9 +162,7 @@ class LiveBudget:
 def live_rpm() -> int:
     """Requests a minute that live calls are paced to: COURSE_LIVE_RPM, or 10 (a free key's
     limit for flash models; read yours in the 429 it sends, lesson 05)."""
-    return values.whole_from_environment(
-        ENV_LIVE_RPM, DEFAULT_LIVE_RPM, 1, 100_000, "requests per minute"
-    )
+    return ranges.check(ENV_LIVE_RPM, from_environment(ENV_LIVE_RPM, DEFAULT_LIVE_RPM))
 
 
 def _unsent(error: httpx.TransportError) -> bool:

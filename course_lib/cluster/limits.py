@@ -29,10 +29,9 @@ from dataclasses import dataclass, field
 
 from distributed import Semaphore
 
-from course_lib import values
+from course_lib import ranges
 from course_lib.trace.spans import WAIT_RATE, WAIT_SLOT, current_tracer, now
 
-MOST = 100_000
 WAITED_S = 0.02  # asking the scheduler takes a few milliseconds: only longer waits are drawn
 
 _semaphores: dict[str, Semaphore] = {}  # this process's handle on each cluster-wide semaphore
@@ -49,9 +48,7 @@ class ClusterLimits:
     name: str = field(default_factory=lambda: f"limits-{uuid.uuid4().hex[:8]}")
 
     def __post_init__(self) -> None:
-        values.limit("in_flight", self.in_flight, MOST, "calls")
-        values.limit("rpm", self.rpm, MOST, "requests per minute")
-        values.number("window_s", self.window_s, 0, 3_600, "seconds", above_low=True)
+        ranges.check_fields(self, skip=("name",))
 
     @asynccontextmanager
     async def slot(self, label: str = "") -> AsyncIterator[None]:

@@ -26,6 +26,7 @@ from distributed import Client, Future, as_completed, get_worker
 from google.genai import errors
 
 from course_lib.cluster.limits import ClusterLimits
+from course_lib.ranges import nth_seed
 from course_lib.rate_limits.retry import call_with_retries
 from course_lib.run.calls import analysed
 from course_lib.run.results import CallRecord
@@ -92,7 +93,7 @@ async def ask_batch(
             record.sent = now()
             try:
                 response, tries = await call_with_retries(
-                    attempt, attempts=s.attempts, seed=s.seed + task
+                    attempt, attempts=s.attempts, seed=nth_seed(s.seed, task)
                 )
                 record.took(response, tries, now())
             except errors.APIError as error:

@@ -24,7 +24,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
-from course_lib import values
+from course_lib import ranges
 from course_lib.config import KNOWN_MODELS
 from course_lib.fake import wire
 from course_lib.fake.answers import canned_answer, composed_answer, count_tokens, truncate_to_tokens
@@ -37,7 +37,6 @@ from course_lib.fake.tools import answer_from, calls_for, missing_signatures
 from course_lib.fake.wire import Caller, Reply
 
 METHODS = ("generateContent", "streamGenerateContent", "countTokens")
-MOST_SECONDS = 600.0  # the longest call a lesson could want
 _ENDPOINT = re.compile(r"^/(v1|v1beta)/models(/[^/:]+(:(" + "|".join(METHODS) + r"))?)?$")
 _BAD_KEY = "API key not valid. Please pass a valid API key."
 _NO_KEY = (
@@ -70,10 +69,12 @@ class FakeGemini:
       budget per project and model, as Gemini counts them (see ``course_lib.fake.quota``).
     window_s, day_s: how long "a minute" and "a day" are (shorten them to show a quota in seconds);
       the first day starts at the fake's first request.
-    projects: API key -> project name; keys of one project share its budgets. A key not listed
+    project_of: API key -> project name; keys of one project share its budgets. A key not listed
       (and every key, by default) is a project of its own.
     failure_rate: share of calls that fail with 500 INTERNAL or 503 UNAVAILABLE.
     hang_rate: share of calls that hang for ``hang_s`` seconds (past any sensible timeout).
+    keys: the only API keys the fake accepts, e.g. ``["my-key"]`` (None: any key), as the real API
+      refuses a key it does not know. A list, even of one: a lone string is refused.
     clock: what "now" is for the quota (inject one to test windows without waiting).
     """
 
@@ -83,7 +84,7 @@ class FakeGemini:
     window_s: float = 60.0
     rpd: int | None = None
     day_s: float = 86_400.0
-    projects: dict[str, str] | None = None
+    project_of: dict[str, str] | None = None
     failure_rate: float = 0.0
     hang_rate: float = 0.0
     hang_s: float = 300.0
@@ -91,28 +92,17 @@ class FakeGemini:
     stream_chunk_tokens: int = 12
     seed: int = 0
     models: tuple[str, ...] = KNOWN_MODELS
-    keys: tuple[str, ...] | None = None  # only these keys are valid (a stand-in for the API)
+    keys: tuple[str, ...] | None = None
     clock: Callable[[], float] = time.perf_counter
     log: deque[ServedCall] = field(default_factory=lambda: deque(maxlen=100_000), repr=False)
 
     def __post_init__(self) -> None:
         if not hasattr(self.latency, "draw"):  # seconds, not a model from fake.latency
-            seconds = values.number("latency", self.latency, 0, MOST_SECONDS, "seconds")
-            self.latency = latency_model(seconds)
-        values.limit("rpm", self.rpm, 1_000_000, "requests per minute")
-        values.limit("tpm", self.tpm, 10**12, "tokens per minute")
-        values.number("window_s", self.window_s, 0, 86_400, "seconds", above_low=True)
-        values.limit("rpd", self.rpd, 10**9, "requests per day")
-        values.number("day_s", self.day_s, 0, 86_400, "seconds", above_low=True)
-        self.projects = values.text_map(
-            "projects", self.projects, "API key to project name", "for one project per key"
-        )
-        values.share("failure_rate", self.failure_rate)
-        values.share("hang_rate", self.hang_rate)
-        values.number("hang_s", self.hang_s, 0, 3_600, "seconds", above_low=True)
-        values.number("error_latency_s", self.error_latency_s, 0, 60, "seconds")
-        values.whole("stream_chunk_tokens", self.stream_chunk_tokens, 1, 10_000)
-        values.whole("seed", self.seed, 0, 2**63 - 1)
+            self.latency = latency_model(ranges.check("latency", self.latency))
+        ranges.check_fields(self, skip=("latency", "project_of", "models", "keys", "clock", "log"))
+        self.project_of = ranges.check("project_of", self.project_of)  # copies: ours to keep
+        self.models = ranges.check("models", self.models)
+        self.keys = ranges.check("keys", self.keys)
         self.quota = Quota(self.rpm, self.tpm, self.window_s, self.rpd, self.day_s)
         self._asked: dict[tuple[str, str], int] = {}
         self._lock = threading.Lock()
@@ -197,7 +187,7 @@ class FakeGemini:
 
     def _generate(self, model: str, request: Prompt, caller: Caller, stream: bool) -> Reply:
         tokens = request.tokens
-        project = (self.projects or {}).get(caller.key, caller.key)
+        project = (self.project_of or {}).get(caller.key, caller.key)
         refused = self.quota.take(project, model, tokens, self.clock())
         if refused is not None:
             return rate_limited(refused, model, self.error_latency_s)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from statistics import NormalDist
 from typing import Protocol
 
-from course_lib import values
+from course_lib import ranges
 
 
 class LatencyModel(Protocol):
@@ -26,7 +26,6 @@ class LatencyModel(Protocol):
 # Real endpoints deliver the first token after roughly a fifth of a short answer's time.
 _FIRST_TOKEN_SHARE = 0.2
 _NORMAL = NormalDist()
-_MOST = 600.0  # seconds: the longest call a lesson could want
 
 
 @dataclass(frozen=True)
@@ -36,7 +35,7 @@ class Fixed:
     seconds: float
 
     def __post_init__(self) -> None:
-        values.number("seconds", self.seconds, 0, _MOST, "seconds")
+        ranges.check_fields(self)
 
     def draw(self, u: float, output_tokens: int) -> tuple[float, float]:
         return self.seconds * _FIRST_TOKEN_SHARE, self.seconds
@@ -55,9 +54,7 @@ class Jittered:
     distribution: str = "uniform"
 
     def __post_init__(self) -> None:
-        values.number("mean", self.mean, 0, _MOST, "seconds")
-        values.number("jitter", self.jitter, 0, _MOST, "seconds")
-        values.choice("distribution", self.distribution, ("uniform", "lognormal"))
+        ranges.check_fields(self)
 
     def draw(self, u: float, output_tokens: int) -> tuple[float, float]:
         if self.jitter <= 0 or self.mean <= 0:
@@ -73,19 +70,18 @@ class Jittered:
 
 @dataclass(frozen=True)
 class TokenRate:
-    """Time to first token, then ``tokens_per_s`` for the rest: long answers take longer."""
+    """Time to first token, then ``tokens_per_s`` for the rest: long answers take longer. Each
+    call's times vary by up to ``relative_jitter`` of themselves, either way (0.1: +-10 %)."""
 
     first_token_s: float
     tokens_per_s: float
-    jitter: float = 0.0  # relative, e.g. 0.1 for +-10 %
+    relative_jitter: float = 0.0
 
     def __post_init__(self) -> None:
-        values.number("first_token_s", self.first_token_s, 0, _MOST, "seconds")
-        values.number("tokens_per_s", self.tokens_per_s, 0, 10**7, above_low=True)
-        values.share("jitter", self.jitter)
+        ranges.check_fields(self, needs=("tokens_per_s",))
 
     def draw(self, u: float, output_tokens: int) -> tuple[float, float]:
-        factor = 1.0 + (2 * u - 1) * self.jitter
+        factor = 1.0 + (2 * u - 1) * self.relative_jitter
         first = self.first_token_s * factor
         return first, first + output_tokens / self.tokens_per_s * factor
 

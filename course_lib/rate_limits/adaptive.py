@@ -32,8 +32,9 @@ from collections.abc import Callable
 from contextvars import ContextVar
 from types import TracebackType
 
-from course_lib import values
+from course_lib import ranges
 from course_lib.trace.spans import WAIT_SLOT, current_label, now, span
+from course_lib.values import SettingError
 
 OK, THROTTLED = "ok", "429"
 
@@ -80,10 +81,18 @@ class AIMDLimiter:
         factor: float = 0.5,
         clock: Callable[[], float] = now,
     ) -> None:
-        values.whole("max_limit", max_limit, 1, 100_000, "calls")
-        values.whole("min_limit", min_limit, 1, max_limit, "calls")
-        values.whole("limit", limit, min_limit, max_limit, "calls")
-        values.number("factor", factor, 0, 1, below_high=True, above_low=True)
+        for name, value in (("limit", limit), ("max_limit", max_limit), ("min_limit", min_limit)):
+            ranges.check(name, value)
+        if min_limit > max_limit:
+            raise SettingError(
+                f"min_limit ({min_limit}) cannot be more than max_limit ({max_limit})"
+            )
+        if not min_limit <= limit <= max_limit:
+            raise SettingError(
+                f"limit must be from min_limit ({min_limit}) to max_limit ({max_limit}) "
+                f"(got {limit})"
+            )
+        ranges.check("factor", factor)
         self.limit, self.max_limit, self.min_limit, self.factor = (
             limit,
             max_limit,

@@ -42,13 +42,12 @@ from collections.abc import Awaitable, Callable, Generator, Iterable
 from multiprocessing.context import BaseContext
 from typing import Any
 
-from course_lib import values
+from course_lib import ranges
 from course_lib.config import ENV_BASE_URL
 from course_lib.machine import default_start_method
 from course_lib.trace.spans import WAIT_RATE, current_label, span
+from course_lib.values import SettingError
 
-MOST_RPM = 100_000  # the log keeps one entry per request in the window: 1.6 MB at most
-MOST_TPM = 1_000_000_000
 NOT_SHARED = (
     "this limiter belongs to one process; for one budget across a pool, make it with "
     "RateLimiter.shared(...) and pass **limiter.pool_options() to ProcessPoolExecutor"
@@ -71,9 +70,10 @@ class RateLimiter:
         sleep: Callable[[float], object] = time.sleep,
         async_sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
     ) -> None:
-        self.rpm = values.whole("rpm", rpm, 1, MOST_RPM, "requests")
-        self.tpm = values.limit("tpm", tpm, MOST_TPM, "tokens")
-        self.period_s = values.number("period_s", period_s, 0, 86_400, "seconds", above_low=True)
+        # rpm at most ranges.RPM: the log keeps one entry per request in the window (1.6 MB)
+        self.rpm: int = ranges.check("rpm", rpm, needed_by="RateLimiter")
+        self.tpm: int | None = ranges.check("tpm", tpm)
+        self.period_s: float = ranges.check("period_s", period_s)
         self.clock, self.sleep, self.async_sleep = clock, sleep, async_sleep
         self.context: BaseContext | None = None  # set when processes share it
         # The log is a ring of at most rpm entries (never more fit in one window): when each
@@ -98,9 +98,7 @@ class RateLimiter:
         the parent; hand it to a pool's workers with ``pool_options()``. ``start_method`` is the
         pool's (None: forkserver where it exists, else spawn, as the kit's pools use)."""
         limiter = cls(rpm, tpm, period_s=period_s, clock=clock)
-        if start_method is None:
-            start_method = default_start_method()
-        values.choice("start_method", start_method, ("forkserver", "spawn", "fork"))
+        start_method = ranges.check("start_method", start_method) or default_start_method()
         # A lock made in one start method's context cannot go to another's processes.
         context = limiter.context = multiprocessing.get_context(start_method)
         limiter._times = context.RawArray("d", limiter.rpm)  # raw: our own lock guards them
@@ -176,9 +174,9 @@ class RateLimiter:
         return now, at
 
     def _checked(self, tokens: int) -> int:
-        values.whole("tokens", tokens, 0, unit="tokens")
+        ranges.check("tokens", tokens)
         if self.tpm is not None and tokens > self.tpm:  # it would wait for ever
-            raise values.SettingError(
+            raise SettingError(
                 f"a request of {tokens} tokens can never fit in {self.tpm} tokens per "
                 f"{self.period_s:g} s: split it, or raise tpm"
             )

@@ -30,6 +30,7 @@ from typing import NoReturn, TypeVar
 
 from google.genai import errors
 
+from course_lib import ranges
 from course_lib.rate_limits.quota_errors import (
     DailyQuotaExhausted,
     quota_violation,
@@ -132,6 +133,14 @@ def _next_delay(
     return delay
 
 
+def _check(attempts: int, seed: int, budget: RetryBudget | None) -> None:
+    """Refuse a bad setting before the first attempt (``attempts=0`` used to run once, and
+    ``budget="x"`` to fail with an AttributeError at the first retry)."""
+    ranges.check("attempts", attempts)
+    ranges.check("seed", seed)
+    ranges.check("budget", budget)
+
+
 def _why(error: BaseException) -> str:
     return "after timeout" if is_timeout(error) else f"after {getattr(error, 'code', '?')}"
 
@@ -162,6 +171,7 @@ def call_with_retries_sync(
     >>> call_with_retries_sync(flaky, seed=1, sleep=waits.append), [round(w, 3) for w in waits]
     (('answer', 2), [0.067])
     """
+    _check(attempts, seed, budget)
     rng = None  # made on the first failure: most calls never need it
     attempt = 0
     while True:
@@ -190,6 +200,7 @@ async def call_with_retries(
     budget: RetryBudget | None = None,
 ) -> tuple[T, int]:
     """The asyncio twin of ``call_with_retries_sync``: waits with ``await sleep(delay)``."""
+    _check(attempts, seed, budget)
     try:
         result = await call()
     except Exception as error:
@@ -215,6 +226,7 @@ async def retry_after(
     """The first attempt failed with ``error``: wait as it says, then try again (attempts 2 and
     on). Callers that make the first attempt themselves save a coroutine per call this way; with
     a ``budget``, they report their own first-attempt successes (``budget.succeeded()``)."""
+    _check(attempts, seed, budget)
     rng = random.Random(seed)
     attempt = 1
     while True:

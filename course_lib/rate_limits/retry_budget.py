@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import threading
 
-from course_lib import values
+from course_lib import ranges
 
 
 class RetryBudget:
@@ -34,8 +34,8 @@ class RetryBudget:
     _ONE = 1000  # one retry, in thousandths: 10 successes at 0.1 make exactly one, no rounding
 
     def __init__(self, ratio: float = 0.1, reserve: int = 10) -> None:
-        values.number("ratio", ratio, 0, 1, "retries per success")
-        values.whole("reserve", reserve, 0, 1_000_000, "retries")
+        ranges.check("ratio", ratio)
+        ranges.check("reserve", reserve)
         self.ratio, self.reserve = ratio, reserve
         self._per_success = round(ratio * self._ONE)
         self._credit = self._cap = reserve * self._ONE

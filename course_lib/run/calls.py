@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from google.genai import errors
 
+from course_lib.ranges import nth_seed
 from course_lib.rate_limits.retry import call_with_retries_sync, retry_after
 from course_lib.run.results import CallRecord
 from course_lib.run.settings import ScenarioSettings
@@ -85,7 +86,7 @@ async def fetch(
                     error,
                     lambda: client.aio.models.generate_content(model=s.model, contents=prompt),
                     attempts=s.attempts,
-                    seed=s.seed + task,
+                    seed=nth_seed(s.seed, task),
                 )
             record.took(response, tries, now())
         except errors.APIError as error:
@@ -116,7 +117,7 @@ def ask_then_analyse(
         response, tries = call_with_retries_sync(
             lambda: client.models.generate_content(model=s.model, contents=prompt),
             attempts=s.attempts,
-            seed=s.seed + task,
+            seed=nth_seed(s.seed, task),
         )
         record.took(response, tries, now())
     except errors.APIError as error:

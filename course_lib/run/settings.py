@@ -3,7 +3,7 @@
 >>> ScenarioSettings(concurrency=0)
 Traceback (most recent call last):
 ...
-course_lib.values.SettingError: concurrency must be a whole number, from 1 to 10000 (got 0)
+course_lib.values.SettingError: concurrency must be a whole number, from 1 to 1000000 (got 0)
 """
 
 from __future__ import annotations
@@ -11,40 +11,14 @@ from __future__ import annotations
 from dataclasses import dataclass, fields, replace
 from typing import Any
 
-from course_lib import values
-from course_lib.config import DEFAULT_MODEL, KNOWN_MODELS
+from course_lib import ranges, values
+from course_lib.config import DEFAULT_MODEL
 from course_lib.fake.answers import known_prompts
 from course_lib.fake.gemini import FakeGemini
 from course_lib.fake.latency import TokenRate, latency_model
+from course_lib.ranges import RETRY_POLICIES as RETRY_POLICIES  # re-exported: the panels use them
+from course_lib.ranges import TOOL_CALLS as TOOL_CALLS
 from course_lib.values import SettingError
-
-#: The largest value each setting takes: what a lesson could want, and no more (a learner's
-#: slip of ``--latency 1e10`` is refused at once instead of running for ever).
-MOST = {
-    "prompts": 100_000,
-    "latency": 600.0,  # seconds
-    "concurrency": 10_000,
-    "processes": 64,
-    "cpu_work": 60_000.0,  # milliseconds per answer
-    "rpm": 1_000_000,
-    "tpm": 10**12,
-    "window_s": 3_600.0,  # seconds: how long the rate limits' "minute" is
-    "seed": 2**32 - 1,
-    "attempts": 20,
-    "tools_per_turn": 10,
-    "worker_threads": 64,
-    "calls_per_task": 1_000,
-}
-
-
-#: How a run retries a failed call: not at all; the kit's way (``course_lib.rate_limits.retry``:
-#: waits what a 429 asks, backs off on 5xx); the SDK's ``HttpRetryOptions``; tenacity honouring
-#: RetryInfo; or the kit's way with adaptive concurrency (``course_lib.rate_limits.adaptive``).
-RETRY_POLICIES = ("none", "kit", "sdk", "tenacity", "adaptive")
-
-#: How an agent runs the tool calls the model asks for in one turn: together (``asyncio.gather``)
-#: or one after another, as the SDK's automatic function calling does.
-TOOL_CALLS = ("at once", "one by one")
 
 
 @dataclass(frozen=True)
@@ -84,34 +58,11 @@ class ScenarioSettings:
     calls_per_task: int = 1
 
     def __post_init__(self) -> None:
-        values.whole("prompts", self.prompts, 1, MOST["prompts"])
-        values.number("latency", self.latency, 0, MOST["latency"], "seconds", above_low=True)
-        values.number("jitter", self.jitter, 0, MOST["latency"], "seconds")
+        ranges.check_fields(self)  # each setting's range and message: course_lib.ranges
         if self.jitter > self.latency:
             raise SettingError(
                 f"jitter ({self.jitter:g}) cannot be larger than the latency ({self.latency:g})"
             )
-        values.whole("concurrency", self.concurrency, 1, MOST["concurrency"])
-        values.whole("processes", self.processes, 1, MOST["processes"])
-        values.number("cpu_work", self.cpu_work, 0, MOST["cpu_work"], "milliseconds")
-        values.limit("rpm", self.rpm, MOST["rpm"], "requests per minute")
-        values.limit("tpm", self.tpm, MOST["tpm"], "input tokens per minute")
-        values.number("window_s", self.window_s, 0, MOST["window_s"], "seconds", above_low=True)
-        values.limit("client_rpm", self.client_rpm, MOST["rpm"], "requests per minute")
-        values.choice("retry", self.retry, RETRY_POLICIES)
-        values.share("failure_rate", self.failure_rate, below_one=True)
-        values.whole("seed", self.seed, 0, MOST["seed"])
-        values.whole("attempts", self.attempts, 1, MOST["attempts"])
-        values.choice("model", self.model, KNOWN_MODELS)
-        if self.start_method is not None:
-            values.choice("start_method", self.start_method, ("spawn", "forkserver", "fork"))
-        if self.tokens_per_s is not None:
-            values.number("tokens_per_s", self.tokens_per_s, 0, 1e6, "tokens", above_low=True)
-        values.number("tool_latency", self.tool_latency, 0, MOST["latency"], "seconds")
-        values.whole("tools_per_turn", self.tools_per_turn, 1, MOST["tools_per_turn"])
-        values.choice("tool_calls", self.tool_calls, TOOL_CALLS)
-        values.whole("worker_threads", self.worker_threads, 1, MOST["worker_threads"])
-        values.whole("calls_per_task", self.calls_per_task, 1, MOST["calls_per_task"])
 
     def changed(self, **changes: Any) -> ScenarioSettings:
         """These settings with some changed, e.g. ``changed(concurrency=10)``; a name that is not
@@ -122,7 +73,8 @@ class ScenarioSettings:
     def fake(self) -> FakeGemini:
         """The fake Gemini a run with these settings talks to (each run gets its own)."""
         if self.tokens_per_s is not None:
-            share = self.jitter / self.latency  # TokenRate's jitter is relative
+            # TokenRate's jitter is a share of the latency (and jitter <= latency, so 0 here at 0)
+            share = self.jitter / self.latency if self.latency else 0.0
             latency = TokenRate(self.latency, self.tokens_per_s, min(share, 1.0))
         else:
             latency = latency_model(self.latency, self.jitter)

@@ -28,8 +28,9 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from course_lib import values
+from course_lib import ranges
 from course_lib.scaling.traffic import Request
+from course_lib.values import SettingError
 
 _PACKAGE = Path(__file__).resolve().parents[1]  # course_lib/
 # Installed wheels carry the table inside the package; a source checkout keeps it in data/.
@@ -86,9 +87,18 @@ def cached_tokens(request: Request, model: str, cached_input_share: float) -> in
 
 def tier_factor(tier: str) -> float:
     """How a service tier (or the Batch API) scales the standard price."""
-    tiers = price_table()["tiers"]
-    values.choice("tier", tier, tuple(tiers))
-    return tiers[tier]["price_factor"]
+    return price_table()["tiers"][ranges.check("tier", tier)]["price_factor"]
+
+
+def check_priced(name: str, model: str | None) -> None:
+    """``model`` (None aside) must be a model the kit knows (the table's check) and one the price
+    table prices: a simulation or a bill of any other would fail half-way with a KeyError."""
+    priced = price_table()["models"]
+    if ranges.check(name, model) is not None and model not in priced:
+        raise SettingError(
+            f"{name} must be a model the price table ({TABLE}) prices: {', '.join(priced)} "
+            f"(got {model!r})"
+        )
 
 
 @dataclass(frozen=True)
@@ -121,13 +131,12 @@ def bill(
     route_below_tokens: int | None = None,
 ) -> Bill:
     """The bill for ``requests``: see the module's docstring for the three ways to pay less."""
-    table = price_table()
     factor = tier_factor(tier)
-    values.share("cache_hit_rate", cache_hit_rate)
-    values.share("cached_input_share", cached_input_share)
-    for name in (model, cheap_model):
-        if name is not None:
-            values.choice("model", name, tuple(table["models"]))
+    ranges.check("cache_hit_rate", cache_hit_rate)
+    ranges.check("cached_input_share", cached_input_share)
+    check_priced("model", model)
+    check_priced("cheap_model", cheap_model)
+    ranges.check("route_below_tokens", route_below_tokens)
     dollars, sent, tokens_in, cached, tokens_out = 0.0, 0, 0, 0, 0
     served: dict[str, int] = {}
     for i, request in enumerate(requests):

@@ -25,17 +25,26 @@ from dataclasses import dataclass, field
 
 from google.genai import errors
 
-from course_lib import values
+from course_lib import ranges
 from course_lib.config import DEFAULT_MODEL
 from course_lib.fake.quota import Quota
 from course_lib.fake.refusals import rate_limited
+from course_lib.ranges import nth_seed
 from course_lib.rate_limits.limiter import RateLimiter
 from course_lib.rate_limits.retry import call_with_retries
-from course_lib.scaling.costs import is_cache_hit, model_for, request_dollars, tier_factor
+from course_lib.scaling.costs import (
+    check_priced,
+    is_cache_hit,
+    model_for,
+    request_dollars,
+    tier_factor,
+)
 from course_lib.scaling.traffic import Request
 from course_lib.scaling.virtual_clock import run_virtual
+from course_lib.values import SettingError
 
 CACHE_S = 0.001  # a response cache answers in about a millisecond
+SIMULATED_RETRIES = ("kit", "none")  # of ranges.RETRY_POLICIES
 
 
 @dataclass(frozen=True)
@@ -44,7 +53,8 @@ class SimulationSettings:
     rest queue); ``processes``: event loops, each one core for the client's ``client_cpu_ms`` of
     CPU per call; ``rpm``/``tpm``: the API's limits per project per ``window_s`` (None: none),
     over ``projects`` projects that share the requests in turn; ``client_rpm``: a client-side
-    limiter (None: none); ``retry``: the kit's retries, at most ``attempts`` tries; the API's
+    limiter (None: none); ``retry``: "kit" (the kit's retries, at most ``attempts`` tries) or
+    "none", the two of ``ScenarioSettings``' policies it simulates; the API's
     latency: ``ttft_s`` to the first token, then ``tokens_per_s``; a 429 comes back after
     ``error_latency_s``. ``sample_s``: how often queue lengths are written down. To pay less
     (``course_lib.scaling.costs``): ``cache_hit_rate`` of the requests are answered by a response
@@ -59,7 +69,7 @@ class SimulationSettings:
     window_s: float = 60.0
     projects: int = 1
     client_rpm: int | None = None
-    retry: bool = True
+    retry: str = "kit"
     attempts: int = 10
     ttft_s: float = 0.5
     tokens_per_s: float = 100.0
@@ -72,21 +82,14 @@ class SimulationSettings:
     route_below_tokens: int | None = None
 
     def __post_init__(self) -> None:
-        values.whole("concurrency", self.concurrency, 1, 1_000_000)
-        values.whole("processes", self.processes, 1, 1024)
-        values.number("client_cpu_ms", self.client_cpu_ms, 0, 10_000, "milliseconds")
-        values.limit("rpm", self.rpm, 10**9, "requests per minute")
-        values.limit("tpm", self.tpm, 10**12, "tokens per minute")
-        values.number("window_s", self.window_s, 0, 86_400, "seconds", above_low=True)
-        values.whole("projects", self.projects, 1, 10_000)
-        values.limit("client_rpm", self.client_rpm, 10**9, "requests per minute")
-        values.whole("attempts", self.attempts, 1, 100)
-        values.number("ttft_s", self.ttft_s, 0, 600, "seconds")
-        values.number("tokens_per_s", self.tokens_per_s, 0, 1e6, "tokens", above_low=True)
-        values.number("sample_s", self.sample_s, 0, 3600, "seconds", above_low=True)
-        values.share("cache_hit_rate", self.cache_hit_rate)
-        if self.route_below_tokens is not None:
-            values.whole("route_below_tokens", self.route_below_tokens, 1, 10**7)
+        ranges.check_fields(self, needs=("tokens_per_s",))  # ranges and messages: course_lib.ranges
+        if self.retry not in SIMULATED_RETRIES:
+            raise SettingError(
+                "retry must be 'kit' or 'none' in a simulation: it runs the kit's retries or none "
+                f"(got {self.retry!r})"
+            )
+        check_priced("model", self.model)
+        check_priced("cheap_model", self.cheap_model)
 
 
 @dataclass(slots=True)
@@ -226,11 +229,11 @@ async def _replay(requests: Sequence[Request], s: SimulationSettings) -> Simulat
             counts["flying"] += 1
             story.started_s = loop.time()
             try:
-                if s.retry:
+                if s.retry == "kit":
                     await call_with_retries(
                         lambda: attempt(request, project, story),
                         attempts=s.attempts,
-                        seed=s.seed + i,
+                        seed=nth_seed(s.seed, i),
                     )
                 else:
                     await attempt(request, project, story)
@@ -256,6 +259,11 @@ def simulate(requests: Sequence[Request], settings: SimulationSettings | None = 
     """Replay ``requests`` against the simulated API with ``settings``, on a virtual clock. A
     notebook waits for it (an hour takes a second or so); ``await asyncio.to_thread(simulate,
     requests, settings)`` keeps it responsive meanwhile."""
+    if settings is not None and not isinstance(settings, SimulationSettings):
+        raise SettingError(
+            f"settings must be a SimulationSettings(...), not {type(settings).__name__}; "
+            "e.g. simulate(requests, SimulationSettings(concurrency=10))"
+        )
     if not requests:
-        raise ValueError("simulate needs at least one request")
+        raise SettingError("simulate needs at least one request (got none)")
     return run_virtual(_replay(list(requests), settings or SimulationSettings()))

@@ -18,12 +18,12 @@ from datetime import datetime
 from functools import cache
 from pathlib import Path
 
-from course_lib import values
+from course_lib import ranges
 
 _PACKAGE = Path(__file__).resolve().parents[1]  # course_lib/
 # Installed wheels carry the trace inside the package; a source checkout keeps it in data/.
 _PLACES = (_PACKAGE / "_trace", _PACKAGE.parent / "data" / "azure_llm_trace_2023")
-TRACES = {"conv": "AzureLLMInferenceTrace_conv.csv", "code": "AzureLLMInferenceTrace_code.csv"}
+TRACES = {name: f"AzureLLMInferenceTrace_{name}.csv" for name in ranges.TRACES}
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,7 +41,7 @@ class Request:
 def load_trace(name: str = "conv") -> tuple[Request, ...]:
     """The trace ``name`` ("conv": a conversation service, 19,366 requests in 58 minutes; "code":
     a coding assistant, 8,819), arrivals counted from its first request."""
-    values.choice("trace", name, tuple(TRACES))
+    ranges.check("trace", name)
     for folder in _PLACES:
         path = folder / TRACES[name]
         if path.exists():
@@ -64,7 +64,10 @@ def poisson(rate: float, count: int, mean_service_s: float, seed: int = 0) -> li
     """``count`` requests arriving at random at ``rate`` a second (a Poisson process), each
     served in an exponentially distributed time of mean ``mean_service_s``: the textbooks'
     M/M/c queue."""
-    rng = random.Random(seed)
+    ranges.check("rate", rate)
+    ranges.check("count", count)
+    ranges.check("mean_service_s", mean_service_s)
+    rng = random.Random(ranges.check("seed", seed))
     now, requests = 0.0, []
     for _ in range(count):
         now += rng.expovariate(rate)

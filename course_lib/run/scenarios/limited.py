@@ -32,6 +32,7 @@ from course_lib.client.factory import gemini_client, warm_sdk
 from course_lib.fake.gemini import FakeGemini
 from course_lib.fake.server import FakeServer
 from course_lib.machine import default_start_method
+from course_lib.ranges import nth_seed
 from course_lib.rate_limits.adaptive import AIMDLimiter
 from course_lib.rate_limits.limiter import RateLimiter
 from course_lib.rate_limits.quota_errors import quota_violation
@@ -94,7 +95,7 @@ def client_for(
 ) -> Any:
     """A client for this scenario: with the SDK's own retries if ``s.retry`` is "sdk"."""
     sdk_retries = types.HttpRetryOptions(attempts=s.attempts) if s.retry == "sdk" else None
-    return gemini_client(live=False, fake=fake, base_url=base_url, retry=sdk_retries)
+    return gemini_client(live=False, fake=fake, base_url=base_url, retry_options=sdk_retries)
 
 
 async def ask_all(
@@ -121,7 +122,7 @@ async def ask_all(
             record.sent = now()
             try:
                 response, tries = await _with_policy(
-                    s.retry, attempt, s.attempts, s.seed + task, budget
+                    s.retry, attempt, s.attempts, nth_seed(s.seed, task), budget
                 )
                 record.took(response, tries, now())
             except errors.APIError as error:
