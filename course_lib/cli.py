@@ -1,6 +1,8 @@
 """The command line: ``python -m course_lib run SCENARIO [options]`` and ``... compare [options]``.
 
-Bad input prints one line on stderr and exits with status 2.
+Each option sets the ScenarioSettings field of its name; its help, range and message come from
+``course_lib.ranges``. Bad input prints one line on stderr and exits with status 2; a run in
+which every call failed prints its table, then one line on stderr, and exits with status 1.
 """
 
 from __future__ import annotations
@@ -11,13 +13,17 @@ import json
 import signal
 import sys
 import threading
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import fields
+from typing import Any
 
+from course_lib.ranges import RANGES
 from course_lib.run.registry import SCENARIOS, scenario
 from course_lib.run.results import RunResult
 from course_lib.run.runner import compare, run_scenario
 from course_lib.run.settings import ScenarioSettings, SettingError
+from course_lib.values import is_number, shown
 
 
 class _Parser(argparse.ArgumentParser):
@@ -25,113 +31,89 @@ class _Parser(argparse.ArgumentParser):
         raise SettingError(message)
 
 
-def _number(kind: Callable[[str], float], what: str) -> Callable[[str], float]:
-    def parse(text: str) -> float:
+#: The options, in the order ``--help`` lists them: ``--cpu-work`` sets ScenarioSettings'
+#: ``cpu_work``; its help, its range and the message a mistake gets come from course_lib.ranges.
+_OPTIONS = (
+    "prompts",
+    "latency",
+    "jitter",
+    "tokens_per_s",
+    "concurrency",
+    "processes",
+    "cpu_work",
+    "rpm",
+    "tpm",
+    "window_s",
+    "client_rpm",
+    "retry",
+    "failure_rate",
+    "tool_latency",
+    "tools_per_turn",
+    "tool_calls",
+    "worker_threads",
+    "calls_per_task",
+    "seed",
+    "attempts",
+    "model",
+    "start_method",
+)
+_DEFAULTS = {f.name: f.default for f in fields(ScenarioSettings)}
+
+
+def flag(name: str) -> str:
+    """The option that sets ``name``: ``--cpu-work`` for cpu_work."""
+    return "--" + name.replace("_", "-")
+
+
+def _reader(name: str) -> Callable[[str], Any]:
+    """Read an option's text as its kind: a whole number, a number, a word. Text that is none of
+    them is passed on as it is, for ScenarioSettings to refuse with the table's message."""
+    kind = RANGES[name].kind
+
+    def read(text: str) -> Any:
         try:
-            return kind(text)
+            return int(text) if kind == "whole" else float(text) if kind == "number" else text
         except ValueError:
-            raise argparse.ArgumentTypeError(f"{what} (got {text!r})") from None
+            return text
 
-    return parse
+    return read
 
 
-_OPTIONS = [  # flag, ScenarioSettings field, type, help
-    ("--prompts", "prompts", _number(int, "a whole number"), "how many prompts (N)"),
-    ("--latency", "latency", _number(float, "a number of seconds"), "mean seconds per call"),
-    ("--jitter", "jitter", _number(float, "a number of seconds"), "latency varies +- this"),
-    (
-        "--tokens-per-s",
-        "tokens_per_s",
-        _number(float, "a number of tokens a second"),
-        "answers stream at this rate after the first token (default: fixed latency)",
-    ),
-    (
-        "--concurrency",
-        "concurrency",
-        _number(int, "a whole number"),
-        "calls in flight at once (asyncio) / threads",
-    ),
-    ("--processes", "processes", _number(int, "a whole number"), "process pool size"),
-    (
-        "--cpu-work",
-        "cpu_work",
-        _number(float, "a number of milliseconds"),
-        "CPU work per answer, in milliseconds",
-    ),
-    ("--rpm", "rpm", _number(int, "a whole number"), "requests-per-minute limit (default: none)"),
-    (
-        "--tpm",
-        "tpm",
-        _number(int, "a whole number"),
-        "input-tokens-per-minute limit (default: none)",
-    ),
-    (
-        "--window-s",
-        "window_s",
-        _number(float, "a number of seconds"),
-        "how long the limits' 'minute' lasts (default 60; shorter to watch it quickly)",
-    ),
-    (
-        "--client-rpm",
-        "client_rpm",
-        _number(int, "a whole number"),
-        "a client-side limiter's requests per minute (default: none)",
-    ),
-    ("--retry", "retry", str, "retry policy: none, kit, sdk, tenacity or adaptive"),
-    (
-        "--failure-rate",
-        "failure_rate",
-        _number(float, "a number from 0 to 1"),
-        "share of calls that fail with 500/503",
-    ),
-    (
-        "--tool-latency",
-        "tool_latency",
-        _number(float, "a number of seconds"),
-        "agents: seconds per search",
-    ),
-    (
-        "--tools-per-turn",
-        "tools_per_turn",
-        _number(int, "a whole number"),
-        "agents: searches the model asks for in one turn",
-    ),
-    (
-        "--tool-calls",
-        "tool_calls",
-        str,
-        "agents: how a turn's searches run: 'at once' or 'one by one'",
-    ),
-    (
-        "--worker-threads",
-        "worker_threads",
-        _number(int, "a whole number"),
-        "dask: threads per worker (each task holds one)",
-    ),
-    (
-        "--calls-per-task",
-        "calls_per_task",
-        _number(int, "a whole number"),
-        "dask: prompts each task asks at once",
-    ),
-    ("--seed", "seed", _number(int, "a whole number"), "random seed"),
-    ("--attempts", "attempts", _number(int, "a whole number"), "tries per call, retries included"),
-    ("--start-method", "start_method", str, "spawn, forkserver or fork"),
-]
+def _help(name: str) -> str:
+    """What ``--help`` says of an option: what it is, what it may be, its default (once)."""
+    known, default = RANGES[name], _DEFAULTS[name]
+    said = known.none if default is None else shown(default) if is_number(default) else default
+    return f"{known.about}: {known.what} (default: {said})".replace("%", "%%")
 
 
 def _add_options(parser: argparse.ArgumentParser, settings: tuple[str, ...]) -> None:
-    defaults = {f.name: f.default for f in fields(ScenarioSettings)}
-    for flag, name, kind, text in _OPTIONS:
+    for name in _OPTIONS:
         if name in settings:
             parser.add_argument(
-                flag,
-                dest=name,
-                type=kind,
-                default=defaults[name],
-                help=f"{text} (default: {defaults[name]})",
+                flag(name), dest=name, type=_reader(name), default=_DEFAULTS[name], help=_help(name)
             )
     parser.add_argument("--json", action="store_true", help="print JSON instead of a summary")
+
+
+def _glued(argv: list[str]) -> list[str]:
+    """``--latency -inf`` as ``--latency=-inf``: argparse takes a word that starts with "-" and is
+    not a plain negative number ("-inf", "-1e3") for an option, and would say "expected one
+    argument"; glued, the value reaches its check and gets its range's message."""
+    flags, out = {flag(name) for name in _OPTIONS}, []
+    for word in argv:
+        if out and out[-1] in flags and word.startswith("-") and _is_float(word):
+            out[-1] = f"{out[-1]}={word}"
+        else:
+            out.append(word)
+    return out
+
+
+def _is_float(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -149,7 +131,7 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("scenario", help=", ".join(SCENARIOS))
     run.add_argument("options", nargs=argparse.REMAINDER, help="the scenario's options")
     compare_all = commands.add_parser("compare", help="run every scenario and compare wall times")
-    _add_options(compare_all, tuple(f.name for f in fields(ScenarioSettings)))
+    _add_options(compare_all, _OPTIONS)
     return parser
 
 
@@ -158,12 +140,9 @@ def _scenario_options(name: str, argv: list[str]) -> argparse.Namespace:
     chosen = scenario(name)
     parser = _Parser(prog=f"python -m course_lib run {name}", description=chosen.label)
     _add_options(parser, chosen.settings)
-    flags = {flag: setting for flag, setting, _, _ in _OPTIONS}
-    for word in argv:
-        flag = word.split("=", 1)[0]
-        if flags.get(flag) and flags[flag] not in chosen.settings:
-            own = ", ".join(f for f, setting in flags.items() if setting in chosen.settings)
-            raise SettingError(f"{flag} does not apply to the {name} scenario; it takes {own}")
+    setting_of = {flag(setting): setting for setting in _OPTIONS}
+    given = [setting_of.get(word.split("=", 1)[0]) for word in argv]
+    chosen.refuse_unused((g for g in given if g is not None), spelled=flag)
     return parser.parse_args(argv)
 
 
@@ -179,8 +158,22 @@ def _table(results: list[RunResult]) -> str:
 
 
 def _settings(args: argparse.Namespace) -> ScenarioSettings:
-    given = {name: getattr(args, name) for _, name, _, _ in _OPTIONS if hasattr(args, name)}
-    return ScenarioSettings(**given)
+    return ScenarioSettings(
+        **{name: getattr(args, name) for name in _OPTIONS if hasattr(args, name)}
+    )
+
+
+def _all_failed(results: list[RunResult]) -> str | None:
+    """One line when every call of every run failed (the exit status is 1 then), else None:
+    some failures are part of a run, and the table's ``failed`` column shows them."""
+    calls = [record for result in results for record in result.outputs]
+    if not calls or any(record.error is None for record in calls):
+        return None
+    errors = Counter(record.error for record in calls).most_common()
+    return f"all {len(calls)} calls failed (" + ", ".join(f"{n} with {e}" for e, n in errors) + ")"
+
+
+_INTERRUPTED = "interrupted: the run was stopped and its worker processes with it"
 
 
 class _Terminated(KeyboardInterrupt):
@@ -192,26 +185,35 @@ def _terminated(signum: int, frame: object) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    on_term = None
-    if threading.current_thread() is threading.main_thread():
-        on_term = signal.signal(signal.SIGTERM, _terminated)
+    """The command line; returns the exit status: 0, 1 when every call failed, 2 for bad input,
+    130 on Ctrl-C and 143 on SIGTERM (each with one line on stderr)."""
     try:
-        return _main(argv)
-    finally:
-        if on_term is not None:
-            signal.signal(signal.SIGTERM, on_term)
+        on_term = None
+        if threading.current_thread() is threading.main_thread():
+            on_term = signal.signal(signal.SIGTERM, _terminated)
+        try:
+            return _main(sys.argv[1:] if argv is None else list(argv))
+        finally:
+            if on_term is not None:
+                signal.signal(signal.SIGTERM, on_term)
+    except KeyboardInterrupt:  # in the moments _main's own handler does not cover
+        print(_INTERRUPTED, file=sys.stderr)
+        return 130
 
 
-def _main(argv: Sequence[str] | None) -> int:
+def _main(argv: list[str]) -> int:
     try:
-        args = _parser().parse_args(argv)
+        args = _parser().parse_args(_glued(argv))
         if args.command == "run":
             options = _scenario_options(args.scenario, args.options)
-            result = asyncio.run(run_scenario(args.scenario, _settings(options)))
-            print(json.dumps(result.to_dict()) if options.json else _table([result]))
+            results = [asyncio.run(run_scenario(args.scenario, _settings(options)))]
+            print(json.dumps(results[0].to_dict()) if options.json else _table(results))
         else:
             results = asyncio.run(compare(_settings(args)))
             print(json.dumps([r.to_dict() for r in results]) if args.json else _table(results))
+        if (failed := _all_failed(results)) is not None:
+            print(f"error: {failed}", file=sys.stderr)
+            return 1
     except SettingError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
@@ -226,6 +228,6 @@ def _main(argv: Sequence[str] | None) -> int:
         print("terminated: the run was stopped and its worker processes with it", file=sys.stderr)
         return 143
     except KeyboardInterrupt:
-        print("interrupted: the run was stopped and its worker processes with it", file=sys.stderr)
+        print(_INTERRUPTED, file=sys.stderr)
         return 130
     return 0

@@ -261,7 +261,7 @@ def test_every_setting_a_scenario_uses_has_an_option_and_a_slider_or_says_why_no
     from course_lib.view.controls import CONTROLS, NO_SLIDER
 
     known = {f.name for f in fields(ScenarioSettings)}
-    options = {name for _, name, _, _ in _OPTIONS}
+    options = set(_OPTIONS)
     for scenario in SCENARIOS.values():
         for setting in scenario.settings:
             assert setting in known, f"{scenario.name} uses {setting}, which ScenarioSettings lacks"

@@ -26,7 +26,7 @@ concurrent, threads, parallel, hybrid, hybrid-pipelined, rate-limited, agents, d
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from importlib import import_module
 from types import MappingProxyType
@@ -53,6 +53,7 @@ WORKLOAD = (
     "failure_rate",
     "seed",
     "attempts",
+    "model",
 )
 
 
@@ -71,6 +72,16 @@ class Scenario:
     def settings(self) -> tuple[str, ...]:
         """Every setting that means something for this scenario."""
         return WORKLOAD + self.uses
+
+    def refuse_unused(self, given: Iterable[str], spelled: Callable[[str], str] = str) -> None:
+        """The one message for a setting this scenario does not use (``spelled``: how the caller
+        writes a setting's name; the command line writes ``--processes``)."""
+        unused = [name for name in given if name not in self.settings]
+        if unused:
+            takes = ", ".join(spelled(name) for name in self.settings)
+            raise SettingError(
+                f"{spelled(unused[0])} does not apply to the {self.name} scenario; it takes {takes}"
+            )
 
     def name_of(self, setting: str) -> str:
         """'concurrency' is 'threads' for the threads scenario."""

@@ -20,6 +20,7 @@ import gc
 import threading
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from dataclasses import fields
 from typing import Any
 
 from course_lib.client.factory import warm_sdk
@@ -30,6 +31,8 @@ from course_lib.run.settings import ScenarioSettings, SettingError
 from course_lib.run.workloads import iterations_for, stop_when
 from course_lib.trace.spans import CPU, Span, Tracer, now, numbered
 
+_DEFAULTS = {f.name: f.default for f in fields(ScenarioSettings)}
+
 
 async def run_scenario(
     name: str,
@@ -38,7 +41,9 @@ async def run_scenario(
     tracer: Tracer | None = None,
     **changes: Any,
 ) -> RunResult:
-    """Run one scenario; ``changes`` override single settings, e.g. ``concurrency=10``.
+    """Run one scenario; ``changes`` override single settings, e.g. ``concurrency=10``. A change
+    to a setting the scenario does not use (``processes`` for ``concurrent``) is refused, as the
+    command line refuses its option: it would change nothing, silently.
 
     Pass a ``tracer`` to watch the run while it happens (``tracer.snapshot()``); by default the
     run gets a fresh one.
@@ -50,6 +55,8 @@ async def run_scenario(
             "e.g. run_scenario('concurrent', ScenarioSettings(prompts=10))"
         )
     s = (settings or ScenarioSettings()).changed(**changes)
+    # a setting's default, given again, changes nothing: a loop over scenarios may pass it
+    chosen.refuse_unused(n for n, value in changes.items() if value != _DEFAULTS[n])
     runner = chosen.load()  # a scenario's own imports happen here, not at `import course_lib`
     await asyncio.to_thread(warm_sdk)  # once per process, outside the timed part
     fake = s.fake()

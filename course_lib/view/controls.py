@@ -12,8 +12,8 @@ from typing import Any
 
 import ipywidgets as w
 
+from course_lib.ranges import RETRY_POLICIES, TOOL_CALLS
 from course_lib.run.registry import scenario
-from course_lib.run.settings import RETRY_POLICIES, TOOL_CALLS
 
 _STYLE = {"description_width": "150px"}
 
@@ -85,7 +85,7 @@ ZERO_IS_NONE = ("rpm", "tpm", "client_rpm")
 
 #: Settings a panel leaves as they are given (``settings=``): they change no picture worth a
 #: slider.
-NO_SLIDER = ("seed", "attempts", "start_method", "tokens_per_s")
+NO_SLIDER = ("seed", "attempts", "start_method", "tokens_per_s", "model")
 
 #: Sliders every panel shows first and last; between them, those of the scenario's own settings.
 FIRST_CONTROLS, LAST_CONTROLS = ("prompts", "latency", "jitter"), ("cpu_work",)
