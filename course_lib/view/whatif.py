@@ -16,7 +16,7 @@ from typing import Any
 
 import ipywidgets as w
 
-from course_lib.scaling.costs import bill, is_cache_hit
+from course_lib.scaling.costs import bill, check_priced, is_cache_hit
 from course_lib.scaling.simulator import Simulated, SimulationSettings, simulate
 from course_lib.scaling.traffic import Request
 from course_lib.values import SettingError
@@ -48,12 +48,25 @@ class WhatIf:
     the hour's queue). Simulate shows the numbers, the bill and the requests in the system over
     the hour, next to the two runs before."""
 
+    #: The setting of ``course_lib.ranges`` each slider sets (a test keeps each slider inside it).
+    SETS = {
+        "rpm": "rpm",
+        "tpm": "tpm",
+        "concurrency": "concurrency",
+        "projects": "projects",
+        "cache": "cache_hit_rate",
+        "routed": "routed_share",
+        "offline": "offline_share",
+    }
+
     def __init__(
         self,
         requests: Sequence[Request],
         model: str = "gemini-2.5-flash",
         cheap_model: str = "gemini-2.5-flash-lite",
     ) -> None:
+        check_priced("model", model)  # now, not at the first press of Simulate
+        check_priced("cheap_model", cheap_model)
         self.requests, self.model, self.cheap_model = list(requests), model, cheap_model
         self.sliders = {
             "rpm": _slider(w.IntSlider, "requests/min (0: none)", 0, 0, 6000, 60),
