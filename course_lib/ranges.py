@@ -2,8 +2,8 @@
 range, its unit, what None means and the one message a mistake gets.
 
 ``ScenarioSettings``, the command line, ``use_fake``, ``gemini_client``, the rate limiter, the
-retries, the simulator, the bill and the panels' sliders all check here, by name, so a name means
-the same range and gets the same message wherever it is given.
+retries, the simulator and the bill all check here, by name, so a name means the same range and
+gets the same message wherever it is given; the panels' sliders stay inside it (a test checks).
 
 >>> check("concurrency", 8)
 8
@@ -93,8 +93,8 @@ RANGES: Mapping[str, Range] = MappingProxyType(
         "concurrency": _whole("calls in flight at once (asyncio) / threads", 1, CONCURRENCY),
         "processes": _whole("worker processes (a pool's size; Dask's workers)", 1, PROCESSES),
         "cpu_work": _number("CPU work per answer", 0, 60_000, "milliseconds"),
-        "rpm": _whole("the API's limit per window_s", 1, RPM, "requests per minute", "no limit"),
-        "tpm": _whole("the API's input-token limit", 1, TPM, "tokens per minute", "no limit"),
+        "rpm": _whole("the most requests in a window", 1, RPM, "requests per minute", "no limit"),
+        "tpm": _whole("the most input tokens in a window", 1, TPM, "tokens per minute", "no limit"),
         "window_s": _number(
             "how long the limits' 'minute' lasts", 0, WINDOW_S, _SECONDS, above=True
         ),

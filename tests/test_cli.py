@@ -147,8 +147,8 @@ def test_help_says_each_range_and_each_default_once(capsys):
     for said in (
         "--seed SEED seeds what is random (latencies, failures, answers): a whole number, from 0 "
         "to 4294967295 (default: 0)",
-        "--rpm RPM the API's limit per window_s: a whole number of requests per minute, from 1 to "
-        "100000 (default: no limit)",
+        "--rpm RPM the most requests in a window: a whole number of requests per "
+        "minute, from 1 to 100000 (default: no limit)",
         "(default: a fixed latency)",
         "(default: forkserver where available, else spawn)",
         "(default: no client-side limiter)",

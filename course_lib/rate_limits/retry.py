@@ -159,7 +159,8 @@ def call_with_retries_sync(
 ) -> tuple[T, int]:
     """Run ``call`` up to ``attempts`` times; returns (result, attempts used). ``sleep`` waits
     (inject a fake one to test the delays without waiting); ``budget``, if given, is shared by
-    many calls and may refuse a retry.
+    many calls and may refuse a retry. A bad ``attempts``, ``seed`` or ``budget`` is refused
+    before the first attempt (``course_lib.ranges``).
 
     >>> results = iter([TimeoutError("slow"), "answer"])
     >>> def flaky():

@@ -10,8 +10,9 @@ Adding a scenario is one module in ``course_lib/run/scenarios/`` (an ``async def
 ``ScenarioRun``, calls ``run.start_clock()`` once its set-up is done, and returns one ``CallRecord``
 per prompt) and one ``register(...)`` below, whose ``ideal`` is a function of ``ideal.py`` or a
 lambda here: never in the scenario's module, which is imported only when it runs. A scenario that
-needs a new setting also adds it to ``ScenarioSettings``, the command line's options and, for a
-slider, ``view/controls.CONTROLS`` (a test says when one is missing). Its module may import a
+needs a new setting also adds it to ``ScenarioSettings``, its range to ``course_lib.ranges``
+(whose words the command line's help uses), the command line's options and, for a slider,
+``view/controls.CONTROLS`` (a test says when one is missing). Its module may import a
 heavy package (Dask does): the registry imports it only when the scenario runs. That package goes in
 pyproject's dependencies all the same: the doctests import every module.
 
