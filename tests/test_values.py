@@ -29,7 +29,15 @@ from course_lib.rate_limits import (
     call_with_retries_sync,
 )
 from course_lib.run.runner import run_scenario_sync
-from course_lib.scaling import Request, SimulationSettings, bill, load_trace, poisson, simulate
+from course_lib.scaling import (
+    Request,
+    Simulated,
+    SimulationSettings,
+    bill,
+    load_trace,
+    poisson,
+    simulate,
+)
 from course_lib.scaling.costs import price_table
 from course_lib.values import Range, SettingError, got
 
@@ -87,6 +95,7 @@ SITES = {
     "ClusterLimits": (lambda n, v: ClusterLimits(**{n: v}), ClusterLimits),
     "SimulationSettings": (lambda n, v: SimulationSettings(**{n: v}), SimulationSettings),
     "bill": (lambda n, v: bill(REQUESTS, **{n: v}), bill),
+    "Simulated.dollars": (lambda n, v: simulate(REQUESTS).dollars(**{n: v}), Simulated.dollars),
     "load_trace": (lambda n, v: load_trace(v), {"trace"}),
     "poisson": (
         lambda n, v: poisson(**{"rate": 1.0, "count": 1, "mean_service_s": 1.0, n: v}),

@@ -133,6 +133,7 @@ class Simulated:
     def dollars(self, tier: str = "standard", cached_input_share: float = 0.0) -> float:
         """What the requests sent and answered cost (``course_lib.scaling.costs``): cache hits and
         failed requests are free."""
+        ranges.check("cached_input_share", cached_input_share)  # tier: tier_factor checks it
         total = sum(
             request_dollars(request, story.model, cached_input_share)
             for request, story in zip(self.requests, self.served, strict=True)
