@@ -19,12 +19,13 @@ PACKAGE = Path(__file__).resolve().parent.parent / "course_lib"
 #: What each part may import, besides itself (see course_lib/__init__.py): a part is a top-level
 #: module or package, except that the scenarios (run/scenarios/) sit above the lesson packages
 #: they use, while the rest of run/ sits below them. Read top to bottom, arrows point up only.
-SHARED = {"config", "_lazy", "values", "machine"}
+SHARED = {"config", "_lazy", "values", "machine", "data_files"}
 MAY_IMPORT = {
     "config": set(),
     "_lazy": set(),
     "values": set(),
     "machine": set(),
+    "data_files": set(),
     "fake": SHARED,
     "trace": SHARED,
     "client": SHARED | {"fake", "trace"},
