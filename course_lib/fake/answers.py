@@ -108,7 +108,8 @@ def answer_for(prompt: str, rng: random.Random) -> str:
     rng.shuffle(sentences)
     budget = _WORD_BUDGET.search(prompt)
     if budget:
-        words_wanted, chosen = int(budget.group(1)), []
+        words_wanted = int(budget.group(1))
+        chosen: list[str] = []
         while sentences and sum(len(s.split()) for s in chosen) < words_wanted:
             chosen.append(sentences.pop())
     else:
