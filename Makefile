@@ -21,8 +21,10 @@ setup: $(STAMP)
 lab: setup
 	$(BIN)/jupyter lab notebooks/
 
+# Lint, type-check course_lib (mypy reads [tool.mypy] in pyproject.toml), then the suite, offline.
 test: setup
 	$(BIN)/ruff check course_lib tests bench scripts notebooks
+	$(BIN)/mypy
 	$(NONET) $(BIN)/python -m pytest
 
 # Colab runs ipywidgets 7 (and our setup cell adds plotly 6+ with anywidget): the widget code and
@@ -52,4 +54,4 @@ bench: setup
 	$(BIN)/python bench/lessons.py
 
 clean:
-	rm -rf $(VENV) $(COLAB) .pytest_cache .ruff_cache
+	rm -rf $(VENV) $(COLAB) .pytest_cache .ruff_cache .mypy_cache
