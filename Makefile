@@ -2,27 +2,40 @@
 PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
+# What a learner needs (the course and JupyterLab), and that plus the test tools (the dev extra).
+LAB_STAMP := $(VENV)/.lab-installed
 STAMP := $(VENV)/.installed
 # Where it exists, the suite runs with loopback as the only network, to prove offline mode.
 NONET := $(shell [ -x ../shared/tools/nonet ] && echo ../shared/tools/nonet)
+# JupyterLab refuses to start as root unless told to, and many containers run as root.
+AS_ROOT := $(shell [ "$$(id -u)" = 0 ] && echo --allow-root)
 
 .PHONY: setup lab test test-colab lint bench clean
 
-$(STAMP): pyproject.toml
+$(BIN)/python:
 	@$(PY) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
 	  { echo "Python 3.11 or newer is needed (google-genai 3.x requires it); set PY=python3.12 or similar."; exit 1; }
 	$(PY) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[lab,dev]"
-	touch $(STAMP)
 
+$(LAB_STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e ".[lab]"
+	touch $@
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e ".[lab,dev]"
+	touch $@
+
+# Everything, test tools included (what test, lint and bench use).
 setup: $(STAMP)
 
-lab: setup
-	$(BIN)/jupyter lab notebooks/
+lab: $(LAB_STAMP)
+	$(BIN)/jupyter lab $(AS_ROOT) notebooks/
 
+# Lint, type-check course_lib (mypy reads [tool.mypy] in pyproject.toml), then the suite, offline.
 test: setup
 	$(BIN)/ruff check course_lib tests bench scripts notebooks
+	$(BIN)/mypy
 	$(NONET) $(BIN)/python -m pytest
 
 # Colab runs ipywidgets 7 (and our setup cell adds plotly 6+ with anywidget): the widget code and
@@ -52,4 +65,4 @@ bench: setup
 	$(BIN)/python bench/lessons.py
 
 clean:
-	rm -rf $(VENV) $(COLAB) .pytest_cache .ruff_cache
+	rm -rf $(VENV) $(COLAB) .pytest_cache .ruff_cache .mypy_cache

@@ -3,7 +3,7 @@
 (The kit against the bare SDK, call for call, is bench/against_sdk.py.)
 
 1. Wall time against the ideal bound for 5, 100 and 1,000 concurrent calls of 0.5 s.
-2. Replay of real production traffic (../shared/data/azure-llm-inference-2023, CC-BY 4.0): arrival
+2. Replay of real production traffic (data/azure_llm_trace_2023, CC-BY 4.0): arrival
    times and output sizes of the first requests, time-compressed; how late calls start and finish
    compared with the schedule the fake planned.
 
@@ -26,18 +26,13 @@ from google.genai import types
 
 from course_lib import DEFAULT_MODEL, Tracer, gemini_client
 from course_lib.client.factory import warm_sdk
+from course_lib.data_files import data_file
 from course_lib.fake import FakeGemini
 from course_lib.fake.latency import TokenRate
 from course_lib.run.runner import run_scenario
 from course_lib.run.settings import ScenarioSettings
 
-TRACE = (
-    Path(__file__).resolve().parents[2]
-    / "shared"
-    / "data"
-    / "azure-llm-inference-2023"
-    / "AzureLLMInferenceTrace_conv.csv"
-)
+TRACE = data_file("azure_llm_trace_2023", "AzureLLMInferenceTrace_conv.csv")
 
 
 async def wall_ratios(sizes: list[int]) -> list[dict[str, float]]:
@@ -127,10 +122,7 @@ async def main(quick: bool) -> dict:
     await asyncio.to_thread(warm_sdk)
     results: dict = {"python": sys.version.split()[0]}
     results["wall"] = await wall_ratios([5, 100] if quick else [5, 100, 1000])
-    if TRACE.exists():
-        results["replay"] = await replay(300 if quick else 2000, speedup=10.0)
-    else:
-        results["replay"] = f"skipped: {TRACE} not found (it lives in ../shared)"
+    results["replay"] = await replay(300 if quick else 2000, speedup=10.0)
     return results
 
 

@@ -17,8 +17,9 @@ part imports only the parts below it):
   limiter, retries, the 429's details, the retry budget, AIMD
 - ``client/``: ``gemini_client``, the session (the fake, its server, live mode's budget)
 - ``trace/``, ``fake/``: spans, lanes and trace files; the fake Gemini
-- ``config.py``, ``ranges.py``, ``values.py``, ``machine.py``: the default model, the one table
-  of limits (every value a learner can set) and how a value is checked, cores
+- ``config.py``, ``ranges.py``, ``values.py``, ``machine.py``, ``data_files.py``: the default
+  model, the one table of limits (every value a learner can set) and how a value is checked,
+  cores, where the data files are
 
 A new lesson's code goes in a package named for the lesson, beside ``scaling/`` and ``cluster/``;
 a new way of running prompts is one module in ``run/scenarios/`` and one ``register(...)``.

@@ -16,7 +16,7 @@ import threading
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import fields
-from typing import Any
+from typing import Any, NoReturn
 
 from course_lib.ranges import RANGES
 from course_lib.run.registry import SCENARIOS, scenario
@@ -27,7 +27,7 @@ from course_lib.values import is_number, shown
 
 
 class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> None:  # argparse prints usage too; one line is kinder
+    def error(self, message: str) -> NoReturn:  # argparse prints usage too; one line is kinder
         raise SettingError(message)
 
 
@@ -57,7 +57,7 @@ _OPTIONS = (
     "model",
     "start_method",
 )
-_DEFAULTS = {f.name: f.default for f in fields(ScenarioSettings)}
+_DEFAULTS: dict[str, Any] = {f.name: f.default for f in fields(ScenarioSettings)}
 
 
 def flag(name: str) -> str:
@@ -99,7 +99,7 @@ def _glued(argv: list[str]) -> list[str]:
     """``--latency -inf`` as ``--latency=-inf``: argparse takes a word that starts with "-" and is
     not a plain negative number ("-inf", "-1e3") for an option, and would say "expected one
     argument"; glued, the value reaches its check and gets its range's message."""
-    flags, out = {flag(name) for name in _OPTIONS}, []
+    flags, out = {flag(name) for name in _OPTIONS}, list[str]()
     for word in argv:
         if out and out[-1] in flags and word.startswith("-") and _is_float(word):
             out[-1] = f"{out[-1]}={word}"

@@ -19,13 +19,14 @@ PACKAGE = Path(__file__).resolve().parent.parent / "course_lib"
 #: What each part may import, besides itself (see course_lib/__init__.py): a part is a top-level
 #: module or package, except that the scenarios (run/scenarios/) sit above the lesson packages
 #: they use, while the rest of run/ sits below them. Read top to bottom, arrows point up only.
-SHARED = {"config", "_lazy", "values", "ranges", "machine"}
+SHARED = {"config", "_lazy", "values", "ranges", "machine", "data_files"}
 MAY_IMPORT = {
     "config": set(),
     "_lazy": set(),
     "values": set(),
     "ranges": {"config", "values"},  # the one table of limits
     "machine": set(),
+    "data_files": set(),
     "fake": SHARED,
     "trace": SHARED,
     "client": SHARED | {"fake", "trace"},
@@ -155,11 +156,11 @@ def test_importing_the_package_does_nothing_heavy_and_registers_nothing():
     out = python(
         # the libraries first: some of them (logging among them) register exit hooks of their own
         "import atexit, aiohttp, google.genai, ipywidgets, plotly.graph_objects, respx\n"
-        "before = atexit._ncallbacks()\n"
+        "hooks, made, register = [], [], atexit.register\n"
+        "atexit.register = lambda f, *a, **k: hooks.append(f) or register(f, *a, **k)\n"
+        "ipywidgets.Widget.on_widget_constructed(made.append)\n"
         "import course_lib, course_lib.view.panels, course_lib.fake.server\n"
-        "made = getattr(ipywidgets.Widget, 'widgets', None)\n"
-        "made = ipywidgets.widgets.widget._instances if made is None else made\n"
-        "print(atexit._ncallbacks() - before, len(made))"
+        "print(len(hooks), len(made))"
     )
     assert out == "0 0"  # no exit hook, no widget made, until something is used
     loaded = python(

@@ -7,6 +7,7 @@ import math
 
 import pytest
 
+from course_lib.data_files import data_file
 from course_lib.rate_limits.limiter import most_in_any_window
 from course_lib.scaling.simulator import SimulationSettings, simulate
 from course_lib.scaling.traffic import Request, load_trace, poisson, slice_of
@@ -126,9 +127,7 @@ def test_the_trace_ships_with_its_licence_and_slices_count_from_their_start():
     assert len(hour) == 19_366 and len(load_trace("code")) == 8_819
     minute = slice_of(hour, 60.0, 120.0)
     assert minute and 0.0 <= minute[0].arrival_s < 60.0 > minute[-1].arrival_s
-    from course_lib.scaling import traffic
-
-    readme = (traffic._PLACES[1] / "README.md").read_text(encoding="utf-8")
+    readme = data_file("azure_llm_trace_2023", "README.md").read_text(encoding="utf-8")
     assert "CC-BY 4.0" in readme and "Splitwise" in readme and "AzurePublicDataset" in readme
 
 

@@ -13,7 +13,7 @@ turn with three 1 s searches takes 1 s instead of 3 s.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -64,15 +64,16 @@ class AgentRun:
 
 async def run_tools(
     calls: list[types.FunctionCall],
-    tools: dict[str, Callable[..., Awaitable[Any]]],
+    tools: Mapping[str, Callable[..., Awaitable[Any]]],
     at_once: bool = True,
 ) -> list[types.Part]:
     """Run the function calls of one model turn (``at_once``: together, else one after another,
     as automatic function calling does) and return their results as parts, in the calls' order."""
 
     async def one(call: types.FunctionCall) -> types.Part:
-        result = await tools[call.name](**(call.args or {}))
-        return types.Part.from_function_response(name=call.name, response={"result": result})
+        name = call.name or ""  # the SDK types it optional; a model's call always has one
+        result = await tools[name](**(call.args or {}))
+        return types.Part.from_function_response(name=name, response={"result": result})
 
     if at_once:
         return list(await asyncio.gather(*(one(call) for call in calls)))

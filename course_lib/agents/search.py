@@ -18,18 +18,12 @@ import re
 import time
 from collections.abc import Awaitable, Callable
 from functools import cache
-from pathlib import Path
 from typing import Any
 
 from course_lib import ranges
+from course_lib.data_files import data_file
 from course_lib.trace.spans import TOOL, span
 
-_PACKAGE = Path(__file__).resolve().parents[1]  # course_lib/
-# Installed wheels carry the corpus inside the package; a source checkout keeps it in data/.
-_PLACES = (
-    _PACKAGE / "_data" / "search.json",
-    _PACKAGE.parent / "data" / "fake_gemini" / "search.json",
-)
 _WORD = re.compile(r"[a-z0-9_]+")
 _COMMON = {"the", "a", "an", "of", "to", "in", "is", "and", "or", "what", "how", "does", "do"}
 
@@ -37,10 +31,8 @@ _COMMON = {"the", "a", "an", "of", "to", "in", "is", "and", "or", "what", "how",
 @cache
 def corpus() -> tuple[dict[str, str], ...]:
     """The notes: id, title, url (``kb://...``: nothing leaves the machine) and text."""
-    for place in _PLACES:
-        if place.exists():
-            return tuple(json.loads(place.read_text(encoding="utf-8"))["documents"])
-    raise FileNotFoundError("the search corpus (data/fake_gemini/search.json) is missing")
+    place = data_file("fake_gemini", "search.json")
+    return tuple(json.loads(place.read_text(encoding="utf-8"))["documents"])
 
 
 def _words(text: str) -> set[str]:

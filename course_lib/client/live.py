@@ -55,7 +55,7 @@ def find_key() -> str | None:
         if os.environ.get(name) and os.environ[name] != OFFLINE_API_KEY:
             return os.environ[name]
     try:  # Colab keeps keys in its "Secrets" panel
-        from google.colab import userdata  # type: ignore[import-not-found]
+        from google.colab import userdata
 
         for name in ("GOOGLE_API_KEY", "GEMINI_API_KEY"):
             try:
@@ -104,10 +104,11 @@ class LiveBudget:
     def __init__(self, ledger: str | None = None, clock: Callable[[], float] = time.time) -> None:
         self._lock = threading.Lock()
         self.clock = clock
-        self.ledger = ledger or os.environ.get(ENV_LIVE_LEDGER)
-        if self.ledger is None:
-            handle, self.ledger = tempfile.mkstemp(prefix="course-live-", suffix=".json")
+        ledger = ledger or os.environ.get(ENV_LIVE_LEDGER)
+        if ledger is None:
+            handle, ledger = tempfile.mkstemp(prefix="course-live-", suffix=".json")
             os.close(handle)
+        self.ledger: str = ledger
         self._local: dict[str, Any] = {"used": 0, "sent": []}  # without file locks
 
     @property

@@ -67,7 +67,7 @@ class ClusterLimits:
                 leased = True
             yield
         finally:
-            if leased:
+            if leased and rate is not None:
                 later = asyncio.get_running_loop().call_later
                 later(self.window_s, lambda: asyncio.ensure_future(rate.release()))
             if cap is not None:

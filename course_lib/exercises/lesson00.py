@@ -38,18 +38,19 @@ def check_io_or_cpu(answers: dict[str, str]) -> Feedback:
 def check_cores(answer: int) -> Feedback:
     """``os.cpu_count()`` says 16 and /sys/fs/cgroup/cpu.max reads "200000 100000": how many
     processes can compute at the same time?"""
-    if answer is ...:
+    given: object = answer  # what a learner passes may be ... or "2": check what came
+    if given is ...:
         return wrong("replace ... with your answer, a whole number of processes.")
-    if isinstance(answer, str):
-        number = answer.strip()
+    if isinstance(given, str):
+        number = given.strip()
         hint = "right number" if number == "2" else "answer"
         return wrong(f"give your {hint} as a number, without quotes: check_cores({number}).")
-    if answer == 16:
+    if given == 16:
         return wrong(
             "16 is what the host machine has. cpu.max gives 200000 µs of CPU time every "
             "100000 µs: divide them."
         )
-    if answer == 2:
+    if given == 2:
         return right(
             "the quota (2 CPUs' worth of time per period) wins over the 16 cores the host reports."
         )

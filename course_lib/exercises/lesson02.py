@@ -40,7 +40,7 @@ def _watched_client(latency: float) -> tuple[Any, FakeGemini, list[str]]:
         blocking.append("generate_content")
         return plain(*args, **kwargs)
 
-    client.models.generate_content = noted  # this client only
+    client.models.generate_content = noted  # type: ignore[method-assign]  # this client only
     return client, fake, blocking
 
 

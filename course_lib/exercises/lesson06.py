@@ -158,7 +158,7 @@ async def check_research(research: Callable[..., Awaitable[Any]]) -> Feedback:
     except Exception as error:  # a TaskGroup raises an ExceptionGroup, gather the error itself
         failure = error
     wrapped = isinstance(failure, BaseExceptionGroup)
-    inside = failure.exceptions if wrapped else (failure,)
+    inside = failure.exceptions if isinstance(failure, BaseExceptionGroup) else (failure,)
     if not any(isinstance(e, ConnectionError) for e in inside):
         return wrong(f"one ask's ConnectionError became {failure!r}: let it out as it is.")
     ran_on = broken.now + broken.finished

@@ -7,6 +7,7 @@ Both use the first 20 minutes of the real trace (5,985 requests), so a check tak
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from course_lib.exercises.feedback import Feedback, right, wrong
@@ -99,20 +100,20 @@ def _why(dollars: float) -> str:
     """Which common slip gives ``dollars`` for the first 20 minutes, if one does."""
     requests = first_20_minutes()
     flash, lite = "gemini-2.5-flash", "gemini-2.5-flash-lite"
-    routed = dict(cheap_model=lite, route_below_tokens=CHEAP_BELOW)
+    routed = partial(bill, cheap_model=lite, route_below_tokens=CHEAP_BELOW)
     no_answers = [Request(r.arrival_s, r.prompt_tokens, 0) for r in requests]
     slips = {
-        "the cache hits were billed: skip request i when is_cache_hit(i, 0.2)": bill(
-            requests, flash, **routed
+        "the cache hits were billed: skip request i when is_cache_hit(i, 0.2)": routed(
+            requests, flash
         ).dollars,
         f"every prompt went to Flash: those under {CHEAP_BELOW} tokens go to Flash-Lite": bill(
             requests, flash, cache_hit_rate=0.2
         ).dollars,
-        "the answers are missing: add output_tokens at the output price": bill(
-            no_answers, flash, cache_hit_rate=0.2, **routed
+        "the answers are missing: add output_tokens at the output price": routed(
+            no_answers, flash, cache_hit_rate=0.2
         ).dollars,
     }
-    right_bill = bill(requests, flash, cache_hit_rate=0.2, **routed).dollars
+    right_bill = routed(requests, flash, cache_hit_rate=0.2).dollars
     slips["prices are per 1,000,000 tokens: divide by 1e6"] = right_bill * 1000
     for slip, wrong_dollars in slips.items():
         if abs(dollars - wrong_dollars) <= 0.01 * wrong_dollars:

@@ -17,14 +17,8 @@ import math
 import random
 import re
 from functools import cache, lru_cache
-from pathlib import Path
 
-_PACKAGE = Path(__file__).resolve().parents[1]  # course_lib/
-# Installed wheels carry the corpus inside the package; a source checkout keeps it in data/.
-_CORPUS_PLACES = (
-    _PACKAGE / "_data" / "answers.json",
-    _PACKAGE.parent / "data" / "fake_gemini" / "answers.json",
-)
+from course_lib.data_files import data_file
 
 _LEADING_WORDS = re.compile(
     r"^(please\s+)?(explain|describe|summari[sz]e|define|discuss|tell me about|"
@@ -37,10 +31,7 @@ _WORD_BUDGET = re.compile(r"\bin (\d{1,4}) words\b", re.IGNORECASE)
 
 @cache
 def _corpus() -> dict:
-    for place in _CORPUS_PLACES:
-        if place.exists():
-            return json.loads(place.read_text(encoding="utf-8"))
-    raise FileNotFoundError(f"The fake Gemini's answer set is missing; looked in {_CORPUS_PLACES}")
+    return json.loads(data_file("fake_gemini", "answers.json").read_text(encoding="utf-8"))
 
 
 def _normalise(prompt: str) -> str:
@@ -117,7 +108,8 @@ def answer_for(prompt: str, rng: random.Random) -> str:
     rng.shuffle(sentences)
     budget = _WORD_BUDGET.search(prompt)
     if budget:
-        words_wanted, chosen = int(budget.group(1)), []
+        words_wanted = int(budget.group(1))
+        chosen: list[str] = []
         while sentences and sum(len(s.split()) for s in chosen) < words_wanted:
             chosen.append(sentences.pop())
     else:

@@ -22,7 +22,7 @@ import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import NamedTuple
+from typing import NamedTuple, cast
 
 from course_lib import ranges
 from course_lib.config import KNOWN_MODELS
@@ -106,6 +106,10 @@ class FakeGemini:
         self.quota = Quota(self.rpm, self.tpm, self.window_s, self.rpd, self.day_s)
         self._asked: dict[tuple[str, str], int] = {}
         self._lock = threading.Lock()
+
+    @property
+    def _latency(self) -> LatencyModel:
+        return cast(LatencyModel, self.latency)  # __post_init__ made seconds a model
 
     # -- the endpoints ---------------------------------------------------------------------------
     def generate(
@@ -238,7 +242,7 @@ class FakeGemini:
         and timing, drawn from one hash, so it is the same however calls interleave."""
         draws, response_id = uniforms(self.seed, model, prompt, asked)
         if draws[0] < self.failure_rate:
-            _, seconds = self.latency.draw(draws[1], 0)
+            _, seconds = self._latency.draw(draws[1], 0)
             if draws[2] < 0.5:
                 error = (500, "INTERNAL", "An internal error has occurred.")
             else:
@@ -252,7 +256,7 @@ class FakeGemini:
         limit = config.get("maxOutputTokens")
         if limit is not None and count_tokens(text) > limit:
             text, finish = truncate_to_tokens(text, int(limit)), "MAX_TOKENS"
-        first, total = self.latency.draw(draws[1], count_tokens(text))
+        first, total = self._latency.draw(draws[1], count_tokens(text))
         if draws[3] < self.hang_rate:
             first = total = self.hang_s
         return Plan(text, finish, first, total, response_id)

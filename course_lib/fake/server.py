@@ -49,10 +49,10 @@ class FakeServer:
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind((self.host, 0))  # port 0: the OS picks a free one
-        self._loop = asyncio.new_event_loop()
+        loop = self._loop = asyncio.new_event_loop()
         ready = threading.Event()
         self._thread = threading.Thread(
-            target=self._serve, args=(sock, ready), name="fake-gemini-server", daemon=True
+            target=self._serve, args=(loop, sock, ready), name="fake-gemini-server", daemon=True
         )
         self._thread.start()
         if not ready.wait(timeout=30) or self._runner is None:
@@ -85,8 +85,10 @@ class FakeServer:
         self.stop()
 
     # -- inside the server thread ----------------------------------------------------------------
-    def _serve(self, sock: socket.socket, ready: threading.Event) -> None:
-        loop = self._loop  # stop() clears the attribute while this thread is still running
+    def _serve(
+        self, loop: asyncio.AbstractEventLoop, sock: socket.socket, ready: threading.Event
+    ) -> None:
+        # the loop comes as an argument: stop() clears self._loop while this thread still runs
         asyncio.set_event_loop(loop)
         app = web.Application(client_max_size=MAX_BODY_BYTES, middlewares=[self._guard])
         model = "/{version:v1|v1beta}/models/{model:[^/:]+}"

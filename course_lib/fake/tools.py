@@ -64,7 +64,7 @@ def read_tools(request: dict[str, Any], contents: list[Any]) -> ToolTurn | str:
                 r"[A-Za-z_][A-Za-z0-9_.-]{0,63}", name
             ):
                 return f"* GenerateContentRequest.{where}.name: Invalid function name {name!r}."
-            schema = next(
+            schema: object = next(
                 (
                     spec[key]
                     for key in ("parameters", "parametersJsonSchema", "parameters_json_schema")
@@ -111,10 +111,11 @@ def calls_for(prompt: str, tools: list[Tool], signed: bool = False) -> list[dict
     phrases = _QUOTED.findall(prompt)
     parts = []
     for tool in chosen:
-        for phrase in phrases if phrases and _first_string(tool.schema) else [None]:
+        field = _first_string(tool.schema)  # where a quoted phrase goes, if anywhere
+        for phrase in phrases if phrases and field else [None]:
             args = args_for(tool.schema, prompt)
-            if phrase is not None:
-                args[_first_string(tool.schema)] = phrase
+            if field is not None and phrase is not None:
+                args[field] = phrase
             part: dict[str, Any] = {"functionCall": {"name": tool.name, "args": args}}
             if signed:
                 digest = hashlib.sha256(f"{tool.name}:{phrase}:{prompt}".encode()).digest()

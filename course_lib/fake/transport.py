@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from typing import Any
 from urllib.parse import parse_qs
 
@@ -105,6 +105,11 @@ def caller_of(request: httpx.Request) -> Caller:
     return Caller(key, TRACE_HEADER in request.headers, "in-process")
 
 
+#: What a route's handler returns: the response, or for async clients a coroutine that waits,
+#: then gives it (respx's ``async_handler`` awaits it).
+Handled = httpx.Response | Awaitable[httpx.Response]
+
+
 def fake_router(fake: FakeGemini, asynchronous: bool = False) -> respx.Router:
     """A respx router that sends each Gemini endpoint to the fake's method for it; its handlers
     wait with ``asyncio.sleep`` when ``asynchronous`` (use its ``async_handler``), else block.
@@ -112,31 +117,33 @@ def fake_router(fake: FakeGemini, asynchronous: bool = False) -> respx.Router:
     The route names let you count calls: ``router.routes["generate"].call_count``.
     """
     router = respx.Router(assert_all_called=False)
-    played = play if asynchronous else play_sync
+    played: Callable[[httpx.Request, Reply], Handled] = play if asynchronous else play_sync
 
-    def answer(request: httpx.Request, endpoint: Callable[..., Reply], *args: Any, **kw: Any):
+    def answer(
+        request: httpx.Request, endpoint: Callable[..., Reply], *args: Any, **kw: Any
+    ) -> Handled:
         try:
             reply = endpoint(*args, caller_of(request), **kw)
         except Exception as error:  # the fake's own bug: a 500, not a traceback in the notebook
             reply = fake.failed(error)
         return played(request, reply)
 
-    def generate(request: httpx.Request, version: str, model: str) -> httpx.Response:
+    def generate(request: httpx.Request, version: str, model: str) -> Handled:
         return answer(request, fake.generate, version, model, request.content)
 
-    def stream(request: httpx.Request, version: str, model: str) -> httpx.Response:
+    def stream(request: httpx.Request, version: str, model: str) -> Handled:
         return answer(request, fake.generate, version, model, request.content, stream=True)
 
-    def count(request: httpx.Request, version: str, model: str) -> httpx.Response:
+    def count(request: httpx.Request, version: str, model: str) -> Handled:
         return answer(request, fake.count_tokens, version, model, request.content)
 
-    def get(request: httpx.Request, version: str, model: str) -> httpx.Response:
+    def get(request: httpx.Request, version: str, model: str) -> Handled:
         return answer(request, fake.get_model, version, model)
 
-    def listing(request: httpx.Request, version: str) -> httpx.Response:
+    def listing(request: httpx.Request, version: str) -> Handled:
         return answer(request, fake.list_models, version)
 
-    def other(request: httpx.Request) -> httpx.Response:
+    def other(request: httpx.Request) -> Handled:
         return played(request, fake.not_found(request.url.path, request.method))
 
     router.post(path__regex=_MODEL + ":generateContent$", name="generate").mock(

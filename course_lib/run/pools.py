@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import multiprocessing
 import os
+import sys
 import threading
 from collections.abc import AsyncIterator, Callable
 from concurrent.futures import ProcessPoolExecutor
@@ -92,9 +93,15 @@ def _drain(events: Any, tracer: Tracer) -> None:
 
 
 def _terminate(pool: ProcessPoolExecutor) -> None:
-    """Stop a pool's processes now (the executor has no public API for it)."""
-    # Python 3.11 then fails futures that asyncio already cancelled, and prints an
-    # InvalidStateError from its manager thread; drop those first (later versions skip them).
+    """Terminate a pool's workers now, on error or cancellation (``process_pool``'s ``finally``
+    shuts the pool down and cancels what has not started)."""
+    if sys.version_info >= (3, 14):
+        pool.terminate_workers()  # shuts down (cancelling what has not started), then terminates
+        return
+    # Before Python 3.14 the executor has no public API for this, so this reaches into it (drop
+    # this branch once 3.14 is the floor). Python 3.11 then fails futures that asyncio already
+    # cancelled, and prints an InvalidStateError from its manager thread; drop those first
+    # (later versions skip them).
     pending = pool._pending_work_items
     for key, item in list(pending.items()):
         if item.future.cancelled():

@@ -67,7 +67,9 @@ async def run_scenario(
         with tracer, _heap_set_aside(), stop_when(stopped):
             run = ScenarioRun(s, fake, iterations_for(s.cpu_work), tracer)
             records = await runner(run)
-            wall = (run.ended or now()) - tracer.t0
+            t0 = tracer.t0
+            assert t0 is not None, "a ScenarioRun starts the clock when it is made"
+            wall = (run.ended or now()) - t0
     finally:
         stopped.set()
     tracer.spans[:] = numbered(tracer.spans)
@@ -80,7 +82,7 @@ async def run_scenario(
         tracer.spans,
         records,
         chosen.ideal_seconds(s, cpu_s, calls=calls),
-        tracer.t0,
+        t0,
         run.extras,
         cpu_s,
     )

@@ -15,7 +15,7 @@ from course_lib import ranges, values
 from course_lib.config import DEFAULT_MODEL
 from course_lib.fake.answers import known_prompts
 from course_lib.fake.gemini import FakeGemini
-from course_lib.fake.latency import TokenRate, latency_model
+from course_lib.fake.latency import LatencyModel, TokenRate, latency_model
 from course_lib.ranges import RETRY_POLICIES as RETRY_POLICIES  # re-exported: the panels use them
 from course_lib.ranges import TOOL_CALLS as TOOL_CALLS
 from course_lib.values import SettingError
@@ -72,6 +72,7 @@ class ScenarioSettings:
 
     def fake(self) -> FakeGemini:
         """The fake Gemini a run with these settings talks to (each run gets its own)."""
+        latency: LatencyModel
         if self.tokens_per_s is not None:
             # TokenRate's jitter is a share of the latency (and jitter <= latency, so 0 here at 0)
             share = self.jitter / self.latency if self.latency else 0.0

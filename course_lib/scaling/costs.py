@@ -25,16 +25,13 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
-from pathlib import Path
 from typing import Any
 
 from course_lib import ranges
+from course_lib.data_files import data_file
 from course_lib.scaling.traffic import Request
 from course_lib.values import SettingError
 
-_PACKAGE = Path(__file__).resolve().parents[1]  # course_lib/
-# Installed wheels carry the table inside the package; a source checkout keeps it in data/.
-_PLACES = (_PACKAGE / "_prices", _PACKAGE.parent / "data" / "prices")
 TABLE = "gemini_2026-09.json"
 _GOLDEN = 0.6180339887498949
 
@@ -44,10 +41,7 @@ def price_table() -> dict[str, Any]:
     """The price table: ``models`` (input and output dollars per 1M tokens), the cached input
     factor, the tiers' price factors, and where and when the prices were read (``source``,
     ``as_of``)."""
-    for folder in _PLACES:
-        if (folder / TABLE).exists():
-            return json.loads((folder / TABLE).read_text(encoding="utf-8"))
-    raise FileNotFoundError(f"the price table {TABLE} is missing from data/prices")
+    return json.loads(data_file("prices", TABLE).read_text(encoding="utf-8"))
 
 
 def is_cache_hit(index: int, rate: float) -> bool:

@@ -16,13 +16,10 @@ import random
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
-from pathlib import Path
 
 from course_lib import ranges
+from course_lib.data_files import data_file
 
-_PACKAGE = Path(__file__).resolve().parents[1]  # course_lib/
-# Installed wheels carry the trace inside the package; a source checkout keeps it in data/.
-_PLACES = (_PACKAGE / "_trace", _PACKAGE.parent / "data" / "azure_llm_trace_2023")
 TRACES = {name: f"AzureLLMInferenceTrace_{name}.csv" for name in ranges.TRACES}
 
 
@@ -42,15 +39,7 @@ def load_trace(name: str = "conv") -> tuple[Request, ...]:
     """The trace ``name`` ("conv": a conversation service, 19,366 requests in 58 minutes; "code":
     a coding assistant, 8,819), arrivals counted from its first request."""
     ranges.check("trace", name)
-    for folder in _PLACES:
-        path = folder / TRACES[name]
-        if path.exists():
-            break
-    else:
-        raise FileNotFoundError(
-            f"the trace {TRACES[name]} is missing from data/azure_llm_trace_2023"
-        )
-    with path.open(newline="", encoding="utf-8") as file:
+    with data_file("azure_llm_trace_2023", TRACES[name]).open(newline="", encoding="utf-8") as file:
         rows = list(csv.DictReader(file))
     times = [datetime.fromisoformat(row["TIMESTAMP"][:26]) for row in rows]
     start = times[0]

@@ -18,7 +18,7 @@ from __future__ import annotations
 import asyncio
 import selectors
 from collections.abc import Coroutine
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, TypeVar
 
 T = TypeVar("T")
@@ -68,4 +68,5 @@ def run_virtual(coroutine: Coroutine[Any, Any, T]) -> T:
         finally:
             loop.close()
     with ThreadPoolExecutor(1, thread_name_prefix="virtual-clock") as thread:
-        return thread.submit(run_virtual, coroutine).result()
+        done: Future[T] = thread.submit(run_virtual, coroutine)
+        return done.result()

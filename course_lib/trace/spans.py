@@ -21,8 +21,8 @@ import os
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
-from contextvars import ContextVar
+from contextlib import AbstractContextManager, contextmanager
+from contextvars import ContextVar, Token
 from dataclasses import asdict, dataclass, replace
 from typing import Any, TypeVar
 
@@ -96,7 +96,7 @@ class Tracer:
         self._ids = itertools.count()
         self._auto_task = itertools.count(1)
         self._lock = threading.Lock()
-        self._token = None
+        self._token: Token[Tracer | None] | None = None
 
     def __enter__(self) -> Tracer:
         self._token = _active.set(self)
@@ -104,7 +104,8 @@ class Tracer:
         return self
 
     def __exit__(self, *exc: object) -> None:
-        _active.reset(self._token)
+        if self._token is not None:
+            _active.reset(self._token)
         _fallback.remove(self)
 
     def begin(
@@ -224,7 +225,7 @@ def span(phase: str, *, task: int | str | None = None, label: str = "") -> Itera
         tracer.finish(handle, outcome, cpu_s=cpu_s)
 
 
-def cpu_span(*, task: int | str | None = None, label: str = ""):
+def cpu_span(*, task: int | str | None = None, label: str = "") -> AbstractContextManager[None]:
     """``with cpu_span(label="analyse"):`` records CPU work."""
     return span(CPU, task=task, label=label)
 

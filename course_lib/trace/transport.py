@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator, Iterator
+from typing import cast
 
 import httpx
 
@@ -48,13 +49,14 @@ class _Recording:
     def failed(self, error: BaseException) -> None:
         self.done(outcome_of(error))
 
-    def answered(self, response: httpx.Response, body: type[_SyncBody] | type[_AsyncBody]) -> None:
-        """Keep the span open until the body has been read: that is when the call is over."""
+    def answered(self, response: httpx.Response) -> bool:
+        """Whether the call is over (the whole body is here already). If not, the transport
+        wraps the body, so the span stays open until it has been read."""
         self.outcome = "ok" if response.status_code < 400 else str(response.status_code)
-        if isinstance(response.stream, httpx.ByteStream):  # the whole body is here already
+        if isinstance(response.stream, httpx.ByteStream):
             self.done()
-        else:
-            response.stream = body(response.stream, self)
+            return True
+        return False
 
 
 class _SyncBody(httpx.SyncByteStream):
@@ -110,7 +112,8 @@ class TracedTransport(httpx.BaseTransport):
         except BaseException as error:
             rec.failed(error)
             raise
-        rec.answered(response, _SyncBody)
+        if not rec.answered(response):  # httpx types a stream as either kind: here it is sync
+            response.stream = _SyncBody(cast(httpx.SyncByteStream, response.stream), rec)
         return response
 
     def close(self) -> None:
@@ -133,7 +136,8 @@ class AsyncTracedTransport(httpx.AsyncBaseTransport):
         except BaseException as error:
             rec.failed(error)
             raise
-        rec.answered(response, _AsyncBody)
+        if not rec.answered(response):  # httpx types a stream as either kind: here it is async
+            response.stream = _AsyncBody(cast(httpx.AsyncByteStream, response.stream), rec)
         return response
 
     async def aclose(self) -> None:

@@ -55,7 +55,7 @@ class Comparison:
         """'1. concurrent<br>limit 5': the scenario, how it spread the work, and what of the
         workload differs between the runs compared."""
         workloads = [workload_of(r.settings) for r in self.results]
-        differs = set().union(*map(set, workloads)) - set.intersection(*map(set, workloads))
+        differs = set().union(*map(set, workloads)) - set[str].intersection(*map(set, workloads))
         return [
             f"{i + 1}. {r.scenario}<br>"
             + "<br>".join(shape_of(r.scenario, r.settings) + [w for w in work if w in differs])

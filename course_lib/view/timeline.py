@@ -212,7 +212,9 @@ def timeline(
         (row_of, note), packed = _pack(spans), True
     if t0 is None:
         t0 = min((s.start for s in spans), default=0.0)
-    bars = {key: {"base": [], "x": [], "y": [], "hovertext": []} for key in TRACE_ORDER}
+    bars: dict[str, dict[str, list[Any]]] = {
+        key: {"base": [], "x": [], "y": [], "hovertext": []} for key in TRACE_ORDER
+    }
     rows: dict[Lane, str] = {}
     end = 0.0
     row_of_span: dict[int, str] = {}
@@ -233,7 +235,7 @@ def timeline(
             bar["hovertext"].append(_hover(s, start, stop, row))
         end = max(end, stop)
     lanes = sorted(rows, key=Lane.sort_key)
-    line = None
+    line: dict[str, list[Any]] | None = None
     if critical:
         line = {"x": [], "y": []}
         for path in critical_paths(spans):

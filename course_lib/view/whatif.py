@@ -117,7 +117,8 @@ class WhatIf:
     def settings(self) -> tuple[SimulationSettings, list[Request], list[Request]]:
         """The settings, the requests of the hour's live traffic, and those sent off-line."""
         v = {name: slider.value for name, slider in self.sliders.items()}
-        live, offline = [], []
+        live: list[Request] = []
+        offline: list[Request] = []
         for i, request in enumerate(self.requests):
             (offline if is_cache_hit(i + 1, v["offline"]) else live).append(request)
         below = None
