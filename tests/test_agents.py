@@ -251,3 +251,16 @@ def test_every_other_agents_rows_are_shaded_so_each_group_reads_as_one():
     assert rows[3:6] == ["agent 2 · model", "agent 2 · tools", "agent 2 · tools 2"]
     bands = [(s.y0, s.y1) for s in figure.layout.shapes if s.type == "rect"]
     assert bands == [(2.5, 5.5)]  # agent 2's three rows, and only them
+
+
+async def test_agents_retry_failed_model_calls_and_an_agent_that_never_gets_through_failed():
+    """A model call that fails is retried the kit's way (a backoff span on the agent's rows); an
+    agent whose call fails every attempt is a failed record, not a crashed run."""
+    flaky = ScenarioSettings(prompts=6, latency=0.02, tool_latency=0.02, failure_rate=0.5, seed=0)
+    result = await run_scenario("agents", flaky)
+    assert result.failures == 0 and all(r.answer for r in result.outputs)
+    assert any(s.outcome in ("500", "503") for s in result.spans)  # some calls did fail
+    assert any(s.phase == "backoff" for s in result.spans)
+    down = flaky.changed(failure_rate=1.0, attempts=2)
+    result = await run_scenario("agents", down)
+    assert result.failures == 6 and all(r.error and r.answer is None for r in result.outputs)

@@ -31,7 +31,7 @@ MAY_IMPORT = {
     "trace": SHARED,
     "client": SHARED | {"fake", "trace"},
     "rate_limits": SHARED | {"trace"},  # lesson 05
-    "agents": SHARED | {"trace"},  # lesson 06
+    "agents": SHARED | {"trace", "rate_limits"},  # lesson 06
     "run": SHARED | {"fake", "trace", "client", "rate_limits"},
     "cluster": SHARED | {"trace", "client", "rate_limits", "run"},  # lesson 08
     "run.scenarios": SHARED

@@ -21,6 +21,8 @@ from google.genai import types
 
 from course_lib.agents.search import SearchTool, corpus
 from course_lib.config import DEFAULT_MODEL
+from course_lib.ranges import nth_seed
+from course_lib.rate_limits.retry import call_with_retries
 from course_lib.trace.lanes import agent
 from course_lib.trace.spans import now, task_context
 
@@ -90,9 +92,13 @@ async def react_agent(
     at_once: bool = True,
     max_turns: int = 4,
     model: str = DEFAULT_MODEL,
+    attempts: int = 1,
+    seed: int = 0,
 ) -> AgentRun:
     """Run one agent on ``question`` until the model answers (at most ``max_turns`` model calls),
-    on its own group of timeline rows (``agent(index, name)``)."""
+    on its own group of timeline rows (``agent(index, name)``). With ``attempts`` above 1, each
+    model call is retried the kit's way (``call_with_retries``) when it fails; a call that fails
+    every time raises its API error."""
     run = AgentRun(index, question, started=now())
     tools = {"search_docs": docs.search_docs}
     config = types.GenerateContentConfig(
@@ -102,8 +108,12 @@ async def react_agent(
     contents: list[types.Content] = [types.UserContent(parts=[types.Part.from_text(text=question)])]
     with task_context(index, agent(index, name), question):
         for _ in range(max_turns):
-            reply = await client.aio.models.generate_content(
-                model=model, contents=contents, config=config
+            reply, _ = await call_with_retries(
+                lambda: client.aio.models.generate_content(
+                    model=model, contents=contents, config=config
+                ),
+                attempts=attempts,
+                seed=nth_seed(seed, run.model_calls),
             )
             run.model_calls += 1
             run.tokens += (reply.usage_metadata and reply.usage_metadata.total_token_count) or 0

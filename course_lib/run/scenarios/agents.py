@@ -12,11 +12,14 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+from google.genai import errors
+
 from course_lib.agents.react import AgentRun, question_for, react_agent
 from course_lib.agents.search import SearchTool
 from course_lib.client.factory import gemini_client, warm_sdk
 from course_lib.fake.server import FakeServer
 from course_lib.machine import default_start_method
+from course_lib.ranges import nth_seed
 from course_lib.run import pools
 from course_lib.run.calls import ScenarioRun, take_slot
 from course_lib.run.pools import process_pool, warm
@@ -50,8 +53,18 @@ async def run_agents(client: Any, s: ScenarioSettings, tasks: list[int]) -> list
             await take_slot(slots, question)
         try:
             done = await react_agent(
-                client, question, docs, index=task + 1, at_once=at_once, model=s.model
+                client,
+                question,
+                docs,
+                index=task + 1,
+                at_once=at_once,
+                model=s.model,
+                attempts=s.attempts,
+                seed=nth_seed(s.seed, task),
             )
+        except errors.APIError as error:  # a model call failed every attempt: this agent failed
+            record.failed(error, s.attempts, now())
+            return record
         finally:
             slots.release()
         return _record(record, done)
