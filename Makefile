@@ -5,6 +5,9 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 # Where it exists, the suite runs with loopback as the only network, to prove offline mode.
 NONET := $(shell [ -x ../shared/tools/nonet ] && echo ../shared/tools/nonet)
+# Two test workers: the lessons' kernels mostly wait for the fake's latency. loadgroup keeps the
+# lessons pinned to one busy core on one worker, one after the other (tests/test_notebooks.py).
+PARALLEL := -n 2 --dist loadgroup
 
 .PHONY: setup lab test test-colab lint bench clean
 
@@ -23,10 +26,11 @@ lab: setup
 
 test: setup
 	$(BIN)/ruff check course_lib tests bench scripts notebooks
-	$(NONET) $(BIN)/python -m pytest
+	$(NONET) $(BIN)/python -m pytest $(PARALLEL)
 
 # Colab runs ipywidgets 7 (and our setup cell adds plotly 6+ with anywidget): the widget code and
-# every lesson are tested there too, in a venv of its own.
+# every lesson are tested there too, in a venv of its own, each lesson once: 01 and 02 live
+# against a loopback stand-in (the main suite runs them offline), none pinned to a busy core.
 COLAB := .venv-colab
 $(COLAB)/.installed: pyproject.toml
 	$(PY) -m venv $(COLAB)
@@ -35,7 +39,8 @@ $(COLAB)/.installed: pyproject.toml
 	touch $@
 
 test-colab: $(COLAB)/.installed
-	$(NONET) $(COLAB)/bin/python -m pytest -q -o addopts="" tests/test_live_and_panels.py tests/test_plots.py tests/test_notebooks.py
+	$(NONET) $(COLAB)/bin/python -m pytest -q -o addopts="" $(PARALLEL) --colab \
+	  tests/test_live_and_panels.py tests/test_plots.py tests/test_notebooks.py
 
 lint: setup
 	$(BIN)/ruff check course_lib tests bench scripts notebooks

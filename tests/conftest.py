@@ -32,6 +32,25 @@ COURSE_ENVIRONMENT = (
 )
 
 
+def pytest_addoption(parser):
+    parser.addoption(
+        "--colab",
+        action="store_true",
+        help="the Colab-like environment (make test-colab): lessons 01 and 02 run live against "
+        "a loopback stand-in, and no lesson is pinned to a busy core (the main suite does that)",
+    )
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "lesson_run: executes a lesson; started before the rest")
+
+
+def pytest_collection_modifyitems(items):
+    """The lessons' runs first (they take most of the time, the longest first as collected), so
+    that two test workers share the short tests at the end and finish together."""
+    items.sort(key=lambda item: item.get_closest_marker("lesson_run") is None)
+
+
 @pytest.fixture(autouse=True)
 def clean_environment(monkeypatch):
     """Every test starts offline with no key, and leaves no fake server and none of the
