@@ -46,8 +46,8 @@ def pytest_configure(config):
 
 
 def pytest_collection_modifyitems(items):
-    """The lessons' runs first (they take most of the time, the longest first as collected), so
-    that two test workers share the short tests at the end and finish together."""
+    """The lessons' runs first, the longest first as collected: on two test workers (make test
+    runs them apart from the rest) the two then finish together."""
     items.sort(key=lambda item: item.get_closest_marker("lesson_run") is None)
 
 

@@ -57,9 +57,6 @@ def test_retry_policies_are_checked():
         ScenarioSettings(window_s=0)
 
 
-# On the test worker that runs the lessons pinned beside a CPU hog, one after them: never beside
-# the hog, whose load (two hogs: 3 runs in 6) delays a request past the limiter's margin.
-@pytest.mark.xdist_group("one-busy-core")
 def test_processes_with_one_shared_limiter_keep_one_budget():
     """Three processes, each with its own event loop, 4 calls in flight each: the shared limiter
     keeps every window of what the API saw within its limit, and the spans come home."""
