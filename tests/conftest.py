@@ -42,13 +42,17 @@ def pytest_addoption(parser):
 
 
 def pytest_configure(config):
-    config.addinivalue_line("markers", "lesson_run: executes a lesson; started before the rest")
+    config.addinivalue_line(
+        "markers",
+        "long_run: a long run built to hold on a busy machine (a lesson, the browser test); make "
+        "test runs these on two workers, apart from the rest",
+    )
 
 
 def pytest_collection_modifyitems(items):
-    """The lessons' runs first, the longest first as collected: on two test workers (make test
-    runs them apart from the rest) the two then finish together."""
-    items.sort(key=lambda item: item.get_closest_marker("lesson_run") is None)
+    """The long runs first (the lessons, the longest first as collected): on two test workers
+    (make test runs them apart from the rest) the two then finish together."""
+    items.sort(key=lambda item: item.get_closest_marker("long_run") is None)
 
 
 @pytest.fixture(autouse=True)

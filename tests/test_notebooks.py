@@ -141,7 +141,7 @@ def test_every_lesson_runs_in_both_environments_and_pinned_ones_print_verdicts()
     assert {r.name for r in colab if r.how == "live"} == set(LIVE_IN_COLAB)
 
 
-@pytest.mark.lesson_run
+@pytest.mark.long_run
 @pytest.mark.timeout(1200)
 def test_the_lesson_runs_once_and_everything_it_shows_holds(lesson, monkeypatch, tmp_path_factory):
     for name in COURSE_VARIABLES:
