@@ -32,6 +32,29 @@ COURSE_ENVIRONMENT = (
 )
 
 
+def pytest_addoption(parser):
+    parser.addoption(
+        "--colab",
+        action="store_true",
+        help="the Colab-like environment (make test-colab): lessons 01 and 02 run live against "
+        "a loopback stand-in, and no lesson is pinned to a busy core (the main suite does that)",
+    )
+
+
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers",
+        "long_run: a long run built to hold on a busy machine (a lesson, the browser test); make "
+        "test runs these on two workers, apart from the rest",
+    )
+
+
+def pytest_collection_modifyitems(items):
+    """The long runs first (the lessons, the longest first as collected): on two test workers
+    (make test runs them apart from the rest) the two then finish together."""
+    items.sort(key=lambda item: item.get_closest_marker("long_run") is None)
+
+
 @pytest.fixture(autouse=True)
 def clean_environment(monkeypatch):
     """Every test starts offline with no key, and leaves no fake server and none of the

@@ -1,7 +1,10 @@
 """Nothing a learner does kills the kernel or leaves processes behind; one Ctrl-C stops any run.
 
 The kernel tests drive a real ipykernel through jupyter_client, as JupyterLab does; the command
-line tests start ``python -m course_lib`` in a session of its own and signal it.
+line tests start ``python -m course_lib`` in a session of its own and signal it. Each signal is
+sent once a condition says the moment has come (the workers ignore SIGINT, the command handles
+SIGTERM, a call or a second of CPU work is under way), read from ``/proc``: never after a fixed
+sleep, which is too short on a loaded machine and wasted on an idle one.
 """
 
 import os
@@ -9,12 +12,45 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import psutil
 import pytest
 from jupyter_client.manager import start_new_kernel
 
+from course_lib.trace.spans import IN_FLIGHT
+from tests.conftest import pool_helper
+
 LONG_PARALLEL = "ScenarioSettings(prompts=50, latency=2.0, processes=2)"  # 50 s if nobody stops it
+
+pytestmark = pytest.mark.skipif(
+    not Path("/proc/self/status").exists(), reason="reads signal dispositions from /proc (Linux)"
+)
+
+
+def _signals(pid: int, field: str) -> int:
+    """A mask from /proc/PID/status: SigIgn (ignored) or SigCgt (handled); bit n-1 is signal n."""
+    with open(f"/proc/{pid}/status") as status:
+        for line in status:
+            if line.startswith(f"{field}:"):
+                return int(line.split()[1], 16)
+    raise AssertionError(f"no {field} in /proc/{pid}/status")
+
+
+def attached_workers(owner: int, new_since: set[int] = frozenset()) -> list[psutil.Process]:
+    """``owner``'s pool workers (not started before ``new_since``) that ignore SIGINT: they have
+    run the kit's ``lifeline.attach`` and so watch their owner. (The fork server and the
+    resource tracker ignore SIGINT too, but are not workers.)"""
+    found = []
+    for process in psutil.Process(owner).children(recursive=True):
+        try:
+            if process.pid in new_since or pool_helper(process, owner):
+                continue
+            if _signals(process.pid, "SigIgn") & 1 << signal.SIGINT - 1:
+                found.append(process)
+        except (OSError, psutil.Error):  # it ended meanwhile
+            pass
+    return found
 
 
 def session_members(sid: int, but: int) -> list[psutil.Process]:
@@ -60,31 +96,34 @@ def kernel():
         manager.shutdown_kernel(now=True)
 
 
-def workers_running(run, at_least: int) -> bool:
-    code = f"assert len(psutil.Process().children(recursive=True)) >= {at_least + 2}"
-    return run(code)["status"] == "ok"  # + the fork server and the resource tracker
-
-
 @pytest.mark.timeout(180)
 def test_interrupting_a_cell_then_a_panel_run_leaves_the_kernel_alive(kernel):
     manager, client, run = kernel
+    pid = manager.provisioner.pid
     client.execute(f"r = await run_scenario('parallel', {LONG_PARALLEL})")
-    time.sleep(1)
-    wait_for(lambda: len(psutil.Process(manager.provisioner.pid).children(recursive=True)) >= 4)
+    wait_for(lambda: len(attached_workers(pid)) >= 2)
     manager.interrupt_kernel()
     # ipykernel 7 cancels an async cell; ipykernel 6 raises KeyboardInterrupt in it
     assert client.get_shell_msg(timeout=60)["content"]["ename"] in (
         "CancelledError",
         "KeyboardInterrupt",
     )
+    cell_run = {p.pid for p in psutil.Process(pid).children(recursive=True)}
     assert (
         run(f"panel = Panel('parallel', settings={LONG_PARALLEL})\ntask = panel.run()")["status"]
         == "ok"
     )
-    wait_for(lambda: workers_running(run, 2))
-    time.sleep(1)  # no cell running: the interrupt reaches only the run's processes
-    manager.interrupt_kernel()  # it used to end the kernel, silently, with status 0
-    time.sleep(3)
+    wait_for(lambda: len(attached_workers(pid, new_since=cell_run)) >= 2)
+    manager.interrupt_kernel()  # no cell running: it used to end the kernel, with status 0
+    interrupted = time.perf_counter()  # the clock spans use, the same in every process
+    # Both workers answer a call after the interrupt (it reached them: they ignored it), and
+    # the kernel, which died within moments of it before, is there to say so.
+    survivors = (
+        f"done = {{s.pid for s in panel.tracer.spans if s.phase == {IN_FLIGHT!r}\n"
+        f"        and s.outcome == 'ok' and s.end > {interrupted!r}}}\n"
+        "assert len(done) >= 2, done"
+    )
+    wait_for(lambda: run(survivors)["status"] == "ok")
     assert manager.is_alive()
     assert run("assert not task.done()\npanel.stop()")["status"] == "ok"
     wait_for(lambda: run("assert task.done()")["status"] == "ok")
@@ -98,8 +137,8 @@ def test_a_kernel_killed_during_a_panel_run_leaves_no_process_behind(kernel):
         run(f"panel = Panel('parallel', settings={LONG_PARALLEL})\ntask = panel.run()")["status"]
         == "ok"
     )
-    wait_for(lambda: workers_running(run, 2))
     pid = manager.provisioner.pid
+    wait_for(lambda: len(attached_workers(pid)) >= 2)
     sid = os.getsid(pid)
     assert len(session_members(sid, but=pid)) >= 4
     os.kill(pid, signal.SIGKILL)
@@ -116,9 +155,27 @@ def start_command(*args: str) -> subprocess.Popen:
     )
 
 
-def wait_for_workers(command: subprocess.Popen, at_least: int) -> None:
-    wait_for(lambda: len(session_members(command.pid, but=command.pid)) >= at_least)
-    time.sleep(1.0)  # the run is under way
+def tree_cpu_s(pid: int) -> float:
+    """CPU seconds used so far by a process and every process it started."""
+    total = 0.0
+    for process in [psutil.Process(pid), *psutil.Process(pid).children(recursive=True)]:
+        try:
+            times = process.cpu_times()
+            total += times.user + times.system
+        except psutil.Error:  # it ended meanwhile
+            pass
+    return total
+
+
+def wait_until_under_way(command: subprocess.Popen, workers: int, computing_s: float = 0) -> None:
+    """Until the command has started its run: it handles SIGTERM (so its imports are done),
+    ``workers`` of its pool workers ignore SIGINT (each has started its first task), and then
+    it has used ``computing_s`` more seconds of CPU (the run's work, whatever the machine's
+    load)."""
+    wait_for(lambda: _signals(command.pid, "SigCgt") & 1 << signal.SIGTERM - 1)
+    wait_for(lambda: len(attached_workers(command.pid)) >= workers)
+    ready = tree_cpu_s(command.pid)
+    wait_for(lambda: tree_cpu_s(command.pid) >= ready + computing_s)
 
 
 @pytest.mark.timeout(120)
@@ -127,7 +184,7 @@ def test_a_command_killed_outright_leaves_no_process_behind(sig):
     command = start_command(
         "run", "parallel", "--prompts", "50", "--latency", "2", "--processes", "4"
     )
-    wait_for_workers(command, at_least=5)
+    wait_until_under_way(command, workers=4)
     command.send_signal(sig)
     command.communicate(timeout=60)
     assert wait_until_gone(command.pid, but=command.pid) == []
@@ -151,8 +208,8 @@ def test_one_ctrl_c_stops_a_long_cpu_run_with_one_line(args):
     """Each run would compute for two minutes; Ctrl-C (SIGINT to the terminal's process group)
     stops it at once, with one line and no traceback from any process."""
     command = start_command(*args)
-    wait_for_workers(command, at_least=1 if args[1] in ("parallel", "hybrid-pipelined") else 0)
-    time.sleep(2)
+    pool = args[1] in ("parallel", "hybrid-pipelined")
+    wait_until_under_way(command, workers=1 if pool else 0, computing_s=1.0)
     stopped = time.monotonic()
     os.killpg(command.pid, signal.SIGINT)
     out, err = command.communicate(timeout=60)
@@ -167,15 +224,17 @@ def test_one_ctrl_c_stops_a_long_cpu_run_with_one_line(args):
 @pytest.mark.timeout(180)
 def test_workers_killed_under_a_panel_run_leave_the_kernel_alive_and_the_panel_says_so(kernel):
     manager, client, run = kernel
+    pid = manager.provisioner.pid
     client.execute(f"r = await run_scenario('parallel', {LONG_PARALLEL})")
-    wait_for(lambda: len(psutil.Process(manager.provisioner.pid).children(recursive=True)) >= 4)
+    wait_for(lambda: len(attached_workers(pid)) >= 2)
     manager.interrupt_kernel()  # as in the learner's session: an interrupted cell first
     client.get_shell_msg(timeout=60)
+    cell_run = {p.pid for p in psutil.Process(pid).children(recursive=True)}
     assert (
         run(f"panel = Panel('parallel', settings={LONG_PARALLEL})\ntask = panel.run()")["status"]
         == "ok"
     )
-    wait_for(lambda: workers_running(run, 2))
+    wait_for(lambda: len(attached_workers(pid, new_since=cell_run)) >= 2)
     code = (  # the workers: the fork server's children (the fork server is the kernel's)
         "import os, signal\n"
         "me = os.getpid()\n"

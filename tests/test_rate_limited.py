@@ -60,12 +60,14 @@ def test_retry_policies_are_checked():
 def test_processes_with_one_shared_limiter_keep_one_budget():
     """Three processes, each with its own event loop, 4 calls in flight each: the shared limiter
     keeps every window of what the API saw within its limit, and the spans come home."""
-    result = run_scenario_sync(
-        "rate-limited", OVER.changed(processes=3, concurrency=4, retry="none", client_rpm=5)
-    )
+    # A window of 3 s: the limiter's 2 % margin (60 ms) stays above the delay between a grant
+    # and the fake's receipt that a loaded machine adds (beside two CPU hogs, 20 ms failed 3 runs
+    # in 6, 40 ms 1 in 6, 60 ms 1 in 8).
+    wide = OVER.changed(processes=3, concurrency=4, retry="none", client_rpm=5, window_s=3.0)
+    result = run_scenario_sync("rate-limited", wide)
     assert result.failures == 0 and len(result.outputs) == 12
     sent = [s.start for s in spans_of(result, IN_FLIGHT)]
-    assert len(sent) == 12 and most_in_any_window(sent, 1.0) <= 5
+    assert len(sent) == 12 and most_in_any_window(sent, 3.0) <= 5
     assert len({s.pid for s in result.spans}) == 3  # every process took part
     assert [r.task for r in result.outputs] == list(range(12))
 

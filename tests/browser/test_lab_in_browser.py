@@ -105,6 +105,7 @@ def jupyter_lab(tmp_path):
         server.kill()
 
 
+@pytest.mark.long_run  # Playwright's expect retries: it holds beside the lessons' runs
 def test_the_timeline_draws_and_redraws_after_a_slider_move_and_run(jupyter_lab):
     from playwright.sync_api import expect, sync_playwright
 

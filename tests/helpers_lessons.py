@@ -1,0 +1,132 @@
+"""How a lesson is executed in the tests, once per environment, and how its outputs are read.
+
+A lesson runs top to bottom on a fresh kernel with one extra cell after every hidden solution
+(tagged ``hidden-solution``): the solution's code, whose last line is its check, must give
+"Right". Everything a test checks in a lesson (the solutions, the verdict lines, what it said it
+did) is read from that one execution. It runs in one of three ways:
+
+- offline, as a learner's first run is;
+- pinned to one core beside a process that keeps that core busy (``taskset -c 0`` on a shared
+  Binder or Colab machine): the verdicts must still agree with their numbers;
+- live, against a stand-in for the real API on loopback that checks the key and allows 10
+  requests a minute, as a free key does.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import multiprocessing
+import os
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import nbformat
+from nbclient import NotebookClient
+
+ROOT = Path(__file__).resolve().parent.parent
+NOTEBOOKS = ROOT / "notebooks"
+SOLUTION = re.compile(r"<summary>Solution</summary>.*?```python\n(.*?)```", re.S)
+HIDDEN_SOLUTION = "hidden-solution"
+CELL_TIMEOUT_S = 600  # a cell on one busy core, beside the other test worker, can take minutes
+
+
+def with_solutions_checked(path: Path) -> nbformat.NotebookNode:
+    """The lesson, with each hidden solution run (and its check asserted) after its cell."""
+    notebook = nbformat.read(path, as_version=4)
+    cells = []
+    for cell in notebook.cells:
+        cells.append(cell)
+        if cell.cell_type == "markdown":
+            for solution in SOLUTION.findall(cell.source):
+                *body, check = solution.strip().splitlines()
+                code = "\n".join([*body, f"_feedback = {check}", "assert _feedback, _feedback"])
+                cells.append(nbformat.v4.new_code_cell(code, metadata={"tags": [HIDDEN_SOLUTION]}))
+    notebook.cells = cells
+    return notebook
+
+
+def solutions_in(notebook: nbformat.NotebookNode) -> int:
+    return sum(HIDDEN_SOLUTION in c.metadata.get("tags", ()) for c in notebook.cells)
+
+
+def execute(notebook: nbformat.NotebookNode) -> None:
+    """Run every cell in order on a fresh kernel; raises CellExecutionError, naming the cell and
+    its traceback, at the first error (a failed solution check is one)."""
+    NotebookClient(
+        notebook,
+        timeout=CELL_TIMEOUT_S,
+        kernel_name="python3",
+        resources={"metadata": {"path": str(NOTEBOOKS)}},
+    ).execute()
+
+
+def printed_lines(notebook: nbformat.NotebookNode) -> list[str]:
+    """What the lesson's own cells printed (the hidden solutions' cells left out)."""
+    return [
+        line
+        for cell in notebook.cells
+        if cell.cell_type == "code" and HIDDEN_SOLUTION not in cell.metadata.get("tags", ())
+        for output in cell.get("outputs", [])
+        if output.get("name") == "stdout"
+        for line in output["text"].splitlines()
+    ]
+
+
+def _hog() -> None:
+    while True:
+        pass
+
+
+@contextlib.contextmanager
+def on_one_busy_core(lock: Path) -> Iterator[None]:
+    """As ``taskset -c 0`` would: a kernel started inside (and its workers) inherits this
+    thread's one core, which a CPU hog keeps busy. ``lock``, a file every test worker of the
+    session sees, keeps two such runs from sharing the core (each has a hog of its own)."""
+    with lock.open("w") as held:
+        fcntl.flock(held, fcntl.LOCK_EX)
+        allowed = os.sched_getaffinity(0)
+        hog = multiprocessing.get_context("spawn").Process(target=_hog, daemon=True)
+        os.sched_setaffinity(0, {min(allowed)})
+        try:
+            hog.start()  # on the same core: a busy shared machine
+            yield
+        finally:
+            hog.kill()
+            hog.join()
+            os.sched_setaffinity(0, allowed)
+
+
+COMPARE = re.compile(
+    r"→ (?P<a>.+?) took (?P<x>[\d.]+) s, (?P<b>.+?) (?P<y>[\d.]+) s: (?P<says>.+?)\.$"
+)
+CORES = re.compile(
+    r"→ (?P<n>\d+) processes did (?P<work>[\d.]+) s of CPU work in (?P<wall>[\d.]+) s: "
+    r"about (?P<worth>[\d.]+) cores' worth"
+)
+SHARE = re.compile(r"→ the call computed (?P<call>\d+)% of its time; burn (?P<burn>\d+)%\.")
+
+
+def check_verdict(line: str) -> str:
+    """Checks one verdict line (a line with "→" that a lesson computed from its own
+    measurements) against its own numbers; returns which kind it was."""
+    if match := COMPARE.search(line):
+        x, y, says = float(match["x"]), float(match["y"]), match["says"]
+        ratio = max(x, y) / min(x, y)
+        if says.startswith("about the same"):
+            assert ratio < 1.1 + 0.01, line
+        else:
+            faster, factor = re.fullmatch(r"(.+) (?:was|were) ([\d.]+)x faster", says).groups()
+            assert faster == (match["a"] if x <= y else match["b"]), line
+            assert abs(float(factor) - ratio) <= 0.051 + 0.01 * ratio, line  # rounding
+            assert ratio >= 1.1 - 0.01, line
+        return "compare"
+    if match := CORES.search(line):
+        worth = float(match["work"]) / float(match["wall"])
+        assert abs(float(match["worth"]) - worth) <= 0.051 + 0.01 * worth, line
+        return "cores"
+    if match := SHARE.search(line):
+        assert 0 <= int(match["call"]) <= 100 and 0 <= int(match["burn"]) <= 105, line
+        return "share"
+    raise AssertionError(f"a verdict this test cannot read: {line!r}")
