@@ -9,12 +9,14 @@ STAMP := $(VENV)/.installed
 NONET := $(shell [ -x ../shared/tools/nonet ] && echo ../shared/tools/nonet)
 # JupyterLab refuses to start as root unless told to, and many containers run as root.
 AS_ROOT := $(shell [ "$$(id -u)" = 0 ] && echo --allow-root)
-# The lessons and the browser test run on two test workers (they mostly wait: for the fake's
-# latency, for the browser; loadgroup keeps the lessons pinned to one busy core on one worker, one
-# after the other), then every other test one at a time, as before: many time margins of tens of
-# milliseconds, and run beside the lessons three of them failed (tests/test_notebooks.py says
-# which lesson runs how). Both parts run even if the first fails.
-LONG_RUNS := -m long_run -n 2 --dist loadgroup
+# First the lessons, the browser test and the tests with no timing in them (doctests, layout,
+# values, virtual-clock simulations...), on two test workers: the lessons mostly wait (for the
+# fake's latency, for the browser), and loadgroup keeps the lessons pinned to one busy core on one
+# worker, one after the other. Then the tests that measure time, on two workers too: each is
+# built to hold beside one other (a margin a busy machine keeps; tests/conftest.py names the
+# markers), never beside a lesson. Both parts run even if the first fails.
+LONG_RUNS := -m "long_run or beside_lessons" -n 2 --dist loadgroup
+TIMED := -m "not (long_run or beside_lessons)" -n 2
 
 .PHONY: setup lab test test-colab lint bench clean
 
@@ -43,7 +45,7 @@ test: setup
 	$(BIN)/ruff check course_lib tests bench scripts notebooks
 	$(BIN)/mypy
 	$(NONET) $(BIN)/python -m pytest $(LONG_RUNS); long_runs=$$?; \
-	  $(NONET) $(BIN)/python -m pytest -m "not long_run" && exit $$long_runs
+	  $(NONET) $(BIN)/python -m pytest $(TIMED) && exit $$long_runs
 
 # Colab runs ipywidgets 7 (and our setup cell adds plotly 6+ with anywidget): the widget code and
 # every lesson are tested there too, in a venv of its own, each lesson once: 01 and 02 live
@@ -56,7 +58,8 @@ $(COLAB)/.installed: pyproject.toml
 	touch $@
 
 test-colab: $(COLAB)/.installed
-	$(NONET) $(COLAB)/bin/python -m pytest -q -o addopts="" --colab $(LONG_RUNS) tests/test_notebooks.py; \
+	$(NONET) $(COLAB)/bin/python -m pytest -q -o addopts="" --colab -m long_run -n 3 --dist loadgroup \
+	  tests/test_notebooks.py; \
 	  long_runs=$$?; $(NONET) $(COLAB)/bin/python -m pytest -q -o addopts="" --colab -m "not long_run" \
 	  tests/test_live_and_panels.py tests/test_plots.py tests/test_notebooks.py && exit $$long_runs
 

@@ -7,6 +7,7 @@ import time
 
 import psutil
 import pytest
+from _pytest.doctest import DoctestItem
 
 from course_lib.client.session import SESSION
 from course_lib.config import (
@@ -45,13 +46,21 @@ def pytest_configure(config):
     config.addinivalue_line(
         "markers",
         "long_run: a long run built to hold on a busy machine (a lesson, the browser test); make "
-        "test runs these on two workers, apart from the rest",
+        "test runs these on two workers, apart from the tests that measure time",
+    )
+    config.addinivalue_line(
+        "markers",
+        "beside_lessons: a test with no timing in it (it checks structure, or a virtual clock): "
+        "make test runs it on the workers beside the lessons; so do the doctests",
     )
 
 
 def pytest_collection_modifyitems(items):
-    """The long runs first (the lessons, the longest first as collected): on two test workers
-    (make test runs them apart from the rest) the two then finish together."""
+    """The doctests check no timing: they run beside the lessons too. The long runs go first (the
+    lessons, the longest first as collected), so that the workers finish together."""
+    for item in items:
+        if isinstance(item, DoctestItem):
+            item.add_marker(pytest.mark.beside_lessons)
     items.sort(key=lambda item: item.get_closest_marker("long_run") is None)
 
 

@@ -55,7 +55,8 @@ async def test_the_fake_asks_for_one_search_per_quoted_topic(client):
         (dict(tool_calls="at once"), 2, 4),
         (dict(tool_calls="one by one"), 1, 4),
         (dict(concurrency=1), 2, 1),
-        (dict(processes=2, concurrency=1), 2, 2),
+        # agents of 1 s each: a process slow to take its batch on a busy machine still overlaps
+        (dict(processes=2, concurrency=1, latency=0.3, tool_latency=0.4), 2, 2),
     ],
 )
 async def test_the_agents_scenario_spans(changes, tools_together, agents_together):

@@ -11,6 +11,9 @@ from course_lib.fake.quota import Quota
 from course_lib.machine import cgroup_cpu_quota, effective_cpu_count
 from course_lib.run.workloads import analyse, burn, calibrate, iterations_for
 
+# No timing in these checks: make test runs them beside the lessons (tests/conftest.py)
+pytestmark = pytest.mark.beside_lessons
+
 
 def test_latency_models():
     rng = random.Random(0)

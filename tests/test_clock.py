@@ -19,6 +19,9 @@ from course_lib.rate_limits.retry import (
     retry_delay,
 )
 
+# No timing in these checks: make test runs them beside the lessons (tests/conftest.py)
+pytestmark = pytest.mark.beside_lessons
+
 
 class Clock:
     """A clock that moves only when something sleeps on it."""

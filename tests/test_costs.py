@@ -8,6 +8,9 @@ from course_lib.scaling.simulator import SimulationSettings, simulate
 from course_lib.scaling.traffic import Request, load_trace
 from course_lib.values import SettingError
 
+# No timing in these checks: make test runs them beside the lessons (tests/conftest.py)
+pytestmark = pytest.mark.beside_lessons
+
 TEN = [Request(0.0, 1000, 100)] * 10
 
 

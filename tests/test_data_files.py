@@ -15,6 +15,9 @@ from course_lib.fake.answers import known_prompts
 from course_lib.scaling.costs import TABLE, price_table
 from course_lib.scaling.traffic import TRACES, load_trace
 
+# No timing in these checks: make test runs them beside the lessons (tests/conftest.py)
+pytestmark = pytest.mark.beside_lessons
+
 ROOT = Path(__file__).resolve().parent.parent
 
 #: One file of each kind the course reads, and the licence that must ship with the trace.
@@ -33,6 +36,7 @@ from course_lib.data_files import data_file
 from course_lib.fake.answers import known_prompts
 from course_lib.scaling.costs import price_table
 from course_lib.scaling.traffic import load_trace
+
 print(json.dumps({
     "paths": [str(data_file(folder, name)) for folder, name in %r],
     "sizes": [len(known_prompts()), len(corpus()), len(load_trace("code")),

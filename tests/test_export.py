@@ -3,11 +3,16 @@
 import json
 from collections import defaultdict
 
+import pytest
+
 from course_lib.run.runner import run_scenario_sync
 from course_lib.run.settings import ScenarioSettings
 from course_lib.trace.export import chrome_trace, save_trace
 from course_lib.trace.lanes import Lane, named
 from course_lib.trace.spans import Span, Tracer
+
+# No timing in these checks: make test runs them beside the lessons (tests/conftest.py)
+pytestmark = pytest.mark.beside_lessons
 
 
 def tracks(events):

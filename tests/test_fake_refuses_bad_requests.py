@@ -14,6 +14,9 @@ from course_lib.fake.answers import topic_of
 from course_lib.fake.request import MAX_BODY_BYTES
 from course_lib.fake.transport import FAKE_BASE_URL, fake_router
 
+# No timing in these checks: make test runs them beside the lessons (tests/conftest.py)
+pytestmark = pytest.mark.beside_lessons
+
 GENERATE = f"/v1/models/{DEFAULT_MODEL}:generateContent"
 KEY = {"x-goog-api-key": "k"}
 OK_PART = '{"contents": [{"parts": [{"text": "hi"}]}]'

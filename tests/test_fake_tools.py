@@ -10,6 +10,9 @@ from course_lib import DEFAULT_MODEL, gemini_client
 from course_lib.fake import FakeGemini
 from course_lib.fake.wire import Caller
 
+# No timing in these checks: make test runs them beside the lessons (tests/conftest.py)
+pytestmark = pytest.mark.beside_lessons
+
 TOLD: list[tuple[str, str]] = []
 
 

@@ -14,6 +14,9 @@ from course_lib.run.runner import run_scenario_sync
 from course_lib.run.settings import ScenarioSettings
 from course_lib.view.panels import Panel
 
+# No timing in these checks: make test runs them beside the lessons (tests/conftest.py)
+pytestmark = pytest.mark.beside_lessons
+
 PACKAGE = Path(__file__).resolve().parent.parent / "course_lib"
 
 #: What each part may import, besides itself (see course_lib/__init__.py): a part is a top-level

@@ -5,9 +5,14 @@ import shutil
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "scripts"))
 import navigation  # noqa: E402
+
+# No timing in these checks: make test runs them beside the lessons (tests/conftest.py)
+pytestmark = pytest.mark.beside_lessons
 
 
 def test_committed_lessons_are_up_to_date():

@@ -41,6 +41,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "scripts"))
 import navigation  # noqa: E402
 
+# No timing in these checks: make test runs them beside the lessons (tests/conftest.py)
+pytestmark = pytest.mark.beside_lessons
+
 LESSONS = navigation.lessons()
 WITH_VERDICTS = ("00_concurrency_vs_parallelism", "03_parallel", "04_hybrid")
 LIVE_IN_COLAB = ("01_sequential", "02_concurrent")

@@ -21,6 +21,9 @@ from course_lib.view.timeline import (
     timeline,
 )
 
+# No timing in these checks: make test runs them beside the lessons (tests/conftest.py)
+pytestmark = pytest.mark.beside_lessons
+
 
 @pytest.fixture(scope="module")
 def hybrid():

@@ -7,6 +7,9 @@ from pathlib import Path
 
 import pytest
 
+# No timing in these checks: make test runs them beside the lessons (tests/conftest.py)
+pytestmark = pytest.mark.beside_lessons
+
 ROOT = Path(__file__).resolve().parent.parent
 KEY_LIKE = re.compile(r"AIza[0-9A-Za-z_\-]{35}")
 

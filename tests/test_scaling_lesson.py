@@ -21,6 +21,7 @@ def plan(requests, target):
     return next(c for c in IN_FLIGHT if meets(c, rpm)), rpm
 
 
+@pytest.mark.beside_lessons  # simulated on a virtual clock: no timing
 def test_check_plan_right_and_wrong():
     assert check_plan(plan)
     assert "so does 600/min" in str(check_plan(lambda requests, target: (160, 1200)))
@@ -30,6 +31,7 @@ def test_check_plan_right_and_wrong():
     assert "choose rpm from LIMITS" in str(check_plan(lambda requests, target: (20, 400)))
 
 
+@pytest.mark.beside_lessons  # simulated on a virtual clock: no timing
 def test_check_bill_right_and_wrong():
     def hour_cost(requests, cache=0.2):
         models, total = price_table()["models"], 0.0
@@ -46,6 +48,7 @@ def test_check_bill_right_and_wrong():
     assert "raised" in str(check_bill(lambda requests: 1 / 0))
 
 
+@pytest.mark.beside_lessons  # simulated on a virtual clock: no timing
 async def test_the_what_if_panel_simulates_and_keeps_the_last_three_runs():
     panel = WhatIf(load_trace("conv")[:2000])
     for rpm in (0, 300, 120, 60):
@@ -64,6 +67,7 @@ async def test_the_what_if_panel_simulates_and_keeps_the_last_three_runs():
     assert abs(below / len(live) - 0.5) < 0.02
 
 
+@pytest.mark.beside_lessons  # simulated on a virtual clock: no timing
 def test_the_pictures_and_the_summary():
     hour = load_trace("conv")
     traffic = traffic_figure(hour)

@@ -9,6 +9,9 @@ from course_lib.agents.search import SearchTool, corpus
 from course_lib.fake import FakeGemini
 from course_lib.trace.spans import TOOL
 
+# No timing in these checks: make test runs them beside the lessons (tests/conftest.py)
+pytestmark = pytest.mark.beside_lessons
+
 
 def test_the_corpus_ships_and_each_note_has_what_a_hit_shows():
     notes = corpus()

@@ -15,6 +15,9 @@ from course_lib.scaling.traffic import Request, load_trace, poisson, slice_of
 from course_lib.scaling.virtual_clock import run_virtual
 from course_lib.values import SettingError
 
+# No timing in these checks: make test runs them beside the lessons (tests/conftest.py)
+pytestmark = pytest.mark.beside_lessons
+
 BARE = dict(client_cpu_ms=0, error_latency_s=0.0)
 
 

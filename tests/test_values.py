@@ -41,6 +41,9 @@ from course_lib.scaling import (
 from course_lib.scaling.costs import price_table
 from course_lib.values import Range, SettingError, got
 
+# No timing in these checks: make test runs them beside the lessons (tests/conftest.py)
+pytestmark = pytest.mark.beside_lessons
+
 REQUESTS = [Request(0.0, 100, 10)]
 
 

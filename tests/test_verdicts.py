@@ -7,6 +7,9 @@ import pytest
 
 from tests.helpers_lessons import check_verdict
 
+# No timing in these checks: make test runs them beside the lessons (tests/conftest.py)
+pytestmark = pytest.mark.beside_lessons
+
 
 def test_the_checker_catches_a_verdict_that_contradicts_its_numbers():
     with pytest.raises(AssertionError):

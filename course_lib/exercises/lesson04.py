@@ -107,7 +107,9 @@ async def check_pipeline(fetch_then_analyse_all: Callable[..., Any]) -> Feedback
     ):
         return wrong("pass the `async def` function itself: await check_pipeline(your_function).")
     prompts = list(CHECK_PROMPTS) * 2
-    client = gemini_client(live=False, fake=FakeGemini(latency=Jittered(0.4, 0.3), seed=4))
+    # answers from 0.1 s to 1.5 s: a pipeline's first analysis starts long before the last answer,
+    # however busy the machine (fetch-all-then-analyse starts none before it, however quiet)
+    client = gemini_client(live=False, fake=FakeGemini(latency=Jittered(0.8, 0.7), seed=4))
     context = multiprocessing.get_context(default_start_method())
     with ProcessPoolExecutor(2, mp_context=context) as pool:
         loop = asyncio.get_running_loop()
