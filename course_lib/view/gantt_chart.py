@@ -30,6 +30,7 @@ from course_lib.run.settings import ScenarioSettings
 from course_lib.trace.spans import BACKOFF, IN_FLIGHT, WAIT_RATE, Span
 from course_lib.view.strip import Strip, strip, strip_layout, strip_traces
 from course_lib.view.timeline import TRACE_ORDER, TRACE_STYLE, Timeline, band_shapes, timeline
+from course_lib.view.titles import STATUS_CHARS, TITLE_CHARS, lines, wrap
 
 ROW_PX, MIN_HEIGHT, MAX_HEIGHT = 22, 260, 900
 LEGEND_PX = 42  # the legend's bottom edge above the plot: clear of the wall and ideal labels
@@ -71,10 +72,13 @@ def layout_for(
     ideal_s: float | None,
     title: str,
     with_strip: bool = False,
+    status: str = "",
 ) -> dict[str, Any]:
     """The figure layout: lanes top to bottom, the two lines, a height that fits the rows, a
     width that follows the page (a projector, a narrow Colab pane); ``with_strip``: room for the
-    strip under the bars (``course_lib.view.strip``)."""
+    strip under the bars (``course_lib.view.strip``). The title wraps (``view.titles``), the
+    same way with or without a ``status`` before it ("Running… "): a live frame is laid out as
+    the final one."""
     shapes, notes = [], []
     if ideal_s is not None:
         shape, note = _line(ideal_s, f"ideal {ideal_s:.2f} s", "dot", IDEAL)
@@ -87,12 +91,13 @@ def layout_for(
         close = ideal_s is not None and abs(wall_s - ideal_s) < 0.12 * max(wall_s, ideal_s, 0.1)
         notes.append({**note, "xanchor": "left", "yshift": 18 if close else 0})
     shapes.extend(band_shapes(data))  # every other agent's rows, lightly shaded
+    title = status + wrap(title, first=TITLE_CHARS - STATUS_CHARS)
     if data.note:  # a subtitle: below the plot it would collide with the axis title
         title = f"{title}<br><sup>{data.note}</sup>"
     right = max([data.end, wall_s or 0, ideal_s or 0, 0.1]) * 1.12  # room for the labels
     height = min(MAX_HEIGHT, max(MIN_HEIGHT, 170 + ROW_PX * len(data.lanes)))
     # from the top: the title (two lines with a note), the legend, the line labels, the plot
-    top, bottom = (130 if data.note else 110), 40
+    top, bottom = 90 + 20 * lines(title), 40
     layout = dict(
         title=dict(
             text=title,
