@@ -5,7 +5,7 @@ import asyncio
 import pytest
 
 from course_lib.run.registry import SCENARIOS
-from course_lib.run.runner import run_scenario
+from course_lib.run.runner import run_scenario, run_scenario_sync
 from course_lib.run.settings import ScenarioSettings, SettingError
 from course_lib.trace.spans import Tracer
 from course_lib.view.controls import default_controls
@@ -164,23 +164,75 @@ async def test_a_run_starts_with_its_own_title_and_ideal_line_and_a_stop_leaves_
     first = panel.run()
     await first
     done = panel.timeline.figure
-    assert type(done) is go.Figure  # a plain figure: saved with the notebook, shown after reload
+    assert isinstance(done, go.FigureWidget)
     assert done.layout.title.text.startswith("<b>concurrent</b>: 6 prompts")
+    # the Output shows that one widget, which keeps this frame for a page reload
+    (shown,) = panel.timeline.widget.outputs
+    model = shown["data"]["application/vnd.jupyter.widget-view+json"]["model_id"]
+    assert model == done.model_id
+    assert done._widget_layout["title"]["text"] == done.layout.title.text
 
     panel.sliders["prompts"].value = 40
     panel.sliders["latency"].value = 1.0
     second = panel.run()
     await until(lambda: panel.tracer is not None and panel.tracer.snapshot(), what="a call")
+    await until(
+        lambda: panel.timeline.figure.layout.title.text.startswith("Running… "),
+        what="a live frame",
+    )
     live = panel.timeline.figure
+    assert live is done  # one figure for every run: plotly's 5 MB of JavaScript go to the page once
     assert live.layout.title.text.startswith("Running… <b>concurrent</b>: 40 prompts")
     assert [shape.x0 for shape in live.layout.shapes] == [14.0]  # ceil(40 / 3) calls of 1 s
     panel.stop()
     await asyncio.wait([second], timeout=30)
     last = panel.timeline.figure
+    assert last is done
     assert (
         last.layout.title.text.startswith("Stopped at ") and "40 prompts" in last.layout.title.text
     )
     assert sum(len(trace.x) for trace in last.data) > 0  # what had happened by then
+    assert last._widget_layout["title"]["text"] == last.layout.title.text  # shown after a reload
+
+
+async def test_a_live_frame_is_laid_out_as_the_final_one():
+    """Height, domains of the bars and the strip, and the title's lines: the same while it runs
+    as at the end, so the picture does not jump when the run ends."""
+    panel = Panel(
+        "rate-limited",
+        settings=ScenarioSettings(
+            prompts=40, latency=1.0, concurrency=40, rpm=600, client_rpm=None
+        ),
+    )
+    task = panel.run()
+    figure = None
+
+    def many_rows():
+        nonlocal figure
+        figure = panel.timeline.figure
+        running = figure.layout.title.text.startswith("Running… ")
+        return running and len(figure.layout.yaxis.categoryarray or ()) >= 30
+
+    await until(many_rows, what="30 rows in a live frame")
+    live = figure.layout.to_plotly_json()
+    await task
+    final = panel.timeline.figure.layout.to_plotly_json()
+    assert live["title"]["text"].startswith("Running… ")
+    for key in ("height", "margin"):
+        assert live[key] == final[key], key
+    assert live["yaxis"]["domain"] == final["yaxis"]["domain"]
+    assert live["yaxis2"]["domain"] == final["yaxis2"]["domain"]
+    assert live["title"]["text"].count("<br>") == final["title"]["text"].count("<br>")
+
+
+def test_long_titles_wrap_instead_of_being_cut():
+    from course_lib.view.titles import TITLE_CHARS, visible
+
+    settings = ScenarioSettings(prompts=10, latency=0.5, concurrency=10, rpm=10, client_rpm=60)
+    result = run_scenario_sync("rate-limited", settings)
+    title = gantt(result).layout.title.text
+    assert "<br>" in title and "10 requests/min" in title
+    assert all(visible(line) <= TITLE_CHARS for line in title.split("<br>"))
 
 
 def test_panels_never_change_a_setting_silently():

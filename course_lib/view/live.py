@@ -19,6 +19,7 @@ import os
 import sys
 import time
 from collections.abc import Awaitable
+from typing import Any
 
 import ipywidgets
 import numpy as np
@@ -28,6 +29,7 @@ import plotly.graph_objects as go
 from course_lib.run.results import RunResult
 from course_lib.trace.spans import Tracer
 from course_lib.view.gantt_chart import gantt, layout_for, outline_width, traces_for
+from course_lib.view.quiet_figure import QuietFigureWidget
 from course_lib.view.show import placeholder, show_in
 from course_lib.view.strip import Strip, strip, strip_traces
 from course_lib.view.timeline import TRACE_ORDER, Timeline, timeline
@@ -53,11 +55,13 @@ def choose_mode() -> str:
 class LiveTimeline:
     """A timeline you can watch grow. Show ``.widget``, then ``await .follow(run, tracer)``.
 
-    Each run gets a fresh figure with its own title and ideal line from its first frame, so
-    nothing of the previous run shows; while it runs, a FigureWidget is updated in place (or a
-    plain figure redrawn). The last frame is a plain figure, exactly ``gantt(result)`` (or, if
-    the run was stopped, what had happened by then): it is saved with the notebook and shows
-    again after a page reload.
+    One figure serves every run: a FigureWidget made at the first run and updated in place ever
+    after (a new one per run would ship plotly's 5 MB of JavaScript to the page each time). A
+    run begins with its own title and ideal line, so nothing of the previous run shows; live
+    frames send only what moves and are laid out as the final frame (same height, axes, strip
+    and title lines); the last frame is exactly ``gantt(result)`` (or, if the run was stopped,
+    what had happened by then), and a page reload shows it again. Where a FigureWidget cannot
+    work, plain figures are redrawn instead (``choose_mode``).
     """
 
     def __init__(
@@ -68,10 +72,14 @@ class LiveTimeline:
         self.draws = 0
         self._ideal: float | None = None
         self._quota: tuple[int | None, float] | None = None
+        self._began = time.perf_counter()  # when the run was asked for: start-up counts
         self.drawing_s = 0.0  # time spent drawing live frames (the benchmark reports it)
         # The figure lives inside an Output: a FigureWidget nested straight into a Box can render
         # broken in plotly 6 (plotly.py #4998); displayed into an Output it renders reliably.
         self.widget = ipywidgets.Output()
+        self._one: go.FigureWidget | None = None  # the one FigureWidget, from the first run on
+        self._sent: dict[str, tuple] = {}  # each bar trace's data as the page has it
+        self._layout: dict[str, Any] = {}  # the layout the page has, flattened (see flatten)
         self.figure: go.FigureWidget | go.Figure = waiting_for_run(title)
         show_in(self.widget, self.figure)
 
@@ -81,17 +89,48 @@ class LiveTimeline:
         ideal_s: float | None = None,
         quota: tuple[int | None, float] | None = None,
     ) -> None:
-        """A new run begins: a fresh figure with its title (marked as running) and ideal line.
-        ``quota`` (requests, per seconds) adds the strip under the bars (``view.strip``); a
-        limit of None draws it without the quota line."""
+        """A new run begins: the figure shows its title (marked as starting) and ideal line,
+        and no bar yet. ``quota`` (requests, per seconds) adds the strip under the bars
+        (``view.strip``); a limit of None draws it without the quota line."""
         self.title = title
         self._ideal, self._quota = ideal_s, quota
+        self._began = time.perf_counter()
         empty = timeline([])
         under = strip([], 0.0, *quota) if quota is not None else None
-        layout = layout_for(empty, None, ideal_s, f"Running… {title}", with_strip=under is not None)
-        figure = go.FigureWidget if self.mode == "widget" else go.Figure
-        self.figure = figure(data=traces_for(empty, under), layout=layout)
-        show_in(self.widget, self.figure)
+        layout = layout_for(
+            empty, None, ideal_s, title, with_strip=under is not None, status="Starting… "
+        )
+        self._show(go.Figure(data=traces_for(empty, under), layout=layout), keep=False)
+        self._layout = flatten(layout)
+
+    def _show(self, figure: go.Figure, keep: bool = True) -> None:
+        """Show ``figure`` whole. In widget mode its data and layout replace the one
+        FigureWidget's, in the view the page already has (a second view of one plotly widget
+        would break the first), and, if ``keep``, the widget keeps them for a page reload (a
+        last frame; not a first one, soon gone); in redraw mode the plain figure is shown."""
+        self.draws += 1
+        self._sent, self._layout = {}, {}  # what live frames compare with: all new
+        if self.mode == "redraw":
+            self.figure = figure
+            show_in(self.widget, figure)
+            return
+        if self._one is None:
+            self.figure = self._one = QuietFigureWidget(figure)
+            show_in(self.widget, self._one)
+            return
+        one, whole = self._one, figure.to_plotly_json()
+        whole["layout"].pop("template", None)  # the page has it: 9 KB that never change
+        kept = {
+            key: value for key, value in one.layout.to_plotly_json().items() if key != "template"
+        }
+        gone = removed_paths(kept, whole["layout"])
+        if gone:  # the page would keep them (a relayout only sets): unset them first
+            one.plotly_relayout({path: None for path in gone})
+        one.data = ()
+        one.add_traces(whole["data"])
+        one.layout = whole["layout"]
+        if keep:  # what a reloaded page draws: plotly keeps it only when the widget is displayed
+            one._repr_mimebundle_()
 
     def draw(
         self,
@@ -101,60 +140,78 @@ class LiveTimeline:
         title: str | None = None,
         final: bool = True,
         under: Strip | None = None,
+        status: str = "",
     ) -> None:
-        """Show ``data`` (and the strip ``under`` it) now. A final frame is a plain figure with
-        everything; a live frame (``final=False``) sends only what moves: the bars, the strip's
-        lines, the rows, the axis and the title."""
+        """Show ``data`` (and the strip ``under`` it) now, titled ``status`` + ``title``. A
+        final frame replaces everything; a live frame (``final=False``) sends only what moved
+        since the last: the bars, the strip's lines, the rows, the axes and the title."""
         title = self.title if title is None else title
-        layout = layout_for(data, wall_s, ideal_s, title, with_strip=under is not None)
-        self.draws += 1
-        if final or self.mode == "redraw":
-            self.figure = go.Figure(data=traces_for(data, under), layout=layout)
-            show_in(self.widget, self.figure)
+        layout = layout_for(data, wall_s, ideal_s, title, under is not None, status)
+        if final or self.mode == "redraw" or self._one is None:
+            self._show(go.Figure(data=traces_for(data, under), layout=layout))
             return
+        self.draws += 1
         outline = outline_width(data)
-        bars = self.figure.data[: len(TRACE_ORDER)]
-        with self.figure.batch_update():
+        figure = self._one
+        with figure.batch_update():
             if under is not None:  # the strip's four traces come after the bars
-                strips = self.figure.data[len(TRACE_ORDER) :]
+                strips = figure.data[len(TRACE_ORDER) :]
                 for trace, fresh in zip(strips, strip_traces(under), strict=True):
-                    trace.update(x=fresh.x, y=fresh.y, showlegend=fresh.showlegend)
-            for trace, key in zip(bars, data.bars, strict=True):
+                    if (fresh.x, fresh.y) != (trace.x, trace.y):
+                        trace.update(x=fresh.x, y=fresh.y, showlegend=fresh.showlegend)
+            for index, key in enumerate(data.bars):
                 bar = data.bars[key]
+                if self._sent.get(key) == (bar["base"], bar["x"], bar["y"], outline):
+                    continue  # nothing new in this trace: checking it again costs milliseconds
+                self._sent[key] = (bar["base"], bar["x"], bar["y"], outline)
                 # numpy arrays every time: plotly checks them at once and sends them as binary,
                 # and one type throughout keeps its change detection exact
-                trace.update(
+                figure.data[index].update(
                     base=np.asarray(bar["base"], dtype=float),
                     x=np.asarray(bar["x"], dtype=float),
                     y=np.asarray(bar["y"], dtype=object),
-                    showlegend=bool(bar["x"]),
+                    # plotly's default (None) once it has bars: setting True, the default,
+                    # would have the page ask the kernel to remove it again, every frame
+                    showlegend=None if bar["x"] else False,
                     marker_line_width=outline,
                 )
-            self.figure.layout.update(
-                height=layout["height"],
-                legend_y=layout["legend"]["y"],
-                margin_t=layout["margin"]["t"],
-                xaxis_range=layout["xaxis"]["range"],
-                yaxis_categoryarray=layout["yaxis"]["categoryarray"],
-                title_text=layout["title"]["text"],  # "Running…", and past 40 rows who waits
-            )
+            # what changed of the layout since the last frame: the height, the domains of the
+            # bars and the strip, the rows, the time axis, the title (checking it all would
+            # cost 20 ms a frame)
+            flat = flatten(layout)
+            for path, value in flat.items():
+                if self._layout.get(path) != value:
+                    figure.layout[path] = value
+            self._layout = flat
 
     def show(self, result: RunResult) -> None:
         """The final picture: exactly ``gantt(result)``."""
-        self.draws += 1
-        self.figure = gantt(result, max_lanes=self.max_lanes)
-        show_in(self.widget, self.figure)
+        self._show(gantt(result, max_lanes=self.max_lanes))
 
     def _strip(self, spans: list, t0: float | None) -> Strip | None:
         return strip(spans, t0 or 0.0, *self._quota) if self._quota is not None else None
 
     def stopped(self, tracer: Tracer) -> None:
-        """The last frame of a run that was stopped: what had happened, and when it stopped."""
-        at = time.perf_counter() - (tracer.t0 or time.perf_counter())
+        """The last frame of a run that was stopped: what had happened, and when it stopped,
+        on the calls' clock; stopped before any call, a word on the start-up instead."""
+        now = time.perf_counter()
+        if tracer.t0 is None:
+            after = now - self._began
+            text = f"Stopped during start-up, {after:.1f} s after Run: no call had started."
+            self._show(placeholder(text, 160, layout_for(timeline([]), None, None, self.title)))
+            return
+        at = now - tracer.t0
         spans = tracer.snapshot()
         data = timeline(spans, tracer.t0, self.max_lanes)
-        title = f"Stopped at {at:.2f} s: {self.title}"
-        self.draw(data, at, self._ideal, title, under=self._strip(spans, tracer.t0))
+        status = f"Stopped at {at:.2f} s: "
+        self.draw(
+            data, at, self._ideal, self.title, under=self._strip(spans, tracer.t0), status=status
+        )
+
+    def startup_s(self, tracer: Tracer) -> float | None:
+        """Seconds from Run to the run's first call (processes starting, a cluster, a warm-up);
+        None while it has not begun."""
+        return None if tracer.t0 is None else tracer.t0 - self._began
 
     async def follow(
         self,
@@ -165,11 +222,14 @@ class LiveTimeline:
         quota: tuple[int | None, float] | None = None,
     ) -> RunResult:
         """Await ``run`` while drawing ``tracer``'s spans as they happen; returns its result.
-        ``quota``: (requests, per seconds) for a strip under the bars, as ``start`` takes it."""
+        ``quota``: (requests, per seconds) for a strip under the bars, as ``start`` takes it.
+        Until the run's clock starts (worker processes, a cluster), the title counts the
+        start-up's seconds."""
         self.start(self.title if title is None else title, ideal_s, quota)
         task = asyncio.ensure_future(run)
         fps = self.fps if self.mode == "widget" else min(self.fps, REDRAW_FPS)
         cost = 0.0  # a moving average of what a frame costs: one slow frame does not stall
+        empty = timeline([])
         try:
             while not task.done():
                 started = time.perf_counter()
@@ -177,8 +237,11 @@ class LiveTimeline:
                     spans = tracer.snapshot()
                     live = timeline(spans, tracer.t0, self.max_lanes, hover=False)
                     under = self._strip(spans, tracer.t0)
-                    running = f"Running… {self.title}"
-                    self.draw(live, ideal_s=ideal_s, title=running, final=False, under=under)
+                    self.draw(live, None, ideal_s, final=False, under=under, status="Running… ")
+                elif started - self._began >= 0.5:  # say that it is starting, and for how long
+                    status = f"Starting… {started - self._began:.1f} s "
+                    under = self._strip([], 0.0)
+                    self.draw(empty, None, ideal_s, final=False, under=under, status=status)
                 spent = time.perf_counter() - started
                 self.drawing_s += spent
                 cost = spent if not cost else 0.7 * cost + 0.3 * spent
@@ -191,6 +254,36 @@ class LiveTimeline:
         result = task.result()
         self.show(result)
         return result
+
+
+def flatten(layout: dict, prefix: str = "") -> dict[str, Any]:
+    """``layout`` as dotted paths to its values (lists stay whole), to compare two of them.
+
+    >>> flatten({"height": 300, "yaxis": {"domain": [0, 1], "title": None}})
+    {'height': 300, 'yaxis.domain': [0, 1], 'yaxis.title': None}
+    """
+    flat: dict[str, Any] = {}
+    for key, value in layout.items():
+        if isinstance(value, dict) and value:
+            flat.update(flatten(value, f"{prefix}{key}."))
+        else:
+            flat[prefix + key] = value
+    return flat
+
+
+def removed_paths(old: dict, new: dict, prefix: str = "") -> list[str]:
+    """The dotted paths of ``old``'s settings that ``new`` lacks (inside objects, not lists).
+
+    >>> removed_paths({"yaxis": {"domain": [0.3, 1], "title": None}, "yaxis2": {}}, {"yaxis": {}})
+    ['yaxis.domain', 'yaxis.title', 'yaxis2']
+    """
+    gone = []
+    for key, value in old.items():
+        if key not in new:
+            gone.append(prefix + key)
+        elif isinstance(value, dict) and isinstance(new[key], dict):
+            gone += removed_paths(value, new[key], f"{prefix}{key}.")
+    return gone
 
 
 def pause(fps: float, cost: float) -> float:
