@@ -10,8 +10,9 @@ import plotly.graph_objects as go
 from course_lib.run.registry import WORKLOAD, one_at_a_time_seconds, scenario
 from course_lib.run.results import RunResult
 from course_lib.run.settings import ScenarioSettings
-from course_lib.view.gantt_chart import FONT, IDEAL, run_title, shape_of, workload_of
+from course_lib.view.gantt_chart import FONT, IDEAL
 from course_lib.view.show import placeholder, show_in
+from course_lib.view.titles import run_title, shape_of, workload_of
 
 
 @dataclass

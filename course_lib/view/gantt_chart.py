@@ -24,13 +24,11 @@ from typing import Any
 
 import plotly.graph_objects as go
 
-from course_lib.run.registry import scenario
 from course_lib.run.results import RunResult
-from course_lib.run.settings import ScenarioSettings
 from course_lib.trace.spans import BACKOFF, IN_FLIGHT, WAIT_RATE, Span
 from course_lib.view.strip import Strip, strip, strip_layout, strip_traces
 from course_lib.view.timeline import TRACE_ORDER, TRACE_STYLE, Timeline, band_shapes, timeline
-from course_lib.view.titles import STATUS_CHARS, TITLE_CHARS, lines, wrap
+from course_lib.view.titles import STATUS_CHARS, TITLE_CHARS, lines, run_title, wrap
 
 ROW_PX, MIN_HEIGHT, MAX_HEIGHT = 22, 260, 900
 LEGEND_PX = 42  # the legend's bottom edge above the plot: clear of the wall and ideal labels
@@ -242,63 +240,3 @@ def wants_strip(span: Span) -> bool:
     return span.phase == WAIT_RATE or (
         span.phase == IN_FLIGHT and span.outcome not in ("ok", "running", "cancelled")
     )
-
-
-def shape_of(name: str, s: ScenarioSettings) -> list[str]:
-    """How scenario ``name`` spreads the work: ['limit 5'], ['4 threads'], ['2 processes']."""
-    chosen, parts = scenario(name), []
-    if "concurrency" in chosen.uses:
-        named_as = chosen.name_of("concurrency")
-        if "retry" in chosen.uses and s.retry == "adaptive":
-            parts.append(f"AIMD from {s.concurrency} in flight")
-        else:
-            shown = f"{s.concurrency} {named_as}"
-            if s.concurrency == 1 and named_as == "agents at once":
-                shown = "1 agent at a time"
-            parts.append(f"limit {s.concurrency}" if named_as == "concurrency" else shown)
-    if "processes" in chosen.uses:  # "workers" on Dask
-        many = chosen.name_of("processes")
-        one = {"processes": "process", "workers": "worker"}.get(many, many)
-        parts.append(f"{s.processes} {many if s.processes > 1 else one}")
-    if "calls_per_task" in chosen.uses:
-        each, calls = f"{s.worker_threads} thread{'s' * (s.worker_threads > 1)}", s.calls_per_task
-        parts.append(f"{each} each, {calls} call{'s' * (calls > 1)} per task")
-    if "client_rpm" in chosen.uses:
-        per = "min" if s.window_s == 60 else f"{s.window_s:g} s"
-        parts.append(f"limiter {s.client_rpm}/{per}" if s.client_rpm else "no limiter")
-    if "retry" in chosen.uses:
-        parts.append(f"retry: {s.retry}")
-    if "tools_per_turn" in chosen.uses:
-        parts.append(f"{s.tools_per_turn} × {s.tool_latency:g} s searches {s.tool_calls}")
-    return parts
-
-
-def workload_of(s: ScenarioSettings) -> list[str]:
-    """What the work is: ['20 prompts', 'latency 0.5 s', 'CPU 200 ms per answer']."""
-    parts = [f"{s.prompts} prompts", f"latency {s.latency:g} s"]
-    if s.jitter:
-        parts[-1] += f" ± {s.jitter:g}"
-    if s.tokens_per_s:
-        parts.append(f"then {s.tokens_per_s:g} tokens/s")
-    if s.cpu_work:
-        parts.append(f"CPU {s.cpu_work:g} ms per answer")
-    per = "min" if s.window_s == 60 else f"{s.window_s:g} s"
-    if s.rpm:
-        parts.append(f"{s.rpm} requests/{per}")
-    if s.tpm:
-        parts.append(f"{s.tpm} tokens/{per}")
-    if s.failure_rate:
-        parts.append(f"{s.failure_rate:.0%} failing")
-    return parts
-
-
-def settings_title(name: str, s: ScenarioSettings) -> str:
-    """'<b>concurrent</b>: 20 prompts, latency 0.5 s, limit 5': what a run is."""
-    work = workload_of(s)
-    work[0] = f"{s.prompts} {scenario(name).name_of('prompts')}"  # "20 prompts", "4 agents"
-    return f"<b>{name}</b>: {', '.join(work[:2] + shape_of(name, s) + work[2:])}"
-
-
-def run_title(result: RunResult) -> str:
-    """``settings_title`` of a finished run."""
-    return settings_title(result.scenario, result.settings)

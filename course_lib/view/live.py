@@ -28,6 +28,7 @@ import plotly.graph_objects as go
 
 from course_lib.run.results import RunResult
 from course_lib.trace.spans import Tracer
+from course_lib.view.figure_diff import flatten, removed_paths
 from course_lib.view.gantt_chart import gantt, layout_for, outline_width, traces_for
 from course_lib.view.quiet_figure import QuietFigureWidget
 from course_lib.view.show import placeholder, show_in
@@ -254,36 +255,6 @@ class LiveTimeline:
         result = task.result()
         self.show(result)
         return result
-
-
-def flatten(layout: dict, prefix: str = "") -> dict[str, Any]:
-    """``layout`` as dotted paths to its values (lists stay whole), to compare two of them.
-
-    >>> flatten({"height": 300, "yaxis": {"domain": [0, 1], "title": None}})
-    {'height': 300, 'yaxis.domain': [0, 1], 'yaxis.title': None}
-    """
-    flat: dict[str, Any] = {}
-    for key, value in layout.items():
-        if isinstance(value, dict) and value:
-            flat.update(flatten(value, f"{prefix}{key}."))
-        else:
-            flat[prefix + key] = value
-    return flat
-
-
-def removed_paths(old: dict, new: dict, prefix: str = "") -> list[str]:
-    """The dotted paths of ``old``'s settings that ``new`` lacks (inside objects, not lists).
-
-    >>> removed_paths({"yaxis": {"domain": [0.3, 1], "title": None}, "yaxis2": {}}, {"yaxis": {}})
-    ['yaxis.domain', 'yaxis.title', 'yaxis2']
-    """
-    gone = []
-    for key, value in old.items():
-        if key not in new:
-            gone.append(prefix + key)
-        elif isinstance(value, dict) and isinstance(new[key], dict):
-            gone += removed_paths(value, new[key], f"{prefix}{key}.")
-    return gone
 
 
 def pause(fps: float, cost: float) -> float:

@@ -27,8 +27,8 @@ from course_lib.run.settings import ScenarioSettings, SettingError
 from course_lib.trace.spans import Tracer
 from course_lib.view.comparison import Comparison
 from course_lib.view.controls import CONTROLS, ZERO_IS_NONE, default_controls
-from course_lib.view.gantt_chart import settings_title
 from course_lib.view.live import LiveTimeline
+from course_lib.view.titles import settings_title
 
 
 class Panel:

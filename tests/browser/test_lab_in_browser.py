@@ -265,9 +265,9 @@ WATCH_REDRAWS = """() => {
 @pytest.mark.long_run
 def test_ten_runs_of_one_panel_keep_one_figure_and_send_little(jupyter_lab):
     """Lesson 02's panel, run ten times: plotly's 5 MB bundle reaches the page once, each later
-    run sends a few hundred KB at most, the kernel keeps one figure, live frames come at least 3 a second
-    (5 on a quiet machine: docs/performance.md) laid out as the final frame, and a reload shows
-    the last frame with no widget error."""
+    run sends a few hundred KB at most, the kernel keeps one figure, live frames come at least 3
+    a second (5 on a quiet machine: docs/performance.md) laid out as the final frame, and a
+    reload shows the last frame with no widget error."""
     from playwright.sync_api import expect, sync_playwright
 
     ARTIFACTS.mkdir(exist_ok=True)
