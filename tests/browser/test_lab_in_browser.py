@@ -147,18 +147,7 @@ def test_the_timeline_draws_and_redraws_after_a_slider_move_and_run(jupyter_lab)
 
     ARTIFACTS.mkdir(exist_ok=True)
     with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=CHROMIUM,
-            headless=True,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--no-first-run",
-            ],
-        )
+        browser = launch(p)
         page = browser.new_page(viewport={"width": 1280, "height": 1100})
         try:
             # A fresh workspace folder per test, so no ?reset (it reloads the page mid-start).
