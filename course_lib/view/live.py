@@ -209,11 +209,6 @@ class LiveTimeline:
             data, at, self._ideal, self.title, under=self._strip(spans, tracer.t0), status=status
         )
 
-    def startup_s(self, tracer: Tracer) -> float | None:
-        """Seconds from Run to the run's first call (processes starting, a cluster, a warm-up);
-        None while it has not begun."""
-        return None if tracer.t0 is None else tracer.t0 - self._began
-
     async def follow(
         self,
         run: Awaitable[RunResult],

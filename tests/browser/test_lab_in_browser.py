@@ -151,19 +151,7 @@ def test_the_timeline_draws_and_redraws_after_a_slider_move_and_run(jupyter_lab)
         page = browser.new_page(viewport={"width": 1280, "height": 1100})
         try:
             # A fresh workspace folder per test, so no ?reset (it reloads the page mid-start).
-            page.goto(f"{jupyter_lab}/lab/tree/lab_demo.ipynb", timeout=60_000)
-            page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=60_000)
-            page.wait_for_function(
-                "window.jupyterapp && window.jupyterapp.commands", timeout=60_000
-            )
-            dialog = page.get_by_role("button", name="Select", exact=True)
-            if dialog.is_visible():  # older JupyterLab ignores autoStartDefaultKernel
-                dialog.click()
-            expect(page.locator("#jp-main-statusbar")).to_contain_text(
-                "Python 3 (ipykernel) | Idle", timeout=60_000
-            )
-            # Fire and forget: returning the command's promise would wait for every cell.
-            page.evaluate("() => { window.jupyterapp.commands.execute('notebook:run-all-cells'); }")
+            open_and_run_all(page, jupyter_lab, "lab_demo.ipynb")
             # Every code cell has run when each shows a number, e.g. "[2]:".
             expect(page.locator(".jp-CodeCell .jp-InputPrompt").last).to_have_text(
                 "[2]:", timeout=90_000
