@@ -209,6 +209,9 @@ def test_ctrl_c_in_the_first_seconds_is_one_line_and_status_130(after_s):
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        # as a terminal starts it: a suite started in the background (`make test &`) has SIGINT
+        # ignored, and a child would inherit that and never see the Ctrl-C sent to it
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     deadline = time.monotonic() + 60
     while not _loaded(command.pid, "_asyncio") and time.monotonic() < deadline:

@@ -2,6 +2,8 @@
 processes load only what they need, and a new scenario is one module plus one registration."""
 
 import ast
+import functools
+import json
 import math
 import subprocess
 import sys
@@ -281,20 +283,32 @@ PUBLIC = sorted(
 )
 
 
+@functools.cache
+def modules_among_public_names() -> dict[str, tuple[int, list[str]]]:
+    """For each public module, after every module of the package was imported (in one fresh
+    process: importing them all takes seconds): how many names it exports, and which of them
+    are modules."""
+    out = python(
+        "import importlib, json, pkgutil, types, course_lib\n"
+        "for m in pkgutil.walk_packages(course_lib.__path__, 'course_lib.'):\n"
+        "    importlib.import_module(m.name)\n"
+        "found = {}\n"
+        f"for public in {PUBLIC!r}:\n"
+        "    module = importlib.import_module(public)\n"
+        "    found[public] = (len(module.__all__), [n for n in module.__all__\n"
+        "                     if isinstance(getattr(module, n), types.ModuleType)])\n"
+        "print(json.dumps(found))"
+    )
+    found = json.loads(out.splitlines()[-1])
+    return {name: (count, wrong) for name, (count, wrong) in found.items()}
+
+
 @pytest.mark.parametrize("public", PUBLIC)
 def test_every_public_name_is_what_it_says_even_after_every_module_is_loaded(public):
     """A package's exported function must not be shadowed by a submodule of the same name
     (importing ``course_lib.view.gantt`` would set the package's ``gantt`` to the module)."""
-    out = python(
-        "import importlib, pkgutil, types, course_lib\n"
-        "for m in pkgutil.walk_packages(course_lib.__path__, 'course_lib.'):\n"
-        "    importlib.import_module(m.name)\n"
-        f"module = importlib.import_module({public!r})\n"
-        "wrong = [n for n in module.__all__ if isinstance(getattr(module, n), types.ModuleType)]\n"
-        "print(len(module.__all__), wrong)"
-    )
-    count, wrong = out.split(" ", 1)
-    assert int(count) > 0 and wrong == "[]", f"{public}: these names are modules: {wrong}"
+    count, wrong = modules_among_public_names()[public]
+    assert count > 0 and wrong == [], f"{public}: these names are modules: {wrong}"
 
 
 def notebook_imports() -> list[tuple[str, str, set[str]]]:

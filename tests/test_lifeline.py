@@ -151,6 +151,9 @@ def start_command(*args: str) -> subprocess.Popen:
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        # as a terminal starts it: a suite started in the background (`make test &`) has SIGINT
+        # ignored, and a child would inherit that and never see the Ctrl-C sent to it
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
         start_new_session=True,
     )
 
