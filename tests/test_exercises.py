@@ -9,9 +9,18 @@ from course_lib.config import DEFAULT_MODEL
 
 
 def test_feedback_reads_as_one_line_and_is_truthy_only_when_right():
-    assert repr(ex.check_cores(2)).startswith("✅ Right:")
+    assert repr(ex.check_cores(2)).startswith("√ Right:")
     wrong = ex.check_cores(16)
-    assert not wrong and repr(wrong).startswith("❌ Not yet:") and "\n" not in repr(wrong)
+    assert not wrong and repr(wrong).startswith("× Not yet:") and "\n" not in repr(wrong)
+
+
+def test_feedback_shows_its_verdict_in_colour_in_a_notebook_and_escapes_the_message():
+    from course_lib.exercises.feedback import right, wrong
+
+    shown = wrong("return a list[str], not <coroutine>")._repr_html_()
+    assert shown.startswith("<span style='color:#CC0000;font-weight:bold'>× Not yet</span>: ")
+    assert shown.endswith("return a list[str], not &lt;coroutine&gt;")
+    assert "color:#007A5A" in right("yes")._repr_html_() and "√ Right" in right("yes")._repr_html_()
 
 
 def test_io_or_cpu():

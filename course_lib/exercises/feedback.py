@@ -1,13 +1,14 @@
 """What every check shares: the ``Feedback`` it returns, and helpers that judge an answer.
 
 >>> right("well done")
-✅ Right: well done
+√ Right: well done
 >>> bool(wrong("not quite"))
 False
 """
 
 from __future__ import annotations
 
+import html
 import inspect
 import math
 import random
@@ -15,6 +16,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from course_lib.fake.answers import answer_for
+
+#: The verdict's mark and word, and its colour in a notebook. "√" and "×" are in every font a
+#: browser may fall back to (Liberation and DejaVu included); the emoji marks (U+2705, U+274C) and
+#: the check marks (U+2713, U+2717) show as empty boxes where no emoji or symbol font is installed
+#: (Debian's Chromium with fonts-liberation only).
+VERDICTS = {True: ("√ Right", "#007A5A"), False: ("× Not yet", "#CC0000")}
 
 
 @dataclass(frozen=True)
@@ -25,8 +32,15 @@ class Feedback:
     def __bool__(self) -> bool:
         return self.ok
 
-    def __repr__(self) -> str:
-        return f"{'✅ Right' if self.ok else '❌ Not yet'}: {self.message}"
+    def __repr__(self) -> str:  # text/plain: a terminal, a script, nbconvert --to markdown
+        return f"{VERDICTS[self.ok][0]}: {self.message}"
+
+    def _repr_html_(self) -> str:  # a notebook: the verdict in bold and in colour
+        verdict, colour = VERDICTS[self.ok]
+        return (
+            f"<span style='color:{colour};font-weight:bold'>{verdict}</span>: "
+            f"{html.escape(self.message)}"
+        )
 
 
 def right(message: str) -> Feedback:

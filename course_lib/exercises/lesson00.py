@@ -1,7 +1,7 @@
 """Checks for lesson 00 (concurrency vs parallelism): I/O- or CPU-bound, and real core counts.
 
 >>> check_cores(2)
-✅ Right: the quota (2 CPUs' worth of time per period) wins over the 16 cores the host reports.
+√ Right: the quota (2 CPUs' worth of time per period) wins over the 16 cores the host reports.
 >>> bool(check_cores(16))
 False
 """
