@@ -174,6 +174,66 @@ def test_a_thousand_calls_are_packed_into_readable_rows():
     assert fig.layout.height <= 900
 
 
+def agents_in_waves(agents, at_once, tools, slow=()):
+    """Spans of ``agents`` ReAct agents, ``at_once`` at a time, each: a wait for a slot, a model
+    call of 0.3 s, ``tools`` searches of 0.5 s at once, a model call of 0.3 s (1.5 s for the
+    agents in ``slow``)."""
+    from course_lib.trace.lanes import agent
+    from course_lib.trace.spans import TOOL, WAIT_SLOT
+
+    spans = []
+    for k in range(agents):
+        lane, begin = agent(k + 1), 2.5 * (k // at_once)
+        last = 1.5 if k in slow else 0.3
+        if begin:
+            spans.append(Span(k, lane, WAIT_SLOT, 0.0, begin, 1))
+        spans.append(Span(k, lane, IN_FLIGHT, begin, begin + 0.3, 1))
+        spans += [Span(k, lane, TOOL, begin + 0.3, begin + 0.8, 1) for _ in range(tools)]
+        spans.append(Span(k, lane, IN_FLIGHT, begin + 0.8, begin + 0.8 + last, 1))
+    return spans
+
+
+def test_two_hundred_agents_share_rows_and_only_the_slowest_paths_are_drawn():
+    """Lesson 06's panel at its most (200 agents, 6 tools a turn) drew 1,600 rows in 900 px,
+    with a black critical-path line on every agent's."""
+    spans = agents_in_waves(200, at_once=6, tools=6, slow=(7, 50, 120))
+    fig = gantt(spans=spans, critical_path=True, title="agents")
+    rows = list(fig.layout.yaxis.categoryarray)
+    assert rows == [f"agent row {k}" for k in range(1, 7)]  # one row per agent at once
+    assert fig.layout.height <= 900
+    assert "200 agents share 6 rows" in fig.layout.title.text
+    assert "194 tasks waited for a free slot" in fig.layout.title.text
+    assert sum(len(t.x) for t in fig.data[:-1]) == 200 * 8  # every call and search drawn
+    line = fig.data[-1]
+    assert line.name == "critical path of the 3 slowest agents (of 200)"
+    assert list(line.x).count(None) == 3
+    drawn = {round(x, 1) for x in line.x if x is not None}
+    assert {round(2.5 * (k // 6), 1) for k in (7, 50, 120)} <= drawn  # where the slow ones began
+    tasks = [h for t in fig.data[:-1] for h in t.hovertext if "task 50 " in h]
+    assert tasks and all("agent 51 on agent row" in h for h in tasks)  # who, on a shared row
+
+
+def test_agents_never_take_more_rows_than_the_limit_even_all_at_once():
+    fig = gantt(spans=agents_in_waves(200, at_once=200, tools=6), critical_path=True)
+    assert len(fig.layout.yaxis.categoryarray) == 40 and fig.layout.height <= 900
+    assert "200 agents share 40 rows" in fig.layout.title.text
+    assert "more than 40 at once: some drawn over others" in fig.layout.title.text
+
+
+def test_a_few_agents_keep_their_own_rows_and_every_critical_path():
+    fig = gantt(spans=agents_in_waves(4, at_once=4, tools=2), critical_path=True)
+    rows = list(fig.layout.yaxis.categoryarray)
+    assert rows[:4] == [
+        "agent 1 · model",
+        "agent 1 · tools",
+        "agent 1 · tools 2",
+        "agent 2 · model",
+    ]
+    assert len(rows) == 12 and "share" not in fig.layout.title.text
+    assert fig.data[-1].name == "critical path (sets the wall time)"
+    assert list(fig.data[-1].x).count(None) == 4
+
+
 async def test_your_own_gathered_calls_are_packed_into_rows_too():
     from course_lib import DEFAULT_MODEL, Tracer, gemini_client
     from course_lib.fake import FakeGemini

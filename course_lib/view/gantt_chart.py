@@ -2,7 +2,7 @@
 
 ``gantt(result)`` draws one row per lane (the coroutine, thread or process that did the work) and
 one bar per span, coloured by phase, with a line at the wall time and one at the ideal bound. Past
-``max_lanes`` rows, coroutines share rows (see ``course_lib.view.timeline``).
+``max_lanes`` rows, coroutines and agents share rows (see ``course_lib.view.timeline``).
 
 The figure has one horizontal ``Bar`` trace per phase (``base`` = starts, ``x`` = durations), plus
 one each for refused, failed and cancelled calls, always in the same order: the live timeline
@@ -227,7 +227,7 @@ def gantt(
         figure.add_scatter(
             **data.critical,
             mode="lines+markers",
-            name="critical path (sets the wall time)",
+            name=data.critical_name,
             line=dict(color="#000000", width=3),
             marker=dict(size=5, color="#000000"),
             hoverinfo="skip",

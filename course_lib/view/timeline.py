@@ -1,7 +1,9 @@
 """What a timeline shows, as plain data: rows (lanes) and, per phase, the bars' starts, lengths,
 rows and hover texts. ``gantt`` turns it into a figure; the live timeline redraws it while a run
 goes. Past ``max_lanes`` rows, one-task lanes (coroutines) are packed into reusable rows ("slots")
-so 1,000 calls stay readable, and the waiting is summarised instead of drawn.
+so 1,000 calls stay readable, and the waiting is summarised instead of drawn; agents share rows
+too, one row per agent (its model calls and its tools), at most ``max_lanes`` of them, and only
+the slowest agents' critical paths are drawn.
 
 >>> from course_lib.trace.lanes import MAIN
 >>> timeline([Span(0, MAIN, "in_flight", 0.0, 0.5, 1, label="Hi")]).lanes
@@ -92,6 +94,11 @@ def trace_key(span: Span) -> str:
     return "failed"
 
 
+#: The critical path's name in the legend, and how many agents' paths a timeline draws once
+#: agents share rows (the slowest ones: a line per agent would cover the bars).
+CRITICAL, SLOWEST = "critical path (sets the wall time)", 3
+
+
 @dataclass
 class Timeline:
     """What a timeline figure shows, as plain lists (cheap to rebuild ten times a second)."""
@@ -102,6 +109,7 @@ class Timeline:
     end: float = 0.0
     critical: dict[str, list[Any]] | None = None  # the critical path's line: x and y (rows)
     bands: list[tuple[int, int]] | None = None  # every other agent's rows: (first, last) row
+    critical_name: str = CRITICAL  # the line's name in the legend: whose paths it draws
 
 
 #: Lanes drawn as a group of rows each: an agent (its model calls, its tools), a Dask worker
@@ -136,36 +144,53 @@ def _hover(span: Span, start: float, end: float, row: str) -> str:
     )
 
 
-def _pack(spans: list[Span]) -> tuple[dict[Lane, Lane], str]:
+def _pack(spans: list[Span], max_lanes: int) -> tuple[dict[Lane, Lane], str]:
     """Put one-task lanes (coroutines, asyncio tasks) on shared rows: each takes the first row
-    that is free when it starts. Returns each lane's row, and a note on who waited."""
+    that is free when it starts. Agents share rows likewise, each on one row ("agent row 3"),
+    its model calls and its tools together; past ``max_lanes`` agents at once, an agent takes
+    the row that frees up first and is drawn over the one still on it. Returns each lane's row,
+    and a note on who waited and who shares rows."""
     first: dict[Lane, float] = {}
     last: dict[Lane, float] = {}
     for s in spans:
         if s.phase != WAIT_SLOT:
             first[s.lane] = min(first.get(s.lane, s.start), s.start)
             last[s.lane] = max(last.get(s.lane, s.end), s.end)
-    rows_end: list[float] = []
     row_of: dict[Lane, Lane] = {}
-    slots: list[Lane] = []
+    rows_end: dict[str, list[float]] = {"coroutine": [], "agent": []}
+    crowded = False  # more agents at once than rows: some drawn over others
     for lane, begins in sorted(first.items(), key=lambda item: item[1]):
-        if lane.kind not in ("coroutine", "task"):
+        kind = "coroutine" if lane.kind in ("coroutine", "task") else lane.kind
+        if kind not in rows_end:
             row_of[lane] = lane
             continue
-        row = next((i for i, end in enumerate(rows_end) if end <= begins), len(rows_end))
-        if row == len(rows_end):
-            rows_end.append(0.0)
-            slots.append(named("slot", row + 1))
-        rows_end[row] = last[lane]
-        row_of[lane] = slots[row]
+        ends = rows_end[kind]
+        row = next((i for i, end in enumerate(ends) if end <= begins), len(ends))
+        if row == len(ends) and kind == "agent" and row >= max_lanes:  # more at once than rows
+            row, crowded = min(range(len(ends)), key=ends.__getitem__), True
+        if row == len(ends):
+            ends.append(0.0)
+        ends[row] = max(ends[row], last[lane])
+        if kind == "agent":
+            row_of[lane] = Lane("slot", row + 1, f"agent row {row + 1}")
+        else:
+            row_of[lane] = named("slot", row + 1)
+    notes = []
     waits = sorted(s.end - s.start for s in spans if s.phase == WAIT_SLOT)
-    note = ""
     if waits:
-        note = (
+        notes.append(
             f"{len(waits)} tasks waited for a free slot (median {waits[len(waits) // 2]:.2f} s,"
-            f" longest {waits[-1]:.2f} s); coroutines share rows"
+            f" longest {waits[-1]:.2f} s)"
         )
-    return row_of, note
+        if rows_end["coroutine"]:
+            notes.append("coroutines share rows")
+    agents, rows = sum(1 for lane in first if lane.kind == "agent"), len(rows_end["agent"])
+    if agents:
+        notes.append(
+            f"{agents} agents share {rows} rows, one row for an agent's calls and tools"
+            + (f" (more than {rows} at once: some drawn over others)" if crowded else "")
+        )
+    return row_of, "; ".join(notes)
 
 
 def _agent_rows(spans: list[Span]) -> dict[int, Lane]:
@@ -208,8 +233,11 @@ def timeline(
     agent_rows = _agent_rows(spans)
     note, packed = "", False
     row_of: dict[Lane, Lane] = {}
-    if len({s.lane for s in spans}) > max_lanes:
-        (row_of, note), packed = _pack(spans), True
+    rows_needed = set(agent_rows.values()) | {s.lane for s in spans if s.lane.kind not in GROUPS}
+    if len(rows_needed) > max_lanes:
+        (row_of, note), packed = _pack(spans, max_lanes), True
+        if any(s.lane.kind == "agent" for s in spans):
+            agent_rows = {i: lane for i, lane in agent_rows.items() if lane.kind != "agent"}
     if t0 is None:
         t0 = min((s.start for s in spans), default=0.0)
     bars: dict[str, dict[str, list[Any]]] = {
@@ -232,16 +260,27 @@ def timeline(
         bar["x"].append(max(stop - start, 0.0))
         bar["y"].append(row)
         if hover:
-            bar["hovertext"].append(_hover(s, start, stop, row))
+            where = f"{s.lane} on {row}" if lane.kind != s.lane.kind else row  # a shared row
+            bar["hovertext"].append(_hover(s, start, stop, where))
         end = max(end, stop)
     lanes = sorted(rows, key=Lane.sort_key)
     line: dict[str, list[Any]] | None = None
+    name = CRITICAL
     if critical:
         line = {"x": [], "y": []}
-        for path in critical_paths(spans):
+        paths = critical_paths(spans)
+        if packed and len(paths) > SLOWEST:  # one line per agent would cover the shared rows
+            name = f"critical path of the {SLOWEST} slowest agents (of {len(paths)})"
+            paths = sorted(paths, key=_took, reverse=True)[:SLOWEST]
+        for path in paths:
             for s in path:
                 line["x"] += [s.start - t0, s.end - t0]
                 line["y"] += [row_of_span.get(id(s))] * 2
             line["x"].append(None)  # a gap between agents
             line["y"].append(None)
-    return Timeline([rows[lane] for lane in lanes], bars, note, end, line, agent_bands(lanes))
+    return Timeline([rows[lane] for lane in lanes], bars, note, end, line, agent_bands(lanes), name)
+
+
+def _took(path: list[Span]) -> float:
+    """How long an agent took, from its first step on its critical path to its last."""
+    return path[-1].end - path[0].start if path else 0.0
