@@ -11,7 +11,7 @@ from course_lib.trace.lanes import Lane, named
 from course_lib.trace.spans import IN_FLIGHT, WAIT_RATE, Span
 from course_lib.view.comparison import Comparison
 from course_lib.view.gantt_chart import gantt
-from course_lib.view.strip import STRIP_PX, strip
+from course_lib.view.strip import STRIP_PX, STRIP_ROOM, strip
 from course_lib.view.timeline import (
     FAILED,
     PHASE_STYLE,
@@ -88,6 +88,37 @@ def test_refused_calls_are_marked_apart_from_failures_with_a_strip_below():
     assert all(t.yaxis == "y2" for t in fig.data if t.type == "scatter")
     assert fig.layout.xaxis.anchor == "y2" and fig.layout.yaxis.domain[0] > 0
     assert fig.layout.height >= 260 + STRIP_PX
+
+
+def refused_then_retried(coroutines):
+    """Each coroutine: a 429, a backoff, an answer (a strip is drawn under them)."""
+    spans = []
+    for k in range(coroutines):
+        lane, at = named("coroutine", k + 1), 0.01 * k
+        spans.append(Span(k, lane, IN_FLIGHT, at, at + 0.05, 1, "429", "Hi"))
+        spans.append(Span(k, lane, "backoff", at + 0.05, at + 0.5, 1, "ok", "after 429"))
+        spans.append(Span(k, lane, IN_FLIGHT, at + 0.5, at + 0.7, 1, "ok", "Hi"))
+    return spans
+
+
+def test_a_timeline_and_its_strip_fit_a_900_pixel_screen_together():
+    """40 rows and the strip under them were 1,050 px: taller than a 1400x900 window."""
+    fig = gantt(spans=refused_then_retried(40))
+    assert len(fig.layout.yaxis.categoryarray) == 40 and fig.layout.height == 900
+    assert fig.layout.yaxis.tickfont.size < 13  # thinner rows, smaller names
+    few = gantt(spans=refused_then_retried(5))  # a few rows: as tall as they need, as before
+    assert few.layout.height == 170 + 22 * 5 + STRIP_ROOM and few.layout.yaxis.tickfont.size == 13
+
+
+def test_a_timeline_can_be_given_its_height_and_its_rows_share_it():
+    """Lesson 05's AIMD timeline (30 coroutines and the strip) was 980 px; its caption did not fit
+    beside it on a 900 px screen."""
+    fig = gantt(spans=refused_then_retried(30), height=560)
+    assert fig.layout.height == 560 and len(fig.layout.yaxis.categoryarray) == 30
+    plot_px = fig.layout.height - fig.layout.margin.t - fig.layout.margin.b
+    rows_px = (1 - fig.layout.yaxis.domain[0]) * plot_px
+    assert rows_px >= 30 * 7  # every row still a visible bar
+    assert gantt(spans=refused_then_retried(30), show_strip=False, height=400).layout.height == 400
 
 
 def test_no_strip_where_nothing_was_refused_limited_or_failed(hybrid):

@@ -26,7 +26,14 @@ import plotly.graph_objects as go
 
 from course_lib.run.results import RunResult
 from course_lib.trace.spans import BACKOFF, IN_FLIGHT, WAIT_RATE, Span
-from course_lib.view.strip import Strip, strip, strip_layout, strip_traces
+from course_lib.view.strip import (
+    LEGEND_ROOM,
+    STRIP_ROOM,
+    Strip,
+    strip,
+    strip_layout,
+    strip_traces,
+)
 from course_lib.view.timeline import TRACE_ORDER, TRACE_STYLE, Timeline, band_shapes, timeline
 from course_lib.view.titles import STATUS_CHARS, TITLE_CHARS, lines, run_title, wrap
 
@@ -71,12 +78,14 @@ def layout_for(
     title: str,
     with_strip: bool = False,
     status: str = "",
+    height: int | None = None,
 ) -> dict[str, Any]:
-    """The figure layout: lanes top to bottom, the two lines, a height that fits the rows, a
-    width that follows the page (a projector, a narrow Colab pane); ``with_strip``: room for the
-    strip under the bars (``course_lib.view.strip``). The title wraps (``view.titles``), the
-    same way with or without a ``status`` before it ("Running… "): a live frame is laid out as
-    the final one."""
+    """The figure layout: lanes top to bottom, the two lines, a height that fits the rows (at
+    most ``MAX_HEIGHT``, the strip included), a width that follows the page (a projector, a
+    narrow Colab pane); ``with_strip``: room for the strip under the bars
+    (``course_lib.view.strip``); ``height``: the figure's height in pixels instead, the rows
+    sharing what is left. The title wraps (``view.titles``), the same way with or without a
+    ``status`` before it ("Running… "): a live frame is laid out as the final one."""
     shapes, notes = [], []
     if ideal_s is not None:
         shape, note = _line(ideal_s, f"ideal {ideal_s:.2f} s", "dot", IDEAL)
@@ -93,9 +102,14 @@ def layout_for(
     if data.note:  # a subtitle: below the plot it would collide with the axis title
         title = f"{title}<br><sup>{data.note}</sup>"
     right = max([data.end, wall_s or 0, ideal_s or 0, 0.1]) * 1.12  # room for the labels
-    height = min(MAX_HEIGHT, max(MIN_HEIGHT, 170 + ROW_PX * len(data.lanes)))
+    room = STRIP_ROOM if with_strip else 0  # strip_layout adds it below
+    if height is None:
+        height = min(MAX_HEIGHT, max(MIN_HEIGHT, 170 + ROW_PX * len(data.lanes)) + room)
+    height -= room
     # from the top: the title (two lines with a note), the legend, the line labels, the plot
     top, bottom = 90 + 20 * lines(title), 40
+    rows_px = height - top - bottom - (LEGEND_ROOM if with_strip else 0)
+    row_px = rows_px / max(len(data.lanes), 1)
     layout = dict(
         title=dict(
             text=title,
@@ -129,6 +143,7 @@ def layout_for(
             autorange="reversed",
             title=None,
             automargin=True,
+            tickfont=dict(size=min(13, max(10, round(row_px * 0.8)))),  # thin rows, small names
         ),
         # above the plot, under the title: seen first, and never pushed out of a tall figure
         legend=dict(
@@ -195,8 +210,10 @@ def gantt(
     rpm: int | None = None,
     window_s: float = 60.0,
     critical_path: bool | None = None,
+    height: int | None = None,
 ) -> go.Figure:
     """A timeline of a run: ``gantt(result)``; for your own code, ``gantt(spans=tracer.spans)``.
+    ``height``: the figure's height in pixels (default: 22 a row, at most 900 with the strip).
 
     Under the bars, a strip on the same time axis shows the calls in flight, the quota left
     (``rpm`` requests per ``window_s``; a run's own settings by default) and ticks at each 429
@@ -221,7 +238,7 @@ def gantt(
     if show_strip:
         start = t0 if t0 is not None else min((s.start for s in spans), default=0.0)
         under = strip(spans, start, rpm, window_s)
-    layout = layout_for(data, wall_s, ideal_s, title or "", with_strip=show_strip)
+    layout = layout_for(data, wall_s, ideal_s, title or "", with_strip=show_strip, height=height)
     figure = go.Figure(data=traces_for(data, under), layout=layout)
     if data.critical:
         figure.add_scatter(

@@ -73,6 +73,8 @@ def strip(
 
 
 STRIP_PX = 120  # the strip's height under the bars
+STRIP_ROOM = STRIP_PX + 30  # what the strip adds to a figure's height (a gap above it)
+LEGEND_ROOM = 44  # and to its top margin: the strip's legend entries may take two more lines
 # the quota line is purple, apart from the ideal line's green (both are dotted or dashed)
 IN_FLIGHT_COLOR, QUOTA_COLOR, REFUSED_COLOR, FAILED_COLOR = "#0072B2", "#6A3D9A", "#CC0000", "#000"
 
@@ -121,8 +123,8 @@ def strip_layout(layout: dict) -> None:
     """Make room in a timeline's ``layout`` for the strip: the figure grows by ``STRIP_PX``,
     the bars' axis moves up, the strip's axis (``yaxis2``) goes under it, and so does the time
     axis, which both share."""
-    layout["height"] += STRIP_PX + 30
-    layout["margin"]["t"] += 44  # the legend may take two more lines
+    layout["height"] += STRIP_ROOM
+    layout["margin"]["t"] += LEGEND_ROOM
     plot_px = layout["height"] - layout["margin"]["t"] - layout["margin"]["b"]
     share = STRIP_PX / plot_px
     layout["yaxis"]["domain"] = [share + 30 / plot_px, 1]
