@@ -1,15 +1,27 @@
 """Lesson 07's pieces: its exercise checks (right and wrong), the what-if panel, the pictures,
 and one event loop's calls per second measured for real."""
 
+import asyncio
+import re
+import threading
+
 import pytest
 
 from course_lib.exercises import IN_FLIGHT, LIMITS, check_bill, check_plan
 from course_lib.pool_tasks import calls_on_one_loop, fake_in_its_own_process
 from course_lib.scaling.costs import is_cache_hit, price_table
-from course_lib.scaling.simulator import SimulationSettings, simulate
+from course_lib.scaling.simulator import SimulationSettings, SimulationStopped, simulate
 from course_lib.scaling.traffic import load_trace
-from course_lib.view.scale import queue_figure, summary, traffic_figure
+from course_lib.view.scale import (
+    LEGEND_LINE_PX,
+    LINES,
+    TITLE_PX,
+    queue_figure,
+    summary,
+    traffic_figure,
+)
 from course_lib.view.whatif import WhatIf
+from tests.conftest import until
 
 
 def plan(requests, target):
@@ -49,22 +61,83 @@ def test_check_bill_right_and_wrong():
 
 
 @pytest.mark.beside_lessons  # simulated on a virtual clock: no timing
-async def test_the_what_if_panel_simulates_and_keeps_the_last_three_runs():
+async def test_the_what_if_panel_numbers_its_runs_for_good_and_draws_the_last_four():
+    """It labelled runs "4.", "3.", "4." (a counter taken from a list capped at three), and a
+    run with the same settings as one on the chart replaced it."""
     panel = WhatIf(load_trace("conv")[:2000])
-    for rpm in (0, 300, 120, 60):
+    for rpm in (0, 300, 120, 60, 60):
         panel.sliders["rpm"].value = rpm
         panel.start()
-        assert panel.button.disabled
+        assert panel.button.disabled and not panel.stop_button.disabled
         await panel.task
-    assert not panel.button.disabled and len(panel.runs) == 3
-    assert list(panel.runs)[-1].startswith("4. 60/min")
+    assert not panel.button.disabled and panel.stop_button.disabled
+    labels = [label for label, _ in panel.runs]
+    assert [label.split(".")[0] for label in labels] == ["1", "2", "3", "4", "5"]
+    assert labels[3][3:] == labels[4][3:] and labels[4].startswith("5. 60/min")  # both kept
     assert "for the hour" in panel.status.value and "p95" in panel.status.value
+    figure = panel.figure()
+    assert [t.name for t in figure.data] == labels[1:]  # the last four, and the chart says so
+    assert "runs 2 to 5, the last 4 of 5" in figure.layout.title.text
+    assert [t.line.color for t in figure.data] == list(LINES[1:5])  # each keeps its colour
     panel.sliders["offline"].value = 0.5
     panel.sliders["routed"].value = 0.5
     settings, live, offline = panel.settings()
     assert abs(len(offline) - 1000) <= 2 and len(live) + len(offline) == 2000
     below = sum(r.prompt_tokens < settings.route_below_tokens for r in live)
     assert abs(below / len(live) - 0.5) < 0.02
+
+
+@pytest.mark.beside_lessons  # simulated on a virtual clock: no timing
+def test_the_queue_chart_keeps_its_legend_between_the_title_and_the_plot():
+    """Long labels wrapped a legend laid out in a row up over the title."""
+    run = simulate(load_trace("conv")[:300], SimulationSettings(concurrency=5))
+    long = "60/min unpaced, 400,000 tokens/min, 500 in flight, 10 project(s), 30% cached"
+    for count in (1, 4):
+        figure = queue_figure({f"{n}. {long}": run for n in range(1, count + 1)})
+        layout = figure.layout
+        assert layout.legend.orientation == "v"  # one run a line: no wrapping
+        assert layout.legend.yanchor == "bottom" and layout.legend.y == 1  # on top of the plot
+        assert layout.margin.t >= TITLE_PX + LEGEND_LINE_PX * count  # ...and under the title
+        assert layout.title.yref == "container" and layout.title.yanchor == "top"
+
+
+@pytest.mark.beside_lessons  # simulated on a virtual clock: no timing
+def test_a_simulation_reports_its_progress_and_stops_when_asked():
+    hour = load_trace("conv")
+    settings = SimulationSettings(rpm=60, concurrency=500)  # unpaced: the slow case (a 429 storm)
+    stop, seen = threading.Event(), []
+
+    def progress(simulated_s):
+        seen.append(simulated_s)
+        if simulated_s >= 300:
+            stop.set()
+
+    with pytest.raises(SimulationStopped) as stopped:
+        simulate(hour, settings, progress=progress, stop=stop)
+    assert stopped.value.simulated_s == pytest.approx(300, abs=1.5)
+    assert seen == sorted(seen) and len(seen) >= 300  # every simulated second
+
+
+@pytest.mark.beside_lessons  # simulated on a virtual clock: no timing
+async def test_the_what_if_panel_shows_how_far_it_got_and_stops():
+    """An unpaced 60/min run with 500 in flight simulated for 25 s with no word and no Stop."""
+    panel = WhatIf(load_trace("conv"))
+    panel.sliders["rpm"].value, panel.pace.value = 60, False
+    panel.sliders["concurrency"].value = 500
+    panel.start()
+    assert "simulated 0 of 58 min" in panel.status.value
+    await until(lambda: "simulated 0 of" not in panel.status.value, what="the line to move on")
+    assert re.search(r"simulated [1-9]\d* of 58 min… \(<b>Stop</b> ends it\)", panel.status.value)
+    assert not panel.stop_button.disabled
+    panel.stop_button.click()
+    await asyncio.wait_for(panel.task, timeout=30)
+    assert panel.status.value.startswith("Stopped after") and panel.runs == []
+    assert not panel.button.disabled and panel.stop_button.disabled
+    panel.sliders["rpm"].value, panel.pace.value = 0, True  # usable again, its Stop forgotten
+    panel.requests = panel.requests[:300]
+    panel.start()
+    await panel.task
+    assert [label[:3] for label, _ in panel.runs] == ["1. "]
 
 
 @pytest.mark.beside_lessons  # simulated on a virtual clock: no timing

@@ -2,7 +2,7 @@
 
 - ``traffic``: a real hour of production traffic (``load_trace``) and Poisson arrivals
 - ``simulator``: ``simulate(requests, SimulationSettings(...))``, the kit's client code against the
-  fake's quota on a virtual clock (``virtual_clock``), an hour in about a second
+  fake's quota on a virtual clock (``virtual_clock``), an hour in seconds
 - ``costs``: the price table, ``bill`` with caching and routing
 - ``metrics``: a run's metrics in Prometheus's format, served and ``scrape``d
 """
@@ -17,6 +17,7 @@ _WHERE = {
     "SimulationSettings": "simulator",
     "Simulated": "simulator",
     "simulate": "simulator",
+    "SimulationStopped": "simulator",
     "run_virtual": "virtual_clock",
     "bill": "costs",
     "price_table": "costs",

@@ -20,7 +20,8 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Sequence
+import threading
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from google.genai import errors
@@ -171,6 +172,14 @@ class Simulated:
         return sum(s.failed for s in self.served)
 
 
+class SimulationStopped(Exception):
+    """``simulate`` was stopped (its ``stop`` was set) when its clock was at ``simulated_s``."""
+
+    def __init__(self, simulated_s: float) -> None:
+        super().__init__(f"stopped after {simulated_s / 60:.1f} simulated minutes")
+        self.simulated_s = simulated_s
+
+
 class _API:
     """The API on the virtual clock: the fake's quota and 429s, a token-based latency."""
 
@@ -196,7 +205,12 @@ class _API:
         await asyncio.sleep(total)
 
 
-async def _replay(requests: Sequence[Request], s: SimulationSettings) -> Simulated:
+async def _replay(
+    requests: Sequence[Request],
+    s: SimulationSettings,
+    progress: Callable[[float], None] | None = None,
+    stop: threading.Event | None = None,
+) -> Simulated:
     loop = asyncio.get_running_loop()
     api = _API(s, loop)
     slots, cores = asyncio.Semaphore(s.concurrency), asyncio.Semaphore(s.processes)
@@ -251,15 +265,30 @@ async def _replay(requests: Sequence[Request], s: SimulationSettings) -> Simulat
     while not work.done():
         queued, flying = counts["queued"], counts["flying"]
         samples.append((loop.time(), queued + flying, queued, flying))
+        if progress is not None:
+            progress(loop.time())
+        if stop is not None and stop.is_set():
+            work.cancel()  # every request's task, so that none is left on the loop
+            await asyncio.gather(work, return_exceptions=True)
+            raise SimulationStopped(loop.time())
         await asyncio.wait([work], timeout=s.sample_s)
     await work
     return Simulated(s, stories, samples, list(requests))
 
 
-def simulate(requests: Sequence[Request], settings: SimulationSettings | None = None) -> Simulated:
+def simulate(
+    requests: Sequence[Request],
+    settings: SimulationSettings | None = None,
+    *,
+    progress: Callable[[float], None] | None = None,
+    stop: threading.Event | None = None,
+) -> Simulated:
     """Replay ``requests`` against the simulated API with ``settings``, on a virtual clock. A
-    notebook waits for it (an hour takes a second or so); ``await asyncio.to_thread(simulate,
-    requests, settings)`` keeps it responsive meanwhile."""
+    notebook waits for it (an hour takes seconds, more with thousands of 429s); ``await
+    asyncio.to_thread(simulate, requests, settings)`` keeps it responsive meanwhile.
+
+    ``progress``: called with the simulated seconds so far, every ``sample_s`` of them (from
+    its thread); set ``stop`` (from another) to end it then: it raises ``SimulationStopped``."""
     if settings is not None and not isinstance(settings, SimulationSettings):
         raise SettingError(
             f"settings must be a SimulationSettings(...), not {type(settings).__name__}; "
@@ -267,4 +296,4 @@ def simulate(requests: Sequence[Request], settings: SimulationSettings | None = 
         )
     if not requests:
         raise SettingError("simulate needs at least one request (got none)")
-    return run_virtual(_replay(list(requests), settings or SimulationSettings()))
+    return run_virtual(_replay(list(requests), settings or SimulationSettings(), progress, stop))

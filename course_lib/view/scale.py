@@ -63,22 +63,36 @@ def traffic_figure(requests: Sequence[Request], title: str = "An hour of traffic
     return figure
 
 
+#: A legend with one run a line, above the plot: its height, line by line, and the title's.
+LEGEND_LINE_PX, TITLE_PX = 21, 50
+
+
 def queue_figure(
     runs: Mapping[str, Simulated],
     title: str = "Requests waiting or in flight",
     log: bool | None = None,
+    colours: Sequence[str] | None = None,
 ) -> go.Figure:
     """For each run, the requests in the system (queued or in flight) over its simulated time: a
     line that keeps climbing is a queue that never drains. ``log``: a logarithmic count axis, so
     a run with tens in the system shows beside one with thousands (None: when they differ
-    that much)."""
+    that much). ``colours``: one per run (default: ``LINES`` in order). The legend lists the
+    runs one a line between the title and the plot, with room made for each: a long label
+    never wraps onto the title."""
     figure = go.Figure()
-    for (label, run), colour in zip(runs.items(), LINES, strict=False):
+    for (label, run), colour in zip(runs.items(), colours or LINES, strict=False):
         minutes = [t / 60 for t, *_ in run.samples]
         figure.add_scatter(
             x=minutes, y=[n for _, n, _, _ in run.samples], name=label, line_color=colour
         )
-    _style(figure, title, 380, "minute (simulated)", "requests in the system")
+    legend_px = LEGEND_LINE_PX * len(runs) + 10
+    _style(figure, title, 340 + legend_px, "minute (simulated)", "requests in the system")
+    figure.update_layout(
+        title=dict(y=1, yref="container", yanchor="top", pad=dict(t=12)),
+        margin_t=TITLE_PX + legend_px,
+        legend=dict(orientation="v", y=1, yanchor="bottom", x=0, yref="paper"),
+        showlegend=True,  # one run too: its label says which settings the line is
+    )
     figure.update_xaxes(gridcolor="#E3E3E3")
     peaks = [max((n for _, n, _, _ in run.samples), default=0) for run in runs.values()]
     if log is None:

@@ -1,7 +1,8 @@
 """Lesson 07's what-if panel: replay an hour of traffic with other limits and savings, and read
-the latency, the queue and the bill. Each press of Simulate runs ``course_lib.scaling.simulator`` (a
-second or two, on a virtual clock, in a thread, so the notebook stays responsive). Works on
-ipywidgets 7 (Colab) and 8.
+the latency, the queue and the bill. Each press of Simulate runs ``course_lib.scaling.simulator``
+(seconds, on a virtual clock, in a thread, so the notebook stays responsive; a line says how far
+it has got, and Stop ends it). Runs are numbered 1, 2, 3... and kept; the chart draws the last
+four. Works on ipywidgets 7 (Colab) and 8.
 
 >>> panel = WhatIf(load_trace("conv")[:500])   # doctest: +SKIP
 >>> panel  # as the last line of a cell, this shows it     # doctest: +SKIP
@@ -11,19 +12,27 @@ from __future__ import annotations
 
 import asyncio
 import html
+import threading
 from collections.abc import Sequence
 from typing import Any
 
 import ipywidgets as w
 
 from course_lib.scaling.costs import bill, check_priced, is_cache_hit
-from course_lib.scaling.simulator import Simulated, SimulationSettings, simulate
+from course_lib.scaling.simulator import (
+    Simulated,
+    SimulationSettings,
+    SimulationStopped,
+    simulate,
+)
 from course_lib.scaling.traffic import Request
 from course_lib.values import SettingError
-from course_lib.view.scale import queue_figure, summary
+from course_lib.view.scale import LINES, queue_figure, summary
 from course_lib.view.show import placeholder, show_in
 
 _STYLE, _WIDE = {"description_width": "190px"}, "480px"
+SHOWN = 4  # runs drawn on the chart: the last four
+EVERY_S = 0.25  # how often the progress line is redrawn while a simulation runs
 
 
 def _slider(kind: Any, description: str, value: float, low: float, high: float, step: float) -> Any:
@@ -46,7 +55,8 @@ class WhatIf:
     response cache's hit rate, the share of short prompts routed to ``cheap_model``, and the
     share sent off-line (Flex or Batch: half price, answered within minutes or hours, so not in
     the hour's queue). Simulate shows the numbers, the bill and the requests in the system over
-    the hour, next to the two runs before."""
+    the hour, next to the runs before (the last ``SHOWN``). Every run is kept in ``runs``, as
+    (label, result), numbered in the order they ran; Stop ends a simulation early."""
 
     #: The setting of ``course_lib.ranges`` each slider sets (a test keeps each slider inside it).
     SETS = {
@@ -92,18 +102,24 @@ class WhatIf:
         )
         self.button = w.Button(description="Simulate", button_style="success", icon="play")
         self.button.on_click(lambda _: self.start())
+        self.stop_button = w.Button(
+            description="Stop", button_style="danger", icon="stop", disabled=True
+        )
+        self.stop_button.on_click(lambda _: self.stop())
         self.status = w.HTML("Set the sliders, then press <b>Simulate</b>.")
         self.view = w.Output()
         show_in(self.view, placeholder("Press Simulate: the hour's queue shows here.", 160))
-        self.runs: dict[str, Simulated] = {}
+        self.runs: list[tuple[str, Simulated]] = []  # every run, numbered from 1
         self.task: asyncio.Task | None = None
+        self._stop = threading.Event()
+        self._simulated_s = 0.0  # how far the running simulation has got (its thread writes it)
         self.widget = w.VBox(
             [
                 w.HTML("<h3 style='margin:4px 0'>What if?</h3>"),
                 *self.sliders.values(),
                 self.pace,
                 self.tier,
-                self.button,
+                w.HBox([self.button, self.stop_button]),
                 self.status,
                 self.view,
             ]
@@ -146,24 +162,74 @@ class WhatIf:
         except SettingError as error:
             self.status.value = f"<i>These settings cannot run: {html.escape(str(error))}</i>"
             return
-        self.button.disabled = True
-        self.status.value = f"Simulating {len(live):,} requests on a virtual clock…"
-        self.task = asyncio.ensure_future(self._run(settings, live, offline))
+        self.button.disabled, self.stop_button.disabled = True, False
+        self._stop = threading.Event()  # a fresh one: a late Stop cannot end the next run
+        self._simulated_s = 0.0
+        label = self.label()  # the sliders as they were when Simulate was pressed
+        self.status.value = self.progress(live, 0.0)
+        self.task = asyncio.ensure_future(self._run(settings, live, offline, label))
+
+    def stop(self) -> None:
+        """What Stop does: the simulation ends at its next simulated second."""
+        self._stop.set()
 
     async def _run(
-        self, settings: SimulationSettings, live: list[Request], offline: list[Request]
+        self,
+        settings: SimulationSettings,
+        live: list[Request],
+        offline: list[Request],
+        label: str,
     ) -> None:
+        going = asyncio.ensure_future(
+            asyncio.to_thread(simulate, live, settings, progress=self._reached, stop=self._stop)
+        )
         try:
-            run = await asyncio.to_thread(simulate, live, settings)
+            while not going.done():  # the progress line, a few times a second
+                await asyncio.wait({going}, timeout=EVERY_S)
+                if not going.done():
+                    self.status.value = self.progress(live, self._simulated_s)
+            run = going.result()
+        except SimulationStopped as stopped:
+            minutes = stopped.simulated_s / 60
+            self.status.value = (
+                f"Stopped after {minutes:.0f} simulated minutes: this run is not numbered or drawn."
+            )
+            return
         except Exception as error:  # shown in the panel, which stays usable
             self.status.value = f"The simulation failed: {html.escape(str(error))}"
             return
         finally:
-            self.button.disabled = False
+            self.button.disabled, self.stop_button.disabled = False, True
         self.status.value = self.describe(run, offline)
-        label = f"{len(self.runs) + 1}. " + self.label()
-        self.runs = dict(list(self.runs.items())[-2:] + [(label, run)])
-        show_in(self.view, queue_figure(self.runs))
+        self.runs.append((f"{len(self.runs) + 1}. {label}", run))
+        show_in(self.view, self.figure())
+
+    def _reached(self, simulated_s: float) -> None:  # called from the simulation's thread
+        self._simulated_s = simulated_s
+
+    @staticmethod
+    def progress(live: Sequence[Request], simulated_s: float) -> str:
+        """The line shown while a simulation of ``live`` runs: how far its clock has got."""
+        arrivals_min = max((r.arrival_s for r in live), default=0.0) / 60
+        done = simulated_s / 60
+        if done <= arrivals_min:
+            where = f"simulated {done:.0f} of {arrivals_min:.0f} min"
+        else:
+            where = f"simulated {done:.0f} min: every request has arrived, the queue drains"
+        return (
+            f"Simulating {len(live):,} requests on a virtual clock: {where}… (<b>Stop</b> ends it)"
+        )
+
+    def figure(self) -> Any:
+        """The requests in the system over the hour, for the last ``SHOWN`` runs; a run keeps
+        its colour from one chart to the next."""
+        shown = self.runs[-SHOWN:]
+        first = len(self.runs) - len(shown) + 1
+        title = "Requests waiting or in flight"
+        if len(self.runs) > SHOWN:
+            title += f": runs {first} to {len(self.runs)}, the last {SHOWN} of {len(self.runs)}"
+        colours = [LINES[(n - 1) % len(LINES)] for n in range(first, len(self.runs) + 1)]
+        return queue_figure(dict(shown), title, colours=colours)
 
     def label(self) -> str:
         v = {name: slider.value for name, slider in self.sliders.items()}
