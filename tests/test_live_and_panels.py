@@ -7,7 +7,8 @@ import pytest
 from course_lib.run.registry import SCENARIOS
 from course_lib.run.runner import run_scenario, run_scenario_sync
 from course_lib.run.settings import ScenarioSettings, SettingError
-from course_lib.trace.spans import Tracer
+from course_lib.trace.lanes import MAIN
+from course_lib.trace.spans import Span, Tracer
 from course_lib.view.controls import default_controls
 from course_lib.view.gantt_chart import gantt
 from course_lib.view.live import LiveTimeline, choose_mode
@@ -250,3 +251,90 @@ def test_the_live_view_paces_itself():
     assert pause(10, 0.001) == 0.1  # cheap frames: 10 a second
     assert pause(10, 0.008) == 0.2  # still 5 a second
     assert pause(10, 0.04) == 1.0  # costly ones: drawing stays at 4 % of the time
+
+
+def running_since(before) -> set[int]:
+    """This process's children started since ``before`` and running (not Python's resource
+    tracker, not a zombie waiting to be reaped)."""
+    import psutil
+
+    running = set()
+    for pid, process in children().items():
+        try:
+            if pid in before or process.status() == psutil.STATUS_ZOMBIE:
+                continue
+            if "resource_tracker" not in " ".join(process.cmdline()):
+                running.add(pid)
+        except psutil.Error:  # it ended meanwhile
+            pass
+    return running
+
+
+async def test_a_start_up_is_said_as_one_and_a_stop_in_it_says_so():
+    """A run that set up first (a Dask cluster: seconds) showed "Running…" over empty axes, and
+    stopped then, "Stopped." as if calls had been cancelled."""
+    from course_lib.view.startup import say_start_up, stopped_in_start_up
+
+    tracer, said = Tracer(), []
+    watching = asyncio.ensure_future(say_start_up(tracer, said.append, every_s=0.05))
+    await asyncio.sleep(0.1)
+    assert said == []  # nothing to say before the run says what it sets up
+    tracer.setting_up = "Starting the cluster (4 workers)"  # as ScenarioRun.setting_up does
+    await until(lambda: len(said) >= 3, what="the start-up said three times")
+    assert all(line.startswith("Starting the cluster (4 workers)… ") for line in said)
+    assert said[0] != said[-1] and said[-1].endswith(" s")  # the seconds count
+    assert stopped_in_start_up(tracer).startswith("Stopped during the start-up (starting the")
+    tracer.t0, tracer.setting_up = 1.0, ""  # the clock starts
+    await asyncio.wait_for(watching, timeout=5)
+    assert said[-1].startswith("Starting the cluster (4 workers) took ")
+    assert said[-1].endswith(" s; running…")
+    assert stopped_in_start_up(tracer) == "" and stopped_in_start_up(None) == ""
+
+
+def test_an_empty_timeline_draws_no_axes():
+    """A run that has not begun (a cluster starting) drew a time axis and nothing on it."""
+    empty = gantt(spans=[], ideal_s=1.0, show_strip=True)
+    assert not empty.layout.xaxis.visible and not empty.layout.yaxis.visible
+    assert not empty.layout.yaxis2.visible
+    live = LiveTimeline(mode="widget")
+    live.start("<b>dask</b>: 4 prompts", ideal_s=1.0, quota=(10, 2.0))
+    assert live.figure.layout.xaxis.visible is False
+    drawn = gantt(spans=[Span(0, MAIN, "in_flight", 0.0, 0.5, 1)], show_strip=True)
+    assert drawn.layout.xaxis.visible and drawn.layout.yaxis.visible and drawn.layout.yaxis2.visible
+
+
+@pytest.mark.timeout(240)
+async def test_the_dask_panel_says_its_cluster_is_starting_then_runs_or_says_it_was_stopped():
+    panel = Panel("dask", settings=ScenarioSettings(prompts=4, latency=0.2, processes=2))
+    task = panel.run()
+    await until(
+        lambda: "Starting the cluster (2 workers)… " in panel.status.value,
+        timeout=60,
+        what="the start-up in the status line",
+    )
+    await until(lambda: panel.timeline.figure.layout.title.text.startswith("Starting… "))
+    assert panel.timeline.figure.layout.xaxis.visible is False  # no empty time axis meanwhile
+    await task
+    assert "wall" in panel.status.value
+    assert sum(len(t.x) for t in panel.timeline.figure.data if t.type == "bar") >= 4
+
+    before = children()
+    again = panel.run()
+    await until(lambda: "Starting the cluster" in panel.status.value, timeout=60)
+    panel.stop()
+    await asyncio.wait([again], timeout=60)
+    assert again.cancelled() and not panel.run_button.disabled
+    assert panel.status.value.endswith(
+        "Stopped during the start-up (starting the cluster (2 workers)): nothing ran.</span>"
+    )
+    shown = panel.timeline.figure.layout
+    assert "Stopped during start-up" in shown.annotations[0].text and not shown.xaxis.visible
+    # the cluster that was starting is closed once it is up: its processes come, then go
+    seen, deadline = set(), asyncio.get_running_loop().time() + 90
+    while asyncio.get_running_loop().time() < deadline:
+        alive = running_since(before)
+        seen |= alive
+        if seen and not alive:
+            break
+        await asyncio.sleep(0.1)
+    assert seen and not alive, f"the cluster's processes: {seen}, still running: {alive}"

@@ -40,6 +40,13 @@ class ScenarioRun:
     def start_clock(self) -> None:
         """The measured run starts now: its wall time and its timeline count from here."""
         self.tracer.t0 = now()
+        self.tracer.setting_up = ""
+
+    def setting_up(self, what: str) -> None:
+        """Seconds of set-up come first (``what``: "Starting the cluster (4 workers)"): the clock
+        stops until ``start_clock``, and a panel shows ``what`` instead of an empty timeline."""
+        self.tracer.setting_up = what
+        self.tracer.t0 = None
 
     def stop_clock(self) -> None:
         """The measured run ends now: what follows (closing a cluster, say) is not timed."""

@@ -91,6 +91,9 @@ class Tracer:
     def __init__(self, sink: Callable[[tuple], None] | None = None) -> None:
         self.spans: list[Span] = []
         self.t0: float | None = None  # when the measured run started, if a runner says so
+        # what the run is setting up before its clock starts ("Starting the cluster (4
+        # workers)"), for whoever watches it; its t0 is None meanwhile
+        self.setting_up = ""
         self._open: dict[object, Span] = {}
         self._sink = sink
         self._ids = itertools.count()

@@ -1,8 +1,8 @@
 """Pictures of runs: ``timeline`` (what a timeline shows, as data), ``gantt_chart`` (``gantt``,
 the figure), ``live`` (a timeline that grows while a run goes), ``comparison`` (runs side by
-side), ``panels`` (sliders, Run and Stop), ``pictures`` (the barista of lesson 00), ``verdicts``
-(sentences printed from the measurement), ``scale`` and ``whatif`` (lesson 07), ``task_stream``
-(lesson 08)."""
+side), ``panels`` (sliders, Run and Stop; ``startup``, a run's start-up in its status line),
+``pictures`` (the barista of lesson 00), ``verdicts`` (sentences printed from the measurement),
+``scale`` and ``whatif`` (lesson 07), ``task_stream`` (lesson 08)."""
 
 from course_lib._lazy import lazy_names
 

@@ -159,6 +159,10 @@ def layout_for(
     )
     if with_strip:
         strip_layout(layout)
+    for name in ("xaxis", "yaxis", "yaxis2"):  # no rows yet (a run starting): no empty axes
+        axis = layout.get(name)
+        if isinstance(axis, dict):
+            axis["visible"] = bool(data.lanes)
     return layout
 
 

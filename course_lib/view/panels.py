@@ -28,6 +28,7 @@ from course_lib.trace.spans import Tracer
 from course_lib.view.comparison import Comparison
 from course_lib.view.controls import CONTROLS, ZERO_IS_NONE, default_controls
 from course_lib.view.live import LiveTimeline
+from course_lib.view.startup import say_start_up, stopped_in_start_up
 from course_lib.view.titles import settings_title
 
 
@@ -139,6 +140,7 @@ class Panel:
 
     async def _run(self, settings: ScenarioSettings) -> None:
         self.tracer = tracer = Tracer()  # the run in progress, for anyone who wants to watch it
+        watching = asyncio.ensure_future(say_start_up(tracer, self._say))  # a cluster starting
         try:
             result = await self.timeline.follow(
                 run_scenario(self.scenario, settings, tracer=tracer),
@@ -159,6 +161,8 @@ class Panel:
             self.result = result
             self.comparison.add(result)
             self._say(self.summary(result))
+        finally:
+            watching.cancel()
 
     def _quota(self, s: ScenarioSettings) -> tuple[int | None, float] | None:
         """The strip under the timeline: for runs with a rate limit, or a limiter, or retries."""
@@ -168,7 +172,10 @@ class Panel:
 
     def _finished(self, task: asyncio.Task) -> None:
         if task.cancelled():
-            self._say("Stopped. Calls in flight were cancelled and worker processes shut down.")
+            self._say(
+                stopped_in_start_up(self.tracer)
+                or "Stopped. Calls in flight were cancelled and worker processes shut down."
+            )
         self._busy(False)
 
     def _predict(self) -> None:

@@ -20,6 +20,8 @@ from course_lib.run.results import CallRecord
 
 
 async def on_dask(run: ScenarioRun) -> list[CallRecord]:
+    workers = run.settings.processes
+    run.setting_up(f"Starting the cluster ({workers} worker{'s' * (workers > 1)})")
     # Dask's client blocks while it waits: the run goes in a thread, the kernel's loop stays free
     going: dict[str, Any] = {}
     try:
