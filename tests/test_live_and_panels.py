@@ -338,3 +338,46 @@ async def test_the_dask_panel_says_its_cluster_is_starting_then_runs_or_says_it_
             break
         await asyncio.sleep(0.1)
     assert seen and not alive, f"the cluster's processes: {seen}, still running: {alive}"
+
+
+def test_a_run_stopped_after_its_pool_started_counts_the_start_up_apart():
+    """Stopped 2 s after Run, 1.5 s of it the pool's start-up: "Stopped at 0.50 s, after 1.5 s
+    of start-up", not a bare "Stopped at 0.50 s" that looks like a wrong clock."""
+    import time
+
+    live = LiveTimeline(mode="widget")
+    live.start("<b>parallel</b>: 4 prompts")
+    live._began = time.perf_counter() - 2.0  # Run was clicked 2 s ago
+    tracer = Tracer()
+    tracer.t0 = live._began + 1.5  # the pool was ready 1.5 s later
+    live.stopped(tracer)
+    title = live.figure.layout.title.text
+    assert title.startswith("Stopped at 0.5") and ", after 1.5 s of start-up: " in title
+    quick = Tracer()
+    quick.t0 = live._began = time.perf_counter() - 0.3  # no pool: the clock started at once
+    live.stopped(quick)
+    assert "start-up" not in live.figure.layout.title.text
+
+
+@pytest.mark.timeout(120)
+async def test_a_pool_panel_says_its_processes_are_starting_and_a_stop_then_says_nothing_ran():
+    panel = Panel("parallel", settings=ScenarioSettings(prompts=4, latency=0.5, processes=2))
+    task = panel.run()
+    await until(
+        lambda: "Starting 2 worker processes" in panel.status.value,
+        timeout=60,
+        what="the pool's start-up in the status line",
+    )
+    await task
+    assert "wall" in panel.status.value
+    before = children()
+    again = panel.run()
+    await until(lambda: panel.tracer is not None and panel.tracer.setting_up != "", timeout=60)
+    panel.stop()
+    await asyncio.wait([again], timeout=60)
+    assert again.cancelled() and not panel.run_button.disabled
+    assert "Stopped during the start-up (starting 2 worker processes): nothing ran." in (
+        panel.status.value
+    )
+    started = [p for pid, p in children().items() if pid not in before]
+    assert leftover_workers(started) == []

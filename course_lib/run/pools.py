@@ -14,7 +14,7 @@ import os
 import sys
 import threading
 from collections.abc import AsyncIterator, Callable
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -51,6 +51,15 @@ def traced_task(task: int, prompt: str) -> tuple[Tracer, task_context]:
 def warm_up() -> int:
     """A no-op task: makes the pool start its processes before the clock matters."""
     return os.getpid()
+
+
+def starting(processes: int) -> str:
+    """What a run says while its pool starts (a panel shows it as start-up, not as run time).
+
+    >>> starting(1), starting(4)
+    ('Starting 1 worker process', 'Starting 4 worker processes')
+    """
+    return f"Starting {processes} worker process{'es' * (processes != 1)}"
 
 
 @asynccontextmanager
@@ -100,12 +109,12 @@ def _terminate(pool: ProcessPoolExecutor) -> None:
         return
     # Before Python 3.14 the executor has no public API for this, so this reaches into it (drop
     # this branch once 3.14 is the floor). Python 3.11 then fails futures that asyncio already
-    # cancelled, and prints an InvalidStateError from its manager thread; drop those first
-    # (later versions skip them).
-    pending = pool._pending_work_items
-    for key, item in list(pending.items()):
+    # cancelled, and prints an InvalidStateError from its manager thread; those get a stand-in
+    # nobody waits for (removing them instead races the manager thread: a KeyError, seen when
+    # Stop came while the pool was still starting). Later versions skip cancelled futures.
+    for item in list(pool._pending_work_items.values()):
         if item.future.cancelled():
-            pending.pop(key, None)
+            item.future = Future()
     for process in list((pool._processes or {}).values()):
         process.terminate()
 

@@ -194,17 +194,20 @@ class LiveTimeline:
 
     def stopped(self, tracer: Tracer) -> None:
         """The last frame of a run that was stopped: what had happened, and when it stopped,
-        on the calls' clock; stopped before any call, a word on the start-up instead."""
+        on the calls' clock (and the start-up before it, if it took a while); stopped before
+        any call, a word on the start-up instead."""
         now = time.perf_counter()
         if tracer.t0 is None:
             after = now - self._began
             text = f"Stopped during start-up, {after:.1f} s after Run: no call had started."
             self._show(placeholder(text, 160, layout_for(timeline([]), None, None, self.title)))
             return
-        at = now - tracer.t0
+        at, start_up = now - tracer.t0, tracer.t0 - self._began
         spans = tracer.snapshot()
         data = timeline(spans, tracer.t0, self.max_lanes)
         status = f"Stopped at {at:.2f} s: "
+        if start_up >= 0.5:  # a pool or a cluster started first: say so, or the time looks wrong
+            status = f"Stopped at {at:.2f} s, after {start_up:.1f} s of start-up: "
         self.draw(
             data, at, self._ideal, self.title, under=self._strip(spans, tracer.t0), status=status
         )

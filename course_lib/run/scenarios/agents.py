@@ -22,7 +22,7 @@ from course_lib.machine import default_start_method
 from course_lib.ranges import nth_seed
 from course_lib.run import pools
 from course_lib.run.calls import ScenarioRun, take_slot
-from course_lib.run.pools import process_pool, warm
+from course_lib.run.pools import process_pool, starting, warm
 from course_lib.run.results import CallRecord
 from course_lib.run.settings import ScenarioSettings
 from course_lib.trace.lanes import agent
@@ -83,6 +83,7 @@ async def _in_processes(run: ScenarioRun, tasks: list[int]) -> list[CallRecord]:
     s, loop = run.settings, asyncio.get_running_loop()
     batches = [tasks[k :: s.processes] for k in range(s.processes)]
     method = s.start_method or default_start_method()
+    run.setting_up(starting(s.processes))
     with FakeServer(run.fake) as url:  # the processes share the fake on loopback
         async with process_pool(
             s.processes, run.tracer, init_agent_worker, (url, s), method

@@ -7,7 +7,7 @@ import asyncio
 from course_lib.client.factory import gemini_client
 from course_lib.run import pools
 from course_lib.run.calls import ScenarioRun, analysed, fetch
-from course_lib.run.pools import process_pool, warm
+from course_lib.run.pools import process_pool, starting, warm
 from course_lib.run.results import CallRecord
 from course_lib.trace.lanes import named
 from course_lib.trace.spans import now
@@ -25,6 +25,7 @@ async def _hybrid(run: ScenarioRun, pipelined: bool) -> list[CallRecord]:
     s, loop = run.settings, asyncio.get_running_loop()
     client = gemini_client(live=False, fake=run.fake)
     sem = asyncio.Semaphore(s.concurrency)
+    run.setting_up(starting(s.processes))
     started = now()
     async with process_pool(s.processes, run.tracer, start_method=s.start_method) as pool:
         await warm(pool, s.processes)

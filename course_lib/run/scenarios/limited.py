@@ -45,7 +45,7 @@ from course_lib.rate_limits.retry import (
 from course_lib.rate_limits.retry_budget import RetryBudget
 from course_lib.run import pools
 from course_lib.run.calls import ScenarioRun, take_slot
-from course_lib.run.pools import process_pool, warm
+from course_lib.run.pools import process_pool, starting, warm
 from course_lib.run.results import CallRecord
 from course_lib.run.settings import ScenarioSettings
 from course_lib.trace.lanes import named
@@ -77,6 +77,7 @@ async def _in_processes(run: ScenarioRun) -> list[CallRecord]:
         limiter = RateLimiter.shared(s.client_rpm, period_s=s.window_s * 1.02, start_method=method)
     tasks = list(enumerate(s.prompt_list()))
     batches = [tasks[k :: s.processes] for k in range(s.processes)]
+    run.setting_up(starting(s.processes))
     with FakeServer(run.fake) as url:  # the processes share the fake, and its quota, on loopback
         initargs = (url, s, limiter)
         async with process_pool(

@@ -9,7 +9,7 @@ from course_lib.client.factory import gemini_client, warm_sdk
 from course_lib.fake.server import FakeServer
 from course_lib.run import pools
 from course_lib.run.calls import ScenarioRun, ask_then_analyse
-from course_lib.run.pools import process_pool, warm
+from course_lib.run.pools import process_pool, starting, warm
 from course_lib.run.results import CallRecord
 from course_lib.run.settings import ScenarioSettings
 from course_lib.trace.spans import now
@@ -17,6 +17,7 @@ from course_lib.trace.spans import now
 
 async def parallel(run: ScenarioRun) -> list[CallRecord]:
     s, loop = run.settings, asyncio.get_running_loop()
+    run.setting_up(starting(s.processes))
     started = now()
     with FakeServer(run.fake) as url:  # processes share the fake, and its rate limit, on loopback
         async with process_pool(
