@@ -74,6 +74,26 @@ def test_the_mode_can_be_forced(monkeypatch):
     assert choose_mode() == "widget"  # anywidget is installed here
 
 
+def test_making_panels_leaves_no_figure_widget_behind_but_their_own():
+    """Each FigureWidget carries plotly's 5 MB of JavaScript in its state, and a reloaded page
+    fetches every open widget's state: choosing the mode once left one open per panel."""
+    import ipywidgets
+    import plotly.graph_objects as go
+
+    def open_figures() -> int:
+        live = getattr(ipywidgets.widgets.widget, "_instances", None)  # ipywidgets 8
+        if live is None:
+            live = ipywidgets.Widget.widgets  # ipywidgets 7
+        return sum(isinstance(w, go.FigureWidget) for w in list(live.values()))
+
+    before = open_figures()
+    panels = [Panel("concurrent") for _ in range(3)]
+    assert open_figures() == before, "making a panel opened a figure"
+    for panel in panels:  # a first frame makes the panel's one figure
+        panel.timeline.start("<b>concurrent</b>: 4 prompts")
+    assert open_figures() == before + 3
+
+
 def test_each_scenario_shows_only_the_controls_that_mean_something():
     assert "processes" not in Panel("concurrent").sliders
     assert "concurrency" not in Panel("parallel").sliders

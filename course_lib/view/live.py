@@ -15,6 +15,7 @@ back to redrawing a plain figure a few times a second. ``COURSE_TIMELINE=redraw`
 from __future__ import annotations
 
 import asyncio
+import functools
 import os
 import sys
 import time
@@ -46,11 +47,21 @@ def choose_mode() -> str:
         return forced
     if "google.colab" in sys.modules and int(plotly.__version__.split(".")[0]) < 6:
         return "redraw"  # Colab's plotly 5 FigureWidget needs a widget manager it lacks
+    return "widget" if _figure_widgets_work() else "redraw"
+
+
+@functools.cache
+def _figure_widgets_work() -> bool:
+    """Whether a FigureWidget can be made here (plotly 6+ without anywidget cannot): tried
+    once, and the one made is closed. Left open, it stayed in the kernel with plotly's 5 MB of
+    JavaScript in its state, one per panel, and a page reload fetched them all: past the 4 s
+    the widget manager waits for, a reloaded page showed "model not found"."""
     try:
-        go.FigureWidget()
+        probe = go.FigureWidget()
     except Exception:  # plotly 6+ without anywidget raises ImportError
-        return "redraw"
-    return "widget"
+        return False
+    probe.close()
+    return True
 
 
 class LiveTimeline:
