@@ -15,6 +15,7 @@ that prompt was asked, so a run is reproducible however its calls interleave.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import threading
@@ -29,6 +30,7 @@ from course_lib.config import KNOWN_MODELS
 from course_lib.fake import wire
 from course_lib.fake.answers import canned_answer, composed_answer, count_tokens, truncate_to_tokens
 from course_lib.fake.draws import Plan, seed_of, uniforms
+from course_lib.fake.interactions import FakeInteractions
 from course_lib.fake.latency import LatencyModel, latency_model
 from course_lib.fake.quota import Quota
 from course_lib.fake.refusals import rate_limited
@@ -135,6 +137,21 @@ class FakeGemini:
             reply = wire.ok({"totalTokens": request.tokens}, self.error_latency_s)
         self._served(start, reply, model, "", caller)
         return reply
+
+    def answer(
+        self, version: str, model: str, request: Prompt, caller: Caller, stream: bool = False
+    ) -> Reply:
+        """``generate`` for a request another endpoint read (the Interactions API)."""
+        start = self.clock()
+        refused = self._refused(version, model, caller)
+        reply = refused or self._generate(model, request, caller, stream)
+        self._served(start, reply, model, request.prompt, caller)
+        return reply
+
+    @functools.cached_property
+    def interactions(self) -> FakeInteractions:
+        """``/v1/interactions`` in front of this fake (see ``fake.interactions``)."""
+        return FakeInteractions(self)
 
     def get_model(self, version: str, model: str, caller: Caller) -> Reply:
         """``GET models/{model}``."""
