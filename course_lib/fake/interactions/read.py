@@ -34,6 +34,7 @@ FIELDS = frozenset(
 )
 _MEDIA = ("image", "audio", "video", "document")
 _CONTENT = ("text", *_MEDIA)
+_STEPS = ("user_input", "model_output", "thought", "function_call", "function_result")
 
 
 def read_create(body: bytes) -> Turn | Refused:
@@ -66,9 +67,11 @@ def _read(request: dict[str, Any]) -> Turn:
 
 def _read_input(value: Any, turn: Turn) -> None:
     if isinstance(value, str):
-        _content({"type": "text", "text": value}, "input", turn, user=True)
+        _content({"type": "text", "text": a_string(value, "input")}, "input", turn, user=True)
         turn.steps.append({"type": "user_input", "content": [{"type": "text", "text": value}]})
     elif isinstance(value, dict):  # one content block
+        if value.get("type") in _STEPS:
+            raise Refused(f"'input' holds one {value['type']} step: send steps as a list.")
         _content(value, "input", turn, user=True)
         turn.steps.append({"type": "user_input", "content": [value]})
     elif isinstance(value, list):

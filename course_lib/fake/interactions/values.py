@@ -58,6 +58,10 @@ def a_string(value: Any, where: str) -> str:
         raise Refused(f"'{where}' is required.")
     if not isinstance(value, str):
         raise _wrong(where, "a string", value)
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate ("\ud800"): JSON allows it, UTF-8 does not
+        raise Refused(f"Invalid value at '{where}': the text is not valid Unicode.") from None
     return value
 
 
