@@ -487,3 +487,23 @@ def test_errors_come_as_the_interactions_clients_own_exceptions():
 def test_a_missing_key_is_refused_before_anything_else():
     status, answer = post(FakeGemini(latency=0.0), {"model": DEFAULT_MODEL, "input": 5}, key="")
     assert status == 403 and answer["error"]["code"] == "permission_denied"
+
+
+def test_the_store_keeps_no_long_prompt_and_stays_within_its_bounds():
+    fake = FakeGemini(latency=0.0)
+    store = fake.interactions.store
+    store.max_items, store.max_bytes = 5, 200_000
+    long_prompt = "Tell me about rivers. " + "x" * 1_000_000  # 1 MB
+    first = None
+    for i in range(8):
+        status, body = post(fake, {"model": DEFAULT_MODEL, "input": f"{i} {long_prompt}"})
+        assert status == 200
+        first = first or body["id"]
+    assert len(store) == 5 and store.bytes <= store.max_bytes
+    kept = [store.get(i, "k") for i in list(store._items)]
+    assert all(
+        len(s.topic) <= 200 and s.input_steps is None and len(s.prompt_hash) == 64 for s in kept
+    )
+    assert all("x" * 1000 not in json.dumps(s.body) for s in kept)
+    later = {"model": DEFAULT_MODEL, "input": "And then?", "previous_interaction_id": first}
+    assert post(fake, later)[0] == 404  # the oldest went first, as an expired one does
