@@ -15,7 +15,6 @@ that prompt was asked, so a run is reproducible however its calls interleave.
 
 from __future__ import annotations
 
-import functools
 import json
 import re
 import threading
@@ -108,6 +107,7 @@ class FakeGemini:
         self.quota = Quota(self.rpm, self.tpm, self.window_s, self.rpd, self.day_s)
         self._asked: dict[tuple[str, str], int] = {}
         self._lock = threading.Lock()
+        self.interactions = FakeInteractions(self)  # /v1/interactions, with its store of them
 
     @property
     def _latency(self) -> LatencyModel:
@@ -147,11 +147,6 @@ class FakeGemini:
         reply = refused or self._generate(model, request, caller, stream)
         self._served(start, reply, model, request.prompt, caller)
         return reply
-
-    @functools.cached_property
-    def interactions(self) -> FakeInteractions:
-        """``/v1/interactions`` in front of this fake (see ``fake.interactions``)."""
-        return FakeInteractions(self)
 
     def get_model(self, version: str, model: str, caller: Caller) -> Reply:
         """``GET models/{model}``."""
