@@ -16,13 +16,12 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from typing import TYPE_CHECKING, Any
 
 from course_lib.fake.interactions.turn import Turn
 from course_lib.fake.interactions.values import Refused
 from course_lib.fake.request import Prompt, read_prompt
-from course_lib.fake.tools import ToolTurn
 
 if TYPE_CHECKING:
     from course_lib.fake.interactions.store import Stored
@@ -84,8 +83,8 @@ def engine_request(turn: Turn, previous: Stored | None) -> TurnPrompt:
     own.update(
         texts=turn.texts + ([turn.system] if turn.system else []),
         prompt=turn.prompt or (previous.topic if previous is not None else ""),
-        tools=ToolTurn(
-            tools=read.tools.tools,
+        tools=replace(  # what the reader found in the tools (and tool config), and the turn's
+            read.tools,
             results=results,
             signatures=(previous.signatures if previous is not None else []) + turn.signatures,
             unsigned=list(turn.unsigned),
