@@ -29,6 +29,7 @@ from course_lib.config import KNOWN_MODELS
 from course_lib.fake import wire
 from course_lib.fake.answers import canned_answer, composed_answer, count_tokens, truncate_to_tokens
 from course_lib.fake.draws import Plan, seed_of, uniforms
+from course_lib.fake.interactions import FakeInteractions
 from course_lib.fake.latency import LatencyModel, latency_model
 from course_lib.fake.quota import Quota
 from course_lib.fake.refusals import rate_limited
@@ -106,6 +107,7 @@ class FakeGemini:
         self.quota = Quota(self.rpm, self.tpm, self.window_s, self.rpd, self.day_s)
         self._asked: dict[tuple[str, str], int] = {}
         self._lock = threading.Lock()
+        self.interactions = FakeInteractions(self)  # /v1/interactions, with its store of them
 
     @property
     def _latency(self) -> LatencyModel:
@@ -134,6 +136,16 @@ class FakeGemini:
         else:
             reply = wire.ok({"totalTokens": request.tokens}, self.error_latency_s)
         self._served(start, reply, model, "", caller)
+        return reply
+
+    def answer(
+        self, version: str, model: str, request: Prompt, caller: Caller, stream: bool = False
+    ) -> Reply:
+        """``generate`` for a request another endpoint read (the Interactions API)."""
+        start = self.clock()
+        refused = self._refused(version, model, caller)
+        reply = refused or self._generate(model, request, caller, stream)
+        self._served(start, reply, model, request.prompt, caller)
         return reply
 
     def get_model(self, version: str, model: str, caller: Caller) -> Reply:

@@ -97,6 +97,11 @@ class FakeServer:
         app.router.add_post(model + ":countTokens", self._count)
         app.router.add_get(model, self._get)
         app.router.add_get("/{version:v1|v1beta}/models", self._list)
+        interactions = "/{version:v1|v1beta}/interactions"
+        app.router.add_post(interactions, self._create)
+        app.router.add_get(interactions + "/{id}", self._interaction)
+        app.router.add_delete(interactions + "/{id}", self._interaction)
+        app.router.add_post(interactions + "/{id}/cancel", self._cancel)
         app.router.add_route("*", "/{tail:.*}", self._other)
         # keepalive_timeout also closes connections that never finish sending their headers
         runner = web.AppRunner(
@@ -134,6 +139,24 @@ class FakeServer:
     async def _list(self, request: web.Request) -> web.StreamResponse:
         reply = self.fake.list_models(request.match_info["version"], _caller(request))
         return await _play(request, reply)
+
+    async def _create(self, request: web.Request) -> web.StreamResponse:
+        body, caller = await request.read(), _caller(request)
+        reply = self.fake.interactions.create(request.match_info["version"], body, caller)
+        return await _play(request, reply)
+
+    async def _interaction(self, request: web.Request) -> web.StreamResponse:
+        version, key = request.match_info["version"], request.match_info["id"]
+        interactions, caller = self.fake.interactions, _caller(request)
+        if request.method == "GET":
+            reply = interactions.get_asked(version, key, caller, request.query)
+        else:
+            reply = interactions.delete(version, key, caller)
+        return await _play(request, reply)
+
+    async def _cancel(self, request: web.Request) -> web.StreamResponse:
+        version, key = request.match_info["version"], request.match_info["id"]
+        return await _play(request, self.fake.interactions.cancel(version, key, _caller(request)))
 
     async def _other(self, request: web.Request) -> web.StreamResponse:
         return await _play(request, self.fake.not_found(request.path, request.method))

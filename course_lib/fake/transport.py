@@ -95,6 +95,7 @@ async def play(request: httpx.Request, reply: Reply) -> httpx.Response:
 
 _VERSION = r"^/(?P<version>v1|v1beta)/models"
 _MODEL = _VERSION + r"/(?P<model>[^/:]+)"
+_INTERACTIONS = r"^/(?P<version>v1|v1beta)/interactions"
 
 
 def caller_of(request: httpx.Request) -> Caller:
@@ -143,6 +144,18 @@ def fake_router(fake: FakeGemini, asynchronous: bool = False) -> respx.Router:
     def listing(request: httpx.Request, version: str) -> Handled:
         return answer(request, fake.list_models, version)
 
+    def create(request: httpx.Request, version: str) -> Handled:
+        return answer(request, fake.interactions.create, version, request.content)
+
+    def interaction(request: httpx.Request, version: str, key: str) -> Handled:
+        interactions = fake.interactions
+        if request.method == "GET":
+            return answer(request, interactions.get_asked, version, key, query=request.url.params)
+        return answer(request, interactions.delete, version, key)
+
+    def cancel(request: httpx.Request, version: str, key: str) -> Handled:
+        return answer(request, fake.interactions.cancel, version, key)
+
     def other(request: httpx.Request) -> Handled:
         return played(request, fake.not_found(request.url.path, request.method))
 
@@ -155,6 +168,12 @@ def fake_router(fake: FakeGemini, asynchronous: bool = False) -> respx.Router:
     router.post(path__regex=_MODEL + ":countTokens$", name="count_tokens").mock(side_effect=count)
     router.get(path__regex=_MODEL + "$", name="model").mock(side_effect=get)
     router.get(path__regex=_VERSION + "$", name="models").mock(side_effect=listing)
+    by_id = _INTERACTIONS + r"/(?P<key>[^/:]+)"
+    router.post(path__regex=_INTERACTIONS + "$", name="interactions").mock(side_effect=create)
+    router.route(method__in=["GET", "DELETE"], path__regex=by_id + "$", name="interaction").mock(
+        side_effect=interaction
+    )
+    router.post(path__regex=by_id + "/cancel$", name="cancel").mock(side_effect=cancel)
     router.route(name="other").mock(side_effect=other)  # unknown paths get the API's own 404
     return router
 

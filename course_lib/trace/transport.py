@@ -24,11 +24,30 @@ def _prompt_of(request: httpx.Request) -> str:
     if request.method != "POST":
         return request.url.path.rsplit("/", 1)[-1]
     try:
-        contents = json.loads(request.content).get("contents") or []
+        body = json.loads(request.content)
+        if "input" in body:  # the Interactions API: a string, contents or steps
+            return _last_text(body["input"])[:80]
+        contents = body.get("contents") or []
         parts = contents[-1].get("parts") or [{}]
         return str(parts[-1].get("text", ""))[:80]
     except (ValueError, AttributeError, IndexError, TypeError):
         return ""
+
+
+def _last_text(value: object) -> str:
+    """The last text in an Interactions ``input``, else the type of its last item
+    (``function_result``)."""
+    if isinstance(value, str):
+        return value
+    items = value if isinstance(value, list) else [value]
+    for item in reversed(items):
+        if isinstance(item, dict) and isinstance(item.get("text"), str):
+            return item["text"]
+        if isinstance(item, dict) and isinstance(item.get("content"), list | str):
+            if text := _last_text(item["content"]):
+                return text
+    last = items[-1] if items else None
+    return str(last.get("type", "")) if isinstance(last, dict) else ""
 
 
 class _Recording:
