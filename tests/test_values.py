@@ -253,15 +253,17 @@ def test_a_simulation_and_a_bill_take_only_models_the_price_table_prices():
         lambda name: SimulationSettings(cheap_model=name),
         lambda name: bill(REQUESTS, name),
     ):
-        with pytest.raises(SettingError, match=r"^(cheap_)?model must be one of gemini-2.5-flash,"):
+        with pytest.raises(SettingError, match=r"^(cheap_)?model must be one of gemini-3.6-flash,"):
             make("nope")  # not a model at all: the table's message, as ScenarioSettings says
+        with pytest.raises(SettingError, match=r"^(cheap_)?model 'gemini-2.5-flash' was shut down"):
+            make("gemini-2.5-flash")  # retired: what to use instead
         with pytest.raises(SettingError) as caught:
-            make("gemini-2.0-flash")  # a model the fake knows, without a price
+            make("gemini-3.7-flash")  # a current model the fake serves, with no official price
         assert str(caught.value).endswith(
-            f"must be a model the price table (gemini_2026-09.json) prices: {priced} "
-            "(got 'gemini-2.0-flash')"
+            f"must be a model with a price in course_lib.catalogue: {priced} "
+            "(got 'gemini-3.7-flash')"
         )
-    assert simulate(REQUESTS, SimulationSettings(model="gemini-2.5-pro")).dollars() > 0
+    assert simulate(REQUESTS, SimulationSettings(model="gemini-3.1-pro-preview")).dollars() > 0
 
 
 def test_the_simulator_s_retry_is_a_policy_name_it_simulates():
