@@ -1,14 +1,24 @@
 """Settings every module shares: the model the lessons call, and environment names.
 
 Model names get retired: the models, their limits and prices are in ``course_lib.catalogue``,
-which names the default.
+which names the default; COURSE_MODEL, read once at import, names another of its models.
 """
 
 from __future__ import annotations
 
+import os
+
 from course_lib import catalogue
 
-DEFAULT_MODEL = catalogue.DEFAULT_MODEL
+ENV_MODEL = "COURSE_MODEL"  # another model for every lesson (live mode says when one is needed)
+
+
+def model_from_environment() -> str:
+    """The model the lessons call: COURSE_MODEL if set, else the catalogue's default."""
+    return os.environ.get(ENV_MODEL) or catalogue.DEFAULT_MODEL
+
+
+DEFAULT_MODEL = model_from_environment()
 
 #: Environment variables the kit reads. The SDK itself reads the first three.
 ENV_API_KEYS = ("GEMINI_API_KEY", "GOOGLE_API_KEY")

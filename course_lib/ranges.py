@@ -27,7 +27,7 @@ from types import MappingProxyType
 from typing import Any
 
 from course_lib import catalogue
-from course_lib.config import DEFAULT_MODEL
+from course_lib.config import DEFAULT_MODEL, ENV_MODEL
 from course_lib.values import Range
 
 #: How a failed call is retried: not at all; the kit's way (``course_lib.rate_limits.retry``:
@@ -159,6 +159,7 @@ RANGES: Mapping[str, Range] = MappingProxyType(
         "retry_options": _object("the SDK's own retries", "HttpRetryOptions", "no SDK retries"),
         "COURSE_LIVE_BUDGET": _whole("live calls allowed per session", 0, 100_000, "calls"),
         "COURSE_LIVE_RPM": _whole("live calls' pace", 1, RPM, "requests per minute"),
+        ENV_MODEL: _model("the model every lesson calls"),
         # lesson 05: the rate limiter, the retries, their budget, AIMD
         "period_s": _number("the limiter's window", 0, 86_400, _SECONDS, above=True),
         "tokens": _whole("a request's tokens, as the limiter counts them", 0, None, "tokens"),

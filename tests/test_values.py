@@ -195,9 +195,29 @@ def test_the_environment_s_values_get_the_table_s_message(name, monkeypatch):
         assert str(caught.value) == _message(name, value)
 
 
+def test_the_lessons_model_from_the_environment_is_a_current_one(monkeypatch):
+    """setup() checks COURSE_MODEL (read at import): the table's line, or what to use instead."""
+    from course_lib.client import session
+    from course_lib.config import model_from_environment
+
+    for value, said in [
+        ("nope", _message("COURSE_MODEL", "nope")),
+        ("gemini-2.5-pro", "COURSE_MODEL 'gemini-2.5-pro' was shut down on 2026-12-01 (the API "
+         "now answers it with gemini-3.8-flash): use 'gemini-3.8-flash' instead"),
+    ]:  # fmt: skip
+        monkeypatch.setenv("COURSE_MODEL", value)
+        monkeypatch.setattr(session, "DEFAULT_MODEL", model_from_environment())  # as if imported
+        with pytest.raises(SettingError) as caught:
+            session.setup()
+        assert str(caught.value) == said
+    monkeypatch.setenv("COURSE_MODEL", "gemini-3.8-flash")
+    monkeypatch.setattr(session, "DEFAULT_MODEL", model_from_environment())
+    assert "as gemini-3.8-flash" in session.setup()
+
+
 def test_every_entry_of_the_table_is_taken_somewhere_and_every_setting_is_in_the_table():
     taken = {name for _, where in SITES.values() for name in _names(where)}
-    environment = {"COURSE_LIVE_BUDGET", "COURSE_LIVE_RPM"}
+    environment = {"COURSE_LIVE_BUDGET", "COURSE_LIVE_RPM", "COURSE_MODEL"}
     panel_only = {"routed_share", "offline_share"}  # the what-if panel's own sliders
     assert set(RANGES) - taken == environment | panel_only
     assert taken - set(RANGES) == set()
