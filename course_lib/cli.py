@@ -12,6 +12,7 @@ import asyncio
 import json
 import signal
 import sys
+import textwrap
 import threading
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -26,7 +27,16 @@ from course_lib.run.settings import ScenarioSettings, SettingError
 from course_lib.values import is_number, shown
 
 
+class _Help(argparse.HelpFormatter):
+    def _split_lines(self, text: str, width: int) -> list[str]:  # a model name stays whole
+        return textwrap.wrap(" ".join(text.split()), width, break_on_hyphens=False)
+
+
 class _Parser(argparse.ArgumentParser):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("formatter_class", _Help)
+        super().__init__(*args, **kwargs)
+
     def error(self, message: str) -> NoReturn:  # argparse prints usage too; one line is kinder
         raise SettingError(message)
 

@@ -1,21 +1,24 @@
-"""Settings every module shares: the default model, known models and environment names.
+"""Settings every module shares: the model the lessons call, and environment names.
 
-Model names get retired; change ``DEFAULT_MODEL`` here and nowhere else.
+Model names get retired: the models, their limits and prices are in ``course_lib.catalogue``,
+which names the default; COURSE_MODEL, read once at import, names another of its models.
 """
 
 from __future__ import annotations
 
-DEFAULT_MODEL = "gemini-2.5-flash"
+import os
 
-#: Models the offline fake answers for; any other name gets 404 NOT_FOUND, as the real API does.
-KNOWN_MODELS: tuple[str, ...] = (
-    "gemini-2.5-flash",
-    "gemini-2.5-flash-lite",
-    "gemini-2.5-pro",
-    "gemini-2.0-flash",
-    "gemini-3-flash-preview",
-    "gemini-3-pro-preview",
-)
+from course_lib import catalogue
+
+ENV_MODEL = "COURSE_MODEL"  # another model for every lesson (live mode says when one is needed)
+
+
+def model_from_environment() -> str:
+    """The model the lessons call: COURSE_MODEL if set, else the catalogue's default."""
+    return os.environ.get(ENV_MODEL) or catalogue.DEFAULT_MODEL
+
+
+DEFAULT_MODEL = model_from_environment()
 
 #: Environment variables the kit reads. The SDK itself reads the first three.
 ENV_API_KEYS = ("GEMINI_API_KEY", "GOOGLE_API_KEY")

@@ -2,8 +2,8 @@
 as ``[tool.hatch.build.targets.wheel.force-include]`` in pyproject.toml says) or, in a source
 checkout, in ``data/`` beside the package. Every module that reads one asks here.
 
->>> data_file("prices", "gemini_2026-09.json").name
-'gemini_2026-09.json'
+>>> data_file("fake_gemini", "answers.json").name
+'answers.json'
 """
 
 from __future__ import annotations
@@ -16,7 +16,6 @@ _PACKAGE = Path(__file__).resolve().parent  # course_lib/
 IN_PACKAGE = {
     "fake_gemini": "_data",  # the fake's answers and the search tool's corpus
     "azure_llm_trace_2023": "_trace",  # lesson 07's traffic (CC-BY 4.0, its README beside it)
-    "prices": "_prices",  # lesson 07's price table
 }
 
 

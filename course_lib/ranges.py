@@ -26,7 +26,8 @@ from dataclasses import fields, is_dataclass
 from types import MappingProxyType
 from typing import Any
 
-from course_lib.config import DEFAULT_MODEL, KNOWN_MODELS
+from course_lib import catalogue
+from course_lib.config import DEFAULT_MODEL, ENV_MODEL
 from course_lib.values import Range
 
 #: How a failed call is retried: not at all; the kit's way (``course_lib.rate_limits.retry``:
@@ -37,7 +38,7 @@ RETRY_POLICIES = ("none", "kit", "sdk", "tenacity", "adaptive")
 #: the SDK's automatic function calling does).
 TOOL_CALLS = ("at once", "one by one")
 START_METHODS = ("spawn", "forkserver", "fork")
-TIERS = ("standard", "priority", "flex", "batch")  # as in data/prices (a test compares them)
+TIERS = ("standard", "priority", "flex", "batch")  # as course_lib.catalogue (a test compares)
 TRACES = ("conv", "code")  # the two hours of data/azure_llm_trace_2023
 
 # Bounds that several names share, so that they cannot drift apart.
@@ -64,6 +65,12 @@ def _number(
 
 def _choice(about: str, options: tuple[str, ...], none: str = "") -> Range:
     return Range("choice", about, options=options, none=none)
+
+
+def _model(about: str, none: str = "") -> Range:
+    """A current model of the catalogue; a retired one is told what to use instead."""
+    retired = tuple((name, catalogue.advice(name) or "") for name in catalogue.RETIRED)
+    return Range("choice", about, options=catalogue.CURRENT, none=none, refused=retired)
 
 
 def _object(about: str, class_name: str, none: str) -> Range:
@@ -105,7 +112,7 @@ RANGES: Mapping[str, Range] = MappingProxyType(
         "failure_rate": _number("share of calls that fail with 500 or 503", 0, 1),
         "seed": _whole("seeds what is random (latencies, failures, answers)", 0, SEED),
         "attempts": _whole("tries per call, the first included", 1, ATTEMPTS),
-        "model": _choice("the Gemini model asked", KNOWN_MODELS),
+        "model": _model("the Gemini model asked"),
         "start_method": _choice(
             "how worker processes start", START_METHODS, "forkserver where available, else spawn"
         ),
@@ -152,6 +159,7 @@ RANGES: Mapping[str, Range] = MappingProxyType(
         "retry_options": _object("the SDK's own retries", "HttpRetryOptions", "no SDK retries"),
         "COURSE_LIVE_BUDGET": _whole("live calls allowed per session", 0, 100_000, "calls"),
         "COURSE_LIVE_RPM": _whole("live calls' pace", 1, RPM, "requests per minute"),
+        ENV_MODEL: _model("the model every lesson calls"),
         # lesson 05: the rate limiter, the retries, their budget, AIMD
         "period_s": _number("the limiter's window", 0, 86_400, _SECONDS, above=True),
         "tokens": _whole("a request's tokens, as the limiter counts them", 0, None, "tokens"),
@@ -174,7 +182,7 @@ RANGES: Mapping[str, Range] = MappingProxyType(
         "sample_s": _number("how often queues are written down", 0, 3_600, _SECONDS, above=True),
         "cache_hit_rate": _number("share answered by a response cache", 0, 1),
         "cached_input_share": _number("share of a prompt billed as cached input", 0, 1),
-        "cheap_model": _choice("the model short prompts go to", KNOWN_MODELS, "no routing"),
+        "cheap_model": _model("the model short prompts go to", "no routing"),
         "route_below_tokens": _whole(
             "prompts shorter go to cheap_model", 1, 10**7, "tokens", "no routing"
         ),

@@ -139,7 +139,8 @@ class Range:
     """What one value may be: its ``kind`` (whole, number, choice, flag, texts, text_map, url,
     object), ``about`` it in a few words, its range (``low`` to ``high``, the ends excluded if
     ``above_low``/``below_high``) and ``unit``, its ``options`` (a choice's words, an object's
-    class, an example list of texts), and what None means (``none``; empty: None is refused)."""
+    class, an example list of texts), what None means (``none``; empty: None is refused), and
+    the words a choice refuses with their own reason (``refused``)."""
 
     kind: str
     about: str
@@ -150,6 +151,8 @@ class Range:
     below_high: bool = False
     options: tuple[str, ...] = ()
     none: str = ""
+    #: Words a choice refuses with a clause of their own (a retired model: what to use instead).
+    refused: tuple[tuple[str, str], ...] = ()
 
     @property
     def what(self) -> str:
@@ -199,6 +202,9 @@ class Range:
             if not needed_by:
                 return None
             raise SettingError(f"{needed_by} needs {name}: {self.what} (got None)")
+        why = dict(self.refused).get(value) if isinstance(value, str) else None
+        if why is not None:
+            raise SettingError(f"{name} {value!r} {why}")
         if not self.accepts(value):
             refuse(name, self.message, value)
         if self.kind == "number":

@@ -257,7 +257,8 @@ def test_every_other_agents_rows_are_shaded_so_each_group_reads_as_one():
 async def test_agents_retry_failed_model_calls_and_an_agent_that_never_gets_through_failed():
     """A model call that fails is retried the kit's way (a backoff span on the agent's rows); an
     agent whose call fails every attempt is a failed record, not a crashed run."""
-    flaky = ScenarioSettings(prompts=6, latency=0.02, tool_latency=0.02, failure_rate=0.5, seed=0)
+    # seed 1: some calls fail, none four times running (the draws hash the model's name too)
+    flaky = ScenarioSettings(prompts=6, latency=0.02, tool_latency=0.02, failure_rate=0.5, seed=1)
     result = await run_scenario("agents", flaky)
     assert result.failures == 0 and all(r.answer for r in result.outputs)
     assert any(s.outcome in ("500", "503") for s in result.spans)  # some calls did fail

@@ -12,7 +12,8 @@ from course_lib.config import TRACE_HEADER
 FAKE_KEY = "AIza-test-not-a-real-key-0123456789"  # shaped like a key, but not one
 API = "https://generativelanguage.googleapis.com"
 LIVE_URL = f"{API}/v1/models/{DEFAULT_MODEL}:generateContent"
-MODELS_URL = f"{API}/v1beta/models"
+MODELS_URL = f"{API}/v1/models"
+SERVED = {"models": [{"name": f"models/{DEFAULT_MODEL}"}, {"name": "models/gemini-3.8-flash"}]}
 OK = {
     "candidates": [
         {
@@ -117,8 +118,8 @@ def test_setup_live_after_offline_sends_to_the_real_api(monkeypatch, respx_mock)
     setup()  # as if the learner ran the setup cell offline first
     monkeypatch.setenv("GEMINI_API_KEY", FAKE_KEY)
     route = respx_mock.post(LIVE_URL).mock(return_value=httpx.Response(200, json=OK))
-    respx_mock.get(MODELS_URL).mock(return_value=httpx.Response(200, json={"models": []}))
-    assert setup(live=True).startswith("Live")
+    respx_mock.get(MODELS_URL).mock(return_value=httpx.Response(200, json=SERVED))
+    assert setup(live=True).startswith(f"Live: the real Gemini API ({DEFAULT_MODEL}), 0 of 20")
     assert gemini_client().models.generate_content(model=DEFAULT_MODEL, contents="Hi").text == (
         "live!"
     )
@@ -149,6 +150,52 @@ def test_setup_live_checks_the_key_and_the_network_first(monkeypatch, respx_mock
         "the offline fake answers instead."
     )
     assert FAKE_KEY not in said
+
+
+@pytest.mark.parametrize(
+    ("served", "said"),
+    [
+        (
+            ["gemini-3.5-flash-lite", "gemini-3.8-flash"],
+            f"The Gemini API does not serve {DEFAULT_MODEL} to this key: set "
+            "COURSE_MODEL=gemini-3.8-flash (it does) and restart the kernel; the offline fake "
+            "answers.",
+        ),
+        (
+            ["gemini-3.5-flash-lite"],  # no Flash: a current model of another line
+            f"The Gemini API does not serve {DEFAULT_MODEL} to this key: set "
+            "COURSE_MODEL=gemini-3.5-flash-lite (it does) and restart the kernel; the offline "
+            "fake answers.",
+        ),
+        (
+            ["gemini-99-flash"],  # nothing the kit knows
+            f"The Gemini API does not serve {DEFAULT_MODEL} to this key: update the course kit "
+            "(pip install -U course-lib), which names a current model; the offline fake answers.",
+        ),
+    ],
+)
+def test_setup_live_says_which_model_to_set_when_the_key_lacks_the_default(
+    served, said, monkeypatch, respx_mock
+):
+    from course_lib import setup
+
+    monkeypatch.setenv("GEMINI_API_KEY", FAKE_KEY)
+    models = {"models": [{"name": f"models/{name}"} for name in served]}
+    listed = respx_mock.get(MODELS_URL).mock(return_value=httpx.Response(200, json=models))
+    assert setup(live=True) == said
+    assert listed.calls.last.request.url.params["pageSize"] == "1000"  # the whole list at once
+    assert live_status().startswith("Offline")  # it stayed offline, with no traceback
+    assert gemini_client().models.generate_content(model=DEFAULT_MODEL, contents="Hi").text
+
+
+def test_setup_offline_never_asks_the_network(respx_mock):
+    from course_lib import setup
+
+    assert setup() == (
+        f"Offline: the fake Gemini answers as {DEFAULT_MODEL} (no key needed, nothing leaves "
+        "this machine)."
+    )
+    assert not respx_mock.calls  # no model list, no key check: nothing left the machine
 
 
 def test_a_live_call_that_cannot_be_sent_says_so_in_one_line_and_costs_nothing(

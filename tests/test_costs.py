@@ -12,52 +12,71 @@ from course_lib.values import SettingError
 pytestmark = pytest.mark.beside_lessons
 
 TEN = [Request(0.0, 1000, 100)] * 10
+FLASH, LITE, PRO = "gemini-3.6-flash", "gemini-3.5-flash-lite", "gemini-3.1-pro-preview"
 
 
 def test_the_table_says_where_and_when_its_prices_come_from():
     table = price_table()
-    assert table["source"].startswith("https://ai.google.dev/") and table["as_of"] == "2026-09"
-    flash = table["models"]["gemini-2.5-flash"]
-    assert (flash["input"], flash["output"], flash["cache_min_tokens"]) == (0.30, 2.50, 2048)
+    assert table["source"] == "https://ai.google.dev/gemini-api/docs/pricing"
+    assert table["as_of"] == "2026-12-05"
+    flash = table["models"][FLASH]
+    assert (flash["input"], flash["output"], flash["cache_min_tokens"]) == (1.50, 7.50, 4096)
+    assert "whats-new-gemini-3.6" in flash["source"]
+    assert table["models"]["gemini-3.8-flash"]["note"] == (
+        "billed at its lasting price; $0.75 in, $3.75 out until 2026-12-31"
+    )
+    assert all(m["source"] for m in table["models"].values())
+    assert "gemini-3.7-flash" not in table["models"]  # no official price found: none invented
     assert set(table["tiers"]) == {"standard", "priority", "flex", "batch"}
 
 
-def test_a_bill_by_hand():
-    flash = bill(TEN, "gemini-2.5-flash")
-    assert isinstance(flash, Bill) and flash.dollars == pytest.approx(10 * (300 + 250) / 1e6)
-    assert flash.per_1000 == pytest.approx(0.55)
-    # half of each prompt billed as cached input, at a tenth: prompts long enough to be cached
-    long = [Request(0.0, 4000, 100)] * 10
-    cached = bill(long, "gemini-2.5-flash", cached_input_share=0.5)
-    assert cached.dollars == pytest.approx(10 * (600 + 60 + 250) / 1e6)
-    assert bill(TEN, "gemini-2.5-flash", cached_input_share=0.5).dollars == flash.dollars
-    assert bill(TEN, "gemini-2.5-flash", tier="batch").dollars == pytest.approx(flash.dollars / 2)
-    assert bill(TEN, "gemini-2.5-flash", tier="priority").dollars > flash.dollars
+@pytest.mark.parametrize(
+    ("requests", "model", "ways", "dollars"),
+    [
+        (TEN, FLASH, {}, 10 * (1000 * 1.50 + 100 * 7.50) / 1e6),
+        (TEN, LITE, {}, 10 * (1000 * 0.30 + 100 * 2.50) / 1e6),
+        (TEN, FLASH, {"tier": "batch"}, 10 * (1000 * 1.50 + 100 * 7.50) / 2e6),
+        (TEN, FLASH, {"tier": "flex"}, 10 * (1000 * 1.50 + 100 * 7.50) / 2e6),
+        (TEN, FLASH, {"tier": "priority"}, 1.75 * 10 * (1000 * 1.50 + 100 * 7.50) / 1e6),
+        # half of each prompt billed as cached input, at a tenth, for prompts long enough (4,096)
+        ([Request(0.0, 5000, 100)], FLASH, {"cached_input_share": 0.5}, (2500 * 1.65 + 750) / 1e6),
+        (TEN, FLASH, {"cached_input_share": 0.5}, 10 * (1000 * 1.50 + 100 * 7.50) / 1e6),
+        ([Request(0.0, 4095, 0)], FLASH, {"cached_input_share": 1.0}, 4095 * 1.50 / 1e6),
+        ([Request(0.0, 2048, 0)], "gemini-2.5-flash-lite", {"cached_input_share": 1.0}, 2048e-8),
+        # a long prompt on a model priced higher over 200k tokens
+        ([Request(0.0, 200_000, 100)], PRO, {}, (200_000 * 2 + 100 * 12) / 1e6),
+        ([Request(0.0, 200_001, 100)], PRO, {}, (200_001 * 4 + 100 * 18) / 1e6),
+    ],
+)
+def test_a_bill_by_hand(requests, model, ways, dollars):
+    assert bill(requests, model, **ways).dollars == pytest.approx(dollars)
+
+
+def test_a_bill_per_1000_and_its_default_model():
+    flash = bill(TEN)
+    assert isinstance(flash, Bill) and flash.by_model == ((FLASH, 10),)
+    assert flash.per_1000 == pytest.approx(2.25)
 
 
 def test_cache_hits_are_spread_evenly_and_never_sent():
     hits = [is_cache_hit(i, 0.25) for i in range(1000)]
     assert abs(sum(hits) - 250) <= 1 and abs(sum(hits[:100]) - 25) <= 3  # any stretch
-    assert abs(bill(TEN * 10, "gemini-2.5-flash", cache_hit_rate=0.3).sent - 70) <= 1
+    assert abs(bill(TEN * 10, FLASH, cache_hit_rate=0.3).sent - 70) <= 1
 
 
 def test_routing_sends_short_prompts_to_the_cheaper_model():
     mixed = [Request(0.0, 100, 10), Request(0.0, 5000, 10)]
-    routed = bill(
-        mixed, "gemini-2.5-pro", cheap_model="gemini-2.5-flash-lite", route_below_tokens=500
-    )
-    assert routed.by_model == (("gemini-2.5-flash-lite", 1), ("gemini-2.5-pro", 1))
-    expected = request_dollars(mixed[0], "gemini-2.5-flash-lite") + request_dollars(
-        mixed[1], "gemini-2.5-pro"
-    )
+    routed = bill(mixed, PRO, cheap_model=LITE, route_below_tokens=500)
+    assert routed.by_model == ((PRO, 1), (LITE, 1))  # sorted by name
+    expected = request_dollars(mixed[0], LITE) + request_dollars(mixed[1], PRO)
     assert routed.dollars == pytest.approx(expected)
 
 
 def test_the_simulators_bill_is_the_bill_of_what_it_sent():
     hour = load_trace("conv")[:3000]
-    ways = dict(cache_hit_rate=0.2, cheap_model="gemini-2.5-flash-lite", route_below_tokens=500)
-    run = simulate(hour, SimulationSettings(model="gemini-2.5-flash", **ways))
-    expected = bill(hour, "gemini-2.5-flash", cached_input_share=0.4, tier="flex", **ways)
+    ways = dict(cache_hit_rate=0.2, cheap_model=LITE, route_below_tokens=500)
+    run = simulate(hour, SimulationSettings(model=FLASH, **ways))
+    expected = bill(hour, FLASH, cached_input_share=0.4, tier="flex", **ways)
     assert run.failed == 0 and sum(s.cached for s in run.served) == 3000 - expected.sent
     assert run.dollars("flex", cached_input_share=0.4) == pytest.approx(expected.dollars)
     assert all(s.latency_s < 0.01 for s in run.served if s.cached)  # from the cache, at once
@@ -68,5 +87,7 @@ def test_bad_choices_get_one_clear_line():
         bill(TEN, tier="cheap")
     with pytest.raises(SettingError, match="model must be one of"):
         bill(TEN, "gemini-1.0-pro")
+    with pytest.raises(SettingError, match="use 'gemini-3.5-flash-lite' instead"):
+        bill(TEN, "gemini-2.5-flash")
     with pytest.raises(SettingError, match="cache_hit_rate"):
         bill(TEN, cache_hit_rate=1.5)

@@ -12,7 +12,7 @@ import pytest
 from course_lib.agents.search import corpus
 from course_lib.data_files import IN_PACKAGE, data_file
 from course_lib.fake.answers import known_prompts
-from course_lib.scaling.costs import TABLE, price_table
+from course_lib.scaling.costs import price_table
 from course_lib.scaling.traffic import TRACES, load_trace
 
 # No timing in these checks: make test runs them beside the lessons (tests/conftest.py)
@@ -25,7 +25,6 @@ KINDS = {
     "answers": ("fake_gemini", "answers.json"),
     "search corpus": ("fake_gemini", "search.json"),
     "traffic trace": ("azure_llm_trace_2023", TRACES["code"]),
-    "price table": ("prices", TABLE),
     "the trace's licence": ("azure_llm_trace_2023", "README.md"),
 }
 
@@ -63,9 +62,9 @@ def test_the_wheel_carries_the_folders_the_module_looks_in():
 
 def test_a_missing_file_says_which_in_one_line():
     with pytest.raises(FileNotFoundError) as missing:
-        data_file("prices", "gemini_1999-01.json")
+        data_file("fake_gemini", "answers_1999-01.json")
     message = str(missing.value)
-    assert "data/prices/gemini_1999-01.json is missing" in message and "\n" not in message
+    assert "data/fake_gemini/answers_1999-01.json is missing" in message and "\n" not in message
     with pytest.raises(ValueError, match="no data folder 'nope'; there are fake_gemini"):
         data_file("nope", "x.json")
 

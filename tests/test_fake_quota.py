@@ -19,7 +19,7 @@ from course_lib.fake.wire import Caller
 from course_lib.rate_limits.retry import server_retry_delay
 from course_lib.values import SettingError
 
-OTHER_MODEL = "gemini-2.5-pro"
+OTHER_MODEL = "gemini-3.8-flash"
 HELLO = b'{"contents": [{"role": "user", "parts": [{"text": "Hello"}]}]}'
 PER_MINUTE = "GenerateRequestsPerMinutePerProjectPerModel-FreeTier"
 PER_DAY = "GenerateRequestsPerDayPerProjectPerModel-FreeTier"
@@ -81,6 +81,23 @@ def test_each_model_has_its_own_budget():
     error = ask(fake, model=OTHER_MODEL)
     dimensions = detail(error, "QuotaFailure")["violations"][0]["quotaDimensions"]
     assert dimensions == {"location": "global", "model": OTHER_MODEL}
+
+
+@pytest.mark.parametrize(
+    ("name", "version", "answering"),
+    [
+        ("gemini-flash-latest", "v1beta", "gemini-3.8-flash"),  # an alias
+        ("gemini-2.5-flash", "v1", "gemini-3.5-flash-lite"),  # a retired name the API routes
+    ],
+)
+def test_a_name_another_model_answers_spends_that_models_budget(name, version, answering):
+    fake = quota_fake(Clock(), rpm=1)
+    assert fake.generate(version, answering, HELLO, Caller("k")).status == 200
+    error = fake.generate(version, name, HELLO, Caller("k"))
+    assert error.status == 429
+    body = json.loads(error.chunks[0][1])["error"]
+    dimensions = detail(body, "QuotaFailure")["violations"][0]["quotaDimensions"]
+    assert dimensions == {"location": "global", "model": answering}
 
 
 def test_one_project_shared_by_keys_through_the_loopback_server():
@@ -155,7 +172,7 @@ def test_a_shortened_day_starts_at_the_first_request_and_resets_on_time():
     clock.now = 5.5
     error = ask(fake)
     assert quota_ids(error) == [PER_DAY] and delay_of(error) == 7.5
-    assert "limit: 2, model: gemini-2.5-flash\nPlease retry in 7.5s." in error["message"]
+    assert f"limit: 2, model: {DEFAULT_MODEL}\nPlease retry in 7.5s." in error["message"]
     clock.now = 13.0 - 0.001
     assert ask(fake) != 200
     clock.now = 13.0
@@ -208,7 +225,7 @@ def test_the_sdk_sees_a_429_shaped_like_the_real_one():
     assert body["message"].startswith("You exceeded your current quota, please check your plan")
     assert (
         "* Quota exceeded for metric: generativelanguage.googleapis.com/"
-        "generate_content_free_tier_requests, limit: 2, model: gemini-2.5-flash\n"
+        f"generate_content_free_tier_requests, limit: 2, model: {DEFAULT_MODEL}\n"
         "Please retry in 45.837906927s." in body["message"]
     )
     kinds = [d["@type"].rsplit(".", 1)[1] for d in body["details"]]

@@ -89,13 +89,25 @@ def test_a_body_over_the_api_limit_is_refused(http):
 
 def test_a_huge_prompt_gets_an_answer_of_a_models_size(http):
     client, base = http
-    prompt = "Explain " + "the event loop and the GIL " * 200_000  # about 5 MB
+    prompt = "Explain " + "the event loop and the GIL " * 150_000  # about 4 MB
     body = json.dumps({"contents": [{"parts": [{"text": prompt}]}]}).encode()
     reply = client.post(base + GENERATE, content=body, headers=KEY)
     assert reply.status_code == 200
     answer = reply.json()["candidates"][0]["content"]["parts"][0]["text"]
     assert len(answer) < 5_000  # a few hundred words, never an echo of the prompt
-    assert reply.json()["usageMetadata"]["promptTokenCount"] > 1_000_000
+    assert 1_000_000 < reply.json()["usageMetadata"]["promptTokenCount"] <= 1_048_576
+
+
+def test_a_prompt_over_the_models_input_limit_is_refused_as_the_api_does(http):
+    client, base = http
+    prompt = "x" * (4 * 1_048_576 + 1)  # one token over the model's input limit
+    body = json.dumps({"contents": [{"parts": [{"text": prompt}]}]}).encode()
+    reply = client.post(base + GENERATE, content=body, headers=KEY)
+    assert reply.status_code == 400 and reply.json()["error"] == {
+        "code": 400,
+        "message": "The input token count exceeds the maximum number of tokens allowed (1048576).",
+        "status": "INVALID_ARGUMENT",
+    }
 
 
 def test_the_topic_of_any_prompt_is_read_from_its_start_only():

@@ -24,12 +24,13 @@ PACKAGE = Path(__file__).resolve().parent.parent / "course_lib"
 #: What each part may import, besides itself (see course_lib/__init__.py): a part is a top-level
 #: module or package, except that the scenarios (run/scenarios/) sit above the lesson packages
 #: they use, while the rest of run/ sits below them. Read top to bottom, arrows point up only.
-SHARED = {"config", "_lazy", "values", "ranges", "machine", "data_files"}
+SHARED = {"catalogue", "config", "_lazy", "values", "ranges", "machine", "data_files"}
 MAY_IMPORT = {
-    "config": set(),
+    "catalogue": set(),  # the models, their limits and prices
+    "config": {"catalogue"},
     "_lazy": set(),
     "values": set(),
-    "ranges": {"config", "values"},  # the one table of limits
+    "ranges": {"catalogue", "config", "values"},  # the one table of limits
     "machine": set(),
     "data_files": set(),
     "fake": SHARED,

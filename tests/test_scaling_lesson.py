@@ -7,6 +7,7 @@ import threading
 
 import pytest
 
+from course_lib.catalogue import CHEAP_MODEL, DEFAULT_MODEL
 from course_lib.exercises import IN_FLIGHT, LIMITS, check_bill, check_plan
 from course_lib.pool_tasks import calls_on_one_loop, fake_in_its_own_process
 from course_lib.scaling.costs import is_cache_hit, price_table
@@ -50,7 +51,7 @@ def test_check_bill_right_and_wrong():
         for i, r in enumerate(requests):
             if is_cache_hit(i, cache):
                 continue
-            price = models["gemini-2.5-flash-lite" if r.prompt_tokens < 500 else "gemini-2.5-flash"]
+            price = models[CHEAP_MODEL if r.prompt_tokens < 500 else DEFAULT_MODEL]
             total += (r.prompt_tokens * price["input"] + r.output_tokens * price["output"]) / 1e6
         return total
 
@@ -161,3 +162,17 @@ def test_one_event_loop_makes_calls_as_fast_as_its_cpu_allows(on_loopback):
     else:  # the fake answers inside the process
         load = calls_on_one_loop(200, in_flight=50)
     assert load.calls == 200 and load.end > load.start and load.cpu_s > 0
+
+
+@pytest.mark.beside_lessons  # reads the notebook: no timing
+def test_lesson_07s_exercise_names_the_models_its_check_bills():
+    """The exercise's text and its solution name the models check_bill bills with."""
+    import json
+    from pathlib import Path
+
+    lesson = Path(__file__).resolve().parent.parent / "notebooks" / "07_scaling.ipynb"
+    cells = json.loads(lesson.read_text(encoding="utf-8"))["cells"]
+    text = "\n".join("".join(c["source"]) for c in cells)
+    assert f"the dollars for `requests` on `{DEFAULT_MODEL}` (standard tier)" in text
+    assert f"prompts under 500 tokens go to `{CHEAP_MODEL}`." in text
+    assert f'model = "{CHEAP_MODEL}" if request.prompt_tokens < 500 else "{DEFAULT_MODEL}"' in text

@@ -195,9 +195,29 @@ def test_the_environment_s_values_get_the_table_s_message(name, monkeypatch):
         assert str(caught.value) == _message(name, value)
 
 
+def test_the_lessons_model_from_the_environment_is_a_current_one(monkeypatch):
+    """setup() checks COURSE_MODEL (read at import): the table's line, or what to use instead."""
+    from course_lib.client import session
+    from course_lib.config import model_from_environment
+
+    for value, said in [
+        ("nope", _message("COURSE_MODEL", "nope")),
+        ("gemini-2.5-pro", "COURSE_MODEL 'gemini-2.5-pro' was shut down on 2026-12-01 (the API "
+         "now answers it with gemini-3.8-flash): use 'gemini-3.8-flash' instead"),
+    ]:  # fmt: skip
+        monkeypatch.setenv("COURSE_MODEL", value)
+        monkeypatch.setattr(session, "DEFAULT_MODEL", model_from_environment())  # as if imported
+        with pytest.raises(SettingError) as caught:
+            session.setup()
+        assert str(caught.value) == said
+    monkeypatch.setenv("COURSE_MODEL", "gemini-3.8-flash")
+    monkeypatch.setattr(session, "DEFAULT_MODEL", model_from_environment())
+    assert "as gemini-3.8-flash" in session.setup()
+
+
 def test_every_entry_of_the_table_is_taken_somewhere_and_every_setting_is_in_the_table():
     taken = {name for _, where in SITES.values() for name in _names(where)}
-    environment = {"COURSE_LIVE_BUDGET", "COURSE_LIVE_RPM"}
+    environment = {"COURSE_LIVE_BUDGET", "COURSE_LIVE_RPM", "COURSE_MODEL"}
     panel_only = {"routed_share", "offline_share"}  # the what-if panel's own sliders
     assert set(RANGES) - taken == environment | panel_only
     assert taken - set(RANGES) == set()
@@ -253,15 +273,17 @@ def test_a_simulation_and_a_bill_take_only_models_the_price_table_prices():
         lambda name: SimulationSettings(cheap_model=name),
         lambda name: bill(REQUESTS, name),
     ):
-        with pytest.raises(SettingError, match=r"^(cheap_)?model must be one of gemini-2.5-flash,"):
+        with pytest.raises(SettingError, match=r"^(cheap_)?model must be one of gemini-3.6-flash,"):
             make("nope")  # not a model at all: the table's message, as ScenarioSettings says
+        with pytest.raises(SettingError, match=r"^(cheap_)?model 'gemini-2.5-flash' was shut down"):
+            make("gemini-2.5-flash")  # retired: what to use instead
         with pytest.raises(SettingError) as caught:
-            make("gemini-2.0-flash")  # a model the fake knows, without a price
+            make("gemini-3.7-flash")  # a current model the fake serves, with no official price
         assert str(caught.value).endswith(
-            f"must be a model the price table (gemini_2026-09.json) prices: {priced} "
-            "(got 'gemini-2.0-flash')"
+            f"must be a model with a price in course_lib.catalogue: {priced} "
+            "(got 'gemini-3.7-flash')"
         )
-    assert simulate(REQUESTS, SimulationSettings(model="gemini-2.5-pro")).dollars() > 0
+    assert simulate(REQUESTS, SimulationSettings(model="gemini-3.1-pro-preview")).dollars() > 0
 
 
 def test_the_simulator_s_retry_is_a_policy_name_it_simulates():

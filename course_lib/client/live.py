@@ -22,7 +22,7 @@ except ImportError:  # Windows
 
 import httpx
 
-from course_lib import ranges
+from course_lib import catalogue, ranges
 from course_lib.config import (
     DEFAULT_LIVE_BUDGET,
     DEFAULT_LIVE_RPM,
@@ -31,6 +31,7 @@ from course_lib.config import (
     ENV_LIVE_BUDGET,
     ENV_LIVE_LEDGER,
     ENV_LIVE_RPM,
+    ENV_MODEL,
     LIVE_BASE_URL,
     OFFLINE_API_KEY,
 )
@@ -208,22 +209,41 @@ class AsyncBudgetTransport(httpx.AsyncBaseTransport):
             raise LiveUnreachable(UNREACHABLE.format(why=type(error).__name__)) from None
 
 
-def check_live(key: str, timeout_s: float = 8.0) -> str | None:
-    """Ask the API (for its list of models: no generation, nothing from the budget) whether this
-    key works from here; None if it does, else one line saying why not."""
-    url = f"{live_base_url().rstrip('/')}/v1beta/models?pageSize=1"
+def check_live(key: str, timeout_s: float = 8.0) -> tuple[str | None, tuple[str, ...]]:
+    """Ask the API for the models this key may call on v1, the version the SDK calls (a list: no
+    generation, nothing from the budget): (None, their names) if the key works from here, else
+    (one line saying why not, ())."""
+    url = f"{live_base_url().rstrip('/')}/v1/models?pageSize=1000"  # 1000: the most a page holds
     try:
         reply = httpx.get(url, headers={"x-goog-api-key": key}, timeout=timeout_s)
     except httpx.TransportError as error:
         return (
             f"The Gemini API cannot be reached ({type(error).__name__}): check this machine's "
             "network; the offline fake answers meanwhile."
-        )
-    if reply.status_code == 200:
-        return None
+        ), ()
     try:
-        said = reply.json()["error"]["message"]
-    except (ValueError, KeyError, TypeError):
-        said = reply.reason_phrase
+        said = reply.json()
+        names = tuple(m["name"].removeprefix("models/") for m in said.get("models", []))
+    except (ValueError, KeyError, TypeError, AttributeError):
+        said, names = {}, ()
+    if reply.status_code == 200:
+        return None, names
+    try:
+        why = said["error"]["message"]
+    except (KeyError, TypeError):
+        why = reply.reason_phrase
     code = reply.status_code
-    return f"The Gemini API refused the key ({code}: {said}); the offline fake answers instead."
+    return f"The Gemini API refused the key ({code}: {why}); the offline fake answers instead.", ()
+
+
+def check_model(model: str, served: tuple[str, ...]) -> str | None:
+    """None if the key's list of models has ``model``, else one line saying which to set."""
+    if model in served:
+        return None
+    other = catalogue.instead(model, served)
+    fix = (
+        f"set {ENV_MODEL}={other} (it does) and restart the kernel"
+        if other
+        else "update the course kit (pip install -U course-lib), which names a current model"
+    )
+    return f"The Gemini API does not serve {model} to this key: {fix}; the offline fake answers."

@@ -5,7 +5,7 @@ The notebook-facing functions (``use_fake``, ``offline``, ``setup``, ``live_stat
 one ``SESSION``; tests start each test from ``SESSION.reset()``.
 
 >>> SESSION.live_status()
-'Offline: the fake Gemini answers (no key needed, nothing leaves this machine).'
+'Offline: the fake Gemini answers as gemini-3.6-flash (no key needed, nothing leaves this machine).'
 """
 
 from __future__ import annotations
@@ -15,20 +15,23 @@ import os
 from dataclasses import fields
 from typing import TYPE_CHECKING, Any
 
-from course_lib import values
+from course_lib import ranges, values
 from course_lib.client.live import (
     NO_KEY,
     LiveBudget,
     budget_from_environment,
     check_live,
+    check_model,
     find_key,
     live_rpm,
 )
 from course_lib.config import (
+    DEFAULT_MODEL,
     ENV_API_KEYS,
     ENV_BASE_URL,
     ENV_LIVE,
     ENV_LIVE_LEDGER,
+    ENV_MODEL,
     ENV_OWNER,
     OFFLINE_API_KEY,
 )
@@ -104,11 +107,17 @@ class Session:
         Offline by default: the fake Gemini is served on loopback, so ``gemini_client()`` and even
         an unchanged ``genai.Client()`` reach it. With ``live=True`` and a key, ``gemini_client()``
         calls the real API, at most COURSE_LIVE_BUDGET calls; without a key it stays offline and
-        says why. The scenario runners and panels always use the fake: their latency is a setting.
+        says why. Live, it checks that the API serves the lessons' model (``DEFAULT_MODEL``, or
+        COURSE_MODEL) to this key, and says which to set if it does not. The scenario runners
+        and panels always use the fake: their latency is a setting.
         """
+        ranges.check(ENV_MODEL, DEFAULT_MODEL)  # a retired or unknown COURSE_MODEL: one line
         os.environ[ENV_OWNER] = str(os.getpid())  # worker processes end when this one does
         key = find_key() if live else None
-        problem = NO_KEY if live and key is None else (check_live(key) if key else None)
+        problem = NO_KEY if live and key is None else None
+        if key is not None:  # never asked offline: nothing leaves the machine
+            problem, served = check_live(key)
+            problem = problem or check_model(DEFAULT_MODEL, served)
         if live and problem is None:
             self.stop_offline()
             os.environ[ENV_LIVE] = "1"
@@ -122,12 +131,15 @@ class Session:
     def live_status(self) -> str:
         """One line for the setup cell: which Gemini you are talking to. Never shows the key."""
         if os.environ.get(ENV_LIVE) != "1" and not self.live_clients:
-            return "Offline: the fake Gemini answers (no key needed, nothing leaves this machine)."
+            return (
+                f"Offline: the fake Gemini answers as {DEFAULT_MODEL} (no key needed, nothing "
+                "leaves this machine)."
+            )
         if find_key() is None:
             return NO_KEY
         return (
-            f"Live: the real Gemini API, {self.live_budget.used} of {budget_from_environment()} "
-            f"calls used this session, at most {live_rpm()} a minute."
+            f"Live: the real Gemini API ({DEFAULT_MODEL}), {self.live_budget.used} of "
+            f"{budget_from_environment()} calls used this session, at most {live_rpm()} a minute."
         )
 
     def reset(self) -> None:

@@ -10,6 +10,7 @@ from collections.abc import Callable
 from functools import partial
 from typing import Any
 
+from course_lib.catalogue import CHEAP_MODEL, DEFAULT_MODEL
 from course_lib.exercises.feedback import Feedback, right, wrong
 from course_lib.scaling.costs import bill
 from course_lib.scaling.simulator import Simulated, SimulationSettings, simulate
@@ -73,9 +74,9 @@ def check_plan(plan: Callable[[list[Request], float], Any]) -> Feedback:
 
 
 def check_bill(hour_cost: Callable[[list[Request]], float]) -> Feedback:
-    """``hour_cost(requests)``: the dollars for ``requests`` on gemini-2.5-flash, standard tier,
+    """``hour_cost(requests)``: the dollars for ``requests`` on the default model, standard tier,
     with a response cache answering request ``i`` when ``is_cache_hit(i, 0.2)`` (never sent,
-    free) and prompts under ``CHEAP_BELOW`` tokens sent to gemini-2.5-flash-lite. The check
+    free) and prompts under ``CHEAP_BELOW`` tokens sent to the catalogue's cheap model. The check
     compares it with what the simulator billed for the same settings."""
     if not callable(hour_cost):
         return wrong("pass the function itself: check_bill(hour_cost).")
@@ -85,9 +86,9 @@ def check_bill(hour_cost: Callable[[list[Request]], float]) -> Feedback:
     except Exception as error:
         return wrong(f"hour_cost raised {type(error).__name__}: {str(error)[:200]}")
     settings = SimulationSettings(
-        model="gemini-2.5-flash",
+        model=DEFAULT_MODEL,
         cache_hit_rate=0.2,
-        cheap_model="gemini-2.5-flash-lite",
+        cheap_model=CHEAP_MODEL,
         route_below_tokens=CHEAP_BELOW,
     )
     expected = simulate(requests, settings).dollars()
@@ -99,7 +100,7 @@ def check_bill(hour_cost: Callable[[list[Request]], float]) -> Feedback:
 def _why(dollars: float) -> str:
     """Which common slip gives ``dollars`` for the first 20 minutes, if one does."""
     requests = first_20_minutes()
-    flash, lite = "gemini-2.5-flash", "gemini-2.5-flash-lite"
+    flash, lite = DEFAULT_MODEL, CHEAP_MODEL
     routed = partial(bill, cheap_model=lite, route_below_tokens=CHEAP_BELOW)
     no_answers = [Request(r.arrival_s, r.prompt_tokens, 0) for r in requests]
     slips = {

@@ -8,7 +8,7 @@ that prompt was asked, so a run is reproducible however its calls interleave.
 
 >>> fake = FakeGemini(latency=0.5, seed=1)
 >>> body = b'{"contents": [{"role": "user", "parts": [{"text": "Hello"}]}]}'
->>> reply = fake.generate("v1", "gemini-2.5-flash", body, Caller(key="k"))
+>>> reply = fake.generate("v1", "gemini-3.6-flash", body, Caller(key="k"))
 >>> reply.status, reply.duration
 (200, 0.5)
 """
@@ -24,8 +24,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import NamedTuple, cast
 
-from course_lib import ranges
-from course_lib.config import KNOWN_MODELS
+from course_lib import catalogue, ranges
 from course_lib.fake import wire
 from course_lib.fake.answers import canned_answer, composed_answer, count_tokens, truncate_to_tokens
 from course_lib.fake.draws import Plan, seed_of, uniforms
@@ -92,7 +91,7 @@ class FakeGemini:
     error_latency_s: float = 0.02
     stream_chunk_tokens: int = 12
     seed: int = 0
-    models: tuple[str, ...] = KNOWN_MODELS
+    models: tuple[str, ...] = catalogue.ANSWERED
     keys: tuple[str, ...] | None = None
     clock: Callable[[], float] = time.perf_counter
     log: deque[ServedCall] = field(default_factory=lambda: deque(maxlen=100_000), repr=False)
@@ -119,18 +118,20 @@ class FakeGemini:
     ) -> Reply:
         """``models/{model}:generateContent``, or ``:streamGenerateContent`` with ``stream``."""
         start = self.clock()
-        request = self._read(version, model, body, caller)
+        method = "streamGenerateContent" if stream else "generateContent"
+        request = self._read(version, model, body, caller, method)
         if isinstance(request, Reply):
             reply, prompt = request, ""
-        else:
-            reply, prompt = self._generate(model, request, caller, stream), request.prompt
+        else:  # an alias, or a retired name the API routes, is answered by another model
+            answering = catalogue.served(model, version) or model
+            reply, prompt = self._generate(answering, request, caller, stream), request.prompt
         self._served(start, reply, model, prompt, caller)
         return reply
 
     def count_tokens(self, version: str, model: str, body: bytes, caller: Caller) -> Reply:
         """``models/{model}:countTokens``."""
         start = self.clock()
-        request = self._read(version, model, body, caller)
+        request = self._read(version, model, body, caller, "countTokens")
         if isinstance(request, Reply):
             reply = request
         else:
@@ -143,24 +144,24 @@ class FakeGemini:
     ) -> Reply:
         """``generate`` for a request another endpoint read (the Interactions API)."""
         start = self.clock()
-        refused = self._refused(version, model, caller)
-        reply = refused or self._generate(model, request, caller, stream)
+        refused = self._refused(version, model, caller, "interactions.create")
+        answering = catalogue.served(model, version) or model
+        reply = refused or self._generate(answering, request, caller, stream)
         self._served(start, reply, model, request.prompt, caller)
         return reply
 
     def get_model(self, version: str, model: str, caller: Caller) -> Reply:
         """``GET models/{model}``."""
-        return self._refused(version, model, caller) or wire.ok(
-            self._model_info(model), self.error_latency_s
+        # The GET's own 404 wording was not found recorded: generateContent's stands in for it.
+        return self._refused(version, model, caller, "generateContent") or wire.ok(
+            catalogue.resource(model), self.error_latency_s
         )
 
     def list_models(self, version: str, caller: Caller) -> Reply:
         """``GET models``."""
-        refused = self._refused(version, self.models[0], caller)
-        if refused is not None:
-            return refused
-        models = [self._model_info(m) for m in self.models]
-        return wire.ok({"models": models}, self.error_latency_s)
+        listed = [m for m in self.models if catalogue.refusal(m, version, "") is None]
+        models = [catalogue.resource(m) for m in listed]
+        return self._unkeyed(caller) or wire.ok({"models": models}, self.error_latency_s)
 
     def not_found(self, path: str, method: str = "GET") -> Reply:
         """What no route took: an endpoint asked with the wrong HTTP method (405), or a path the
@@ -177,9 +178,11 @@ class FakeGemini:
         return self._error(500, "INTERNAL", f"The fake Gemini failed ({type(error).__name__}).")
 
     # -- how an answer is made -------------------------------------------------------------------
-    def _read(self, version: str, model: str, body: bytes, caller: Caller) -> Prompt | Reply:
+    def _read(
+        self, version: str, model: str, body: bytes, caller: Caller, method: str
+    ) -> Prompt | Reply:
         """The request's prompt, or the error reply that refuses it (key, model, bad body)."""
-        refused = self._refused(version, model, caller)
+        refused = self._refused(version, model, caller, method)
         if refused is not None:
             return refused
         request = read_prompt(body)
@@ -187,22 +190,29 @@ class FakeGemini:
             return self._error(400, "INVALID_ARGUMENT", request)
         return request
 
-    def _refused(self, version: str, model: str, caller: Caller) -> Reply | None:
+    def _unkeyed(self, caller: Caller) -> Reply | None:
         if not caller.key:
             return self._error(403, "PERMISSION_DENIED", _NO_KEY)
         if self.keys is not None and caller.key not in self.keys:
             return self._error(400, "INVALID_ARGUMENT", _BAD_KEY)
-        if model not in self.models:
-            return self._error(
-                404,
-                "NOT_FOUND",
-                f"models/{model} is not found for API version {version}, or is not supported "
-                "for generateContent. Call ListModels to see the list of available models.",
-            )
         return None
+
+    def _refused(self, version: str, model: str, caller: Caller, method: str) -> Reply | None:
+        if (unkeyed := self._unkeyed(caller)) is not None:
+            return unkeyed
+        refusal = catalogue.refusal(model, version, method)  # shut down, an alias on v1, unknown
+        if refusal is None and model not in self.models:  # a model this fake was told to refuse
+            refusal = catalogue.not_found(model, version, method)
+        return None if refusal is None else self._error(404, "NOT_FOUND", refusal)
 
     def _generate(self, model: str, request: Prompt, caller: Caller, stream: bool) -> Reply:
         tokens = request.tokens
+        limit = catalogue.answering(model).input_token_limit
+        if tokens > limit:  # the wording of recorded answers from Gemini 3 models
+            message = (
+                f"The input token count exceeds the maximum number of tokens allowed ({limit})."
+            )
+            return self._error(400, "INVALID_ARGUMENT", message)
         project = (self.project_of or {}).get(caller.key, caller.key)
         refused = self.quota.take(project, model, tokens, self.clock())
         if refused is not None:
@@ -272,16 +282,6 @@ class FakeGemini:
         if draws[3] < self.hang_rate:
             first = total = self.hang_s
         return Plan(text, finish, first, total, response_id)
-
-    def _model_info(self, name: str) -> dict:
-        return {
-            "name": f"models/{name}",
-            "displayName": name,
-            "version": "fake-001",
-            "inputTokenLimit": 1_048_576,
-            "outputTokenLimit": 65_536,
-            "supportedGenerationMethods": list(METHODS),
-        }
 
     def _error(self, code: int, status: str, message: str, seconds: float | None = None) -> Reply:
         delay = self.error_latency_s if seconds is None else seconds

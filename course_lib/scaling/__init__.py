@@ -3,13 +3,14 @@
 - ``traffic``: a real hour of production traffic (``load_trace``) and Poisson arrivals
 - ``simulator``: ``simulate(requests, SimulationSettings(...))``, the kit's client code against the
   fake's quota on a virtual clock (``virtual_clock``), an hour in seconds
-- ``costs``: the price table, ``bill`` with caching and routing
+- ``costs``: the price table, ``bill`` with caching and routing (to ``CHEAP_MODEL``)
 - ``metrics``: a run's metrics in Prometheus's format, served and ``scrape``d
 """
 
 from course_lib._lazy import lazy_names
 
 _WHERE = {
+    "CHEAP_MODEL": "costs",
     "Request": "traffic",
     "load_trace": "traffic",
     "poisson": "traffic",

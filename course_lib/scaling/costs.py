@@ -1,6 +1,6 @@
-"""What a batch of requests costs on the Gemini API, from a dated price table in ``data/prices``
-(its source and date inside): per model, input and output tokens; cached input at a tenth;
-service tiers (priority, flex) and the Batch API as factors.
+"""What a batch of requests costs on the Gemini API, from the dated prices of
+``course_lib.catalogue`` (each with its source): per model, input and output tokens; cached input
+at a tenth; service tiers (priority, flex) and the Batch API as factors.
 
 Three ways to pay less, each a parameter here and in the simulator (``SimulationSettings``):
 
@@ -11,37 +11,77 @@ Three ways to pay less, each a parameter here and in the simulator (``Simulation
 
 >>> from course_lib.scaling.traffic import Request
 >>> ten = [Request(0.0, 1000, 100)] * 10
->>> bill(ten, "gemini-2.5-flash").dollars  # 10 x (1000 x 0.30 + 100 x 2.50) / 1e6
-0.0055
->>> bill(ten, "gemini-2.5-flash", cache_hit_rate=0.5).sent
+>>> bill(ten, "gemini-3.6-flash").dollars  # 10 x (1000 x 1.50 + 100 x 7.50) / 1e6
+0.0225
+>>> bill(ten, "gemini-3.6-flash", cache_hit_rate=0.5).sent
 5
->>> bill(ten, "gemini-2.5-flash", cached_input_share=0.5).cached_tokens  # too short to cache
+>>> bill(ten, "gemini-3.6-flash", cached_input_share=0.5).cached_tokens  # too short to cache
 0
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
-from course_lib import ranges
-from course_lib.data_files import data_file
+from course_lib import catalogue, ranges
 from course_lib.scaling.traffic import Request
 from course_lib.values import SettingError
 
-TABLE = "gemini_2026-09.json"
+#: Where routing sends short prompts in lesson 07: the catalogue's cheap model.
+CHEAP_MODEL = catalogue.CHEAP_MODEL
 _GOLDEN = 0.6180339887498949
+_LONG_PROMPT = 200_000  # longer prompts cost more on models priced "over_200k"
+_TIERS = {  # what each tier is for; its price factor is the catalogue's
+    "standard": ("seconds", "the default"),
+    "priority": ("seconds, served first under load", "75-100 % more; 1.75 is the lower bound"),
+    "flex": (
+        "minutes (1-15, the target)",
+        "half price; the call waits for its answer, which may take minutes, and may be refused "
+        "(503) when capacity is short",
+    ),
+    "batch": ("up to 24 hours (the target)", "half price; the Batch API, answers within 24 h"),
+}
 
 
 @cache
 def price_table() -> dict[str, Any]:
-    """The price table: ``models`` (input and output dollars per 1M tokens), the cached input
-    factor, the tiers' price factors, and where and when the prices were read (``source``,
-    ``as_of``)."""
-    return json.loads(data_file("prices", TABLE).read_text(encoding="utf-8"))
+    """The prices as a table: ``models`` (input and output dollars per 1M tokens, from which
+    prompt length implicit caching applies, a ``note`` and the ``source`` of each), the cached
+    input factor, the tiers (price factor, latency, note), and where and when the prices were
+    read (``source``, ``as_of``: the newest reading). Only models with an official price."""
+    models: dict[str, dict[str, Any]] = {}
+    for model in catalogue.MODELS.values():
+        if (price := model.price) is None:
+            continue
+        entry = models[model.name] = {
+            "input": price.input,
+            "output": price.output,
+            "cache_min_tokens": model.cache_min_tokens,
+            "source": price.source,
+            "note": "",
+        }
+        if price.over_200k:
+            entry["over_200k"] = price.over_200k
+            entry["note"] = "prompts over 200k tokens: ${:.2f} in, ${:.2f} out".format(
+                *price.over_200k
+            )
+        if price.intro:
+            entry["note"] = "billed at its lasting price; ${:.2f} in, ${:.2f} out until {}".format(
+                *price.intro
+            )
+    return {
+        "source": catalogue.PRICING_PAGE,
+        "as_of": catalogue.PRICES_READ,
+        "models": models,
+        "cached_input_factor": catalogue.CACHED_INPUT_FACTOR,
+        "tiers": {
+            tier: {"price_factor": factor, "latency": _TIERS[tier][0], "note": _TIERS[tier][1]}
+            for tier, factor in catalogue.TIER_FACTORS.items()
+        },
+    }
 
 
 def is_cache_hit(index: int, rate: float) -> bool:
@@ -64,10 +104,13 @@ def request_dollars(request: Request, model: str, cached_input_share: float = 0.
     table = price_table()
     price = table["models"][model]
     reused = cached_tokens(request, model, cached_input_share)
+    tokens_in, tokens_out = price["input"], price["output"]
+    if request.prompt_tokens > _LONG_PROMPT and "over_200k" in price:
+        tokens_in, tokens_out = price["over_200k"]
     return (
-        (request.prompt_tokens - reused) * price["input"]
-        + reused * price["input"] * table["cached_input_factor"]
-        + request.output_tokens * price["output"]
+        (request.prompt_tokens - reused) * tokens_in
+        + reused * tokens_in * table["cached_input_factor"]
+        + request.output_tokens * tokens_out
     ) / 1e6
 
 
@@ -90,7 +133,7 @@ def check_priced(name: str, model: str | None) -> None:
     priced = price_table()["models"]
     if ranges.check(name, model) is not None and model not in priced:
         raise SettingError(
-            f"{name} must be a model the price table ({TABLE}) prices: {', '.join(priced)} "
+            f"{name} must be a model with a price in course_lib.catalogue: {', '.join(priced)} "
             f"(got {model!r})"
         )
 
@@ -116,7 +159,7 @@ class Bill:
 
 def bill(
     requests: Sequence[Request],
-    model: str = "gemini-2.5-flash",
+    model: str = catalogue.DEFAULT_MODEL,
     *,
     tier: str = "standard",
     cache_hit_rate: float = 0.0,

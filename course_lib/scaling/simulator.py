@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from google.genai import errors
 
 from course_lib import ranges
-from course_lib.config import DEFAULT_MODEL
+from course_lib.catalogue import DEFAULT_MODEL  # the kit's own: always priced
 from course_lib.fake.quota import Quota
 from course_lib.fake.refusals import rate_limited
 from course_lib.ranges import nth_seed

@@ -18,6 +18,7 @@ from typing import Any
 
 import ipywidgets as w
 
+from course_lib import catalogue
 from course_lib.scaling.costs import bill, check_priced, is_cache_hit
 from course_lib.scaling.simulator import (
     Simulated,
@@ -72,8 +73,8 @@ class WhatIf:
     def __init__(
         self,
         requests: Sequence[Request],
-        model: str = "gemini-2.5-flash",
-        cheap_model: str = "gemini-2.5-flash-lite",
+        model: str = catalogue.DEFAULT_MODEL,
+        cheap_model: str = catalogue.CHEAP_MODEL,
     ) -> None:
         check_priced("model", model)  # now, not at the first press of Simulate
         check_priced("cheap_model", cheap_model)
