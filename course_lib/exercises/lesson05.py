@@ -93,8 +93,10 @@ async def check_ask_with_retry(ask_with_retry: Callable[[Any, str], Any]) -> Fee
 def check_shared_budget(ask_in_pool: Callable[[list[str], int, float], list[str]]) -> Feedback:
     """``ask_in_pool(prompts, rpm, period_s)``: a pool of 4 processes that asks every prompt and
     keeps one budget of ``rpm`` requests per ``period_s`` between them all (no 429s). The check
-    gives a ``period_s`` a little longer than the API's window: a request the limiter lets go
-    reaches the server a few milliseconds later."""
+    gives a ``period_s`` half as long again as the API's window: a request the limiter lets go
+    reaches the server later, a few milliseconds on a quiet machine and hundreds on a busy one
+    (at 5 % longer, the lesson's own solution got 429s at load 6-15: a busy machine, not the
+    learner's doing). Sharing no budget still sends 16 requests in the first window."""
     if not callable(ask_in_pool):
         return wrong("pass the function itself: check_shared_budget(ask_in_pool).")
     from course_lib.client.session import SESSION
@@ -106,7 +108,7 @@ def check_shared_budget(ask_in_pool: Callable[[list[str], int, float], list[str]
     theirs, server.fake = server.fake, mine
     prompts = [f"Summarise rate limits in {n} words" for n in range(10, 22)]
     try:
-        answers = ask_in_pool(prompts, 4, WINDOW_S * 1.05)
+        answers = ask_in_pool(prompts, 4, WINDOW_S * 1.5)
     except errors.APIError as error:
         return wrong(
             f"a call ended with {error.code} {error.status}: each process kept its own budget "
