@@ -323,15 +323,17 @@ def test_an_empty_timeline_draws_no_axes():
     assert drawn.layout.xaxis.visible and drawn.layout.yaxis.visible and drawn.layout.yaxis2.visible
 
 
+async def run_until_it_says(panel: Panel, words: str) -> asyncio.Task:
+    """Click Run, and wait until the panel's status line says ``words`` (a start-up)."""
+    task = panel.run()
+    await until(lambda: words in panel.status.value, timeout=60, what=f"{words!r} in the status")
+    return task
+
+
 @pytest.mark.timeout(240)
 async def test_the_dask_panel_says_its_cluster_is_starting_then_runs_or_says_it_was_stopped():
     panel = Panel("dask", settings=ScenarioSettings(prompts=4, latency=0.2, processes=2))
-    task = panel.run()
-    await until(
-        lambda: "Starting the cluster (2 workers)… " in panel.status.value,
-        timeout=60,
-        what="the start-up in the status line",
-    )
+    task = await run_until_it_says(panel, "Starting the cluster (2 workers)… ")
     await until(lambda: panel.timeline.figure.layout.title.text.startswith("Starting… "))
     assert panel.timeline.figure.layout.xaxis.visible is False  # no empty time axis meanwhile
     await task
@@ -382,12 +384,7 @@ def test_a_run_stopped_after_its_pool_started_counts_the_start_up_apart():
 @pytest.mark.timeout(120)
 async def test_a_pool_panel_says_its_processes_are_starting_and_a_stop_then_says_nothing_ran():
     panel = Panel("parallel", settings=ScenarioSettings(prompts=4, latency=0.5, processes=2))
-    task = panel.run()
-    await until(
-        lambda: "Starting 2 worker processes" in panel.status.value,
-        timeout=60,
-        what="the pool's start-up in the status line",
-    )
+    task = await run_until_it_says(panel, "Starting 2 worker processes")
     await task
     assert "wall" in panel.status.value
     before = children()
