@@ -1,9 +1,11 @@
 """The fake under bad requests, both ways in: the real API's 400, 405 and 500 shapes in JSON,
 nothing printed, answers of a model's size, and connections that hang are closed."""
 
+import gc
 import json
 import socket
 import time
+import tracemalloc
 
 import httpx
 import pytest
@@ -126,3 +128,28 @@ def test_a_connection_that_sends_half_a_header_is_closed():
             started = time.monotonic()
             assert half.recv(1024) in (b"", b"HTTP/1.1 400 Bad Request\r\n")  # then closed
             assert time.monotonic() - started < 9  # the timeout, not the socket's 10 s
+
+
+def test_the_fake_remembers_prompts_by_a_digest_not_their_text(http):
+    """Nothing grows with the prompts' size: the fake counts how often each prompt was asked (a
+    digest of it), and the in-process router keeps only its last few requests. 30 prompts of
+    1 MB kept whole would be 30 MB; the budget below is a tenth of that."""
+    client, base = http
+
+    def ask(i: int) -> None:
+        body = json.dumps({"contents": [{"parts": [{"text": f"{i} " + "x" * 1_000_000}]}]})
+        assert client.post(base + GENERATE, content=body, headers=KEY).status_code == 200
+
+    tracemalloc.start()  # it counts what is allocated from now on, and freed
+    try:
+        for i in range(25):  # warm up: caches, connection pools, the router's short record
+            ask(-i - 1)
+        gc.collect()
+        before = tracemalloc.get_traced_memory()[0]
+        for i in range(30):
+            ask(i)
+        gc.collect()
+        grown = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+    assert grown < 3_000_000, f"the fake kept {grown / 1e6:.1f} MB of 30 MB of prompts"

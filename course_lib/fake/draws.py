@@ -26,10 +26,15 @@ class Plan(NamedTuple):
 def uniforms(*parts: object) -> tuple[list[float], str]:
     """Four uniform numbers in [0, 1) and a response id, all from one hash of ``parts``."""
     # hashlib, not hash(): Python salts str hashes per process, and workers must agree.
-    digest = hashlib.sha256("|".join(map(str, parts)).encode()).digest()
+    digest = hashlib.sha256(_bytes(parts)).digest()
     uniforms = [int.from_bytes(digest[i : i + 8], "big") / 2**64 for i in range(0, 32, 8)]
     return uniforms, digest[:16].hex()
 
 
 def seed_of(*parts: object) -> int:
-    return int.from_bytes(hashlib.sha256("|".join(map(str, parts)).encode()).digest()[:8], "big")
+    return int.from_bytes(hashlib.sha256(_bytes(parts)).digest()[:8], "big")
+
+
+def _bytes(parts: tuple[object, ...]) -> bytes:
+    # surrogatepass: a lone surrogate in a prompt is the request reader's to refuse, not a crash
+    return "|".join(map(str, parts)).encode("utf-8", "surrogatepass")
