@@ -29,6 +29,7 @@ from course_lib import ranges
 from course_lib.config import KNOWN_MODELS
 from course_lib.fake import wire
 from course_lib.fake.answers import canned_answer, composed_answer, count_tokens, truncate_to_tokens
+from course_lib.fake.bad_request import Refused
 from course_lib.fake.draws import Plan, seed_of, uniforms
 from course_lib.fake.latency import LatencyModel, latency_model
 from course_lib.fake.quota import Quota
@@ -132,11 +133,12 @@ class FakeGemini:
     def count_tokens(self, version: str, model: str, body: bytes, caller: Caller) -> Reply:
         """``models/{model}:countTokens``."""
         start = self.clock()
-        request = self._read(version, model, body, caller)
+        request = self._read(version, model, body, caller, count=True)
         if isinstance(request, Reply):
             reply = request
         else:
-            reply = wire.ok({"totalTokens": request.tokens}, self.error_latency_s)
+            counted = {"totalTokens": request.tokens, "promptTokensDetails": request.token_details}
+            reply = wire.ok(counted, self.error_latency_s)
         self._served(start, reply, model, "", caller)
         return reply
 
@@ -169,14 +171,16 @@ class FakeGemini:
         return self._error(500, "INTERNAL", f"The fake Gemini failed ({type(error).__name__}).")
 
     # -- how an answer is made -------------------------------------------------------------------
-    def _read(self, version: str, model: str, body: bytes, caller: Caller) -> Prompt | Reply:
+    def _read(
+        self, version: str, model: str, body: bytes, caller: Caller, count: bool = False
+    ) -> Prompt | Reply:
         """The request's prompt, or the error reply that refuses it (key, model, bad body)."""
         refused = self._refused(version, model, caller)
         if refused is not None:
             return refused
-        request = read_prompt(body)
-        if isinstance(request, str):
-            return self._error(400, "INVALID_ARGUMENT", request)
+        request = read_prompt(body, count)
+        if isinstance(request, Refused):
+            return request.reply(self.error_latency_s)
         return request
 
     def _refused(self, version: str, model: str, caller: Caller) -> Reply | None:

@@ -10,7 +10,7 @@ and the same prompt always asks for the same calls. Arguments are filled from ea
 schema (strings from the prompt, numbers small and fixed), so they always validate.
 
 >>> turn = read_tools({"tools": [{"functionDeclarations": [{"name": "get_weather",
-...     "parameters": {"type": "object", "properties": {"city": {"type": "string"}},
+...     "parameters": {"type": "OBJECT", "properties": {"city": {"type": "STRING"}},
 ...     "required": ["city"]}}]}]}, [])
 >>> calls_for("What is the weather in Paris?", turn.tools)
 [{'functionCall': {'name': 'get_weather', 'args': {'city': 'Paris'}}}]
@@ -25,9 +25,14 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from course_lib.fake import proto
+from course_lib.fake.bad_request import Refused
+from course_lib.fake.schemas import check_schema
+
 _WORD = re.compile(r"[A-Za-z]{3,}")
 _CAPITALISED = re.compile(r"\b[A-Z][a-z]{2,}\b")
 _QUOTED = re.compile(r'"([^"]{1,80})"')
+_TOO_DEEP = "exceeds the maximum allowed nesting depth."
 _STOP = {"get", "the", "and", "for", "set", "list", "find", "fetch", "lookup", "look"}
 
 
@@ -50,55 +55,50 @@ class ToolTurn:
     unsigned: list[str] = field(default_factory=list)  # earlier function calls sent back unsigned
 
 
-def read_tools(request: dict[str, Any], contents: list[Any]) -> ToolTurn | str:
-    """The request's tools and function results, or the message of the 400 that refuses them."""
+def read_tools(request: dict[str, Any], contents: list[Any]) -> ToolTurn:
+    """The request's tools and function results (a body ``fake.proto`` has checked), or raise
+    the ``Refused`` 400 that refuses them."""
     turn = ToolTurn()
-    for i, entry in enumerate(request.get("tools") or []):
-        if not isinstance(entry, dict):
-            return f"Invalid JSON payload received. tools[{i}] must be an object."
-        declared = entry.get("functionDeclarations", entry.get("function_declarations")) or []
-        for j, spec in enumerate(declared):
+    for i, entry in enumerate(proto.field(request, "tools") or []):
+        for j, spec in enumerate(proto.field(entry, "function_declarations") or []):
             where = f"tools[{i}].function_declarations[{j}]"
-            name = spec.get("name") if isinstance(spec, dict) else None
+            name = proto.field(spec, "name")
             if not isinstance(name, str) or not re.fullmatch(
                 r"[A-Za-z_][A-Za-z0-9_.-]{0,63}", name
             ):
-                return f"* GenerateContentRequest.{where}.name: Invalid function name {name!r}."
-            schema: object = next(
-                (
-                    spec[key]
-                    for key in ("parameters", "parametersJsonSchema", "parameters_json_schema")
-                    if key in spec
-                ),
-                {},
-            )
+                raise Refused.checked(f"{where}.name", f"Invalid function name {name!r}.")
+            too_deep = f"FunctionDeclaration '{name}' in the request {_TOO_DEEP}"
+            schema = proto.field(spec, "parameters")
+            if schema is not None:
+                check_schema(schema, f"{where}.parameters", too_deep)
+            else:
+                schema = proto.field(spec, "parameters_json_schema")
+                if schema is not None:
+                    check_schema(schema, f"{where}.parameters_json_schema", too_deep, True)
             turn.tools.append(Tool(name, schema if isinstance(schema, dict) else {}))
     names = {tool.name for tool in turn.tools}
-    for i, content in enumerate(
-        contents
-    ):  # the model's earlier calls, as the client sends them back
-        for j, part in enumerate(content.get("parts") or [] if isinstance(content, dict) else []):
-            if isinstance(part, dict) and "functionCall" in part:
-                if isinstance(part.get("thoughtSignature"), str):
-                    turn.signatures.append(part["thoughtSignature"])
+    for i, content in enumerate(contents):  # the model's earlier calls, as the client sends them
+        for j, part in enumerate(proto.field(content, "parts") or []):
+            if proto.field(part, "function_call") is not None:
+                if proto.field(part, "thought_signature"):
+                    turn.signatures.append(proto.field(part, "thought_signature"))
                 else:
                     turn.unsigned.append(f"contents[{i}].parts[{j}]")
-    last = contents[-1] if contents and isinstance(contents[-1], dict) else {}
-    for j, part in enumerate(last.get("parts") or []):
-        if not isinstance(part, dict):
-            continue
-        response = part.get("functionResponse")
+    last = contents[-1] if contents else {}
+    for j, part in enumerate(proto.field(last, "parts") or []):
+        response = proto.field(part, "function_response")
         if response is None:
             continue
         where = f"contents[{len(contents) - 1}].parts[{j}].function_response"
-        if not isinstance(response, dict) or not isinstance(response.get("name"), str):
-            return f"* GenerateContentRequest.{where}.name: Name cannot be empty."
-        if response["name"] not in names:
-            return (
-                f"* GenerateContentRequest.{where}: function response for '{response['name']}', "
-                "which the request does not declare as a tool."
+        name = proto.field(response, "name")
+        if not name:
+            raise Refused.checked(f"{where}.name", "Name cannot be empty.")
+        if name not in names:
+            raise Refused.checked(
+                where,
+                f"function response for '{name}', which the request does not declare as a tool.",
             )
-        turn.results.append((response["name"], response.get("response")))
+        turn.results.append((name, proto.field(response, "response")))
     return turn
 
 
