@@ -15,8 +15,6 @@ that prompt was asked, so a run is reproducible however its calls interleave.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import re
 import threading
 import time
@@ -28,14 +26,14 @@ from typing import NamedTuple, cast
 from course_lib import ranges
 from course_lib.config import KNOWN_MODELS
 from course_lib.fake import wire
-from course_lib.fake.answers import canned_answer, composed_answer, count_tokens, truncate_to_tokens
 from course_lib.fake.bad_request import Refused
-from course_lib.fake.draws import Plan, seed_of, uniforms
+from course_lib.fake.draws import digest, seed_of, uniforms
 from course_lib.fake.latency import LatencyModel, latency_model
 from course_lib.fake.quota import Quota
 from course_lib.fake.refusals import rate_limited
 from course_lib.fake.request import Prompt, read_prompt
-from course_lib.fake.tools import answer_from, calls_for, missing_signatures
+from course_lib.fake.thinking import configured, held_back
+from course_lib.fake.turn import Plan, model_turn, prose, refused_by, usage_of
 from course_lib.fake.wire import Caller, Reply
 
 METHODS = ("generateContent", "streamGenerateContent", "countTokens")
@@ -118,15 +116,22 @@ class FakeGemini:
 
     # -- the endpoints ---------------------------------------------------------------------------
     def generate(
-        self, version: str, model: str, body: bytes, caller: Caller, stream: bool = False
+        self,
+        version: str,
+        model: str,
+        body: bytes,
+        caller: Caller,
+        stream: bool = False,
+        sse: bool = True,
     ) -> Reply:
-        """``models/{model}:generateContent``, or ``:streamGenerateContent`` with ``stream``."""
+        """``models/{model}:generateContent``, or ``:streamGenerateContent`` with ``stream``
+        (``sse``: asked with ``?alt=sse``, as google-genai does; else a JSON array)."""
         start = self.clock()
         request = self._read(version, model, body, caller)
         if isinstance(request, Reply):
             reply, prompt = request, ""
         else:
-            reply, prompt = self._generate(model, request, caller, stream), request.prompt
+            reply, prompt = self._generate(model, request, caller, stream, sse), request.prompt
         self._served(start, reply, model, prompt, caller)
         return reply
 
@@ -197,41 +202,35 @@ class FakeGemini:
             )
         return None
 
-    def _generate(self, model: str, request: Prompt, caller: Caller, stream: bool) -> Reply:
-        tokens = request.tokens
+    def _generate(
+        self, model: str, request: Prompt, caller: Caller, stream: bool, sse: bool = True
+    ) -> Reply:
+        """Answer a read request: its 400s, the quota's 429, an injected failure, or the answer
+        (``stream``: streamed, as server-sent events if ``sse``, else as a JSON array)."""
+        try:
+            refused_by(model, request)
+        except Refused as bad:
+            return bad.reply(self.error_latency_s)
         project = (self.project_of or {}).get(caller.key, caller.key)
-        refused = self.quota.take(project, model, tokens, self.clock())
-        if refused is not None:
-            return rate_limited(refused, model, self.error_latency_s)
-        key = (model, _digest(request.prompt))
+        over = self.quota.take(project, model, request.tokens, self.clock())
+        if over is not None:
+            return rate_limited(over, model, self.error_latency_s)
+        key = (model, digest(request.key))
         with self._lock:
             asked = self._asked.get(key, 0)
             self._asked[key] = asked + 1
-        plan = self._plan(model, request.prompt, asked, request.config)
-        if plan.error:
-            code, status, message = plan.error
+        plan = self._plan(model, request, asked)
+        if plan.turn is None:
+            code, status, message = plan.error or (500, "INTERNAL", "")
             return self._error(code, status, message, plan.total)
-        reply: str | list[dict] = plan.text
-        thinking = model.startswith("gemini-3")  # its calls carry thought signatures
-        if thinking and (unsigned := missing_signatures(request.tools)):
-            return self._error(400, "INVALID_ARGUMENT", unsigned)
-        if request.tools.tools and not request.tools.results:  # the model asks for tool calls
-            reply = calls_for(request.prompt, request.tools.tools, signed=thinking)
-        elif request.tools.results:  # the tools answered: an answer that uses their results
-            reply = f"{answer_from(request.tools.results)} {plan.text}"
-        output_tokens = count_tokens(reply if isinstance(reply, str) else json.dumps(reply))
-        usage = {
-            "promptTokenCount": tokens,
-            "candidatesTokenCount": output_tokens,
-            "totalTokenCount": tokens + output_tokens,
-        }
-        ids = {"modelVersion": f"{model}-fake-001", "responseId": plan.response_id}
-        if not isinstance(reply, str):  # function calls come whole, streamed or not
-            return wire.whole(reply, plan.finish, usage, ids, plan.total, stream)
+        turn = plan.turn
+        usage = usage_of(request, turn)
+        ids = {"modelVersion": model, "responseId": plan.response_id}
         if not stream:
-            return wire.answer(reply, plan.finish, usage, ids, plan.total)
+            return wire.answer(turn.parts, turn.finish, usage, ids, plan.total)
+        timing = (plan.first, plan.total)
         return wire.stream(
-            reply, plan.finish, usage, ids, plan.first, plan.total, self.stream_chunk_tokens
+            turn.parts, turn.finish, usage, ids, timing, self.stream_chunk_tokens, sse, turn.whole
         )
 
     def planned_seconds(self, model: str, prompts: list[str]) -> list[float]:
@@ -241,14 +240,16 @@ class FakeGemini:
         asked: dict[str, int] = {}
         seconds = []
         for prompt in prompts:
-            nth = self._asked.get((model, _digest(prompt)), 0) + asked.get(prompt, 0)
+            nth = self._asked.get((model, digest(prompt)), 0) + asked.get(prompt, 0)
             asked[prompt] = asked.get(prompt, 0) + 1
-            seconds.append(self._plan(model, prompt, nth, {}).total)
+            seconds.append(self._plan(model, Prompt([prompt], prompt), nth).total)
         return seconds
 
-    def _plan(self, model: str, prompt: str, asked: int, config: dict) -> Plan:
-        """Everything chance decides about the ``asked``-th asking of ``prompt``: failure, text,
-        and timing, drawn from one hash, so it is the same however calls interleave."""
+    def _plan(self, model: str, request: Prompt, asked: int) -> Plan:
+        """Everything chance decides about the ``asked``-th asking of ``request``: failure, what
+        the model says, how long it thinks and takes, drawn from one hash, so it is the same
+        however calls interleave."""
+        prompt, config = request.key, request.config
         draws, response_id = uniforms(self.seed, model, prompt, asked)
         if draws[0] < self.failure_rate:
             _, seconds = self._latency.draw(draws[1], 0)
@@ -256,19 +257,16 @@ class FakeGemini:
                 error = (500, "INTERNAL", "An internal error has occurred.")
             else:
                 error = (503, "UNAVAILABLE", "The model is overloaded. Please try again later.")
-            return Plan("", "", seconds, seconds, response_id, error)
-        text = canned_answer(prompt)
-        if text is None:  # temperature 0 always gives the same text; else a repeat may vary
-            variant = 0 if config.get("temperature") == 0 else asked
-            text = composed_answer(prompt, seed_of(self.seed, model, prompt, variant))
-        finish = "STOP"
-        limit = config.get("maxOutputTokens")
-        if limit is not None and count_tokens(text) > limit:
-            text, finish = truncate_to_tokens(text, int(limit)), "MAX_TOKENS"
-        first, total = self._latency.draw(draws[1], count_tokens(text))
+            return Plan(None, seconds, seconds, response_id, error)
+        variant = 0 if config.get("temperature") == 0 else asked  # else a repeat may vary
+        seed = seed_of(self.seed, model, prompt, variant)
+        text, finish = prose(request, seed)
+        thinking = configured(model, config, draws[2])
+        turn = model_turn(model, request, text, finish, thinking, seed)
+        first, total = held_back(*self._latency.draw(draws[1], turn.tokens), thinking.scale)
         if draws[3] < self.hang_rate:
             first = total = self.hang_s
-        return Plan(text, finish, first, total, response_id)
+        return Plan(turn, first, total, response_id)
 
     def _model_info(self, name: str) -> dict:
         return {
@@ -289,8 +287,3 @@ class FakeGemini:
         self.log.append(
             ServedCall(start, end, reply.status, model, prompt[:80], caller.traced, caller.client)
         )
-
-
-def _digest(prompt: str) -> bytes:
-    """A prompt's fingerprint: what the fake remembers of it (16 bytes, whatever its size)."""
-    return hashlib.blake2b(prompt.encode("utf-8", "surrogatepass"), digest_size=16).digest()

@@ -163,7 +163,8 @@ def fake_router(fake: FakeGemini, asynchronous: bool = False) -> respx.Router:
         return answer(request, fake.generate, version, model, request.content)
 
     def stream(request: httpx.Request, version: str, model: str) -> Handled:
-        return answer(request, fake.generate, version, model, request.content, stream=True)
+        sse = request.url.params.get("alt") == "sse"  # else a JSON array, the REST default
+        return answer(request, fake.generate, version, model, request.content, stream=True, sse=sse)
 
     def count(request: httpx.Request, version: str, model: str) -> Handled:
         return answer(request, fake.count_tokens, version, model, request.content)
