@@ -97,10 +97,10 @@ def model_turn(
 ) -> Turn:
     """The turn ``model`` answers ``request`` with; ``prose`` (and its ``finish``) is the text
     the fake composed for the prompt, used where the answer is prose."""
-    signs = signs_calls(model) and thinking.tokens > 0
+    signs = signs_calls(model)  # even at MINIMAL thinking: the API checks them all the same
     tools = request.tools
-    if tools.tools and not tools.results:  # the model asks for tool calls
-        calls = calls_for(request.prompt, tools.tools)
+    if tools.calls_now():  # the model asks for tool calls, as the tool config lets it
+        calls = calls_for(request.prompt, tools.callable())
         if signs and calls:  # the first call of a turn carries the signature, the others none
             calls[0]["thoughtSignature"] = _signature(model, request.key, "calls")
         names = [p["functionCall"]["name"] for p in calls]
