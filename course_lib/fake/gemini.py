@@ -75,6 +75,8 @@ class FakeGemini:
     hang_rate: share of calls that hang for ``hang_s`` seconds (past any sensible timeout).
     keys: the only API keys the fake accepts, e.g. ``["my-key"]`` (None: any key), as the real API
       refuses a key it does not know. A list, even of one: a lone string is refused.
+    retry_delay_format: how a 429's RetryInfo gives its delay: ``"whole"`` seconds rounded down,
+      as recorded real 429s do (the message has the fraction), or ``"exact"``.
     clock: what "now" is for the quota (inject one to test windows without waiting).
     """
 
@@ -90,6 +92,7 @@ class FakeGemini:
     hang_s: float = 300.0
     error_latency_s: float = 0.02
     stream_chunk_tokens: int = 12
+    retry_delay_format: str = "whole"
     seed: int = 0
     models: tuple[str, ...] = KNOWN_MODELS
     keys: tuple[str, ...] | None = None
@@ -214,7 +217,8 @@ class FakeGemini:
         project = (self.project_of or {}).get(caller.key, caller.key)
         over = self.quota.take(project, model, request.tokens, self.clock())
         if over is not None:
-            return rate_limited(over, model, self.error_latency_s)
+            whole = self.retry_delay_format == "whole"
+            return rate_limited(over, model, self.error_latency_s, whole)
         key = (model, digest(request.key))
         with self._lock:
             asked = self._asked.get(key, 0)
