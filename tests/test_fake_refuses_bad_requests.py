@@ -16,6 +16,7 @@ from course_lib.fake import FakeGemini, FakeServer
 from course_lib.fake.answers import topic_of
 from course_lib.fake.request import MAX_BODY_BYTES
 from course_lib.fake.transport import FAKE_BASE_URL, fake_router
+from course_lib.fake.wire import Caller
 from course_lib.rate_limits.retry import call_with_retries_sync
 
 # No timing in these checks: make test runs them beside the lessons (tests/conftest.py)
@@ -387,3 +388,73 @@ def test_every_field_the_sdk_sends_is_one_the_fake_knows():
     )
     reply = client.models.generate_content(model=DEFAULT_MODEL, contents="Hello", config=config)
     assert reply.text
+
+
+RICH = {  # a body with most of what a request may hold
+    "contents": [
+        {"role": "user", "parts": [{"text": "Weather in Paris?"}, {"inlineData": {
+            "mimeType": "image/png", "data": "iVBORw0KGgo="}}]},
+        {"role": "model", "parts": [{"functionCall": {"name": "get_weather",
+                                                      "args": {"city": "Paris"}},
+                                     "thoughtSignature": "c2ln"}]},
+        {"role": "user", "parts": [{"functionResponse": {"name": "get_weather",
+                                                         "response": {"sky": "sun"}}}]},
+    ],
+    "systemInstruction": {"parts": [{"text": "Be brief."}]},
+    "tools": [{"functionDeclarations": [{"name": "get_weather", "description": "Weather.",
+        "parameters": {"type": "OBJECT", "properties": {"city": {"type": "STRING"},
+                       "days": {"type": "ARRAY", "items": {"type": "INTEGER"}}},
+                       "required": ["city"]}}]}],
+    "toolConfig": {"functionCallingConfig": {"mode": "AUTO", "allowedFunctionNames": []}},
+    "generationConfig": {"temperature": 0.5, "maxOutputTokens": 100,
+        "responseMimeType": "application/json",
+        "responseJsonSchema": {"type": "object", "properties": {"answer": {"type": "string"}}},
+        "thinkingConfig": {"thinkingBudget": 512, "includeThoughts": True}},
+    "safetySettings": [{"category": "HARM_CATEGORY_HARASSMENT", "threshold": "BLOCK_NONE"}],
+    "serviceTier": "standard",
+}  # fmt: skip
+ODD_VALUES = [None, 5, -1, 1.5, "x", "\ud800", True, [], [1, "a"], {}, {"zz": 1}]
+
+
+def paths(value, path=()):
+    yield path
+    if isinstance(value, dict):
+        for key, item in value.items():
+            yield from paths(item, (*path, key))
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            yield from paths(item, (*path, i))
+
+
+def replaced(value, path, new):
+    if not path:
+        return new
+    copy = json.loads(json.dumps(value))
+    node = copy
+    for step in path[:-1]:
+        node = node[step]
+    node[path[-1]] = new
+    return copy
+
+
+@pytest.mark.parametrize("model", [DEFAULT_MODEL, "gemini-3-flash-preview"])
+def test_any_value_anywhere_is_answered_or_refused_never_a_500(model):
+    """Every field of a rich body, swapped for each of a set of odd values: a 200 or a 4xx in
+    the API's JSON shape, never the fake's own 500 (which every retry policy would retry)."""
+    fake = FakeGemini(latency=0.0)
+    assert fake.generate("v1beta", model, json.dumps(RICH).encode(), Caller("k")).status == 200
+    statuses = set()
+    for path in list(paths(RICH))[1:]:
+        for odd in ODD_VALUES:
+            body = json.dumps(replaced(RICH, path, odd)).encode()
+            for reply in (
+                fake.generate("v1beta", model, body, Caller("k")),
+                fake.generate("v1beta", model, body, Caller("k"), stream=True, sse=False),
+                fake.count_tokens("v1beta", model, body, Caller("k")),
+            ):
+                statuses.add(reply.status)
+                assert reply.status in (200, 400), (path, odd, reply.chunks[0][1][:300])
+                if reply.status == 400:
+                    error = json.loads(reply.chunks[0][1])["error"]
+                    assert error["status"] == "INVALID_ARGUMENT" and error["message"]
+    assert statuses == {200, 400}

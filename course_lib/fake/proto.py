@@ -18,6 +18,7 @@ checks them as JSON Schema).
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import Any, NamedTuple
 
 from course_lib.fake.bad_request import (
@@ -139,6 +140,7 @@ _SCALARS = {"string": "TYPE_STRING", "int": "TYPE_INT32", "float": "TYPE_FLOAT"}
 _BASE64 = re.compile(r"[A-Za-z0-9+/_-]*={0,2}")
 
 
+@lru_cache(maxsize=1024)
 def snake(name: str) -> str:
     """``maxOutputTokens`` -> ``max_output_tokens`` (proto JSON takes either)."""
     return _CAMEL.sub(r"_\1", name).lower()
@@ -146,10 +148,16 @@ def snake(name: str) -> str:
 
 def field(message: dict[str, Any], name: str) -> Any:
     """The value of a field in a parsed message, spelled either way (None if absent)."""
+    if not isinstance(message, dict):
+        return None
     if name in message:
         return message[name]
-    camel = re.sub(r"_([a-z0-9])", lambda m: m.group(1).upper(), name)
-    return message.get(camel)
+    return message.get(_camel(name))
+
+
+@lru_cache(maxsize=256)
+def _camel(name: str) -> str:
+    return re.sub(r"_([a-z0-9])", lambda m: m.group(1).upper(), name)
 
 
 def parse_violations(message: str, value: Any) -> list[Violation]:
@@ -184,7 +192,12 @@ def _message(
                 found.append(not_a_list(where, item))
                 continue
             for i, element in enumerate(item):
-                _value(key, spec, element, path, f"{where}[{i}]", depth, found)
+                if element is None:  # no null in a list (protobuf's JSON parser refuses it too)
+                    found.append(invalid_value(f"{where}[{i}]", _type_url(spec.kind), None))
+                else:
+                    _value(key, spec, element, path, f"{where}[{i}]", depth, found)
+                if len(found) >= MAX_VIOLATIONS:
+                    return
         elif isinstance(item, list) and spec.kind not in ("value", "opaque"):
             found.append(not_repeating(key, path))
         else:

@@ -24,6 +24,7 @@ raises ``thinking_level`` sees slower, costlier calls.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import Any, NamedTuple
 
 from course_lib.fake.answers import topic_of
@@ -73,6 +74,7 @@ class Thinking(NamedTuple):
     summary: bool
 
 
+@lru_cache(maxsize=256)
 def family_of(model: str) -> Family:
     return next((f for pattern, f in _FAMILIES if re.match(pattern, model)), _DEFAULT)
 
