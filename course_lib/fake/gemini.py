@@ -107,10 +107,8 @@ class FakeGemini:
         self.models = ranges.check("models", self.models)
         self.keys = ranges.check("keys", self.keys)
         self.quota = Quota(self.rpm, self.tpm, self.window_s, self.rpd, self.day_s)
-        # how often each (model, prompt) was asked, the prompt kept as a 16-byte digest only: a
-        # long-running server must not keep every prompt it was sent (300 prompts of 1 MB each
-        # once took one from 124 to 447 MB)
-        self._asked: dict[tuple[str, bytes], int] = {}
+        # how often each (model, prompt digest) was asked: never the prompt itself (a server kept
+        self._asked: dict[tuple[str, bytes], int] = {}  # 300 of 1 MB: 124 -> 447 MB)
         self._lock = threading.Lock()
 
     @property
