@@ -134,6 +134,10 @@ RANGES: Mapping[str, Range] = MappingProxyType(
         "hang_s": _number("how long a hanging call hangs", 0, 3_600, _SECONDS, above=True),
         "error_latency_s": _number("seconds an error takes to come back", 0, 60, _SECONDS),
         "stream_chunk_tokens": _whole("tokens per streamed chunk", 1, 10_000, "tokens"),
+        "retry_delay_format": _choice(
+            "a 429's RetryInfo delay: whole seconds rounded down, as real ones, or exact",
+            ("whole", "exact"),
+        ),
         "models": Range(
             "texts", "the models the fake answers", unit="model names", options=(DEFAULT_MODEL,)
         ),

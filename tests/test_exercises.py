@@ -235,11 +235,31 @@ async def ask_with_retry(client, prompt, attempts=5):
             violation = quota_violation(error)
             if violation is None or violation.per_day or attempt == attempts:
                 raise
-            await asyncio.sleep(violation.retry_delay_s)
+            await asyncio.sleep(violation.wait_s)
 
 
 async def test_ask_with_retry():
     assert await ex.check_ask_with_retry(ask_with_retry)
+
+    async def as_retry_info_says(client, prompt, attempts=5):  # RetryInfo's rounded-down delay
+        from google.genai import errors
+
+        from course_lib.rate_limits import quota_violation
+
+        for attempt in range(1, attempts + 1):
+            try:
+                reply = await client.aio.models.generate_content(
+                    model=DEFAULT_MODEL, contents=prompt
+                )
+                return reply.text
+            except errors.ClientError as error:
+                violation = quota_violation(error)
+                if violation is None or violation.per_day or attempt == attempts:
+                    raise
+                await asyncio.sleep(violation.retry_delay_s)
+
+    early = (await ex.check_ask_with_retry(as_retry_info_says)).message
+    assert "wait_s" in early and "rounded down" in early, early
 
     async def hurried(client, prompt):  # retries, but after a fixed short pause
         from google.genai import errors
@@ -274,7 +294,7 @@ async def test_ask_with_retry():
                 )
                 return reply.text
             except errors.ClientError as error:
-                await asyncio.sleep(quota_violation(error).retry_delay_s)
+                await asyncio.sleep(quota_violation(error).wait_s)
 
     assert "per-day" in (await ex.check_ask_with_retry(ignores_the_day)).message
     assert "sync" in (await ex.check_ask_with_retry(lambda client, prompt: "")).message

@@ -16,6 +16,7 @@ from course_lib.fake.refusals import rate_limited
 from course_lib.fake.server import FakeServer
 from course_lib.fake.transport import FAKE_BASE_URL, fake_router
 from course_lib.fake.wire import Caller
+from course_lib.rate_limits.quota_errors import message_retry_delay, retry_wait
 from course_lib.rate_limits.retry import server_retry_delay
 from course_lib.values import SettingError
 
@@ -52,7 +53,12 @@ def detail(error, kind):
 
 
 def delay_of(error) -> float:
-    return float(detail(error, "RetryInfo")["retryDelay"].removesuffix("s"))
+    """The wait the 429 states to the nanosecond: its message's (RetryInfo rounds it down)."""
+    return message_retry_delay(errors.ClientError(429, {"error": error}))
+
+
+def retry_info(error) -> str:
+    return detail(error, "RetryInfo")["retryDelay"]
 
 
 def quota_ids(error):
@@ -119,8 +125,11 @@ def test_a_retry_after_exactly_the_advertised_delay_is_admitted_and_not_a_ms_bef
     clock.now = start + 0.7
     assert ask(fake) == 200
     clock.now = start + 1.3
-    delay = delay_of(ask(fake))
-    assert delay == pytest.approx(58.7)
+    refused = ask(fake)
+    delay = delay_of(refused)
+    assert delay == pytest.approx(58.7) and retry_info(refused) == "58s"  # rounded down
+    clock.now = start + 1.3 + 58.0  # RetryInfo's whole seconds: too early
+    assert ask(fake) != 200
     clock.now = start + 1.3 + delay - 0.001
     assert ask(fake) != 200
     clock.now = start + 1.3 + delay
@@ -171,7 +180,7 @@ def test_a_shortened_day_starts_at_the_first_request_and_resets_on_time():
     assert [ask(fake), ask(fake)] == [200, 200]
     clock.now = 5.5
     error = ask(fake)
-    assert quota_ids(error) == [PER_DAY] and delay_of(error) == 7.5
+    assert quota_ids(error) == [PER_DAY] and delay_of(error) == 7.5 and retry_info(error) == "7s"
     assert f"limit: 2, model: {DEFAULT_MODEL}\nPlease retry in 7.5s." in error["message"]
     clock.now = 13.0 - 0.001
     assert ask(fake) != 200
@@ -239,9 +248,13 @@ def test_the_sdk_sees_a_429_shaped_like_the_real_one():
         }
     ]
     assert detail(body, "Help")["links"][0]["url"].startswith("https://ai.google.dev/")
-    assert detail(body, "RetryInfo")["retryDelay"] == "45.837906927s"
-    assert server_retry_delay(error) == 45.837906927  # the kit's retry helper reads it as is
-    clock.now += server_retry_delay(error)
+    assert detail(body, "RetryInfo")["retryDelay"] == "45s"  # whole seconds, rounded down
+    assert server_retry_delay(error) == 45.0
+    saved = clock.now
+    clock.now += server_retry_delay(error)  # too early
+    with pytest.raises(errors.ClientError):
+        client.models.generate_content(model=DEFAULT_MODEL, contents="Hello")
+    clock.now = saved + retry_wait(error)  # the message's 45.837906927 s, and a little more
     assert client.models.generate_content(model=DEFAULT_MODEL, contents="Hello").text
 
 
@@ -271,13 +284,31 @@ def test_an_sdk_client_with_its_own_key_counts_against_its_project():
 
 
 @pytest.mark.parametrize(
-    ("wait", "delay", "said"),
-    [(58.0, "58s", "58s"), (47.5, "47.500s", "47.5s"), (1e-12, "0.000000001s", "0.000000001s")],
+    ("wait", "whole", "exact", "said"),
+    [
+        (58.0, "58s", "58s", "58s"),
+        (47.5, "47s", "47.500s", "47.5s"),
+        (0.9002, "0s", "0.900200s", "900.2ms"),  # recorded: "Please retry in 900.2ms."
+        (34_833.0, "34833s", "34833s", "9h40m33s"),  # recorded: a daily quota's "9h40m33s"
+        (1e-12, "0s", "0.000000001s", "1ns"),
+    ],
 )
-def test_retry_delays_are_durations_rounded_up_to_the_nanosecond(wait, delay, said):
-    error = json.loads(rate_limited(Refusal(wait, (Limit("rpm", 5),)), "m", 0.0).chunks[0][1])
-    assert detail(error["error"], "RetryInfo")["retryDelay"] == delay
-    assert error["error"]["message"].endswith(f"Please retry in {said}.")
+def test_retry_info_is_rounded_down_and_the_message_has_the_fraction(wait, whole, exact, said):
+    """As recorded real 429s show it (RetryInfo whole seconds, the message Go's duration);
+    ``exact`` is the other shape, rounded up to the nanosecond."""
+    for shape, delay in ((True, whole), (False, exact)):
+        reply = rate_limited(Refusal(wait, (Limit("rpm", 5),)), "m", 0.0, whole_seconds=shape)
+        error = json.loads(reply.chunks[0][1])["error"]
+        assert detail(error, "RetryInfo")["retryDelay"] == delay
+        assert error["message"].endswith(f"Please retry in {said}.")
+
+
+def test_the_other_shape_of_retry_info_is_a_setting():
+    clock = Clock()
+    fake = quota_fake(clock, rpm=1, retry_delay_format="exact")
+    assert ask(fake) == 200
+    clock.now = 12.5
+    assert retry_info(ask(fake)) == "47.500s"
 
 
 # -- bad settings ----------------------------------------------------------------------------------

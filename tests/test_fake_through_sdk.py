@@ -53,9 +53,12 @@ def test_usage_metadata_is_consistent_with_the_text():
     assert usage.prompt_token_count == count_tokens("Describe neural networks") + count_tokens(
         "Answer like a teacher."
     )
-    assert usage.total_token_count == usage.prompt_token_count + usage.candidates_token_count
+    thoughts = usage.thoughts_token_count or 0  # the total counts them too, as the API's does
+    assert usage.total_token_count == (
+        usage.prompt_token_count + usage.candidates_token_count + thoughts
+    )
     assert response.candidates[0].finish_reason == types.FinishReason.STOP
-    assert response.model_version.startswith(DEFAULT_MODEL)
+    assert response.model_version == DEFAULT_MODEL
 
 
 def test_max_output_tokens_truncates_with_finish_reason_max_tokens():

@@ -178,3 +178,218 @@ def test_automatic_function_calling_honours_its_limit_on_remote_calls(client, li
         assert "sunny" in reply.text
     else:
         assert [call.name for call in reply.function_calls] == ["get_weather"]
+
+
+# -- tool_config -------------------------------------------------------------------------------
+def calling(mode, allowed=None):
+    return types.ToolConfig(
+        function_calling_config=types.FunctionCallingConfig(
+            mode=mode, allowed_function_names=allowed
+        )
+    )
+
+
+def manual(tool_config=None):
+    return types.GenerateContentConfig(
+        tools=[get_weather, get_time],
+        tool_config=tool_config,
+        automatic_function_calling=types.AutomaticFunctionCallingConfig(disable=True),
+    )
+
+
+def test_mode_none_never_calls_a_function(client):
+    reply = client.models.generate_content(
+        model=DEFAULT_MODEL,
+        contents="What is the weather in Paris?",
+        config=manual(calling("NONE")),
+    )
+    assert reply.function_calls is None and reply.text
+
+
+@pytest.mark.parametrize("mode", ["ANY", "VALIDATED"])
+def test_allowed_function_names_limit_the_calls_in_any_and_validated(client, mode):
+    reply = client.models.generate_content(
+        model=DEFAULT_MODEL,
+        contents="What is the weather in Paris?",  # names the weather, but only time is allowed
+        config=manual(calling(mode, ["get_time"])),
+    )
+    assert [(c.name, c.args) for c in reply.function_calls] == [("get_time", {"city": "Paris"})]
+
+
+def test_mode_any_calls_even_after_the_results_came_back(client):
+    turns = [
+        types.Content(role="user", parts=[types.Part(text="Weather in Lima?")]),
+        types.Content(
+            role="model",
+            parts=[types.Part(function_call=types.FunctionCall(name="get_weather", args={}))],
+        ),
+        types.Content(
+            role="user",
+            parts=[types.Part.from_function_response(name="get_weather", response={"sky": "sun"})],
+        ),
+    ]
+    forced = client.models.generate_content(
+        model=DEFAULT_MODEL, contents=turns, config=manual(calling("ANY"))
+    )
+    assert forced.function_calls  # ANY: a call every turn
+    auto = client.models.generate_content(
+        model=DEFAULT_MODEL, contents=turns, config=manual(calling("AUTO"))
+    )
+    assert auto.function_calls is None and "sun" in auto.text
+
+
+def test_an_allowed_name_that_is_not_declared_is_a_400(client):
+    with pytest.raises(errors.ClientError) as refused:
+        client.models.generate_content(
+            model=DEFAULT_MODEL, contents="Hi", config=manual(calling("ANY", ["get_news"]))
+        )
+    assert refused.value.code == 400
+    assert "function_calling_config.allowed_function_names[0]" in refused.value.message
+
+
+# -- arguments from what the prompt says (a function-calling walk-through, written here) -------
+def add(a: float, b: float) -> float:
+    """returns a + b."""
+    return a + b
+
+
+def subtract(a: float, b: float) -> float:
+    """returns a - b."""
+    return a - b
+
+
+def multiply(a: float, b: float) -> float:
+    """returns a * b."""
+    return a * b
+
+
+def divide(a: float, b: float) -> float:
+    """returns a / b."""
+    return a / b
+
+
+@pytest.mark.parametrize(
+    ("prompt", "called", "answer"),
+    [
+        (
+            "I have 57 cats, each owns 44 mittens, how many mittens is that in total?",
+            "multiply",
+            2508,
+        ),
+        ("What is 57 x 44?", "multiply", 2508),
+        ("I had 57 mittens and lost 44. How many are left?", "subtract", 13),
+        ("Split 57 cookies between 3 friends", "divide", 19),
+        ("What do 57 and 44 make altogether?", "add", 101),
+    ],
+)
+def test_a_chat_with_arithmetic_tools_calls_the_right_one_with_the_prompts_numbers(
+    client, prompt, called, answer
+):
+    chat = client.chats.create(
+        model=DEFAULT_MODEL, config={"tools": [add, subtract, multiply, divide]}
+    )
+    reply = chat.send_message(prompt)
+    model_turn = chat.get_history()[1]
+    [call] = [part.function_call for part in model_turn.parts if part.function_call]
+    assert call.name == called
+    assert str(answer) in reply.text
+
+
+def find_movies(description: str, location: str) -> list[str]:
+    """Find movies playing in theaters."""
+    return ["Barbie", "Oppenheimer"]
+
+
+def find_theaters(location: str, movie: str) -> list[str]:
+    """Find theaters based on location and optionally movie title."""
+    return ["Googleplex 16", "Android Theatre"]
+
+
+def test_string_arguments_take_the_place_and_the_name_the_prompt_gives(client):
+    reply = client.models.generate_content(
+        model=DEFAULT_MODEL,
+        contents="Which theaters in Mountain View, CA show the Barbie movie?",
+        config={
+            "tools": [find_movies, find_theaters],
+            "automatic_function_calling": {"disable": True},
+        },
+    )
+    [call] = reply.function_calls
+    assert (call.name, call.args) == (
+        "find_theaters",
+        {"location": "Mountain View, CA", "movie": "Barbie"},
+    )
+
+
+def test_arguments_are_typed_by_the_declared_schema():
+    fake = FakeGemini(latency=0.0)
+    schema = {
+        "type": "object",
+        "properties": {
+            "count": {"type": "integer"},
+            "ratio": {"type": "number"},
+            "loud": {"type": "boolean"},
+            "unit": {"type": "string", "enum": ["celsius", "fahrenheit"]},
+            "tags": {"type": "array", "items": {"type": "string"}},
+        },
+        "required": ["count", "ratio", "loud", "unit", "tags"],
+    }
+    body = {
+        "contents": [
+            {
+                "role": "user",
+                "parts": [{"text": "Play 3 songs at 1.5 speed in fahrenheit, not loud, in Oslo"}],
+            }
+        ],
+        "tools": [{"functionDeclarations": [{"name": "play", "parametersJsonSchema": schema}]}],
+    }
+    reply = fake.generate("v1beta", DEFAULT_MODEL, json.dumps(body).encode(), Caller("k"))
+    args = json.loads(reply.chunks[0][1])["candidates"][0]["content"]["parts"][0]["functionCall"][
+        "args"
+    ]
+    assert args == {"count": 3, "ratio": 1.5, "loud": False, "unit": "fahrenheit", "tags": ["Oslo"]}
+
+
+# -- thought signatures as Gemini 3 places them ------------------------------------------------
+def test_gemini_3_signs_only_the_first_call_of_a_parallel_turn_and_gets_them_back(client):
+    model = "gemini-3-flash-preview"
+    prompt = 'Compare the weather in "Paris" and "Oslo"'
+    reply = client.models.generate_content(model=model, contents=prompt, config=manual())
+    parts = reply.candidates[0].content.parts
+    assert [p.function_call.name for p in parts] == ["get_weather", "get_weather"]
+    assert parts[0].thought_signature and parts[1].thought_signature is None
+    TOLD.clear()
+    done = client.models.generate_content(
+        model=model, contents=prompt, config=types.GenerateContentConfig(tools=[get_weather])
+    )  # automatic function calling sends the turn back as it came: accepted
+    assert TOLD == [("get_weather", "Paris"), ("get_weather", "Oslo")] and "sunny" in done.text
+
+
+def test_a_dropped_signature_gets_the_recorded_400(client):
+    unsigned = [
+        types.Content(role="user", parts=[types.Part(text="What is the weather in Lima?")]),
+        types.Content(
+            role="model",
+            parts=[types.Part(function_call=types.FunctionCall(name="get_weather", args={}))],
+        ),
+        types.Content(
+            role="user",
+            parts=[types.Part.from_function_response(name="get_weather", response={})],
+        ),
+    ]
+    with pytest.raises(errors.ClientError) as refused:
+        client.models.generate_content(
+            model="gemini-3-flash-preview", contents=unsigned, config=manual()
+        )
+    assert refused.value.message == (
+        "Function call is missing a thought_signature in functionCall parts. This is required "
+        "for tools to work correctly, and missing thought_signature may lead to degraded model "
+        "performance. Additional data, function call `default_api:get_weather` , position 2. "
+        "Please refer to https://ai.google.dev/gemini-api/docs/thought-signatures for more details."
+    )
+    # only the current turn is checked: the same call in an earlier turn is fine
+    earlier = [*unsigned, types.Content(role="model", parts=[types.Part(text="Sunny.")])]
+    earlier.append(types.Content(role="user", parts=[types.Part(text="Thanks! And tomorrow?")]))
+    assert client.models.generate_content(
+        model="gemini-3-flash-preview", contents=earlier, config=manual()
+    ).function_calls

@@ -39,16 +39,21 @@ from tenacity import (
 from course_lib import DEFAULT_MODEL
 from course_lib.client.session import SESSION
 from course_lib.pool_tasks import ask_when_allowed
-from course_lib.rate_limits.quota_errors import server_retry_delay
+from course_lib.rate_limits import quota_violation
+from course_lib.rate_limits.quota_errors import retry_wait, server_retry_delay
 
 
 # -- what the notebook writes --------------------------------------------------------------------
 def retry_delay(error: BaseException) -> float:
-    """Seconds a 429's RetryInfo asks for ("45.837906927s" -> 45.837906927); 1 s if none."""
-    for detail in getattr(error, "details", {}).get("error", {}).get("details", []):
-        if detail.get("@type") == "type.googleapis.com/google.rpc.RetryInfo":
-            return float(detail["retryDelay"].removesuffix("s"))
-    return 1.0
+    """Seconds to wait before retrying a 429: what it asks, a little more (the kit reads the
+    message's "Please retry in 0.786594262s": RetryInfo's "0s" rounds it down); 1 s if none."""
+    violation = quota_violation(error)
+    return violation.wait_s if violation and violation.wait_s is not None else 1.0
+
+
+def retry_info_as_sent(error: BaseException) -> float:
+    """RetryInfo's retryDelay, as the 429 sends it: whole seconds, rounded down."""
+    return server_retry_delay(error) or 0.0
 
 
 def is_429(error: BaseException) -> bool:
@@ -158,9 +163,26 @@ async def test_wait_exception_waits_exactly_what_retry_info_asks(client):
         with attempt:
             await ask(client, "second")
     slept, error = waits[0]
-    assert slept == retry_delay(error) == server_retry_delay(error)  # the kit's parser agrees
-    assert 0 < slept <= 0.4
+    assert slept == retry_delay(error) == retry_wait(error)  # the kit's parser agrees
+    assert 0 < slept <= 0.4 * 1.02 + 0.01
     assert served(fake)[429] == len(waits) <= 2  # the retry after the asked wait was admitted
+
+
+async def test_waiting_retry_infos_rounded_down_delay_comes_too_early(client):
+    """The pitfall lesson 05 shows: RetryInfo says "0s" for a wait under a second."""
+    fake = SESSION.use_fake(rpm=1, window_s=0.4, latency=0.0)
+    retrying = AsyncRetrying(
+        retry=retry_if_exception(is_429),
+        wait=wait_exception(retry_info_as_sent),
+        stop=stop_after_attempt(4),
+        reraise=True,
+    )
+    await ask(client, "first")
+    with pytest.raises(errors.ClientError):
+        async for attempt in retrying:
+            with attempt:
+                await ask(client, "second")
+    assert served(fake)[429] == 4  # every retry came straight back: refused, four times
 
 
 async def test_one_async_retrying_shared_by_many_tasks_gives_up_early_and_copies_do_not(client):

@@ -29,13 +29,15 @@ def _served(fake: FakeGemini, status: int) -> int:
 
 async def check_ask_with_retry(ask_with_retry: Callable[[Any, str], Any]) -> Feedback:
     """``ask_with_retry(client, prompt)`` must return the answer's text, retry a per-minute 429
-    after exactly the RetryInfo delay, and give up at once on a per-day 429."""
+    after the delay it asks (``quota_violation(error).wait_s``), and give up at once on a per-day
+    429."""
     if not callable(ask_with_retry) or not inspect.iscoroutinefunction(ask_with_retry):
         return wrong("define it with `async def ask_with_retry(client, prompt):` and pass it in.")
     import asyncio
 
     # Four calls at once against 2 a "minute": 2 go, 2 are refused and asked to wait ~1 s; waiting
-    # exactly that, both get in on their second try: two 429s in all.
+    # that, both get in on their second try: two 429s in all. RetryInfo says "0s" (whole seconds,
+    # rounded down, as real ones): a retry after it is refused again.
     fake = FakeGemini(latency=0.05, rpm=2, window_s=WINDOW_S)
     client = gemini_client(live=False, fake=fake)
     start = time.perf_counter()
@@ -46,20 +48,18 @@ async def check_ask_with_retry(ask_with_retry: Callable[[Any, str], Any]) -> Fee
     except TimeoutError:
         return wrong("4 calls took over 20 s: does your loop stop once a call succeeds?")
     except errors.APIError as error:
+        if _served(fake, 429) > 2:
+            return wrong(_too_early(_served(fake, 429)))
         return wrong(
             f"a call ended with {error.code} {error.status}: a per-minute 429 should be retried "
-            "after the delay in its RetryInfo, not raised."
+            "after the delay it asks (quota_violation(error).wait_s), not raised."
         )
     elapsed = time.perf_counter() - start
     if not isinstance(texts, list | tuple) or any(not isinstance(t, str) for t in texts):
         return wrong("return the answer's text (response.text), a string.")
     refused = _served(fake, 429)
     if refused > 2:
-        return wrong(
-            f"the fake answered 429 {refused} times where 2 were enough: you retried before the "
-            "window had room. Wait what RetryInfo's retryDelay says (quota_violation(error)"
-            ".retry_delay_s), not a fixed pause."
-        )
+        return wrong(_too_early(refused))
     if elapsed > 3 * WINDOW_S:
         return wrong(
             f"4 calls took {elapsed:.1f} s where about {WINDOW_S:g} s was enough: wait what "
@@ -88,6 +88,14 @@ async def check_ask_with_retry(ask_with_retry: Callable[[Any, str], Any]) -> Fee
             "quota stopped at once instead of retrying until tomorrow."
         )
     return wrong("on a per-day 429 your function returned instead of raising the error.")
+
+
+def _too_early(refused: int) -> str:
+    return (
+        f"the fake answered 429 {refused} times where 2 were enough: you retried before the "
+        "window had room. Wait what the 429 asks, quota_violation(error).wait_s: not a fixed "
+        "pause, nor .retry_delay_s (RetryInfo's whole seconds, rounded down: 0 here)."
+    )
 
 
 def check_shared_budget(ask_in_pool: Callable[[list[str], int, float], list[str]]) -> Feedback:

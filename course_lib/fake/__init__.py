@@ -1,7 +1,12 @@
 """The fake Gemini: it speaks Gemini's REST wire format, so the real SDK runs its real code path.
 
 - ``gemini``: ``FakeGemini``, which answers one request (after a while) with the real wire format
-- ``wire``: the JSON the API sends back: answers, streamed chunks and errors
+- ``request``, ``proto``, ``schemas``, ``media``: what a request asks, read and checked as the
+  API does; ``bad_request``: its 400s, with the field violations of the recorded ones
+- ``turn``: the model's answer part by part; ``structured`` and ``plausible``: JSON or an enum
+  value that fits a schema; ``thinking``: thought tokens and the time they take; ``tools`` and
+  ``arguments``: function calls, the tool config, thought signatures
+- ``wire``: the JSON the API sends back: answers, streamed chunks (SSE or a JSON array), errors
 - ``answers``, ``latency``, ``quota``: what it says, how long it takes, when it says no
 - ``refusals``: the 429 a quota sends, worded and shaped as the real one
 - ``transport``: the in-process way in (respx routes the SDK's requests to it)

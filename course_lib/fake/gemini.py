@@ -15,7 +15,6 @@ that prompt was asked, so a run is reproducible however its calls interleave.
 
 from __future__ import annotations
 
-import json
 import re
 import threading
 import time
@@ -26,14 +25,15 @@ from typing import NamedTuple, cast
 
 from course_lib import catalogue, ranges
 from course_lib.fake import wire
-from course_lib.fake.answers import canned_answer, composed_answer, count_tokens, truncate_to_tokens
-from course_lib.fake.draws import Plan, seed_of, uniforms
+from course_lib.fake.bad_request import Refused
+from course_lib.fake.draws import digest, seed_of, uniforms
 from course_lib.fake.interactions import FakeInteractions
 from course_lib.fake.latency import LatencyModel, latency_model
 from course_lib.fake.quota import Quota
 from course_lib.fake.refusals import rate_limited
 from course_lib.fake.request import Prompt, read_prompt
-from course_lib.fake.tools import answer_from, calls_for, missing_signatures
+from course_lib.fake.thinking import configured, held_back
+from course_lib.fake.turn import Plan, model_turn, prose, refused_by, usage_of
 from course_lib.fake.wire import Caller, Reply
 
 METHODS = ("generateContent", "streamGenerateContent", "countTokens")
@@ -75,6 +75,8 @@ class FakeGemini:
     hang_rate: share of calls that hang for ``hang_s`` seconds (past any sensible timeout).
     keys: the only API keys the fake accepts, e.g. ``["my-key"]`` (None: any key), as the real API
       refuses a key it does not know. A list, even of one: a lone string is refused.
+    retry_delay_format: how a 429's RetryInfo gives its delay: ``"whole"`` seconds rounded down,
+      as recorded real 429s do (the message has the fraction), or ``"exact"``.
     clock: what "now" is for the quota (inject one to test windows without waiting).
     """
 
@@ -90,6 +92,7 @@ class FakeGemini:
     hang_s: float = 300.0
     error_latency_s: float = 0.02
     stream_chunk_tokens: int = 12
+    retry_delay_format: str = "whole"
     seed: int = 0
     models: tuple[str, ...] = catalogue.ANSWERED
     keys: tuple[str, ...] | None = None
@@ -104,7 +107,8 @@ class FakeGemini:
         self.models = ranges.check("models", self.models)
         self.keys = ranges.check("keys", self.keys)
         self.quota = Quota(self.rpm, self.tpm, self.window_s, self.rpd, self.day_s)
-        self._asked: dict[tuple[str, str], int] = {}
+        # how often each (model, prompt digest) was asked: never the prompt itself (a server kept
+        self._asked: dict[tuple[str, bytes], int] = {}  # 300 of 1 MB: 124 -> 447 MB)
         self._lock = threading.Lock()
         self.interactions = FakeInteractions(self)  # /v1/interactions, with its store of them
 
@@ -114,9 +118,16 @@ class FakeGemini:
 
     # -- the endpoints ---------------------------------------------------------------------------
     def generate(
-        self, version: str, model: str, body: bytes, caller: Caller, stream: bool = False
+        self,
+        version: str,
+        model: str,
+        body: bytes,
+        caller: Caller,
+        stream: bool = False,
+        sse: bool = True,
     ) -> Reply:
-        """``models/{model}:generateContent``, or ``:streamGenerateContent`` with ``stream``."""
+        """``models/{model}:generateContent``, or ``:streamGenerateContent`` with ``stream``
+        (``sse``: asked with ``?alt=sse``, as google-genai does; else a JSON array)."""
         start = self.clock()
         method = "streamGenerateContent" if stream else "generateContent"
         request = self._read(version, model, body, caller, method)
@@ -124,18 +135,20 @@ class FakeGemini:
             reply, prompt = request, ""
         else:  # an alias, or a retired name the API routes, is answered by another model
             answering = catalogue.served(model, version) or model
-            reply, prompt = self._generate(answering, request, caller, stream), request.prompt
+            reply = self._generate(answering, request, caller, stream, sse)
+            prompt = request.prompt
         self._served(start, reply, model, prompt, caller)
         return reply
 
     def count_tokens(self, version: str, model: str, body: bytes, caller: Caller) -> Reply:
         """``models/{model}:countTokens``."""
         start = self.clock()
-        request = self._read(version, model, body, caller, "countTokens")
+        request = self._read(version, model, body, caller, "countTokens", count=True)
         if isinstance(request, Reply):
             reply = request
         else:
-            reply = wire.ok({"totalTokens": request.tokens}, self.error_latency_s)
+            counted = {"totalTokens": request.tokens, "promptTokensDetails": request.token_details}
+            reply = wire.ok(counted, self.error_latency_s)
         self._served(start, reply, model, "", caller)
         return reply
 
@@ -179,15 +192,21 @@ class FakeGemini:
 
     # -- how an answer is made -------------------------------------------------------------------
     def _read(
-        self, version: str, model: str, body: bytes, caller: Caller, method: str
+        self,
+        version: str,
+        model: str,
+        body: bytes,
+        caller: Caller,
+        method: str,
+        count: bool = False,
     ) -> Prompt | Reply:
         """The request's prompt, or the error reply that refuses it (key, model, bad body)."""
         refused = self._refused(version, model, caller, method)
         if refused is not None:
             return refused
-        request = read_prompt(body)
-        if isinstance(request, str):
-            return self._error(400, "INVALID_ARGUMENT", request)
+        request = read_prompt(body, count)
+        if isinstance(request, Refused):
+            return request.reply(self.error_latency_s)
         return request
 
     def _unkeyed(self, caller: Caller) -> Reply | None:
@@ -205,46 +224,42 @@ class FakeGemini:
             refusal = catalogue.not_found(model, version, method)
         return None if refusal is None else self._error(404, "NOT_FOUND", refusal)
 
-    def _generate(self, model: str, request: Prompt, caller: Caller, stream: bool) -> Reply:
-        tokens = request.tokens
+    def _generate(
+        self, model: str, request: Prompt, caller: Caller, stream: bool, sse: bool = True
+    ) -> Reply:
+        """Answer a read request: its 400s, the quota's 429, an injected failure, or the answer
+        (``stream``: streamed, as server-sent events if ``sse``, else as a JSON array)."""
+        try:
+            refused_by(model, request)
+        except Refused as bad:
+            return bad.reply(self.error_latency_s)
         limit = catalogue.answering(model).input_token_limit
-        if tokens > limit:  # the wording of recorded answers from Gemini 3 models
+        if request.tokens > limit:  # the wording of recorded answers from Gemini 3 models
             message = (
                 f"The input token count exceeds the maximum number of tokens allowed ({limit})."
             )
             return self._error(400, "INVALID_ARGUMENT", message)
         project = (self.project_of or {}).get(caller.key, caller.key)
-        refused = self.quota.take(project, model, tokens, self.clock())
-        if refused is not None:
-            return rate_limited(refused, model, self.error_latency_s)
+        over = self.quota.take(project, model, request.tokens, self.clock())
+        if over is not None:
+            whole = self.retry_delay_format == "whole"
+            return rate_limited(over, model, self.error_latency_s, whole)
+        key = (model, digest(request.key))
         with self._lock:
-            asked = self._asked.get((model, request.prompt), 0)
-            self._asked[(model, request.prompt)] = asked + 1
-        plan = self._plan(model, request.prompt, asked, request.config)
-        if plan.error:
-            code, status, message = plan.error
+            asked = self._asked.get(key, 0)
+            self._asked[key] = asked + 1
+        plan = self._plan(model, request, asked)
+        if plan.turn is None:
+            code, status, message = plan.error or (500, "INTERNAL", "")
             return self._error(code, status, message, plan.total)
-        reply: str | list[dict] = plan.text
-        thinking = model.startswith("gemini-3")  # its calls carry thought signatures
-        if thinking and (unsigned := missing_signatures(request.tools)):
-            return self._error(400, "INVALID_ARGUMENT", unsigned)
-        if request.tools.tools and not request.tools.results:  # the model asks for tool calls
-            reply = calls_for(request.prompt, request.tools.tools, signed=thinking)
-        elif request.tools.results:  # the tools answered: an answer that uses their results
-            reply = f"{answer_from(request.tools.results)} {plan.text}"
-        output_tokens = count_tokens(reply if isinstance(reply, str) else json.dumps(reply))
-        usage = {
-            "promptTokenCount": tokens,
-            "candidatesTokenCount": output_tokens,
-            "totalTokenCount": tokens + output_tokens,
-        }
-        ids = {"modelVersion": f"{model}-fake-001", "responseId": plan.response_id}
-        if not isinstance(reply, str):  # function calls come whole, streamed or not
-            return wire.whole(reply, plan.finish, usage, ids, plan.total, stream)
+        turn = plan.turn
+        usage = usage_of(request, turn)
+        ids = {"modelVersion": model, "responseId": plan.response_id}
         if not stream:
-            return wire.answer(reply, plan.finish, usage, ids, plan.total)
+            return wire.answer(turn.parts, turn.finish, usage, ids, plan.total)
+        timing = (plan.first, plan.total)
         return wire.stream(
-            reply, plan.finish, usage, ids, plan.first, plan.total, self.stream_chunk_tokens
+            turn.parts, turn.finish, usage, ids, timing, self.stream_chunk_tokens, sse, turn.whole
         )
 
     def planned_seconds(self, model: str, prompts: list[str]) -> list[float]:
@@ -254,14 +269,16 @@ class FakeGemini:
         asked: dict[str, int] = {}
         seconds = []
         for prompt in prompts:
-            nth = self._asked.get((model, prompt), 0) + asked.get(prompt, 0)
+            nth = self._asked.get((model, digest(prompt)), 0) + asked.get(prompt, 0)
             asked[prompt] = asked.get(prompt, 0) + 1
-            seconds.append(self._plan(model, prompt, nth, {}).total)
+            seconds.append(self._plan(model, Prompt([prompt], prompt), nth).total)
         return seconds
 
-    def _plan(self, model: str, prompt: str, asked: int, config: dict) -> Plan:
-        """Everything chance decides about the ``asked``-th asking of ``prompt``: failure, text,
-        and timing, drawn from one hash, so it is the same however calls interleave."""
+    def _plan(self, model: str, request: Prompt, asked: int) -> Plan:
+        """Everything chance decides about the ``asked``-th asking of ``request``: failure, what
+        the model says, how long it thinks and takes, drawn from one hash, so it is the same
+        however calls interleave."""
+        prompt, config = request.key, request.config
         draws, response_id = uniforms(self.seed, model, prompt, asked)
         if draws[0] < self.failure_rate:
             _, seconds = self._latency.draw(draws[1], 0)
@@ -269,19 +286,16 @@ class FakeGemini:
                 error = (500, "INTERNAL", "An internal error has occurred.")
             else:
                 error = (503, "UNAVAILABLE", "The model is overloaded. Please try again later.")
-            return Plan("", "", seconds, seconds, response_id, error)
-        text = canned_answer(prompt)
-        if text is None:  # temperature 0 always gives the same text; else a repeat may vary
-            variant = 0 if config.get("temperature") == 0 else asked
-            text = composed_answer(prompt, seed_of(self.seed, model, prompt, variant))
-        finish = "STOP"
-        limit = config.get("maxOutputTokens")
-        if limit is not None and count_tokens(text) > limit:
-            text, finish = truncate_to_tokens(text, int(limit)), "MAX_TOKENS"
-        first, total = self._latency.draw(draws[1], count_tokens(text))
+            return Plan(None, seconds, seconds, response_id, error)
+        variant = 0 if config.get("temperature") == 0 else asked  # else a repeat may vary
+        seed = seed_of(self.seed, model, prompt, variant)
+        text, finish = prose(request, seed)
+        thinking = configured(model, config, draws[2])
+        turn = model_turn(model, request, text, finish, thinking, seed)
+        first, total = held_back(*self._latency.draw(draws[1], turn.tokens), thinking.scale)
         if draws[3] < self.hang_rate:
             first = total = self.hang_s
-        return Plan(text, finish, first, total, response_id)
+        return Plan(turn, first, total, response_id)
 
     def _error(self, code: int, status: str, message: str, seconds: float | None = None) -> Reply:
         delay = self.error_latency_s if seconds is None else seconds

@@ -1,142 +1,184 @@
-"""What a generateContent request asks, read and checked as the real API does.
+"""What a generateContent (or countTokens) request asks, read and checked as the real API does.
 
-A body the API would refuse gets the API's own kind of answer: 400 INVALID_ARGUMENT with a message
-that names the field, never a crash. Tools and function results are read by ``fake.tools``;
-anything else the fake does not use (images, safety settings) is accepted and left alone.
+First the JSON parser's checks (``fake.proto``: unknown fields, values of the wrong type), then
+the API's own (``contents is not specified``, a temperature out of range, a schema that names a
+property it lacks...). A body the API would refuse gets its 400 INVALID_ARGUMENT, naming the
+field (``fake.bad_request``), never a crash. Tools and function results are read by
+``fake.tools``, images and files by ``fake.media``; what the fake does not use (safety
+settings, the service tier) is accepted as it comes.
 
 >>> read_prompt(b'{"contents": [{"role": "user", "parts": [{"text": "Hi"}]}]}').prompt
 'Hi'
->>> read_prompt(b'{"contents": [{"parts": [{"text": 5}]}]}')
+>>> read_prompt(b'{"contents": [{"parts": [{"text": 5}]}]}').message
 "Invalid value at 'contents[0].parts[0].text' (TYPE_STRING), 5"
 """
 
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from course_lib.fake import proto
 from course_lib.fake.answers import count_tokens
+from course_lib.fake.bad_request import Refused, invalid_value, payload
+from course_lib.fake.media import Media, media_of, token_details
+from course_lib.fake.schemas import check_schema
 from course_lib.fake.tools import ToolTurn, read_tools
 
 #: The largest request body the API takes (20 MB); larger ones get a 400.
 MAX_BODY_BYTES = 20 * 1024 * 1024
-
-#: generationConfig fields the fake checks, with their type (numbers: int or float; counts: int).
-_NUMBERS = ("temperature", "topP", "presencePenalty", "frequencyPenalty")
-_COUNTS = ("maxOutputTokens", "topK", "candidateCount", "seed")
+#: ``responseMimeType`` values the API takes, and its message for any other (as recorded).
+MIME_TYPES = (
+    "text/plain",
+    "application/json",
+    "application/xml",
+    "application/yaml",
+    "text/x.enum",
+)
+_MIME_MESSAGE = (
+    "allowed mimetypes are `text/plain`, `application/json`, `application/xml`, "
+    "`application/yaml` and `text/x.enum`."
+)
+_SCHEMA_TOO_DEEP = (
+    "A schema in GenerationConfig in the request exceeds the maximum allowed nesting depth."
+)
 
 
 @dataclass
 class Prompt:
     """What a generateContent request asks: every text (for token counts), the last user text
-    (what the answer is about), and the generation config."""
+    (what the answer is about), the generation config (camelCase keys, ``thinkingConfig``'s
+    too: ``{"thinkingLevel": "LOW"}``), the tools, and the images and files it sends."""
 
     texts: list[str]
     prompt: str
     config: dict[str, Any] = field(default_factory=dict)
     tools: ToolTurn = field(default_factory=ToolTurn)  # function calling: see fake.tools
+    media: list[Media] = field(default_factory=list)
+
+    @property
+    def text_tokens(self) -> int:
+        return sum(count_tokens(t) for t in self.texts)
 
     @property
     def tokens(self) -> int:
-        return sum(count_tokens(t) for t in self.texts)
+        return self.text_tokens + sum(m.tokens for m in self.media)
+
+    @property
+    def token_details(self) -> list[dict[str, Any]]:
+        """``promptTokensDetails``: the tokens per modality."""
+        return token_details(self.text_tokens, self.media)
+
+    @property
+    def key(self) -> str:
+        """What the answer depends on: the prompt, and the files sent with it."""
+        return self.prompt + "".join(f"|{m.digest}" for m in self.media)
 
 
-class _Refused(Exception):
-    """A field the API would refuse; its message is the 400's."""
-
-
-def read_prompt(body: bytes) -> Prompt | str:
-    """The request's prompt, or what is wrong with it (the message of a 400 INVALID_ARGUMENT)."""
+def read_prompt(body: bytes, count: bool = False) -> Prompt | Refused:
+    """The request's prompt, or the 400 that refuses it. ``count``: a countTokens body (its
+    ``contents``, or a whole ``generateContentRequest``)."""
     if len(body) > MAX_BODY_BYTES:
-        return f"Request payload size exceeds the limit: {MAX_BODY_BYTES} bytes."
+        return Refused(f"Request payload size exceeds the limit: {MAX_BODY_BYTES} bytes.")
     try:
         request = json.loads(body or b"{}")
-    except (ValueError, RecursionError):  # RecursionError: JSON nested thousands deep
-        return "Invalid JSON payload received. The body is not valid JSON."
+    except RecursionError:  # JSON nested thousands deep
+        return Refused.parsed([payload("Message too deep. Max recursion depth reached.")])
+    except ValueError:
+        return Refused.parsed([payload("Unexpected token.")])
+    found = proto.parse_violations(
+        "CountTokensRequest" if count else "GenerateContentRequest", request
+    )
+    if found:
+        return Refused.parsed(found)
+    inner = proto.field(request, "generate_content_request")
     try:
-        return _read(request)
-    except _Refused as refused:
-        return str(refused)
+        return _read(inner if count and isinstance(inner, dict) else request)
+    except Refused as refused:
+        return refused
 
 
-def _read(request: Any) -> Prompt | str:
-    request = _object(request, "The request body")
-    texts, prompt = [], ""
-    contents = _list(request.get("contents"), "contents")
+def _read(request: dict[str, Any]) -> Prompt:
+    """The API's own checks, on a body the parser took (so every field has its type)."""
+    texts: list[str] = []
+    media: list[Media] = []
+    prompt, asked = "", False
+    contents = proto.field(request, "contents") or []
     for i, content in enumerate(contents):
-        content = _object(content, f"contents[{i}]")
-        role = _string(content.get("role", "user"), f"contents[{i}].role")
-        for j, part in enumerate(_list(content.get("parts"), f"contents[{i}].parts")):
-            where = f"contents[{i}].parts[{j}]"
-            text = _string(_object(part, where).get("text", ""), f"{where}.text")
+        role = proto.field(content, "role") or "user"
+        for j, part in enumerate(proto.field(content, "parts") or []):
+            text = _text(part, f"contents[{i}].parts[{j}].text")
+            found = media_of(part)
+            if found is not None:
+                media.append(found)
+            asked = asked or bool(text) or found is not None or _calls(part)
             if text:
                 texts.append(text)
                 if role == "user":
                     prompt = text  # the last user text wins
-    if not texts:
-        return "* GenerateContentRequest.contents: contents is not specified"
-    system = request.get("systemInstruction")
-    if system is not None:
-        parts = _list(
-            _object(system, "system_instruction").get("parts"), "system_instruction.parts"
-        )
-        for j, part in enumerate(parts):
-            where = f"system_instruction.parts[{j}]"
-            text = _string(_object(part, where).get("text", ""), f"{where}.text")
-            if text:
-                texts.append(text)
-    config = request.get("generationConfig")
-    config = {} if config is None else _object(config, "generation_config")
+    if not asked:
+        raise Refused.checked("contents", "contents is not specified")
+    system = proto.field(request, "system_instruction") or {}
+    for j, part in enumerate(proto.field(system, "parts") or []):
+        text = _text(part, f"system_instruction.parts[{j}].text")
+        if text:
+            texts.append(text)
+    config = _config(proto.field(request, "generation_config") or {})
     tools = read_tools(request, contents)
-    if isinstance(tools, str):
-        return tools
-    return _check_config(config) or Prompt(texts, prompt, config, tools)
+    return Prompt(texts, prompt, config, tools, media)
 
 
-def _check_config(config: dict[str, Any]) -> str | None:
-    for name in _NUMBERS + _COUNTS:
-        value = config.get(name)
-        whole = name in _COUNTS
-        if value is not None and (
-            isinstance(value, bool) or not isinstance(value, int if whole else int | float)
-        ):
-            kind = "TYPE_INT32" if whole else "TYPE_FLOAT"
-            return f"Invalid value at 'generation_config.{name}' ({kind}), {json.dumps(value)}"
+def _text(part: dict[str, Any], where: str) -> str:
+    text = proto.field(part, "text") or ""
+    if not text.isascii():
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:  # "\ud800" in the JSON: a lone surrogate is no character
+            raise Refused.parsed([invalid_value(where, "TYPE_STRING", text)]) from None
+    return text
+
+
+def _calls(part: dict[str, Any]) -> bool:
+    return any(proto.field(part, k) for k in ("function_call", "function_response"))
+
+
+_SNAKE = re.compile(r"_([a-z0-9])")
+
+
+def camel(value: dict[str, Any]) -> dict[str, Any]:
+    """A config's keys in camelCase, whichever way they came (the SDK sends ``thinkingConfig``'s
+    snake_case: ``{"thinking_budget": 1024}``)."""
+    return {_SNAKE.sub(lambda m: m.group(1).upper(), k): v for k, v in value.items()}
+
+
+def _config(config: dict[str, Any]) -> dict[str, Any]:
+    config = camel(config)
+    if isinstance(config.get("thinkingConfig"), dict):
+        config["thinkingConfig"] = camel(config["thinkingConfig"])
     temperature = config.get("temperature")
-    if temperature is not None and not 0 <= temperature <= 2:
-        return f"* GenerationConfig.temperature: must be in [0.0, 2.0], got {temperature}"
+    if temperature is not None and not 0 <= float(temperature) <= 2:
+        raise Refused.checked(
+            "generation_config.temperature", f"must be in [0.0, 2.0], got {temperature}"
+        )
     limit = config.get("maxOutputTokens")
-    if limit is not None and limit < 1:
-        return f"* GenerationConfig.max_output_tokens: must be positive, got {limit}"
-    return None
-
-
-def _object(value: Any, where: str) -> dict[str, Any]:
-    if not isinstance(value, dict):
-        raise _Refused(
-            f"Invalid JSON payload received. {where} must be an object, not {_kind(value)}."
+    if limit is not None and int(limit) < 1:
+        raise Refused.checked(
+            "generation_config.max_output_tokens", f"must be positive, got {limit}"
         )
-    return value
-
-
-def _list(value: Any, where: str) -> list[Any]:
-    if value is None:
-        return []
-    if not isinstance(value, list):
-        raise _Refused(
-            f"Invalid JSON payload received. {where} must be a list, not {_kind(value)}."
+    mime = config.get("responseMimeType")
+    if mime is not None and mime not in MIME_TYPES:
+        raise Refused.checked("generation_config.response_mime_type", _MIME_MESSAGE)
+    if isinstance(config.get("responseSchema"), dict):
+        check_schema(
+            config["responseSchema"], "generation_config.response_schema", _SCHEMA_TOO_DEEP
         )
-    return value
-
-
-def _string(value: Any, where: str) -> str:
-    if not isinstance(value, str):
-        raise _Refused(f"Invalid value at '{where}' (TYPE_STRING), {json.dumps(value)[:40]}")
-    return value
-
-
-def _kind(value: Any) -> str:
-    return {dict: "an object", list: "a list", str: "a string", bool: "true or false"}.get(
-        type(value), "null" if value is None else "a number"
-    )
+    if "responseJsonSchema" in config:
+        check_schema(
+            config["responseJsonSchema"],
+            "generation_config.response_json_schema",
+            _SCHEMA_TOO_DEEP,
+            json_schema=True,
+        )
+    return config

@@ -124,7 +124,8 @@ class FakeServer:
 
     async def _stream(self, request: web.Request) -> web.StreamResponse:
         v, model = request.match_info["version"], request.match_info["model"]
-        reply = self.fake.generate(v, model, await request.read(), _caller(request), stream=True)
+        sse = request.query.get("alt") == "sse"  # else a JSON array, the REST default
+        reply = self.fake.generate(v, model, await request.read(), _caller(request), True, sse)
         return await _play(request, reply)
 
     async def _count(self, request: web.Request) -> web.StreamResponse:
@@ -187,7 +188,7 @@ def _caller(request: web.Request) -> Caller:
 
 async def _play(request: web.Request, reply: Reply) -> web.StreamResponse:
     """Send the reply after its delays: at once for JSON, chunk by chunk for a stream."""
-    if reply.content_type != "text/event-stream":
+    if len(reply.chunks) == 1:
         await asyncio.sleep(reply.duration)
         return web.Response(
             status=reply.status, body=reply.chunks[0][1], content_type=reply.content_type

@@ -2,15 +2,20 @@
 the turn that carries their ``functionResponse`` parts gets an answer that uses the results.
 
 Which functions a prompt calls: every declared function whose name (its words, ``get_weather`` ->
-"weather") the prompt mentions, in the order declared; if it mentions none, the first one. A
-prompt that quotes several phrases (``look up "the GIL" and "process pools"``) gets one call of
-each such function per phrase, the phrase as its first string argument, as Gemini asks for
-parallel calls of one function. So a prompt can make the model ask for several calls in one turn,
-and the same prompt always asks for the same calls. Arguments are filled from each function's JSON
-schema (strings from the prompt, numbers small and fixed), so they always validate.
+"weather") the prompt mentions, in the order declared; else the one a sum asks for ("57 x 44",
+"each owns 44": ``multiply``; "in total": ``add``), or one a word hints at ("raining": weather);
+else the first one. A prompt that quotes several phrases (``look up "the GIL" and "process
+pools"``) gets one call of each such function per phrase, the phrase as its first string
+argument, as Gemini asks for parallel calls of one function. So a prompt can make the model ask
+for several calls in one turn, and the same prompt always asks for the same calls. Arguments use
+what the prompt says, typed by each function's schema (``fake.arguments``), so they validate.
+
+``toolConfig.functionCallingConfig`` decides whether the model calls at all: ``NONE`` never,
+``ANY`` always (even after the results came back), ``AUTO`` and ``VALIDATED`` when no results
+came back yet; ``allowedFunctionNames`` limits ``ANY`` and ``VALIDATED`` to those functions.
 
 >>> turn = read_tools({"tools": [{"functionDeclarations": [{"name": "get_weather",
-...     "parameters": {"type": "object", "properties": {"city": {"type": "string"}},
+...     "parameters": {"type": "OBJECT", "properties": {"city": {"type": "STRING"}},
 ...     "required": ["city"]}}]}]}, [])
 >>> calls_for("What is the weather in Paris?", turn.tools)
 [{'functionCall': {'name': 'get_weather', 'args': {'city': 'Paris'}}}]
@@ -18,16 +23,20 @@ schema (strings from the prompt, numbers small and fixed), so they always valida
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import json
 import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from course_lib.fake import proto
+from course_lib.fake.arguments import args_for, first_string
+from course_lib.fake.bad_request import Refused
+from course_lib.fake.media import media_of
+from course_lib.fake.schemas import check_schema
+
 _WORD = re.compile(r"[A-Za-z]{3,}")
-_CAPITALISED = re.compile(r"\b[A-Z][a-z]{2,}\b")
 _QUOTED = re.compile(r'"([^"]{1,80})"')
+_TOO_DEEP = "exceeds the maximum allowed nesting depth."
 _STOP = {"get", "the", "and", "for", "set", "list", "find", "fetch", "lookup", "look"}
 
 
@@ -47,128 +56,179 @@ class ToolTurn:
     tools: list[Tool] = field(default_factory=list)
     results: list[tuple[str, Any]] = field(default_factory=list)
     signatures: list[str] = field(default_factory=list)
-    unsigned: list[str] = field(default_factory=list)  # earlier function calls sent back unsigned
+    #: the current turn's function calls sent back unsigned: (the content's position, the name)
+    unsigned: list[tuple[int, str]] = field(default_factory=list)
+    mode: str = "AUTO"  # toolConfig.functionCallingConfig.mode
+    allowed: list[str] = field(default_factory=list)  # ... and its allowedFunctionNames
+
+    def calls_now(self) -> bool:
+        """Whether this turn's answer is function calls, as the tool config decides."""
+        if not self.tools or self.mode == "NONE":
+            return False
+        return self.mode == "ANY" or not self.results
+
+    def callable(self) -> list[Tool]:
+        """The functions the model may call now."""
+        if self.allowed and self.mode in ("ANY", "VALIDATED"):
+            return [t for t in self.tools if t.name in self.allowed]
+        return self.tools
 
 
-def read_tools(request: dict[str, Any], contents: list[Any]) -> ToolTurn | str:
-    """The request's tools and function results, or the message of the 400 that refuses them."""
+def read_tools(request: dict[str, Any], contents: list[Any]) -> ToolTurn:
+    """The request's tools and function results (a body ``fake.proto`` has checked), or raise
+    the ``Refused`` 400 that refuses them."""
     turn = ToolTurn()
-    for i, entry in enumerate(request.get("tools") or []):
-        if not isinstance(entry, dict):
-            return f"Invalid JSON payload received. tools[{i}] must be an object."
-        declared = entry.get("functionDeclarations", entry.get("function_declarations")) or []
-        for j, spec in enumerate(declared):
+    for i, entry in enumerate(proto.field(request, "tools") or []):
+        for j, spec in enumerate(proto.field(entry, "function_declarations") or []):
             where = f"tools[{i}].function_declarations[{j}]"
-            name = spec.get("name") if isinstance(spec, dict) else None
+            name = proto.field(spec, "name")
             if not isinstance(name, str) or not re.fullmatch(
                 r"[A-Za-z_][A-Za-z0-9_.-]{0,63}", name
             ):
-                return f"* GenerateContentRequest.{where}.name: Invalid function name {name!r}."
-            schema: object = next(
-                (
-                    spec[key]
-                    for key in ("parameters", "parametersJsonSchema", "parameters_json_schema")
-                    if key in spec
-                ),
-                {},
-            )
+                raise Refused.checked(f"{where}.name", f"Invalid function name {name!r}.")
+            too_deep = f"FunctionDeclaration '{name}' in the request {_TOO_DEEP}"
+            schema = proto.field(spec, "parameters")
+            if schema is not None:
+                check_schema(schema, f"{where}.parameters", too_deep)
+            else:
+                schema = proto.field(spec, "parameters_json_schema")
+                if schema is not None:
+                    check_schema(schema, f"{where}.parameters_json_schema", too_deep, True)
             turn.tools.append(Tool(name, schema if isinstance(schema, dict) else {}))
     names = {tool.name for tool in turn.tools}
-    for i, content in enumerate(
-        contents
-    ):  # the model's earlier calls, as the client sends them back
-        for j, part in enumerate(content.get("parts") or [] if isinstance(content, dict) else []):
-            if isinstance(part, dict) and "functionCall" in part:
-                if isinstance(part.get("thoughtSignature"), str):
-                    turn.signatures.append(part["thoughtSignature"])
-                else:
-                    turn.unsigned.append(f"contents[{i}].parts[{j}]")
-    last = contents[-1] if contents and isinstance(contents[-1], dict) else {}
-    for j, part in enumerate(last.get("parts") or []):
-        if not isinstance(part, dict):
-            continue
-        response = part.get("functionResponse")
+    _read_config(proto.field(request, "tool_config") or {}, names, turn)
+    _read_calls(contents, turn)
+    last = contents[-1] if contents else {}
+    for j, part in enumerate(proto.field(last, "parts") or []):
+        response = proto.field(part, "function_response")
         if response is None:
             continue
         where = f"contents[{len(contents) - 1}].parts[{j}].function_response"
-        if not isinstance(response, dict) or not isinstance(response.get("name"), str):
-            return f"* GenerateContentRequest.{where}.name: Name cannot be empty."
-        if response["name"] not in names:
-            return (
-                f"* GenerateContentRequest.{where}: function response for '{response['name']}', "
-                "which the request does not declare as a tool."
+        name = proto.field(response, "name")
+        if not name:
+            raise Refused.checked(f"{where}.name", "Name cannot be empty.")
+        if name not in names:
+            raise Refused.checked(
+                where,
+                f"function response for '{name}', which the request does not declare as a tool.",
             )
-        turn.results.append((response["name"], response.get("response")))
+        turn.results.append((name, proto.field(response, "response")))
     return turn
 
 
-def calls_for(prompt: str, tools: list[Tool], signed: bool = False) -> list[dict[str, Any]]:
-    """The ``functionCall`` parts a model turn asks for (see the module's docstring). ``signed``:
-    each carries a ``thoughtSignature``, as Gemini 3 models attach, which the client must send
-    back with the call in the next turn's history (``missing_signatures`` checks)."""
-    words = {w.lower() for w in _WORD.findall(prompt)}
-    chosen = [t for t in tools if _name_words(t.name) & words] or tools[:1]
+def _read_config(config: dict[str, Any], names: set[str], turn: ToolTurn) -> None:
+    calling = proto.field(config, "function_calling_config") or {}
+    turn.mode = (
+        str(proto.field(calling, "mode") or "AUTO").upper().replace("MODE_UNSPECIFIED", "AUTO")
+    )
+    turn.allowed = list(proto.field(calling, "allowed_function_names") or [])
+    for k, name in enumerate(turn.allowed):
+        if name not in names:  # the real API's wording for this is not recorded
+            where = f"tool_config.function_calling_config.allowed_function_names[{k}]"
+            raise Refused.checked(where, f"'{name}' is not a declared function.")
+
+
+def _read_calls(contents: list[Any], turn: ToolTurn) -> None:
+    """The model's earlier calls, as the client sends them back: the signatures they carry, and
+    the model turns of the current turn (after the last user message of text or files) whose
+    first call lost its signature (the only one a Gemini 3 turn signs)."""
+    current = 0
+    for i, content in enumerate(contents):
+        parts = proto.field(content, "parts") or []
+        said = any(proto.field(p, "text") or media_of(p) for p in parts)
+        if (proto.field(content, "role") or "user") == "user" and said:
+            current = i + 1
+    for i, content in enumerate(contents):
+        calls = [p for p in proto.field(content, "parts") or [] if proto.field(p, "function_call")]
+        for part in calls:
+            if proto.field(part, "thought_signature"):
+                turn.signatures.append(proto.field(part, "thought_signature"))
+        if calls and i >= current and not proto.field(calls[0], "thought_signature"):
+            name = proto.field(proto.field(calls[0], "function_call"), "name") or ""
+            turn.unsigned.append((i + 1, name))
+
+
+def calls_for(prompt: str, tools: list[Tool]) -> list[dict[str, Any]]:
+    """The ``functionCall`` parts a model turn asks for, from ``tools`` (see the module's
+    docstring); a Gemini 3 model signs the first (``fake.turn``)."""
+    chosen = chosen_tools(prompt, tools)
     phrases = _QUOTED.findall(prompt)
     parts = []
     for tool in chosen:
-        field = _first_string(tool.schema)  # where a quoted phrase goes, if anywhere
+        field = first_string(tool.schema)  # where a quoted phrase goes, if anywhere
         for phrase in phrases if phrases and field else [None]:
             args = args_for(tool.schema, prompt)
             if field is not None and phrase is not None:
                 args[field] = phrase
-            part: dict[str, Any] = {"functionCall": {"name": tool.name, "args": args}}
-            if signed:
-                digest = hashlib.sha256(f"{tool.name}:{phrase}:{prompt}".encode()).digest()
-                part["thoughtSignature"] = base64.b64encode(digest[:24]).decode()
-            parts.append(part)
+            parts.append({"functionCall": {"name": tool.name, "args": args}})
     return parts
 
 
-def _first_string(schema: dict[str, Any]) -> str | None:
-    """The first string parameter an answer must fill, if any: where a quoted phrase goes."""
-    properties = schema.get("properties") or {}
-    for name in schema.get("required") or list(properties):
-        if str((properties.get(name) or {}).get("type", "string")).lower() == "string":
-            return name
-    return None
+def chosen_tools(prompt: str, tools: list[Tool]) -> list[Tool]:
+    """The functions a prompt asks for: those it names; else the one its sum or hints ask for;
+    else the first."""
+    words = {w.lower() for w in _WORD.findall(prompt)}
+    named = [t for t in tools if _name_words(t.name) & words]
+    if named:
+        return named
+    operation = _operation(prompt, words)
+    for wanted in ([operation] if operation else []) + sorted(words & set(_HINTS)):
+        hinted = [t for t in tools if _name_words(t.name) & _HINTS.get(wanted, {wanted})]
+        if hinted:
+            return hinted[:1]
+    return tools[:1]
+
+
+#: Words of a function's name each operation (or hint word in a prompt) points to.
+_HINTS: dict[str, set[str]] = {
+    "multiply": {"multiply", "mul", "times", "product"},
+    "divide": {"divide", "div", "quotient", "split"},
+    "subtract": {"subtract", "sub", "minus", "difference"},
+    "add": {"add", "sum", "plus", "total"},
+    "raining": {"weather", "forecast"}, "rain": {"weather", "forecast"},
+    "sunny": {"weather", "forecast"}, "temperature": {"weather", "temperature"},
+    "dark": {"lights", "light", "lamp"}, "bright": {"lights", "light", "lamp"},
+    "clock": {"time"}, "hour": {"time"},
+}  # fmt: skip
+#: Cues of each operation, strongest first: "each owns 44 ... in total" is a product.
+_SUMS = (
+    (
+        "multiply",
+        re.compile(r"\d\s*(?:x|×|\*)\s*\d|\b(?:times|each|every|per|product|multipl\w*)\b"),
+    ),
+    ("divide", re.compile(r"\d\s*(?:/|÷)\s*\d|\b(?:divided|split|share|shared|average|ratio)\b")),
+    (
+        "subtract",
+        re.compile(r"\d\s+-\s*\d|\b(?:minus|left|remain\w*|difference|fewer|lost|gave)\b"),
+    ),
+    ("add", re.compile(r"\d\s*\+\s*\d|\b(?:plus|sum|total|altogether|combined|more)\b")),
+)
+
+
+def _operation(prompt: str, words: set[str]) -> str | None:
+    """The arithmetic a prompt with two numbers asks for, if any."""
+    if len(re.findall(r"\d+", prompt[:2000])) < 2:
+        return None
+    return next((name for name, cue in _SUMS if cue.search(prompt[:2000].lower())), None)
 
 
 def missing_signatures(turn: ToolTurn) -> str | None:
-    """For a Gemini 3 model: the 400's message if earlier function calls came back unsigned."""
+    """For a Gemini 3 model: the 400's message if a function call of the current turn came back
+    without its signature, worded as recorded (niki914/zafiro#100, csells/dartantic#86)."""
     if not turn.unsigned:
         return None
+    position, name = turn.unsigned[0]
     return (
-        f"Function call is missing a thought_signature in functionCall parts ({turn.unsigned[0]}). "
-        "This is required for tools to work correctly: send back the model's parts as they came."
+        "Function call is missing a thought_signature in functionCall parts. This is required "
+        "for tools to work correctly, and missing thought_signature may lead to degraded model "
+        f"performance. Additional data, function call `default_api:{name}` , position {position}. "
+        "Please refer to https://ai.google.dev/gemini-api/docs/thought-signatures for more details."
     )
 
 
 def _name_words(name: str) -> set[str]:
     split = re.sub(r"([a-z])([A-Z])", r"\1_\2", name).lower()
     return {w for w in re.split(r"[_.\-]+", split) if len(w) > 2 and w not in _STOP}
-
-
-def args_for(schema: dict[str, Any], prompt: str) -> dict[str, Any]:
-    """Arguments for every required parameter (all of them if none is marked required)."""
-    properties = schema.get("properties") or {}
-    wanted = schema.get("required") or list(properties)
-    return {name: _value(properties.get(name) or {}, prompt) for name in wanted}
-
-
-def _value(spec: dict[str, Any], prompt: str) -> Any:
-    kind = str(spec.get("type", "string")).lower()
-    if spec.get("enum"):
-        return spec["enum"][0]
-    if kind in ("integer", "number"):
-        return 3
-    if kind == "boolean":
-        return True
-    if kind == "array":
-        return [_value(spec.get("items") or {}, prompt)]
-    if kind == "object":
-        return args_for(spec, prompt)
-    names = _CAPITALISED.findall(prompt[1:])  # a name in the prompt, if there is one
-    return names[-1] if names else prompt.strip()[:80]
 
 
 def answer_from(results: list[tuple[str, Any]]) -> str:

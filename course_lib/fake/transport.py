@@ -23,6 +23,7 @@ from urllib.parse import parse_qs
 
 import httpx
 import respx
+from respx.models import Call, CallList
 
 from course_lib.config import TRACE_HEADER
 from course_lib.fake.gemini import FakeGemini
@@ -106,6 +107,36 @@ def caller_of(request: httpx.Request) -> Caller:
     return Caller(key, TRACE_HEADER in request.headers, "in-process")
 
 
+class RecentCalls(CallList):
+    """respx's record of a router's calls, keeping only the last ``KEEP`` (requests, bodies and
+    all): a session's router lives as long as its client, and must not keep every prompt it
+    carried. ``call_count`` still counts them all."""
+
+    KEEP = 20
+
+    def __init__(self, *calls: Call, name: Any = "respx") -> None:
+        super().__init__(calls, name=name)
+        self._seen = len(self)
+
+    def append(self, call: Call) -> None:
+        super().append(call)
+        self._seen += 1
+        if len(self) > self.KEEP:
+            del self[0]
+
+    def clear(self) -> None:
+        super().clear()
+        self._seen = 0
+
+    @property
+    def called(self) -> bool:  # type: ignore[override]
+        return self._seen > 0
+
+    @property
+    def call_count(self) -> int:  # type: ignore[override]
+        return self._seen
+
+
 #: What a route's handler returns: the response, or for async clients a coroutine that waits,
 #: then gives it (respx's ``async_handler`` awaits it).
 Handled = httpx.Response | Awaitable[httpx.Response]
@@ -133,7 +164,8 @@ def fake_router(fake: FakeGemini, asynchronous: bool = False) -> respx.Router:
         return answer(request, fake.generate, version, model, request.content)
 
     def stream(request: httpx.Request, version: str, model: str) -> Handled:
-        return answer(request, fake.generate, version, model, request.content, stream=True)
+        sse = request.url.params.get("alt") == "sse"  # else a JSON array, the REST default
+        return answer(request, fake.generate, version, model, request.content, stream=True, sse=sse)
 
     def count(request: httpx.Request, version: str, model: str) -> Handled:
         return answer(request, fake.count_tokens, version, model, request.content)
@@ -175,6 +207,9 @@ def fake_router(fake: FakeGemini, asynchronous: bool = False) -> respx.Router:
     )
     router.post(path__regex=by_id + "/cancel$", name="cancel").mock(side_effect=cancel)
     router.route(name="other").mock(side_effect=other)  # unknown paths get the API's own 404
+    router.calls = RecentCalls(name=router)
+    for route in router.routes:
+        route.calls = RecentCalls(name=route)
     return router
 
 

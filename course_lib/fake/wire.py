@@ -53,67 +53,107 @@ def error(
     return Reply(code, [(delay, json.dumps({"error": body}).encode())])
 
 
-def candidate(text: str | list[dict[str, Any]], finish: str | None) -> dict[str, Any]:
-    """One candidate: a text, or the parts themselves (function calls)."""
-    parts = [{"text": text}] if isinstance(text, str) else text
+def candidate(parts: list[dict[str, Any]], finish: str | None) -> dict[str, Any]:
     answer: dict[str, Any] = {"content": {"role": "model", "parts": parts}, "index": 0}
     if finish:
         answer["finishReason"] = finish
     return answer
 
 
+class Usage(NamedTuple):
+    """A call's tokens: its prompt's (and per modality), its answer's and its thoughts'."""
+
+    prompt: int
+    answer: int
+    thoughts: int = 0
+    details: tuple[tuple[str, int], ...] = ()
+
+    def metadata(self, answer: int | None = None) -> dict[str, Any]:
+        """``usageMetadata``, with ``answer`` tokens so far (a stream's running count). The total
+        counts the thoughts too, as the real API's does (prompt 5 + answer 39 + thoughts 186 =
+        230, in a recorded stream: simonw/llm-gemini#97)."""
+        said = self.answer if answer is None else answer
+        usage: dict[str, Any] = {
+            "promptTokenCount": self.prompt,
+            "candidatesTokenCount": said,
+            "totalTokenCount": self.prompt + said + self.thoughts,
+        }
+        if self.details:
+            usage["promptTokensDetails"] = [
+                {"modality": m, "tokenCount": n} for m, n in self.details
+            ]
+        if self.thoughts:
+            usage["thoughtsTokenCount"] = self.thoughts
+        return usage
+
+
 def answer(
-    text: str | list[dict[str, Any]],
-    finish: str,
-    usage: dict[str, int],
-    ids: dict[str, str],
-    delay: float,
+    parts: list[dict[str, Any]], finish: str, usage: Usage, ids: dict[str, str], delay: float
 ) -> Reply:
-    return ok({"candidates": [candidate(text, finish)], "usageMetadata": usage, **ids}, delay)
-
-
-def whole(
-    parts: list[dict[str, Any]],
-    finish: str,
-    usage: dict[str, int],
-    ids: dict[str, str],
-    delay: float,
-    stream: bool,
-) -> Reply:
-    """Parts that come in one piece (function calls): a JSON answer, or one server-sent event."""
-    if not stream:
-        return answer(parts, finish, usage, ids, delay)
-    event = {"candidates": [candidate(parts, finish)], **ids, "usageMetadata": usage}
-    return Reply(
-        200, [(delay, b"data: " + json.dumps(event).encode() + b"\r\n\r\n")], "text/event-stream"
-    )
+    """A generateContent answer, whole."""
+    body = {"candidates": [candidate(parts, finish)], "usageMetadata": usage.metadata(), **ids}
+    return ok(body, delay)
 
 
 _WORDS = re.compile(r"\S+\s*")
 
 
 def stream(
-    text: str,
+    parts: list[dict[str, Any]],
     finish: str,
-    usage: dict[str, int],
+    usage: Usage,
     ids: dict[str, str],
-    first: float,
-    total: float,
+    timing: tuple[float, float],
     chunk_tokens: int,
+    sse: bool = True,
+    whole: bool = False,
 ) -> Reply:
-    """Server-sent events: the first chunk after ``first`` seconds, the rest spread to ``total``."""
-    words = _WORDS.findall(text) or [text]
-    per_chunk = max(1, chunk_tokens * 3 // 4)  # about 0.75 words per token
-    pieces = ["".join(words[i : i + per_chunk]) for i in range(0, len(words), per_chunk)]
-    gap = (total - first) / max(1, len(pieces) - 1)
+    """A streamed answer: the first event after ``timing[0]`` seconds, the rest spread to
+    ``timing[1]``. Thought summaries come first, then the text in pieces of about
+    ``chunk_tokens``; function calls (``whole``) in one event. Every event carries the usage so
+    far, ``modelVersion`` and ``responseId``; the last one its ``finishReason`` and, for Gemini 3,
+    the thought signature. ``sse``: server-sent events (``?alt=sse``, what google-genai asks
+    for), else one JSON array sent bit by bit (no ``alt``: the REST default)."""
+    first, total = timing
+    thoughts = [p for p in parts if p.get("thought")]
+    said = [p for p in parts if not p.get("thought")]
+    events: list[tuple[list[dict[str, Any]], int]] = []  # (parts, answer tokens so far)
+    if whole:
+        events.append((parts, usage.answer))
+    else:
+        events += [([p], 0) for p in thoughts]
+        text = "".join(str(p.get("text", "")) for p in said)
+        words = _WORDS.findall(text) or [text]
+        per_chunk = max(1, chunk_tokens * 3 // 4)  # about 0.75 words per token
+        pieces = ["".join(words[i : i + per_chunk]) for i in range(0, len(words), per_chunk)]
+        so_far = ""
+        for i, piece in enumerate(pieces):
+            so_far += piece
+            part: dict[str, Any] = {"text": piece}
+            if i == len(pieces) - 1 and said and "thoughtSignature" in said[-1]:
+                part["thoughtSignature"] = said[-1]["thoughtSignature"]
+            last = i == len(pieces) - 1
+            events.append(([part], usage.answer if last else min(usage.answer, _tokens(so_far))))
+    gap = (total - first) / max(1, len(events) - 1)
     chunks = []
-    for i, piece in enumerate(pieces):
-        last = i == len(pieces) - 1
+    for i, (event_parts, tokens) in enumerate(events):
+        last = i == len(events) - 1
         event = {
-            "candidates": [candidate(piece, finish if last else None)],
+            "candidates": [candidate(event_parts, finish if last else None)],
+            "usageMetadata": usage.metadata(tokens),
             **ids,
-            "usageMetadata": usage if last else {"promptTokenCount": usage["promptTokenCount"]},
         }
-        data = b"data: " + json.dumps(event).encode() + b"\r\n\r\n"
-        chunks.append((first if i == 0 else gap, data))
-    return Reply(200, chunks, "text/event-stream")
+        chunks.append((first if i == 0 else gap, _framed(event, i, last, sse)))
+    return Reply(200, chunks, "text/event-stream" if sse else "application/json")
+
+
+def _framed(event: dict[str, Any], i: int, last: bool, sse: bool) -> bytes:
+    if sse:
+        return b"data: " + json.dumps(event).encode() + b"\r\n\r\n"
+    # the REST default: one JSON array, pretty-printed, its elements sent as they come
+    text = ("[" if i == 0 else "\n,\r\n") + json.dumps(event, indent=2) + ("\n]" if last else "")
+    return text.encode()
+
+
+def _tokens(text: str) -> int:
+    return -(-len(text) // 4)  # fake.answers.count_tokens, without importing the answers

@@ -20,6 +20,7 @@ _WHERE = {
     "QuotaViolation": "quota_errors",
     "quota_violation": "quota_errors",
     "server_retry_delay": "quota_errors",
+    "retry_wait": "quota_errors",
     "DailyQuotaExhausted": "quota_errors",
     "AIMDLimiter": "adaptive",
 }

@@ -1,6 +1,7 @@
 """Retries that respect the server, and stop when retrying cannot help or would pile on.
 
-- a 429 per minute: wait exactly what its RetryInfo asks (``"45.837906927s"``), then retry;
+- a 429 per minute: wait what it asks (its message's "Please retry in 45.837906927s", which
+  RetryInfo rounds down to ``"45s"``), a little more, then retry (``retry_wait``);
 - a 429 per day: raise ``DailyQuotaExhausted`` at once (nothing gets better before the reset);
 - 408, 500, 502, 503, 504, a 429 without RetryInfo, and timeouts: exponential backoff with full
   jitter, a wait drawn uniformly from 0 to min(cap, base * 2**n) before retry n + 1;
@@ -14,8 +15,8 @@ seed are parameters, so tests check exact delays without waiting.
 >>> quota = errors.ClientError(429, {"error": {"code": 429, "status": "RESOURCE_EXHAUSTED",
 ...     "message": "slow down", "details": [{"@type": "type.googleapis.com/google.rpc.RetryInfo",
 ...     "retryDelay": "7s"}]}})
->>> retry_delay(quota, attempt=1, rng=random.Random(0))
-7.0
+>>> retry_delay(quota, attempt=1, rng=random.Random(0))  # whole seconds only: one more, and 2 %
+8.16
 >>> retry_delay(errors.ServerError(503, {"error": {}}), attempt=3, rng=random.Random(0))
 1.6888437030500962
 """
@@ -34,6 +35,7 @@ from course_lib import ranges
 from course_lib.rate_limits.quota_errors import (
     DailyQuotaExhausted,
     quota_violation,
+    retry_wait,
     server_retry_delay,
 )
 from course_lib.rate_limits.retry_budget import RetryBudget
@@ -50,6 +52,7 @@ __all__ = [
     "call_with_retries_sync",
     "is_timeout",
     "retry_delay",
+    "retry_wait",
     "server_retry_delay",  # re-exported: it lived here first
     "DailyQuotaExhausted",
     "quota_violation",
@@ -97,9 +100,9 @@ def retry_delay(error: BaseException, attempt: int, rng: random.Random) -> float
         violation = quota_violation(error)
         if violation is not None and violation.per_day:
             return None
-        asked = server_retry_delay(error)
+        asked = retry_wait(error)
         if asked is not None:
-            return asked  # exactly: sooner is refused again, later wastes the window
+            return asked  # as asked, a hair more: sooner is refused again, later wastes the window
     return backoff_delay(attempt, rng)
 
 
@@ -127,7 +130,7 @@ def _next_delay(
     # A 429 that says when to come back is not charged: waiting as asked is not hammering, and
     # at a rate limit most calls may need one such retry.
     rate_limited = isinstance(error, errors.APIError) and error.code == 429
-    told = server_retry_delay(error) if rate_limited else None
+    told = retry_wait(error) if rate_limited else None
     if budget is not None and told is None and not budget.try_retry():
         _give_up(error, f"Not retried: the run's retry budget is spent ({budget}).")
     return delay

@@ -30,6 +30,7 @@ class CallRecord:
     error: str | None = None  # e.g. "429 RESOURCE_EXHAUSTED" once every attempt has failed
     prompt_tokens: int = 0
     output_tokens: int = 0
+    thought_tokens: int = 0  # thinking: billed as output, not part of the answer
     sent: float = _NOT_YET
     answered: float = _NOT_YET
     done: float = _NOT_YET
@@ -46,6 +47,7 @@ class CallRecord:
         self.answer, self.attempts, self.answered = response.text, attempts, at
         self.prompt_tokens = (usage and usage.prompt_token_count) or 0
         self.output_tokens = (usage and usage.candidates_token_count) or 0
+        self.thought_tokens = (usage and usage.thoughts_token_count) or 0
 
     def failed(self, error: Any, attempts: int, at: float) -> None:
         """Every attempt failed with an API error."""

@@ -19,6 +19,7 @@ import re
 from dataclasses import dataclass, fields, replace
 from typing import TYPE_CHECKING, Any
 
+from course_lib.fake.bad_request import Refused as BadRequest
 from course_lib.fake.interactions.turn import Turn
 from course_lib.fake.interactions.values import Refused
 from course_lib.fake.request import Prompt, read_prompt
@@ -73,8 +74,8 @@ def engine_request(turn: Turn, previous: Stored | None) -> TurnPrompt:
     if turn.service_tier is not None:  # HOOK: service tiers read generateContent's serviceTier
         settings["serviceTier"] = turn.service_tier
     read = read_prompt(json.dumps(settings).encode())
-    if isinstance(read, str):
-        raise Refused(_in_interaction_words(read))
+    if isinstance(read, BadRequest):
+        raise Refused(_in_interaction_words(read.message))
     earlier = 0
     if previous is not None:  # the conversation so far, and its system instruction if kept
         earlier = previous.context_tokens + (previous.system_tokens if turn.system is None else 0)

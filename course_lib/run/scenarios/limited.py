@@ -40,7 +40,7 @@ from course_lib.rate_limits.retry import (
     RETRYABLE,
     backoff_delay,
     call_with_retries,
-    server_retry_delay,
+    retry_wait,
 )
 from course_lib.rate_limits.retry_budget import RetryBudget
 from course_lib.run import pools
@@ -183,8 +183,8 @@ def _retryable(error: BaseException) -> bool:
 
 
 def _asked_or_backoff(error: BaseException) -> float:
-    """What a 429's RetryInfo asks for; for a 5xx, a short backoff."""
-    asked = server_retry_delay(error)
+    """What a 429 asks for (a hair more: ``retry_wait``); for a 5xx, a short backoff."""
+    asked = retry_wait(error)
     return asked if asked is not None else backoff_delay(1, _RNG)
 
 
