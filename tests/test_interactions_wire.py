@@ -169,6 +169,14 @@ def test_thinking_level_structured_output_and_tool_choice_are_accepted_in_their_
         service_tier="flex",
     )
     assert interaction.status == "completed" and interaction.service_tier == "flex"
+    # the engine behind generateContent answers: JSON that fits the schema, thoughts counted
+    assert json.loads(interaction.output_text) in ("A", "B")
+    assert interaction.usage.total_thought_tokens > 0
+    assert [step.type for step in interaction.steps][-2:] == ["thought", "model_output"]
+    quick = client.interactions.create(
+        model=DEFAULT_MODEL, input="Pick one", generation_config={"thinking_level": "minimal"}
+    )
+    assert quick.usage.total_thought_tokens < interaction.usage.total_thought_tokens
     chosen = client.interactions.create(
         model=DEFAULT_MODEL,
         input="What is the weather in Paris?",

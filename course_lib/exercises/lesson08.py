@@ -13,8 +13,9 @@ from distributed import Future
 from course_lib.cluster import clusters, tasks
 from course_lib.config import DEFAULT_MODEL
 from course_lib.exercises.feedback import Feedback, expected_answers, right, wrong
-from course_lib.fake.gemini import FakeGemini, ServedCall
+from course_lib.fake.gemini import FakeGemini
 from course_lib.fake.server import FakeServer
+from course_lib.fake.wire import ServedCall
 from course_lib.rate_limits.limiter import most_in_any_window
 from course_lib.run.settings import ScenarioSettings
 from course_lib.trace.overlap import most_at_once

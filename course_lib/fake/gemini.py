@@ -21,7 +21,7 @@ import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import NamedTuple, cast
+from typing import cast
 
 from course_lib import catalogue, ranges
 from course_lib.fake import wire
@@ -34,7 +34,7 @@ from course_lib.fake.refusals import rate_limited
 from course_lib.fake.request import Prompt, read_prompt
 from course_lib.fake.thinking import configured, held_back
 from course_lib.fake.turn import Plan, model_turn, prose, refused_by, usage_of
-from course_lib.fake.wire import Caller, Reply
+from course_lib.fake.wire import Caller, Reply, ServedCall
 
 METHODS = ("generateContent", "streamGenerateContent", "countTokens")
 _ENDPOINT = re.compile(r"^/(v1|v1beta)/models(/[^/:]+(:(" + "|".join(METHODS) + r"))?)?$")
@@ -43,21 +43,6 @@ _NO_KEY = (
     "Method doesn't allow unregistered callers (callers without established identity). "
     "Please use API Key or other form of API consumer identity."
 )
-
-
-class ServedCall(NamedTuple):
-    """The fake's own record of a call: all it can tell about calls the kit did not trace.
-    ``traced`` is True for calls the kit's clients marked: they mark calls to a loopback server,
-    which a learner's own ``genai.Client()`` may share; in-process calls are not marked.
-    (A tuple of plain values: Python's cycle collector stops scanning those, however many.)"""
-
-    start: float
-    end: float
-    status: int
-    model: str
-    prompt: str
-    traced: bool
-    client: str
 
 
 @dataclass

@@ -39,6 +39,21 @@ class Caller(NamedTuple):
     client: str = ""
 
 
+class ServedCall(NamedTuple):
+    """The fake's own record of a call: all it can tell about calls the kit did not trace.
+    ``traced`` is True for calls the kit's clients marked: they mark calls to a loopback server,
+    which a learner's own ``genai.Client()`` may share; in-process calls are not marked.
+    (A tuple of plain values: Python's cycle collector stops scanning those, however many.)"""
+
+    start: float
+    end: float
+    status: int
+    model: str
+    prompt: str
+    traced: bool
+    client: str
+
+
 # -- replies ---------------------------------------------------------------------------------------
 def ok(payload: dict[str, Any], delay: float) -> Reply:
     return Reply(200, [(delay, json.dumps(payload).encode())])

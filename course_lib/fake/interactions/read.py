@@ -116,11 +116,11 @@ def _steps(items: list[Any], turn: Turn) -> None:
                 _content(item, f"{where}.summary[{j}]", turn, user=False)
         elif kind == "function_call":
             call_id = a_string(step.get("id"), f"{where}.id")
-            turn.calls[call_id] = a_string(step.get("name"), f"{where}.name")
+            name = turn.calls[call_id] = a_string(step.get("name"), f"{where}.name")
             arguments = an_object(step.get("arguments"), f"{where}.arguments")
             turn.texts.append(json.dumps(arguments))
             if not signed:
-                turn.unsigned.append(where)
+                turn.unsigned.append((i + 1, name))
         elif kind == "function_result":
             turn.results.append(_result(step, where, turn))
             signed = False

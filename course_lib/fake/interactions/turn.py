@@ -28,7 +28,8 @@ class Turn:
     results: list[Result] = field(default_factory=list)
     calls: dict[str, str] = field(default_factory=dict)  # function_call steps sent back: id -> name
     signatures: list[str] = field(default_factory=list)
-    unsigned: list[str] = field(default_factory=list)  # function_call steps sent back unsigned
+    #: function_call steps sent back unsigned: (the step's position from 1, the function's name)
+    unsigned: list[tuple[int, str]] = field(default_factory=list)
     steps: list[dict[str, Any]] = field(default_factory=list)  # the input as steps, for GET
     system: str | None = None
     declarations: list[dict[str, Any]] | None = None  # tools, as functionDeclarations
