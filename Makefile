@@ -19,7 +19,7 @@ AS_ROOT := $(shell [ "$$(id -u)" = 0 ] && echo --allow-root)
 LONG_RUNS := -m "long_run or beside_lessons" -n 3 --dist loadgroup
 TIMED := -m "not (long_run or beside_lessons)" -n 2
 
-.PHONY: setup lab test typecheck test-colab lint bench clean
+.PHONY: setup lab test test-colab lint bench clean
 
 $(BIN)/python:
 	@$(PY) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -40,10 +40,6 @@ setup: $(STAMP)
 
 lab: $(LAB_STAMP)
 	$(BIN)/jupyter lab $(AS_ROOT) notebooks/
-
-# Type-check course_lib (35 s the first time; then mypy reads its cache and takes a second).
-typecheck: setup
-	$(BIN)/mypy
 
 # Lint, type-check course_lib (mypy reads [tool.mypy] in pyproject.toml), then the suite, offline.
 test: setup
