@@ -23,15 +23,9 @@ from tests.conftest import pool_helper
 
 LONG_PARALLEL = "ScenarioSettings(prompts=50, latency=2.0, processes=2)"  # 50 s if nobody stops it
 
-pytestmark = [
-    pytest.mark.skipif(
-        not Path("/proc/self/status").exists(),
-        reason="reads signal dispositions from /proc (Linux)",
-    ),
-    # Every wait is on a condition, every limit far from what it bounds (15 s against two minutes
-    # of work): they hold on a busy machine, so make test runs them beside the lessons.
-    pytest.mark.long_run,
-]
+pytestmark = pytest.mark.skipif(
+    not Path("/proc/self/status").exists(), reason="reads signal dispositions from /proc (Linux)"
+)
 
 
 def _signals(pid: int, field: str) -> int:
