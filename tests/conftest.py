@@ -46,7 +46,7 @@ def pytest_configure(config):
     config.addinivalue_line(
         "markers",
         "long_run: a long run built to hold on a busy machine (a lesson, the browser test); make "
-        "test runs these on two workers, apart from the tests that measure time",
+        "test runs these on four workers, apart from the tests that measure time",
     )
     config.addinivalue_line(
         "markers",

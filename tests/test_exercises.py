@@ -188,6 +188,22 @@ def test_burn_in_pool():
     assert "one process did all the work" in alone.message
     backwards = ex.check_burn_in_pool(lambda tasks, processes: burn_in_pool(tasks, 2)[::-1])
     assert "order" in backwards.message
+    waited = ex.check_burn_in_pool(one_task_at_a_time)
+    assert "never worked at the same time" in waited.message, waited.message
+
+
+def one_task_at_a_time(tasks, processes):
+    """A wrong answer: both workers used, but each task waited for before the next is sent."""
+    from concurrent.futures import ProcessPoolExecutor
+
+    from course_lib.pool_tasks import timed_burn
+
+    with ProcessPoolExecutor(max_workers=processes) as pool:
+        pool.submit(timed_burn, 0).result()  # warm one worker...
+        first = pool.submit(timed_burn, 0)  # ...and start the second while it is busy
+        second = pool.submit(timed_burn, tasks[0])
+        first.result(), second.result()
+        return [pool.submit(timed_burn, n).result() for n in tasks]
 
 
 def make_pipeline(pipelined: bool = True, in_pool: bool = True):
