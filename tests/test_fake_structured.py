@@ -284,18 +284,10 @@ def test_thought_summaries_are_left_out_of_text_and_parsed():
 REFUSED = {
     # (model, config, what the 400 says)
     "a level 3.8 Flash does not take": ("gemini-3.8-flash", thinking("MINIMAL"), "MINIMAL"),
-    "a level on a 2.5 model": (DEFAULT_MODEL, thinking("LOW"), "Thinking level is not supported"),
     "both a level and a budget": ("gemini-3.6-flash", thinking("LOW", 1024), "only set one of"),
-    "turning 2.5 Pro's thinking off": (
-        "gemini-2.5-pro",
-        thinking(budget=0),
-        "thinking_budget to 0",
-    ),
-    "a budget out of range": (
-        "gemini-2.5-pro",
-        thinking(budget=52428),
-        "budget (52428) is invalid",
-    ),
+    # Gemini 3 takes a budget still, but cannot turn thinking off (2.5 Flash could: shut down)
+    "turning thinking off": ("gemini-3.6-flash", thinking(budget=0), "thinking_budget to 0"),
+    "a budget out of range": ("gemini-3.6-flash", thinking(budget=52428), "budget (52428) is"),
 }
 
 
@@ -309,7 +301,7 @@ def test_thinking_settings_the_api_refuses_are_a_400(client, case):
 
 def test_thinking_settings_the_api_takes_are_answered(client):
     for model, config in [
-        (DEFAULT_MODEL, thinking(budget=0)),  # 2.5 Flash may turn thinking off
+        (DEFAULT_MODEL, thinking(budget=1024)),  # a budget, as Gemini 2.5 took them
         (DEFAULT_MODEL, thinking(budget=-1)),  # dynamic
         ("gemini-3.6-flash", thinking("MINIMAL")),
         ("gemini-3.8-flash", thinking("high", include=True)),

@@ -217,15 +217,17 @@ def test_allowed_function_names_limit_the_calls_in_any_and_validated(client, mod
 
 
 def test_mode_any_calls_even_after_the_results_came_back(client):
+    question = types.Content(role="user", parts=[types.Part(text="Weather in Lima?")])
+    asked = client.models.generate_content(
+        model=DEFAULT_MODEL, contents=[question], config=manual(calling("ANY"))
+    )
+    call = asked.function_calls[0]
     turns = [
-        types.Content(role="user", parts=[types.Part(text="Weather in Lima?")]),
-        types.Content(
-            role="model",
-            parts=[types.Part(function_call=types.FunctionCall(name="get_weather", args={}))],
-        ),
+        question,
+        asked.candidates[0].content,  # the model's turn as it came: its call signed
         types.Content(
             role="user",
-            parts=[types.Part.from_function_response(name="get_weather", response={"sky": "sun"})],
+            parts=[types.Part.from_function_response(name=call.name, response={"sky": "sun"})],
         ),
     ]
     forced = client.models.generate_content(

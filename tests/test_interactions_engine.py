@@ -56,7 +56,7 @@ def test_a_stream_keeps_the_time_to_first_token_and_spreads_the_rest():
     for event in client.interactions.create(
         model=DEFAULT_MODEL, input="Describe neural networks", stream=True
     ):
-        if event.event_type == "step.delta":
+        if event.event_type == "step.delta" and event.delta.type == "text":
             arrivals.append(time.perf_counter() - start)
             pieces.append(event.delta.text)
     text = "".join(pieces)
@@ -229,7 +229,8 @@ def test_thinking_and_a_schema_are_asked_of_the_engine_in_generate_contents_word
     engine = ThinkingEngine()
     ask_thinking(engine)
     config = engine.asked[0].config
-    assert config["thinkingConfig"] == {"thinking_level": "HIGH", "include_thoughts": True}
+    # the engine's reader puts the SDK's snake_case keys in camelCase, as for generateContent
+    assert config["thinkingConfig"] == {"thinkingLevel": "HIGH", "includeThoughts": True}
     assert config["responseMimeType"] == "application/json"
     assert config["responseJsonSchema"] == {"type": "string", "enum": ["A", "B"]}
 

@@ -68,8 +68,12 @@ def test_an_interaction_is_the_same_engines_answer_as_generate_content():
         usage.total_input_tokens == count_tokens(prompt) == answer.usage_metadata.prompt_token_count
     )
     assert usage.total_output_tokens == count_tokens(answer.text)
-    assert usage.total_thought_tokens == 0
-    assert usage.total_tokens == usage.total_input_tokens + usage.total_output_tokens
+    # 3.6 Flash thinks by default (MEDIUM): its thought tokens count in the total, as in
+    # generateContent's usage (how many is drawn per call), and come as a thought step first
+    assert usage.total_thought_tokens > 0 and answer.usage_metadata.thoughts_token_count > 0
+    assert usage.total_tokens == (
+        usage.total_input_tokens + usage.total_output_tokens + usage.total_thought_tokens
+    )
     assert [(m.modality, m.tokens) for m in usage.input_tokens_by_modality] == [
         ("text", count_tokens(prompt))
     ]
@@ -81,7 +85,9 @@ def test_the_raw_answer_has_the_resource_fields_and_only_output_steps():
     assert status == 200
     assert {"id", "status", "object", "model", "created", "updated", "steps", "usage"} <= set(body)
     assert body["object"] == "interaction" and body["model"] == DEFAULT_MODEL
-    assert [step["type"] for step in body["steps"]] == ["model_output"]  # no user_input echo
+    # no user_input echo; a thinking model's thought step (its signature) before the answer
+    assert [step["type"] for step in body["steps"]] == ["thought", "model_output"]
+    assert body["steps"][0]["signature"]
 
 
 @pytest.mark.parametrize("version", ["v1", "v1beta"])
@@ -244,7 +250,7 @@ def test_stateless_history_must_send_the_signature_back():
     assert status == 200 and "sunny" in answer["steps"][-1]["content"][0]["text"]
     status, refused = post(fake, {**body, "input": history + [call, result]})
     assert status == 400 and "thought_signature" in refused["error"]["message"]
-    assert "input[1]" in refused["error"]["message"]
+    assert "`default_api:get_weather` , position 2" in refused["error"]["message"]
 
 
 def test_get_delete_and_an_unknown_id():
@@ -253,7 +259,7 @@ def test_get_delete_and_an_unknown_id():
     fetched = client.interactions.get(interaction.id)
     assert fetched.output_text == interaction.output_text and fetched.status == "completed"
     with_input = client.interactions.get(interaction.id, include_input=True)
-    assert [step.type for step in with_input.steps] == ["user_input", "model_output"]
+    assert [step.type for step in with_input.steps] == ["user_input", "thought", "model_output"]
     assert client.interactions.delete(interaction.id) is None
     with pytest.raises(_interactions.NotFoundError) as caught:
         client.interactions.get(interaction.id)
@@ -306,12 +312,15 @@ def test_a_stream_and_a_replayed_stream_parse_into_the_sdks_events():
     kinds = [event.event_type for event in events]
     assert kinds[:3] == ["interaction.created", "interaction.status_update", "step.start"]
     assert kinds[-2:] == ["step.stop", "interaction.completed"]
-    text = "".join(e.delta.text for e in events if e.event_type == "step.delta")
+    text = "".join(e.delta.text for e in events if e.event_type == "step.delta" and is_text(e))
     interaction_id = events[0].interaction.id
     assert text == client.interactions.get(interaction_id).output_text
     assert events[-1].interaction.usage.total_output_tokens == count_tokens(text)
     replayed = list(client.interactions.get(interaction_id, stream=True))
-    assert "".join(e.delta.text for e in replayed if e.event_type == "step.delta") == text
+    assert (
+        "".join(e.delta.text for e in replayed if e.event_type == "step.delta" and is_text(e))
+        == text
+    )
     resumed = list(
         client.interactions.get(interaction_id, stream=True, last_event_id=replayed[2].event_id)
     )
@@ -517,3 +526,9 @@ def test_the_store_keeps_no_long_prompt_and_stays_within_its_bounds():
     assert all("x" * 1000 not in json.dumps(s.body) for s in kept)
     later = {"model": DEFAULT_MODEL, "input": "And then?", "previous_interaction_id": first}
     assert post(fake, later)[0] == 404  # the oldest went first, as an expired one does
+
+
+def is_text(event) -> bool:
+    """A step.delta that carries answer text (a thinking model's stream also has its thought
+    signature as a delta)."""
+    return event.delta.type == "text"

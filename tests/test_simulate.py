@@ -10,6 +10,7 @@ import pytest
 
 from course_lib.data_files import data_file
 from course_lib.rate_limits.limiter import most_in_any_window
+from course_lib.rate_limits.quota_errors import RETRY_MARGIN
 from course_lib.scaling.simulator import SimulationSettings, simulate
 from course_lib.scaling.traffic import Request, load_trace, poisson, slice_of
 from course_lib.scaling.virtual_clock import run_virtual
@@ -51,13 +52,16 @@ def test_a_known_case_exactly_queue_429s_and_retries_that_wait_as_asked():
     stories = [(s.started_s, s.done_s, s.attempts, s.refused) for s in run.served]
     assert stories[:2] == [(0.0, 1.0, 1, 0), (0.0, 1.0, 1, 0)]  # the first two go at once
     # the next two take the slots at 1 s, are refused (the window is full until 10 s), wait
-    # exactly what RetryInfo says, and are answered at 11 s; the last waits for a slot till 11 s
+    # what RetryInfo says (9 s) and the kit's margin (rate_limits.retry_wait), and are answered
+    # a second after their retry; the last waits for a slot till then
+    waited = 9.0 * (1 + RETRY_MARGIN)
     for started, done, attempts, refused in stories[2:4]:
         assert (started, attempts, refused) == (1.0, 2, 1)
-        assert done == pytest.approx(11.0, abs=1e-6)
+        assert done == pytest.approx(1.0 + waited + 1.0, abs=1e-6)
     started, done, attempts, refused = stories[4]
-    assert started == pytest.approx(11.0, abs=1e-6) and (attempts, refused) == (2, 1)
-    assert done == pytest.approx(21.0, abs=1e-6)  # the window after 11 s is full until 20 s
+    assert started == pytest.approx(1.0 + waited + 1.0, abs=1e-6) and (attempts, refused) == (2, 1)
+    # the retries opened a window at 1 + waited s, full for 10 s: the last is asked 9 s too
+    assert done == pytest.approx(started + waited + 1.0, abs=1e-6)
     assert run.refused == 3 and run.failed == 0
 
 

@@ -196,7 +196,10 @@ _SUMS = (
         "multiply",
         re.compile(r"\d\s*(?:x|×|\*)\s*\d|\b(?:times|each|every|per|product|multipl\w*)\b"),
     ),
-    ("divide", re.compile(r"\d\s*(?:/|÷)\s*\d|\b(?:divided|split|share|shared|average|ratio)\b")),
+    (
+        "divide",
+        re.compile(r"\d\s*(?:/|\u00f7)\s*\d|\b(?:divided|split|share|shared|average|ratio)\b"),
+    ),
     (
         "subtract",
         re.compile(r"\d\s+-\s*\d|\b(?:minus|left|remain\w*|difference|fewer|lost|gave)\b"),
