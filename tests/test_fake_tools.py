@@ -125,21 +125,7 @@ def test_gemini_3_signs_its_calls_and_wants_the_signature_back(client):
     assert "sunny" in reply.text  # the SDK sent the model's signed call back, as it should
     call = reply.automatic_function_calling_history[1].parts[0]
     assert call.function_call.name == "get_weather" and call.thought_signature
-    unsigned = [  # a history rebuilt by hand, without the signature
-        types.Content(role="user", parts=[types.Part(text="What is the weather in Lima?")]),
-        types.Content(
-            role="model",
-            parts=[types.Part(function_call=types.FunctionCall(name="get_weather", args={}))],
-        ),
-        types.Content(
-            role="user",
-            parts=[
-                types.Part(
-                    function_response=types.FunctionResponse(name="get_weather", response={})
-                )
-            ],
-        ),
-    ]
+    unsigned = unsigned_history()
     with pytest.raises(errors.ClientError) as refused:
         client.models.generate_content(model=model, contents=unsigned, config=config)
     assert refused.value.code == 400 and "thought_signature" in refused.value.message
@@ -367,8 +353,9 @@ def test_gemini_3_signs_only_the_first_call_of_a_parallel_turn_and_gets_them_bac
     assert TOLD == [("get_weather", "Paris"), ("get_weather", "Oslo")] and "sunny" in done.text
 
 
-def test_a_dropped_signature_gets_the_recorded_400(client):
-    unsigned = [
+def unsigned_history() -> list[types.Content]:
+    """A weather question, the model's call and its result, rebuilt by hand: no signature."""
+    return [
         types.Content(role="user", parts=[types.Part(text="What is the weather in Lima?")]),
         types.Content(
             role="model",
@@ -379,6 +366,10 @@ def test_a_dropped_signature_gets_the_recorded_400(client):
             parts=[types.Part.from_function_response(name="get_weather", response={})],
         ),
     ]
+
+
+def test_a_dropped_signature_gets_the_recorded_400(client):
+    unsigned = unsigned_history()
     with pytest.raises(errors.ClientError) as refused:
         client.models.generate_content(
             model="gemini-3-flash-preview", contents=unsigned, config=manual()
