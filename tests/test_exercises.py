@@ -315,6 +315,32 @@ async def test_ask_with_retry():
     assert "per-day" in (await ex.check_ask_with_retry(ignores_the_day)).message
     assert "sync" in (await ex.check_ask_with_retry(lambda client, prompt: "")).message
 
+    async def written_in(client, prompt):  # no call at all
+        return "Paris"
+
+    assert "0 of 4 prompts" in (await ex.check_ask_with_retry(written_in)).message
+
+    async def its_own_client(client, prompt):  # the notebook's client, not the one given
+        from course_lib import gemini_client
+
+        return await ask_with_retry(gemini_client(live=False), prompt)
+
+    assert "0 of 4 prompts" in (await ex.check_ask_with_retry(its_own_client)).message
+
+    async def slow(client, prompt):  # waits far longer than asked
+        from google.genai import errors
+
+        while True:
+            try:
+                reply = await client.aio.models.generate_content(
+                    model=DEFAULT_MODEL, contents=prompt
+                )
+                return reply.text
+            except errors.ClientError:
+                await asyncio.sleep(3.5)
+
+    assert "wait_s), not longer" in (await ex.check_ask_with_retry(slow)).message
+
 
 def ask_in_pool(prompts, rpm, period_s):
     from concurrent.futures import ProcessPoolExecutor

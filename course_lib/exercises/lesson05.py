@@ -57,13 +57,20 @@ async def check_ask_with_retry(ask_with_retry: Callable[[Any, str], Any]) -> Fee
     elapsed = time.perf_counter() - start
     if not isinstance(texts, list | tuple) or any(not isinstance(t, str) for t in texts):
         return wrong("return the answer's text (response.text), a string.")
+    answered = _served(fake, 200)
+    if answered < len(RETRY_PROMPTS):  # texts written in, or another client than the one given
+        return wrong(
+            f"{answered} of {len(RETRY_PROMPTS)} prompts were answered through the client your "
+            "function was given: ask with client.aio.models.generate_content and return its "
+            "response.text."
+        )
     refused = _served(fake, 429)
     if refused > 2:
         return wrong(_too_early(refused))
     if elapsed > 3 * WINDOW_S:
         return wrong(
             f"4 calls took {elapsed:.1f} s where about {WINDOW_S:g} s was enough: wait what "
-            "RetryInfo asks, not longer."
+            "the 429 asks (quota_violation(error).wait_s), not longer."
         )
     # A daily quota: retrying cannot help before tomorrow, so the second call must stop at once.
     day = FakeGemini(latency=0.05, rpd=1, day_s=600.0)
