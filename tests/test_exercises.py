@@ -366,3 +366,5 @@ def test_shared_budget():
 
     assert "its own budget" in ex.check_shared_budget(own_budgets).message
     assert "one answer per prompt" in ex.check_shared_budget(lambda *args: None).message
+    written_in = ex.check_shared_budget(lambda prompts, *args: ["An answer."] * len(prompts))
+    assert "0 of 12 prompts reached the API" in written_in.message, written_in.message

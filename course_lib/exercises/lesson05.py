@@ -138,6 +138,11 @@ def check_shared_budget(ask_in_pool: Callable[[list[str], int, float], list[str]
         return wrong(f"return one answer per prompt, in a list ({len(prompts)} here).")
     refused = _served(mine, 429)
     admitted = [call.start for call in mine.log if call.status == 200]
+    if len(admitted) < len(prompts) and not refused:  # written in, or asked outside the pool
+        return wrong(
+            f"{len(admitted)} of {len(prompts)} prompts reached the API from the pool: ask each "
+            "prompt in a worker process (pool.map over the prompts), with a client made there."
+        )
     most = most_in_any_window(admitted, WINDOW_S)
     if refused or most > 4:
         return wrong(
@@ -146,6 +151,6 @@ def check_shared_budget(ask_in_pool: Callable[[list[str], int, float], list[str]
             "it to the pool with ProcessPoolExecutor(4, **limiter.pool_options())."
         )
     return right(
-        f"{len(prompts)} answers from 4 processes, at most {most} in any window of "
+        f"{len(prompts)} prompts answered through the API, at most {most} in any window of "
         f"{WINDOW_S:g} s and not one 429: one budget, shared."
     )
