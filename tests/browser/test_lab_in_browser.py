@@ -209,11 +209,7 @@ def test_the_timeline_draws_and_redraws_after_a_slider_move_and_run(jupyter_lab)
             # panel still runs and draws.
             page.evaluate("() => window.jupyterapp.commands.execute('docmanager:save')")
             page.wait_for_timeout(1_500)
-            page.reload()
-            page.wait_for_function(
-                "window.jupyterapp && window.jupyterapp.commands", timeout=60_000
-            )
-            expect(stopped).to_have_count(1, timeout=60_000)
+            reload_until_drawn(page, stopped)
             assert stopped.locator(".barlayer .point").count() > 0
             prompts = page.locator(".widget-slider").first.locator(".noUi-handle")
             prompts.focus()
@@ -246,6 +242,27 @@ WATCH_REDRAWS = """() => {
     live: (plot._fullLayout.title.text || "").startsWith("Running"),
   }));
 }"""
+
+
+def reload_until_drawn(page, figure) -> None:
+    """Reload the page until ``figure`` shows, twice at most. This panel's two figures carry
+    plotly's bundle twice (10 MB of widget state); the widget manager asks for it with a 4 s
+    timeout (ipywidgets #3633), and on a busy machine (load 10+, CI runs side by side) the first
+    reload can lose the model: "Error displaying widget: model not found". Issue 21 keeps that
+    open (one bundle per page); a second failure here is a failure."""
+    from playwright.sync_api import expect
+
+    for attempt in (1, 2):
+        page.reload()
+        page.wait_for_function("window.jupyterapp && window.jupyterapp.commands", timeout=60_000)
+        try:
+            expect(figure).to_have_count(1, timeout=60_000)
+            return
+        except AssertionError:
+            lost = page.get_by_text("model not found").count()
+            print(f"reload {attempt}: the figure did not show ('model not found' shown: {lost})")
+            if attempt == 2 or not lost:
+                raise
 
 
 def frames_a_second(live: list[dict]) -> float:
