@@ -2,6 +2,7 @@
 condition (never for a fixed time) and find worker processes."""
 
 import asyncio
+import contextlib
 import os
 import time
 
@@ -117,3 +118,20 @@ def leftover_workers(workers, timeout=10.0):
     """Which of ``workers`` are still alive after ``timeout`` (the pool's helpers excepted)."""
     _, alive = psutil.wait_procs(workers, timeout=timeout)
     return [p for p in alive if p.is_running() and not pool_helper(p)]
+
+
+@contextlib.contextmanager
+def http_to(fake, way: str):
+    """An httpx client and the fake's base URL, ``way`` in: "in-process" (its router as
+    the client's transport) or "loopback" (its server)."""
+    import httpx
+
+    from course_lib.fake.server import FakeServer
+    from course_lib.fake.transport import FAKE_BASE_URL, fake_router
+
+    if way == "in-process":
+        with httpx.Client(transport=httpx.MockTransport(fake_router(fake).handler)) as client:
+            yield client, FAKE_BASE_URL
+    else:
+        with FakeServer(fake) as url, httpx.Client(timeout=30) as client:
+            yield client, url

@@ -7,7 +7,6 @@ import socket
 import time
 import tracemalloc
 
-import httpx
 import pytest
 from google.genai import errors, types
 
@@ -15,9 +14,9 @@ from course_lib import DEFAULT_MODEL, gemini_client
 from course_lib.fake import FakeGemini, FakeServer
 from course_lib.fake.answers import topic_of
 from course_lib.fake.request import MAX_BODY_BYTES
-from course_lib.fake.transport import FAKE_BASE_URL, fake_router
 from course_lib.fake.wire import Caller
 from course_lib.rate_limits.retry import call_with_retries_sync
+from tests.conftest import http_to
 
 # No timing in these checks: make test runs them beside the lessons (tests/conftest.py)
 pytestmark = pytest.mark.beside_lessons
@@ -220,13 +219,8 @@ API_REFUSES = {
 @pytest.fixture(params=["in-process", "loopback"])
 def http(request):
     """An httpx client and the fake's base URL, one way in or the other."""
-    fake = FakeGemini(latency=0.0)
-    if request.param == "in-process":
-        with httpx.Client(transport=httpx.MockTransport(fake_router(fake).handler)) as client:
-            yield client, FAKE_BASE_URL
-    else:
-        with FakeServer(fake) as url, httpx.Client(timeout=30) as client:
-            yield client, url
+    with http_to(FakeGemini(latency=0.0), request.param) as way_in:
+        yield way_in
 
 
 @pytest.mark.parametrize("case", PARSER_REFUSES, ids=list(PARSER_REFUSES))

@@ -24,8 +24,8 @@ import httpx
 import pytest
 
 from course_lib import DEFAULT_MODEL
-from course_lib.fake import FakeGemini, FakeServer, TokenRate
-from course_lib.fake.transport import FAKE_BASE_URL, fake_router
+from course_lib.fake import FakeGemini, TokenRate
+from tests.conftest import http_to
 
 KEY = {"x-goog-api-key": "k"}
 GEMINI_3 = "gemini-3.6-flash"
@@ -46,13 +46,8 @@ def body(prompt="Describe neural networks", config=None, tools=None, parts=None)
 @pytest.fixture(params=["in-process", "loopback"])
 def http(request):
     """An httpx client and the fake's base URL, one way in or the other."""
-    fake = FakeGemini(latency=TokenRate(0.05, 4000), models=MODELS)
-    if request.param == "in-process":
-        with httpx.Client(transport=httpx.MockTransport(fake_router(fake).handler)) as client:
-            yield client, FAKE_BASE_URL
-    else:
-        with FakeServer(fake) as url, httpx.Client(timeout=30) as client:
-            yield client, url
+    with http_to(FakeGemini(latency=TokenRate(0.05, 4000), models=MODELS), request.param) as way_in:
+        yield way_in
 
 
 def post(http, model, request, method="generateContent", query=""):
