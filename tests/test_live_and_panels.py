@@ -74,24 +74,27 @@ def test_the_mode_can_be_forced(monkeypatch):
     assert choose_mode() == "widget"  # anywidget is installed here
 
 
-def test_making_panels_leaves_no_figure_widget_behind_but_their_own():
-    """Each FigureWidget carries plotly's 5 MB of JavaScript in its state, and a reloaded page
-    fetches every open widget's state: choosing the mode once left one open per panel."""
+def test_panels_share_plotly_js_and_make_one_figure_each_at_their_first_frame():
+    """plotly.js (4.6 MB) goes to the page once per kernel, in one PlotlyOnPage widget, however
+    many panels draw; a panel makes its one figure at its first frame, none before (a reloaded
+    page fetches every open widget's state)."""
     import ipywidgets
-    import plotly.graph_objects as go
 
-    def open_figures() -> int:
+    from course_lib.view.page_figure import PageFigure, PlotlyOnPage
+
+    def open_widgets(kind: type) -> int:
         live = getattr(ipywidgets.widgets.widget, "_instances", None)  # ipywidgets 8
         if live is None:
             live = ipywidgets.Widget.widgets  # ipywidgets 7
-        return sum(isinstance(w, go.FigureWidget) for w in list(live.values()))
+        return sum(isinstance(w, kind) for w in list(live.values()))
 
-    before = open_figures()
+    before = open_widgets(PageFigure)
     panels = [Panel("concurrent") for _ in range(3)]
-    assert open_figures() == before, "making a panel opened a figure"
+    assert open_widgets(PageFigure) == before, "making a panel opened a figure"
     for panel in panels:  # a first frame makes the panel's one figure
         panel.timeline.start("<b>concurrent</b>: 4 prompts")
-    assert open_figures() == before + 3
+    assert open_widgets(PageFigure) == before + 3
+    assert open_widgets(PlotlyOnPage) == 1
 
 
 def test_each_scenario_shows_only_the_controls_that_mean_something():
@@ -179,19 +182,18 @@ async def test_a_rate_limited_run_in_processes_draws_its_strip_and_stops_cleanly
 
 
 async def test_a_run_starts_with_its_own_title_and_ideal_line_and_a_stop_leaves_a_last_frame():
-    import plotly.graph_objects as go
 
     panel = Panel("concurrent", settings=ScenarioSettings(prompts=6, latency=0.2, concurrency=3))
     first = panel.run()
     await first
     done = panel.timeline.figure
-    assert isinstance(done, go.FigureWidget)
+    one = panel.timeline._one
     assert done.layout.title.text.startswith("<b>concurrent</b>: 6 prompts")
-    # the Output shows that one widget, which keeps this frame for a page reload
+    # the Output shows the one PageFigure, whose state is this frame (what a reload draws)
     (shown,) = panel.timeline.widget.outputs
     model = shown["data"]["application/vnd.jupyter.widget-view+json"]["model_id"]
-    assert model == done.model_id
-    assert done._widget_layout["title"]["text"] == done.layout.title.text
+    assert model == one.model_id
+    assert one.figure["layout"]["title"]["text"] == done.layout.title.text
 
     panel.sliders["prompts"].value = 40
     panel.sliders["latency"].value = 1.0
@@ -202,18 +204,18 @@ async def test_a_run_starts_with_its_own_title_and_ideal_line_and_a_stop_leaves_
         what="a live frame",
     )
     live = panel.timeline.figure
-    assert live is done  # one figure for every run: plotly's 5 MB of JavaScript go to the page once
+    assert panel.timeline._one is one  # one figure for every run, redrawn in place
     assert live.layout.title.text.startswith("Running… <b>concurrent</b>: 40 prompts")
     assert [shape.x0 for shape in live.layout.shapes] == [14.0]  # ceil(40 / 3) calls of 1 s
     panel.stop()
     await asyncio.wait([second], timeout=30)
     last = panel.timeline.figure
-    assert last is done
+    assert panel.timeline._one is one
     assert (
         last.layout.title.text.startswith("Stopped at ") and "40 prompts" in last.layout.title.text
     )
     assert sum(len(trace.x) for trace in last.data) > 0  # what had happened by then
-    assert last._widget_layout["title"]["text"] == last.layout.title.text  # shown after a reload
+    assert one.figure["layout"]["title"]["text"] == last.layout.title.text  # shown after a reload
 
 
 async def test_a_live_frame_is_laid_out_as_the_final_one():

@@ -8,14 +8,16 @@ A bar appears when a call starts and grows until it ends. Updates are throttled 
 default) and drawn from ``tracer.snapshot()``, which works for asyncio, thread and process runs
 alike. When the run ends, the picture is redrawn from the result, so it equals ``gantt(result)``.
 
-Where plotly's FigureWidget cannot work (no anywidget, or Colab with plotly 5), the timeline falls
-back to redrawing a plain figure a few times a second. ``COURSE_TIMELINE=redraw`` forces that.
+The page draws it from one ``PageFigure`` (``view.page_figure``: why not plotly's FigureWidget).
+Where that cannot work (no anywidget, or Colab, whose outputs each live in a frame of their own),
+the timeline falls back to redrawing a plain figure a few times a second.
+``COURSE_TIMELINE=redraw`` forces that.
 """
 
 from __future__ import annotations
 
 import asyncio
-import functools
+import importlib.util
 import os
 import sys
 import time
@@ -24,14 +26,13 @@ from typing import Any
 
 import ipywidgets
 import numpy as np
-import plotly
 import plotly.graph_objects as go
 
 from course_lib.run.results import RunResult
 from course_lib.trace.spans import Tracer
-from course_lib.view.figure_diff import flatten, removed_paths
+from course_lib.view.figure_diff import flatten
 from course_lib.view.gantt_chart import gantt, layout_for, outline_width, traces_for
-from course_lib.view.quiet_figure import QuietFigureWidget
+from course_lib.view.page_figure import PageFigure
 from course_lib.view.show import placeholder, show_in
 from course_lib.view.strip import Strip, strip, strip_traces
 from course_lib.view.timeline import TRACE_ORDER, Timeline, timeline
@@ -41,39 +42,24 @@ DRAW_BUDGET = 25  # wait at least 25 times as long as the last draw took
 
 
 def choose_mode() -> str:
-    """'widget' (a FigureWidget updated in place) or 'redraw' (plain figures, re-displayed)."""
+    """'widget' (one PageFigure, redrawn in place) or 'redraw' (plain figures, re-displayed)."""
     forced = os.environ.get("COURSE_TIMELINE")
     if forced in ("widget", "redraw"):
         return forced
-    if "google.colab" in sys.modules and int(plotly.__version__.split(".")[0]) < 6:
-        return "redraw"  # Colab's plotly 5 FigureWidget needs a widget manager it lacks
-    return "widget" if _figure_widgets_work() else "redraw"
-
-
-@functools.cache
-def _figure_widgets_work() -> bool:
-    """Whether a FigureWidget can be made here (plotly 6+ without anywidget cannot): tried
-    once, and the one made is closed. Left open, it stayed in the kernel with plotly's 5 MB of
-    JavaScript in its state, one per panel, and a page reload fetched them all: past the 4 s
-    the widget manager waits for, a reloaded page showed "model not found"."""
-    try:
-        probe = go.FigureWidget()
-    except Exception:  # plotly 6+ without anywidget raises ImportError
-        return False
-    probe.close()
-    return True
+    if "google.colab" in sys.modules:
+        return "redraw"  # each output is a frame of its own: plotly.js, loaded once, is not there
+    return "widget" if importlib.util.find_spec("anywidget") else "redraw"
 
 
 class LiveTimeline:
     """A timeline you can watch grow. Show ``.widget``, then ``await .follow(run, tracer)``.
 
-    One figure serves every run: a FigureWidget made at the first run and updated in place ever
-    after (a new one per run would ship plotly's 5 MB of JavaScript to the page each time). A
-    run begins with its own title and ideal line, so nothing of the previous run shows; live
-    frames send only what moves and are laid out as the final frame (same height, axes, strip
-    and title lines); the last frame is exactly ``gantt(result)`` (or, if the run was stopped,
-    what had happened by then), and a page reload shows it again. Where a FigureWidget cannot
-    work, plain figures are redrawn instead (``choose_mode``).
+    One figure serves every run: a PageFigure made at the first run and redrawn in place ever
+    after. A run begins with its own title and ideal line, so nothing of the previous run shows;
+    live frames are laid out as the final frame (same height, axes, strip and title lines); the
+    last frame is exactly ``gantt(result)`` (or, if the run was stopped, what had happened by
+    then), and a page reload shows it again. Where a PageFigure cannot work, plain figures are
+    redrawn instead (``choose_mode``).
     """
 
     def __init__(
@@ -86,13 +72,13 @@ class LiveTimeline:
         self._quota: tuple[int | None, float] | None = None
         self._began = time.perf_counter()  # when the run was asked for: start-up counts
         self.drawing_s = 0.0  # time spent drawing live frames (the benchmark reports it)
-        # The figure lives inside an Output: a FigureWidget nested straight into a Box can render
-        # broken in plotly 6 (plotly.py #4998); displayed into an Output it renders reliably.
+        # The figure lives inside an Output, which shows the placeholder before the first run
+        # and the PageFigure from then on (or, in redraw mode, each new figure).
         self.widget = ipywidgets.Output()
-        self._one: go.FigureWidget | None = None  # the one FigureWidget, from the first run on
-        self._sent: dict[str, tuple] = {}  # each bar trace's data as the page has it
-        self._layout: dict[str, Any] = {}  # the layout the page has, flattened (see flatten)
-        self.figure: go.FigureWidget | go.Figure = waiting_for_run(title)
+        self._one: PageFigure | None = None  # the one PageFigure, from the first run on
+        self._sent: dict[str, tuple] = {}  # each bar trace's data as the figure has it
+        self._layout: dict[str, Any] = {}  # the layout the figure has, flattened (see flatten)
+        self.figure: go.Figure = waiting_for_run(title)  # what the page shows
         show_in(self.widget, self.figure)
 
     def start(
@@ -112,37 +98,22 @@ class LiveTimeline:
         layout = layout_for(
             empty, None, ideal_s, title, with_strip=under is not None, status="Starting… "
         )
-        self._show(go.Figure(data=traces_for(empty, under), layout=layout), keep=False)
+        self._show(go.Figure(data=traces_for(empty, under), layout=layout))
         self._layout = flatten(layout)
 
-    def _show(self, figure: go.Figure, keep: bool = True) -> None:
-        """Show ``figure`` whole. In widget mode its data and layout replace the one
-        FigureWidget's, in the view the page already has (a second view of one plotly widget
-        would break the first), and, if ``keep``, the widget keeps them for a page reload (a
-        last frame; not a first one, soon gone); in redraw mode the plain figure is shown."""
+    def _show(self, figure: go.Figure) -> None:
+        """Show ``figure`` whole: in widget mode the one PageFigure draws it (made the first
+        time), in redraw mode the plain figure is shown."""
         self.draws += 1
         self._sent, self._layout = {}, {}  # what live frames compare with: all new
+        self.figure = figure
         if self.mode == "redraw":
-            self.figure = figure
             show_in(self.widget, figure)
-            return
-        if self._one is None:
-            self.figure = self._one = QuietFigureWidget(figure)
+        elif self._one is None:
+            self._one = PageFigure(figure)
             show_in(self.widget, self._one)
-            return
-        one, whole = self._one, figure.to_plotly_json()
-        whole["layout"].pop("template", None)  # the page has it: 9 KB that never change
-        kept = {
-            key: value for key, value in one.layout.to_plotly_json().items() if key != "template"
-        }
-        gone = removed_paths(kept, whole["layout"])
-        if gone:  # the page would keep them (a relayout only sets): unset them first
-            one.plotly_relayout({path: None for path in gone})
-        one.data = ()
-        one.add_traces(whole["data"])
-        one.layout = whole["layout"]
-        if keep:  # what a reloaded page draws: plotly keeps it only when the widget is displayed
-            one._repr_mimebundle_()
+        else:
+            self._one.show(figure)
 
     def draw(
         self,
@@ -155,8 +126,9 @@ class LiveTimeline:
         status: str = "",
     ) -> None:
         """Show ``data`` (and the strip ``under`` it) now, titled ``status`` + ``title``. A
-        final frame replaces everything; a live frame (``final=False``) sends only what moved
-        since the last: the bars, the strip's lines, the rows, the axes and the title."""
+        final frame is built anew; a live frame (``final=False``) changes only what moved since
+        the last (the bars, the strip's lines, the rows, the axes and the title: checking the
+        rest would cost milliseconds a frame), then the figure goes to the page whole."""
         title = self.title if title is None else title
         layout = layout_for(data, wall_s, ideal_s, title, under is not None, status)
         if final or self.mode == "redraw" or self._one is None:
@@ -164,37 +136,31 @@ class LiveTimeline:
             return
         self.draws += 1
         outline = outline_width(data)
-        figure = self._one
-        with figure.batch_update():
-            if under is not None:  # the strip's four traces come after the bars
-                strips = figure.data[len(TRACE_ORDER) :]
-                for trace, fresh in zip(strips, strip_traces(under), strict=True):
-                    if (fresh.x, fresh.y) != (trace.x, trace.y):
-                        trace.update(x=fresh.x, y=fresh.y, showlegend=fresh.showlegend)
-            for index, key in enumerate(data.bars):
-                bar = data.bars[key]
-                if self._sent.get(key) == (bar["base"], bar["x"], bar["y"], outline):
-                    continue  # nothing new in this trace: checking it again costs milliseconds
-                self._sent[key] = (bar["base"], bar["x"], bar["y"], outline)
-                # numpy arrays every time: plotly checks them at once and sends them as binary,
-                # and one type throughout keeps its change detection exact
-                figure.data[index].update(
-                    base=np.asarray(bar["base"], dtype=float),
-                    x=np.asarray(bar["x"], dtype=float),
-                    y=np.asarray(bar["y"], dtype=object),
-                    # plotly's default (None) once it has bars: setting True, the default,
-                    # would have the page ask the kernel to remove it again, every frame
-                    showlegend=None if bar["x"] else False,
-                    marker_line_width=outline,
-                )
-            # what changed of the layout since the last frame: the height, the domains of the
-            # bars and the strip, the rows, the time axis, the title (checking it all would
-            # cost 20 ms a frame)
-            flat = flatten(layout)
-            for path, value in flat.items():
-                if self._layout.get(path) != value:
-                    figure.layout[path] = value
-            self._layout = flat
+        figure = self.figure
+        if under is not None:  # the strip's four traces come after the bars
+            strips = figure.data[len(TRACE_ORDER) :]
+            for trace, fresh in zip(strips, strip_traces(under), strict=True):
+                if (fresh.x, fresh.y) != (trace.x, trace.y):
+                    trace.update(x=fresh.x, y=fresh.y, showlegend=fresh.showlegend)
+        for index, key in enumerate(data.bars):
+            bar = data.bars[key]
+            if self._sent.get(key) == (bar["base"], bar["x"], bar["y"], outline):
+                continue  # nothing new in this trace
+            self._sent[key] = (bar["base"], bar["x"], bar["y"], outline)
+            # numpy arrays: plotly checks them at once and sends numbers as binary
+            figure.data[index].update(
+                base=np.asarray(bar["base"], dtype=float),
+                x=np.asarray(bar["x"], dtype=float),
+                y=np.asarray(bar["y"], dtype=object),
+                showlegend=None if bar["x"] else False,  # a legend entry once it has bars
+                marker_line_width=outline,
+            )
+        flat = flatten(layout)
+        for path, value in flat.items():
+            if self._layout.get(path) != value:
+                figure.layout[path] = value
+        self._layout = flat
+        self._one.show(figure)
 
     def show(self, result: RunResult) -> None:
         """The final picture: exactly ``gantt(result)``."""

@@ -45,8 +45,10 @@ def free_port() -> int:
 
 
 def launch(p):
-    """Debian's Chromium, headless, with nothing of its own reaching the network."""
-    return p.chromium.launch(
+    """Debian's Chromium, headless, with nothing of its own reaching the network.
+    ``COURSE_BROWSER_SLOWDOWN=6`` runs its pages six times slower (Chromium's CPU throttling),
+    as on a learner's busy laptop: plotly.js then takes ~10 s to load."""
+    browser = p.chromium.launch(
         executable_path=CHROMIUM,
         headless=True,
         args=[
@@ -58,6 +60,18 @@ def launch(p):
             "--no-first-run",
         ],
     )
+    slowdown = float(os.environ.get("COURSE_BROWSER_SLOWDOWN", "1"))
+    if slowdown > 1:
+        new_page = browser.new_page
+
+        def slow_page(**options):
+            page = new_page(**options)
+            devtools = page.context.new_cdp_session(page)
+            devtools.send("Emulation.setCPUThrottlingRate", {"rate": slowdown})
+            return page
+
+        browser.new_page = slow_page
+    return browser
 
 
 #: True once the notebook in front has a kernel and it is idle (JupyterLab and Notebook 7 alike:
@@ -345,9 +359,9 @@ def test_ten_runs_of_one_panel_keep_one_figure_and_send_little(jupyter_lab, ui):
             # a new figure per run grew it by ~18 MB a run; issue 21 asks flat within 20 MB
             assert heap_after - heap_before < 20, (heap_before, heap_after)
             print("live frames a second", [round(r, 1) for r in rates])
-            assert first > 4_000_000  # plotly's bundle: this is the run that brings it
-            # A new figure per run sent 5 MB each time. Issue 21 aims at 200 KB: measured 150-230
-            # KB (docs/performance.md), most of it plotly's own messages around each frame.
+            assert first > 4_000_000  # plotly.js: this is the run that brings it
+            # A new figure per run sent 5 MB each time. Issue 21 aims at 200 KB: measured 55-90 KB
+            # (docs/performance.md), each frame's figure whole.
             assert max(sent) < 400_000, sent
             # The frame rate is a speed, measured, not asserted (docs/performance.md: 5-6 a
             # second on a quiet machine, 2-3 at load 8): here, that frames come during runs at
@@ -360,7 +374,8 @@ def test_ten_runs_of_one_panel_keep_one_figure_and_send_little(jupyter_lab, ui):
             expect(count).not_to_have_text(f"widgets in the kernel: {widgets_before}")
             widgets_after = int(count.text_content().split(":")[1])
             print(f"widgets in the kernel: {widgets_before} before the runs, {widgets_after} after")
-            assert widgets_after - widgets_before <= 2  # the figure (and its ipywidgets Layout)
+            # the figure and the widget that brings plotly.js, each with its ipywidgets Layout
+            assert widgets_after - widgets_before <= 4
 
             # Saved and reloaded with the kernel alive: the last frame shows, no model is lost.
             page.evaluate("() => window.jupyterapp.commands.execute('docmanager:save')")

@@ -1,0 +1,97 @@
+"""A plotly figure the page redraws from the widget's state: the live timeline's one figure.
+
+>>> figure = PageFigure()                                   # doctest: +SKIP
+>>> figure.show(go.Figure(go.Bar(x=[1, 2])))                # doctest: +SKIP
+
+Why not plotly's own ``go.FigureWidget``: it is an anywidget whose JavaScript carries all of
+plotly.js (5 MB), and anywidget gives a model 2 seconds to load its JavaScript. Loading plotly's
+takes 1.5-2 s in Chromium on a quiet 2-core machine, more on a busy one; a model that misses the
+deadline drops every later message from Python, so the page kept showing the first frame while
+the kernel sent fifty more (the browser test saw it under load). Its updates are also a stream of
+edits, so one lost edit spoils every frame after it.
+
+Here the page's plotly.js comes once, from a ``PlotlyOnPage`` model that starts loading it without
+making anywidget wait, and a ``PageFigure`` holds the whole figure as its state: each view draws
+that state with ``Plotly.react`` whenever it changes. A frame sent while plotly.js was loading is
+drawn when it is ready; a reloaded page draws the last frame; nothing depends on an earlier
+message having arrived. A frame costs its figure's JSON (kilobytes for a lesson's run); plotly's
+template, the same every frame, goes once.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import anywidget
+import numpy as np
+import plotly
+import plotly.graph_objects as go
+import traitlets
+
+_ESM = Path(__file__).with_name("page_figure.js")
+_PLOTLY_JS = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
+
+
+class PlotlyOnPage(anywidget.AnyWidget):
+    """plotly.js, for every PageFigure on the page. Never displayed: its model loads plotly.js
+    into the page when it is made (and again when a reloaded page makes it anew)."""
+
+    _esm = _ESM
+    source = traitlets.Unicode().tag(sync=True)
+
+
+_library: PlotlyOnPage | None = None
+
+
+def plotly_on_page() -> PlotlyOnPage:
+    """The one PlotlyOnPage of this kernel, made the first time a figure needs it."""
+    global _library
+    if _library is None or _library.comm is None:  # never made, or closed since
+        _library = PlotlyOnPage(source=_PLOTLY_JS.read_text(encoding="utf-8"))
+    return _library
+
+
+class PageFigure(anywidget.AnyWidget):
+    """A figure the page draws from ``figure`` (data and layout, no template) and ``template``.
+
+    ``show(fig)`` replaces what it shows; ``shown`` is the last figure given."""
+
+    _esm = _ESM
+    figure = traitlets.Dict().tag(sync=True)
+    template = traitlets.Dict().tag(sync=True)
+
+    def __init__(self, figure: go.Figure | None = None) -> None:
+        self._library = plotly_on_page()  # before this widget, so the page loads plotly.js first
+        super().__init__()
+        self.shown: go.Figure = go.Figure()
+        if figure is not None:
+            self.show(figure)
+
+    def show(self, figure: go.Figure) -> None:
+        """Draw ``figure`` instead of what is drawn."""
+        self.shown = figure
+        whole = plain(figure.to_plotly_json())
+        template = whole["layout"].pop("template", {})
+        with self.hold_sync():  # one message: the page never draws a frame with a stale template
+            if template != self.template:
+                self.template = template
+            self.figure = whole
+
+
+def plain(value: Any) -> Any:
+    """``value`` with numpy arrays and numbers made JSON's lists and numbers, as a widget's state
+    must be.
+
+    >>> plain({"x": np.array([1.5, 2.0]), "y": (np.int64(3), "a")})
+    {'x': [1.5, 2.0], 'y': [3, 'a']}
+    """
+    if isinstance(value, dict):
+        return {key: plain(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [plain(item) for item in value]
+    if isinstance(value, np.ndarray):
+        return plain(value.tolist())
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
