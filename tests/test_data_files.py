@@ -98,3 +98,7 @@ def test_an_installed_wheel_reads_every_kind_from_inside_the_package(tmp_path):
     for path, (folder, name) in zip(found["paths"], KINDS.values(), strict=True):
         assert Path(path) == site / IN_PACKAGE[folder] / name
     assert found["sizes"] == sizes()
+    # the live figure's JavaScript, beside its module (view/page_figure.py reads it from there)
+    assert (site / "view" / "page_figure.js").read_text() == (
+        ROOT / "course_lib" / "view" / "page_figure.js"
+    ).read_text()

@@ -52,10 +52,12 @@ async def test_the_live_strip_counts_calls_in_flight_and_ends_equal_to_the_stati
     run = run_scenario("concurrent", settings, tracer=tracer)
     task = asyncio.ensure_future(live.follow(run, tracer, quota=(5, 60.0)))
     await until(lambda: tracer.t0 is not None and live.draws >= 1, what="a first live frame")
-    await until(lambda: any(t.name == "calls in flight" for t in live.figure.data))
-    line = next(t for t in live.figure.data if t.name == "calls in flight")
-    await until(lambda: len(line.y or ()) > 1, what="the strip to follow the calls")
-    in_flight = list(line.y)
+
+    def line():  # the strip's line in the frame the page has now
+        return next((t for t in live.figure.data if t.name == "calls in flight"), None)
+
+    await until(lambda: line() is not None and len(line().y or ()) > 1, what="the strip to move")
+    in_flight = list(line().y)
     result = await task
     assert max(in_flight) >= 2
     static = gantt(result)
@@ -95,6 +97,22 @@ def test_panels_share_plotly_js_and_make_one_figure_each_at_their_first_frame():
         panel.timeline.start("<b>concurrent</b>: 4 prompts")
     assert open_widgets(PageFigure) == before + 3
     assert open_widgets(PlotlyOnPage) == 1
+
+
+def test_on_colab_the_figure_brings_plotly_js_along(monkeypatch):
+    """Colab shows each output in a frame of its own, where a never-displayed PlotlyOnPage's
+    plotly.js would not be: there the figure carries it; elsewhere it does not (5 MB a figure)."""
+    import sys
+    import types
+
+    here = LiveTimeline(mode="widget")
+    here.start("<b>concurrent</b>: 4 prompts")
+    assert here._one.source == ""
+    monkeypatch.setitem(sys.modules, "google.colab", types.ModuleType("google.colab"))
+    colab = LiveTimeline(mode="widget")
+    colab.start("<b>concurrent</b>: 4 prompts")
+    assert colab._one.source.rstrip().endswith("}));")  # plotly.min.js, whole
+    assert len(colab._one.source) > 3_000_000
 
 
 def test_each_scenario_shows_only_the_controls_that_mean_something():

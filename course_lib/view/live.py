@@ -9,8 +9,7 @@ default) and drawn from ``tracer.snapshot()``, which works for asyncio, thread a
 alike. When the run ends, the picture is redrawn from the result, so it equals ``gantt(result)``.
 
 The page draws it from one ``PageFigure`` (``view.page_figure``: why not plotly's FigureWidget).
-Where that cannot work (no anywidget, or Colab, whose outputs each live in a frame of their own),
-the timeline falls back to redrawing a plain figure a few times a second.
+Without anywidget, the timeline falls back to redrawing a plain figure a few times a second;
 ``COURSE_TIMELINE=redraw`` forces that.
 """
 
@@ -22,19 +21,16 @@ import os
 import sys
 import time
 from collections.abc import Awaitable
-from typing import Any
 
 import ipywidgets
-import numpy as np
 import plotly.graph_objects as go
 
 from course_lib.run.results import RunResult
 from course_lib.trace.spans import Tracer
-from course_lib.view.figure_diff import flatten
 from course_lib.view.gantt_chart import gantt, layout_for, outline_width, traces_for
-from course_lib.view.page_figure import PageFigure
+from course_lib.view.page_figure import PageFigure, plain
 from course_lib.view.show import placeholder, show_in
-from course_lib.view.strip import Strip, strip, strip_traces
+from course_lib.view.strip import Strip, strip, strip_points
 from course_lib.view.timeline import TRACE_ORDER, Timeline, timeline
 
 REDRAW_FPS = 3.0  # a whole new figure each time: keep it to a few a second
@@ -46,8 +42,6 @@ def choose_mode() -> str:
     forced = os.environ.get("COURSE_TIMELINE")
     if forced in ("widget", "redraw"):
         return forced
-    if "google.colab" in sys.modules:
-        return "redraw"  # each output is a frame of its own: plotly.js, loaded once, is not there
     return "widget" if importlib.util.find_spec("anywidget") else "redraw"
 
 
@@ -76,10 +70,14 @@ class LiveTimeline:
         # and the PageFigure from then on (or, in redraw mode, each new figure).
         self.widget = ipywidgets.Output()
         self._one: PageFigure | None = None  # the one PageFigure, from the first run on
-        self._sent: dict[str, tuple] = {}  # each bar trace's data as the figure has it
-        self._layout: dict[str, Any] = {}  # the layout the figure has, flattened (see flatten)
-        self.figure: go.Figure = waiting_for_run(title)  # what the page shows
-        show_in(self.widget, self.figure)
+        self._figure: go.Figure = waiting_for_run(title)  # the last whole figure shown
+        self._frame: dict | None = None  # the live frame shown since, as plain data
+        show_in(self.widget, self._figure)
+
+    @property
+    def figure(self) -> go.Figure:
+        """What the page shows now, as a plotly figure (a live frame's is made when asked)."""
+        return self._figure if self._frame is None else go.Figure(self._frame)
 
     def start(
         self,
@@ -99,18 +97,17 @@ class LiveTimeline:
             empty, None, ideal_s, title, with_strip=under is not None, status="Starting… "
         )
         self._show(go.Figure(data=traces_for(empty, under), layout=layout))
-        self._layout = flatten(layout)
 
     def _show(self, figure: go.Figure) -> None:
         """Show ``figure`` whole: in widget mode the one PageFigure draws it (made the first
         time), in redraw mode the plain figure is shown."""
         self.draws += 1
-        self._sent, self._layout = {}, {}  # what live frames compare with: all new
-        self.figure = figure
+        self._figure, self._frame = figure, None
         if self.mode == "redraw":
             show_in(self.widget, figure)
         elif self._one is None:
-            self._one = PageFigure(figure)
+            # Colab shows each output in a frame of its own: the figure brings plotly.js along
+            self._one = PageFigure(figure, own_plotly="google.colab" in sys.modules)
             show_in(self.widget, self._one)
         else:
             self._one.show(figure)
@@ -126,9 +123,9 @@ class LiveTimeline:
         status: str = "",
     ) -> None:
         """Show ``data`` (and the strip ``under`` it) now, titled ``status`` + ``title``. A
-        final frame is built anew; a live frame (``final=False``) changes only what moved since
-        the last (the bars, the strip's lines, the rows, the axes and the title: checking the
-        rest would cost milliseconds a frame), then the figure goes to the page whole."""
+        final frame is a whole new figure; a live frame (``final=False``) is the last whole
+        figure's traces with today's points in them, and the layout of now, as plain data:
+        plotly checking each value would cost ten times as much, ten times a second."""
         title = self.title if title is None else title
         layout = layout_for(data, wall_s, ideal_s, title, under is not None, status)
         if final or self.mode == "redraw" or self._one is None:
@@ -136,31 +133,23 @@ class LiveTimeline:
             return
         self.draws += 1
         outline = outline_width(data)
-        figure = self.figure
-        if under is not None:  # the strip's four traces come after the bars
-            strips = figure.data[len(TRACE_ORDER) :]
-            for trace, fresh in zip(strips, strip_traces(under), strict=True):
-                if (fresh.x, fresh.y) != (trace.x, trace.y):
-                    trace.update(x=fresh.x, y=fresh.y, showlegend=fresh.showlegend)
-        for index, key in enumerate(data.bars):
+        traces = [dict(trace) for trace in self._one.figure["data"]]  # the last whole figure's
+        for trace, key in zip(traces, TRACE_ORDER, strict=False):  # one bar trace per key
             bar = data.bars[key]
-            if self._sent.get(key) == (bar["base"], bar["x"], bar["y"], outline):
-                continue  # nothing new in this trace
-            self._sent[key] = (bar["base"], bar["x"], bar["y"], outline)
-            # numpy arrays: plotly checks them at once and sends numbers as binary
-            figure.data[index].update(
-                base=np.asarray(bar["base"], dtype=float),
-                x=np.asarray(bar["x"], dtype=float),
-                y=np.asarray(bar["y"], dtype=object),
-                showlegend=None if bar["x"] else False,  # a legend entry once it has bars
-                marker_line_width=outline,
+            marker = trace.get("marker", {})
+            trace.update(
+                base=rounded(bar["base"]),
+                x=rounded(bar["x"]),
+                y=bar["y"],
+                hovertext=None,  # a live frame has none: they are most of a frame's cost
+                showlegend=bool(bar["x"]),
+                marker={**marker, "line": {**marker.get("line", {}), "width": outline}},
             )
-        flat = flatten(layout)
-        for path, value in flat.items():
-            if self._layout.get(path) != value:
-                figure.layout[path] = value
-        self._layout = flat
-        self._one.show(figure)
+        if under is not None:  # the strip's four traces come after the bars
+            for trace, points in zip(traces[len(TRACE_ORDER) :], strip_points(under), strict=True):
+                trace.update(points, x=rounded(points["x"]))
+        self._frame = {"data": traces, "layout": plain(layout)}
+        self._one.show_data(self._frame)
 
     def show(self, result: RunResult) -> None:
         """The final picture: exactly ``gantt(result)``."""
@@ -247,3 +236,12 @@ def waiting_for_run(title: str = "") -> go.Figure:
     """The picture before the first run: a word on what to do instead of empty axes."""
     text = "Press <b>Run</b>: the timeline of the calls draws itself here as they go."
     return placeholder(text, 160, layout_for(timeline([]), None, None, title))
+
+
+def rounded(times: list[float]) -> list[float]:
+    """Seconds to the tenth of a millisecond: what a live frame needs, in a third of the bytes.
+
+    >>> rounded([0.123456789, 2.0])
+    [0.1235, 2.0]
+    """
+    return [round(t, 4) for t in times]

@@ -53,30 +53,36 @@ def plotly_on_page() -> PlotlyOnPage:
 
 
 class PageFigure(anywidget.AnyWidget):
-    """A figure the page draws from ``figure`` (data and layout, no template) and ``template``.
-
-    ``show(fig)`` replaces what it shows; ``shown`` is the last figure given."""
+    """A figure the page draws from ``figure`` (data and layout, no template) and ``template``:
+    ``show(fig)`` replaces what it shows. ``own_plotly``: bring plotly.js along instead of
+    counting on PlotlyOnPage, where each output is a page of its own (Colab's output frames)."""
 
     _esm = _ESM
     figure = traitlets.Dict().tag(sync=True)
     template = traitlets.Dict().tag(sync=True)
+    source = traitlets.Unicode().tag(sync=True)  # plotly.js, if own_plotly
 
-    def __init__(self, figure: go.Figure | None = None) -> None:
-        self._library = plotly_on_page()  # before this widget, so the page loads plotly.js first
-        super().__init__()
-        self.shown: go.Figure = go.Figure()
+    def __init__(self, figure: go.Figure | None = None, own_plotly: bool = False) -> None:
+        if own_plotly:
+            super().__init__(source=_PLOTLY_JS.read_text(encoding="utf-8"))
+        else:
+            plotly_on_page()  # before this widget, so the page starts loading plotly.js first
+            super().__init__()
         if figure is not None:
             self.show(figure)
 
     def show(self, figure: go.Figure) -> None:
         """Draw ``figure`` instead of what is drawn."""
-        self.shown = figure
         whole = plain(figure.to_plotly_json())
-        template = whole["layout"].pop("template", {})
+        self.show_data(whole, template=whole["layout"].pop("template", {}))
+
+    def show_data(self, figure: dict, template: dict | None = None) -> None:
+        """Draw ``figure`` (``data`` and ``layout`` as JSON has them) instead of what is drawn,
+        with ``template`` (None: the one drawn so far)."""
         with self.hold_sync():  # one message: the page never draws a frame with a stale template
-            if template != self.template:
+            if template is not None and template != self.template:
                 self.template = template
-            self.figure = whole
+            self.figure = figure
 
 
 def plain(value: Any) -> Any:

@@ -81,41 +81,48 @@ IN_FLIGHT_COLOR, QUOTA_COLOR, REFUSED_COLOR, FAILED_COLOR = "#0072B2", "#6A3D9A"
 
 def strip_traces(data: Strip) -> list[go.Scatter]:
     """Four traces on the strip's axis (``y2``), always in this order, empty when there is
-    nothing to show: the live timeline updates them in place."""
+    nothing to show. What moves in them while a run goes is ``strip_points``."""
+    flying, quota, refused, failed = strip_points(data)
     return [
         go.Scatter(
             name="calls in flight",
-            x=data.in_flight[0],
-            y=data.in_flight[1],
+            **flying,
             line=dict(shape="hv", color=IN_FLIGHT_COLOR, width=2),
             yaxis="y2",
             hovertemplate="%{y} in flight at %{x:.2f} s<extra></extra>",
         ),
         go.Scatter(
             name=f"quota left (of {data.limit} per {data.period_s:g} s)",
-            x=data.quota_left[0],
-            y=data.quota_left[1],
+            **quota,
             line=dict(shape="hv", color=QUOTA_COLOR, width=2, dash="dash"),
             yaxis="y2",
-            showlegend=data.limit is not None,
             hovertemplate="%{y} requests left at %{x:.2f} s<extra></extra>",
         ),
-        _ticks("a 429", data.refused, "line-ns-open", 16, REFUSED_COLOR),
-        _ticks("a 5xx or timeout", data.failed, "x-thin-open", 10, FAILED_COLOR),
+        _ticks("a 429", refused, "line-ns-open", 16, REFUSED_COLOR),
+        _ticks("a 5xx or timeout", failed, "x-thin-open", 10, FAILED_COLOR),
     ]
 
 
-def _ticks(name: str, times: list[float], symbol: str, size: int, color: str) -> go.Scatter:
-    """A mark on the strip's floor at each moment in ``times``."""
+def strip_points(data: Strip) -> list[dict]:
+    """The points of the strip's four traces, and whether each has a legend entry: what a live
+    frame changes in them."""
+    ticks = [
+        {"x": t, "y": [0] * len(t), "showlegend": bool(t)} for t in (data.refused, data.failed)
+    ]
+    flying = {"x": data.in_flight[0], "y": data.in_flight[1]}
+    quota = {"x": data.quota_left[0], "y": data.quota_left[1], "showlegend": data.limit is not None}
+    return [flying, quota, *ticks]
+
+
+def _ticks(name: str, points: dict, symbol: str, size: int, color: str) -> go.Scatter:
+    """A mark on the strip's floor at each moment in ``points``."""
     return go.Scatter(
         name=name,
-        x=times,
-        y=[0] * len(times),
+        **points,
         mode="markers",
         yaxis="y2",
         hoverinfo="x+name",
         marker=dict(symbol=symbol, size=size, color=color, line_width=2),
-        showlegend=bool(times),
     )
 
 
