@@ -87,7 +87,14 @@ def kernel():
     manager, client = start_new_kernel(kernel_name="python3")
 
     def run(code: str) -> dict:
-        reply = client.execute_interactive(code, timeout=120, output_hook=lambda msg: None)
+        # After a cell's error (an interrupt included) ipykernel aborts the requests that reach
+        # it before it has finished aborting its queue (stop_on_error; in ipykernel 7 a message
+        # the shell channel thread posts): an "aborted" request never ran, so send it again.
+        for _ in range(5):
+            reply = client.execute_interactive(code, timeout=120, output_hook=lambda msg: None)
+            if reply["content"]["status"] != "aborted":
+                break
+            time.sleep(0.2)
         return reply["content"]
 
     assert run("from course_lib import *\nimport psutil")["status"] == "ok"
