@@ -5,6 +5,9 @@ the timeline drew the expected bars and changed after the new run; then runs les
 times (tests/browser/ten_runs.ipynb) and checks what each run sends to the page, the kernel's
 widget count and a live frame's layout against the final one. Screenshots go to
 test-artifacts/. Playwright never downloads a browser here: it drives /usr/bin/chromium.
+
+For measurements (docs/performance.md), not for CI: ``COURSE_BROWSER_RUNS=30`` runs the panel 30
+times instead of 10, ``COURSE_BROWSER_SLOWDOWN=6`` runs the pages six times slower.
 """
 
 from __future__ import annotations
@@ -336,7 +339,7 @@ def test_ten_runs_of_one_panel_keep_one_figure_and_send_little(jupyter_lab, ui):
             heap_before = js_heap_mb(page)
             page.evaluate(WATCH_REDRAWS)
             sent, rates, first_bars = [], [], []
-            for _ in range(10):
+            for _ in range(int(os.environ.get("COURSE_BROWSER_RUNS", "10"))):  # 30 for docs
                 page.evaluate("() => { window.redraws = []; }")
                 sent.append(one_run())
                 redraws = page.evaluate("() => window.redraws")
