@@ -25,6 +25,13 @@ def test_the_checker_catches_a_verdict_that_contradicts_its_numbers():
     assert check_verdict("→ a took 1.00 s, b 2.00 s: a was 2.0x faster.") == "compare"
     assert check_verdict("→ a took 1.00 s, b 1.05 s: about the same (within 10 %).") == "compare"
     assert check_verdict("→ 2 processes did 0.60 s of CPU work in 0.33 s: about 1.8 cores' worth")
+    # seen in CI, pinned to one busy core: 0.59 / 0.52 is 1.13, but unrounded it was 1.15+
+    line = "calls only:   → threads took 0.52 s, processes 0.59 s: threads were 1.2x faster."
+    assert check_verdict(line) == "compare"
+    with pytest.raises(AssertionError):
+        check_verdict("→ threads took 0.52 s, processes 0.59 s: threads were 1.3x faster.")
+    with pytest.raises(AssertionError):  # the faster one named wrong
+        check_verdict("→ threads took 0.52 s, processes 0.59 s: processes were 1.1x faster.")
     # seen in CI, pinned to one busy core: 0.515 s in 0.794 s is 0.65, printed 0.52 and 0.79
     line = (
         "→ 2 processes did 0.52 s of CPU work in 0.79 s: about 0.6 cores' worth at once (you have"
