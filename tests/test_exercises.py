@@ -1,6 +1,8 @@
 """Every exercise check, with a right answer and wrong ones: the feedback must say what to fix."""
 
 import asyncio
+import inspect
+import time
 
 import pytest
 
@@ -339,7 +341,45 @@ async def test_ask_with_retry():
             except errors.ClientError:
                 await asyncio.sleep(3.5)
 
-    assert "wait_s), not longer" in (await ex.check_ask_with_retry(slow)).message
+    assert "after the quota had room again" in (await ex.check_ask_with_retry(slow)).message
+
+    def pausing(pause, sleep=asyncio.sleep, asks=True):
+        """Retries after ``pause`` seconds (None: what the 429 asks), with ``sleep``; ``asks``
+        False calls the blocking client."""
+
+        async def ask(client, prompt, attempts=5):
+            from google.genai import errors
+
+            from course_lib.rate_limits import quota_violation
+
+            for attempt in range(1, attempts + 1):
+                try:
+                    if asks:
+                        reply = await client.aio.models.generate_content(
+                            model=DEFAULT_MODEL, contents=prompt
+                        )
+                    else:
+                        reply = client.models.generate_content(model=DEFAULT_MODEL, contents=prompt)
+                    return reply.text
+                except errors.ClientError as error:
+                    violation = quota_violation(error)
+                    if violation is None or violation.per_day or attempt == attempts:
+                        raise
+                    wait = violation.wait_s if pause is None else pause
+                    result = sleep(wait)
+                    if inspect.isawaitable(result):
+                        await result
+
+        return ask
+
+    # a minute of its own guessed: 1 s (the check's "minute" is 1.5 s) is too early
+    assert "wait_s" in (await ex.check_ask_with_retry(pausing(1.0))).message
+    late = (await ex.check_ask_with_retry(pausing(2.5))).message  # long enough, but a guess
+    assert "after the quota had room again" in late, late
+    blocking = (await ex.check_ask_with_retry(pausing(None, sleep=time.sleep))).message
+    assert "time.sleep" in blocking, blocking
+    sync = (await ex.check_ask_with_retry(pausing(None, asks=False))).message
+    assert "never overlapped" in sync, sync
 
 
 def ask_in_pool(prompts, rpm, period_s):

@@ -1,13 +1,14 @@
 """Checks for lesson 05 (rate limits and failures): a retry that waits what the server asks and
 stops on a daily quota, and a pool of processes that keeps one budget.
 
-Each check runs your function against a fake of its own with a short "minute" (one second), so a
-check takes a few seconds and never touches the lesson's fake or a live budget.
+Each check runs your function against a fake of its own with a short "minute" (1 or 1.5 s), so
+a check takes a few seconds and never touches the lesson's fake or a live budget.
 """
 
 from __future__ import annotations
 
 import inspect
+import itertools
 import time
 from collections.abc import Callable
 from typing import Any
@@ -20,7 +21,12 @@ from course_lib.fake.gemini import FakeGemini
 from course_lib.rate_limits.limiter import most_in_any_window
 
 RETRY_PROMPTS = [f"Give me fact number {i} about rate limits" for i in range(4)]
-WINDOW_S = 1.0  # the checks' "minute"
+WINDOW_S = 1.0  # the shared-budget check's "minute"
+#: the retry check's "minute": not a round number, which a fixed pause could guess
+RETRY_WINDOW_S = 1.5
+#: how late a retry may come after the quota has room again: a busy machine's event loop lags,
+#: a fixed 2.5 s pause (or time.sleep, one retry after the other) is later still
+LATE_S = 0.6
 
 
 def _served(fake: FakeGemini, status: int) -> int:
@@ -38,7 +44,7 @@ async def check_ask_with_retry(ask_with_retry: Callable[[Any, str], Any]) -> Fee
     # Four calls at once against 2 a "minute": 2 go, 2 are refused and asked to wait ~1 s; waiting
     # that, both get in on their second try: two 429s in all. RetryInfo says "0s" (whole seconds,
     # rounded down, as real ones): a retry after it is refused again.
-    fake = FakeGemini(latency=0.05, rpm=2, window_s=WINDOW_S)
+    fake = FakeGemini(latency=0.2, rpm=2, window_s=RETRY_WINDOW_S)
     client = gemini_client(live=False, fake=fake)
     start = time.perf_counter()
     try:
@@ -67,9 +73,22 @@ async def check_ask_with_retry(ask_with_retry: Callable[[Any, str], Any]) -> Fee
     refused = _served(fake, 429)
     if refused > 2:
         return wrong(_too_early(refused))
-    if elapsed > 3 * WINDOW_S:
+    if not _overlapped(fake):
         return wrong(
-            f"4 calls took {elapsed:.1f} s where about {WINDOW_S:g} s was enough: wait what "
+            "your calls never overlapped: client.models.generate_content (or time.sleep) blocks "
+            "the event loop, so four calls ran one at a time. Await the async client, "
+            "client.aio.models.generate_content, and asyncio.sleep."
+        )
+    late = _late_retry_s(fake)
+    if late > LATE_S:
+        return wrong(
+            f"a retry came {late:.1f} s after the quota had room again: wait what the 429 asks "
+            "(quota_violation(error).wait_s), not a fixed pause, and with asyncio.sleep "
+            "(time.sleep would hold up every other call's retry too)."
+        )
+    if elapsed > 3 * RETRY_WINDOW_S:
+        return wrong(
+            f"4 calls took {elapsed:.1f} s where about {RETRY_WINDOW_S:g} s was enough: wait what "
             "the 429 asks (quota_violation(error).wait_s), not longer."
         )
     # A daily quota: retrying cannot help before tomorrow, so the second call must stop at once.
@@ -95,6 +114,25 @@ async def check_ask_with_retry(ask_with_retry: Callable[[Any, str], Any]) -> Fee
             "quota stopped at once instead of retrying until tomorrow."
         )
     return wrong("on a per-day 429 your function returned instead of raising the error.")
+
+
+def _overlapped(fake: FakeGemini) -> bool:
+    """Whether any two answered calls were in flight at the same moment."""
+    answered = sorted((c.start, c.end) for c in fake.log if c.status == 200)
+    return any(later[0] < earlier[1] for earlier, later in itertools.pairwise(answered))
+
+
+def _late_retry_s(fake: FakeGemini) -> float:
+    """How long after the quota had room again the last retry of a refused prompt arrived. Room
+    comes back when the window's oldest admitted call leaves it: ``RETRY_WINDOW_S`` after the first
+    window's calls started (two of them, at 2 a "minute")."""
+    admitted = sorted(c.start for c in fake.log if c.status != 429)
+    refused = {c.prompt for c in fake.log if c.status == 429}
+    if len(admitted) < 2 or not refused:
+        return 0.0
+    room = admitted[1] + RETRY_WINDOW_S
+    retries = [c.start for c in fake.log if c.prompt in refused and c.status != 429]
+    return max(retries, default=room) - room
 
 
 def _too_early(refused: int) -> str:
