@@ -408,3 +408,14 @@ def test_shared_budget():
     assert "one answer per prompt" in ex.check_shared_budget(lambda *args: None).message
     written_in = ex.check_shared_budget(lambda prompts, *args: ["An answer."] * len(prompts))
     assert "0 of 12 prompts reached the API" in written_in.message, written_in.message
+
+    def pool_of_one(prompts, rpm, period_s):  # a shared limiter, and one process to share it
+        from course_lib.pool_tasks import limited_ask
+        from course_lib.rate_limits import RateLimiter
+
+        limiter = RateLimiter.shared(rpm=rpm, period_s=period_s)
+        with ProcessPoolExecutor(1, **limiter.pool_options()) as pool:
+            return list(pool.map(limited_ask, prompts))
+
+    one = ex.check_shared_budget(pool_of_one)
+    assert "one process" in one.message, one.message

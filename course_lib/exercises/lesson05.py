@@ -188,6 +188,13 @@ def check_shared_budget(ask_in_pool: Callable[[list[str], int, float], list[str]
             "process kept its own budget. Make one RateLimiter.shared(...) in the parent and give "
             "it to the pool with ProcessPoolExecutor(4, **limiter.pool_options())."
         )
+    connections = {call.client for call in mine.log if call.status == 200}
+    if len(connections) < 2:  # one process asked them all: no budget was shared
+        return wrong(
+            "every prompt came over one connection, from one process: ask from a pool of 4 "
+            "(ProcessPoolExecutor(4, **limiter.pool_options())), so that four processes share "
+            "the budget."
+        )
     return right(
         f"{len(prompts)} prompts answered through the API, at most {most} in any window of "
         f"{WINDOW_S:g} s and not one 429: one budget, shared."
