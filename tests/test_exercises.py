@@ -208,13 +208,15 @@ def one_task_at_a_time(tasks, processes):
         return [pool.submit(timed_burn, n).result() for n in tasks]
 
 
-def make_pipeline(pipelined: bool = True, in_pool: bool = True):
+def make_pipeline(pipelined: bool = True, in_pool: bool = True, blocking: bool = False):
     from course_lib.pool_tasks import timed_analyse
 
     async def fetch_then_analyse_all(client, pool, prompts):
         loop = asyncio.get_running_loop()
 
         async def analysed(text):
+            if blocking:  # in the pool, but waited for on the event loop
+                return pool.submit(timed_analyse, text).result()
             if in_pool:
                 return await loop.run_in_executor(pool, timed_analyse, text)
             return timed_analyse(text)
@@ -238,6 +240,19 @@ async def test_pipeline():
     on_loop = await ex.check_pipeline(make_pipeline(in_pool=False))
     assert "run_in_executor" in on_loop.message
     assert "async def" in (await ex.check_pipeline(burn_in_pool)).message
+    blocked = await ex.check_pipeline(make_pipeline(blocking=True))
+    assert ".result()" in blocked.message, blocked.message
+
+    async def wrapped(client, pool, prompts):  # another right answer: a pool future awaited
+        from course_lib.pool_tasks import timed_analyse
+
+        async def one(prompt):
+            reply = await client.aio.models.generate_content(model=DEFAULT_MODEL, contents=prompt)
+            return await asyncio.wrap_future(pool.submit(timed_analyse, reply.text))
+
+        return list(await asyncio.gather(*(one(p) for p in prompts)))
+
+    assert await ex.check_pipeline(wrapped)
 
 
 async def ask_with_retry(client, prompt, attempts=5):

@@ -102,15 +102,36 @@ def check_hybrid_worth_it(answers: dict[str, str]) -> Feedback:
 class _WatchedPool(ProcessPoolExecutor):
     """A process pool that notes, in this process, when each task was handed to it: the moment
     the learner's code asked for an analysis, whatever the worker's start-up delay on a busy
-    machine (``run_in_executor``, ``submit`` and ``map`` all come through ``submit``)."""
+    machine (``run_in_executor``, ``submit`` and ``map`` all come through ``submit``); and how
+    often a task's result was waited for on the running event loop (``future.result()`` before
+    it was done, ``pool.map``), which stops every other coroutine meanwhile."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.submitted: list[float] = []
+        self.blocked = 0
 
     def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
         self.submitted.append(time.perf_counter())
-        return super().submit(fn, *args, **kwargs)
+        future = super().submit(fn, *args, **kwargs)
+        result = future.result
+
+        def watched(timeout: float | None = None) -> Any:
+            if not future.done() and _on_the_loop():
+                self.blocked += 1
+            return result(timeout)
+
+        future.result = watched  # type: ignore[method-assign]
+        return future
+
+
+def _on_the_loop() -> bool:
+    """Whether this thread is running an event loop (a coroutine's code, not a worker thread)."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True
 
 
 async def check_pipeline(fetch_then_analyse_all: Callable[..., Any]) -> Feedback:
@@ -145,6 +166,12 @@ async def check_pipeline(fetch_then_analyse_all: Callable[..., Any]) -> Feedback
     if os.getpid() in {t.pid for t in got}:
         return wrong(
             "the analysis ran here, on the event loop: hand it to the pool with "
+            "`await loop.run_in_executor(pool, timed_analyse, text)`."
+        )
+    if pool.blocked:
+        return wrong(
+            f"{pool.blocked} analysis result(s) were waited for with .result() (or pool.map) on "
+            "the event loop: that stops every other call meanwhile. Await it instead: "
             "`await loop.run_in_executor(pool, timed_analyse, text)`."
         )
     calls = [s for s in tracer.spans if s.phase == IN_FLIGHT]
