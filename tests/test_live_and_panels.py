@@ -168,13 +168,23 @@ async def test_stop_cancels_cleanly_and_leaves_no_worker_processes():
     panel.stop_button.click()
     await asyncio.wait([task], timeout=30)
     assert task.cancelled()
-    assert "Stopped" in panel.status.value
+    assert "worker processes shut down" in panel.status.value
     assert not panel.run_button.disabled
     assert leftover_workers(workers) == []
     again = panel.run()  # usable again, even if stopped before the run got going
     panel.stop()
     await asyncio.wait([again], timeout=30)
     assert again.cancelled() and not panel.run_button.disabled and "Stopped" in panel.status.value
+
+
+async def test_a_stopped_asyncio_run_does_not_speak_of_worker_processes():
+    panel = Panel("concurrent", settings=ScenarioSettings(prompts=20, latency=2.0))
+    task = panel.run()
+    await until(lambda: panel.tracer and panel.tracer.snapshot(), what="a call in flight")
+    panel.stop()
+    await asyncio.wait([task], timeout=30)
+    assert "Calls in flight were cancelled." in panel.status.value
+    assert "worker processes" not in panel.status.value
 
 
 async def test_a_rate_limited_run_in_processes_draws_its_strip_and_stops_cleanly():

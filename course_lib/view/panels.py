@@ -80,6 +80,7 @@ class Panel:
         self.result: RunResult | None = None
         self.tracer: Tracer | None = None
         self.task: asyncio.Task | None = None
+        self._running = self.base  # the settings of the run going (or last gone)
         title = w.HTML(
             value=f"<h3 style='margin:4px 0'>{html.escape(name)}</h3>"
             f"<div style='color:#555'>{html.escape(chosen.label)}</div>"
@@ -127,6 +128,7 @@ class Panel:
             self._say(f"Cannot run with these settings: {html.escape(str(error))}.", problem=True)
             return None
         self._busy(True)
+        self._running = settings
         self.tracer = None  # the next run's, once it starts
         self._say(f"Running {self.scenario}…")
         self.task = asyncio.get_event_loop().create_task(self._run(settings))
@@ -172,9 +174,12 @@ class Panel:
 
     def _finished(self, task: asyncio.Task) -> None:
         if task.cancelled():
+            s = self._running  # worker processes: a pool's, or a cluster's
+            pooled = "processes" in scenario(self.scenario).uses and s.processes > 1
             self._say(
                 stopped_in_start_up(self.tracer)
-                or "Stopped. Calls in flight were cancelled and worker processes shut down."
+                or "Stopped. Calls in flight were cancelled"
+                + (" and worker processes shut down." if pooled else ".")
             )
         self._busy(False)
 
