@@ -396,6 +396,26 @@ async def test_ask_with_retry():
     sync = (await ex.check_ask_with_retry(pausing(None, asks=False))).message
     assert "never overlapped" in sync, sync
 
+    async def every_error(client, prompt, attempts=5):  # right on 429s, but retries a 400 too
+        from google.genai import errors
+
+        from course_lib.rate_limits import quota_violation
+
+        for attempt in range(1, attempts + 1):
+            try:
+                reply = await client.aio.models.generate_content(
+                    model=DEFAULT_MODEL, contents=prompt
+                )
+                return reply.text
+            except errors.ClientError as error:
+                violation = quota_violation(error)
+                if (violation and violation.per_day) or attempt == attempts:
+                    raise
+                await asyncio.sleep(violation.wait_s if violation else 0.1)
+
+    retried = (await ex.check_ask_with_retry(every_error)).message
+    assert "a 400" in retried and "retried 4 time(s)" in retried, retried
+
 
 def ask_in_pool(prompts, rpm, period_s):
     from concurrent.futures import ProcessPoolExecutor

@@ -15,6 +15,7 @@ from typing import Any
 
 from google.genai import errors
 
+from course_lib import catalogue
 from course_lib.client.factory import gemini_client
 from course_lib.exercises.feedback import Feedback, right, wrong
 from course_lib.fake.gemini import FakeGemini
@@ -36,7 +37,7 @@ def _served(fake: FakeGemini, status: int) -> int:
 async def check_ask_with_retry(ask_with_retry: Callable[[Any, str], Any]) -> Feedback:
     """``ask_with_retry(client, prompt)`` must return the answer's text, retry a per-minute 429
     after the delay it asks (``quota_violation(error).wait_s``), and give up at once on a per-day
-    429."""
+    429 and on a 400."""
     if not callable(ask_with_retry) or not inspect.iscoroutinefunction(ask_with_retry):
         return wrong("define it with `async def ask_with_retry(client, prompt):` and pass it in.")
     import asyncio
@@ -109,11 +110,36 @@ async def check_ask_with_retry(ask_with_retry: Callable[[Any, str], Any]) -> Fee
         tries = _served(day, 429)
         if tries > 1:
             return wrong(f"a per-day 429 was retried {tries - 1} time(s): raise on the first.")
+        mistake = await _a_400_raised(ask_with_retry)
+        if mistake:
+            return wrong(mistake)
         return right(
             f"two 429s for four calls at twice the limit, {elapsed:.1f} s in all, and the daily "
             "quota stopped at once instead of retrying until tomorrow."
         )
     return wrong("on a per-day 429 your function returned instead of raising the error.")
+
+
+async def _a_400_raised(ask_with_retry: Callable[[Any, str], Any]) -> str:
+    """What is wrong with how ``ask_with_retry`` takes a 400 (a prompt longer than any model
+    takes: the caller's mistake, which a retry repeats), or "" if it raised at once."""
+    import asyncio
+
+    bad = FakeGemini(latency=0.05)
+    too_long = "x" * (4 * max(m.input_token_limit for m in catalogue.MODELS.values()) + 4)
+    try:
+        await asyncio.wait_for(ask_with_retry(gemini_client(live=False, fake=bad), too_long), 10)
+    except TimeoutError:
+        return "a 400 (a prompt too long for the model) was retried for 10 s: raise it at once."
+    except Exception:  # raising is right: any error the learner chose
+        tries = _served(bad, 400)
+        if tries > 1:
+            return (
+                f"a 400 (a prompt too long for the model) was retried {tries - 1} time(s): only a "
+                "per-minute 429 is worth waiting for; raise anything else at once."
+            )
+        return ""
+    return "on a 400 (a prompt too long for the model) your function returned instead of raising."
 
 
 def _overlapped(fake: FakeGemini) -> bool:
