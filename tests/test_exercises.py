@@ -271,27 +271,41 @@ async def ask_with_retry(client, prompt, attempts=5):
             await asyncio.sleep(violation.wait_s)
 
 
-async def test_ask_with_retry():
-    assert await ex.check_ask_with_retry(ask_with_retry)
+def retrier(wait, gives_up=lambda v: v is None or v.per_day, sleep=asyncio.sleep, asks=True):
+    """An ask_with_retry that sleeps ``wait(violation)`` with ``sleep`` after a client error and
+    raises when ``gives_up(violation)`` (``violation``: what quota_violation says, None for an
+    error that is not a 429); ``asks`` False calls the blocking client."""
 
-    async def as_retry_info_says(client, prompt, attempts=5):  # RetryInfo's rounded-down delay
+    async def ask(client, prompt, attempts=5):
         from google.genai import errors
 
         from course_lib.rate_limits import quota_violation
 
         for attempt in range(1, attempts + 1):
             try:
-                reply = await client.aio.models.generate_content(
-                    model=DEFAULT_MODEL, contents=prompt
-                )
+                if asks:
+                    reply = await client.aio.models.generate_content(
+                        model=DEFAULT_MODEL, contents=prompt
+                    )
+                else:
+                    reply = client.models.generate_content(model=DEFAULT_MODEL, contents=prompt)
                 return reply.text
             except errors.ClientError as error:
                 violation = quota_violation(error)
-                if violation is None or violation.per_day or attempt == attempts:
+                if gives_up(violation) or attempt == attempts:
                     raise
-                await asyncio.sleep(violation.retry_delay_s)
+                result = sleep(wait(violation))
+                if inspect.isawaitable(result):
+                    await result
 
-    early = (await ex.check_ask_with_retry(as_retry_info_says)).message
+    return ask
+
+
+async def test_ask_with_retry():
+    assert await ex.check_ask_with_retry(ask_with_retry)
+
+    # RetryInfo's rounded-down delay
+    early = (await ex.check_ask_with_retry(retrier(lambda v: v.retry_delay_s))).message
     assert "wait_s" in early and "rounded down" in early, early
 
     async def hurried(client, prompt):  # retries, but after a fixed short pause
@@ -358,61 +372,19 @@ async def test_ask_with_retry():
 
     assert "after the quota had room again" in (await ex.check_ask_with_retry(slow)).message
 
-    def pausing(pause, sleep=asyncio.sleep, asks=True):
-        """Retries after ``pause`` seconds (None: what the 429 asks), with ``sleep``; ``asks``
-        False calls the blocking client."""
-
-        async def ask(client, prompt, attempts=5):
-            from google.genai import errors
-
-            from course_lib.rate_limits import quota_violation
-
-            for attempt in range(1, attempts + 1):
-                try:
-                    if asks:
-                        reply = await client.aio.models.generate_content(
-                            model=DEFAULT_MODEL, contents=prompt
-                        )
-                    else:
-                        reply = client.models.generate_content(model=DEFAULT_MODEL, contents=prompt)
-                    return reply.text
-                except errors.ClientError as error:
-                    violation = quota_violation(error)
-                    if violation is None or violation.per_day or attempt == attempts:
-                        raise
-                    wait = violation.wait_s if pause is None else pause
-                    result = sleep(wait)
-                    if inspect.isawaitable(result):
-                        await result
-
-        return ask
-
     # a minute of its own guessed: 1 s (the check's "minute" is 1.5 s) is too early
-    assert "wait_s" in (await ex.check_ask_with_retry(pausing(1.0))).message
-    late = (await ex.check_ask_with_retry(pausing(2.5))).message  # long enough, but a guess
+    assert "wait_s" in (await ex.check_ask_with_retry(retrier(lambda v: 1.0))).message
+    # long enough, but a guess
+    late = (await ex.check_ask_with_retry(retrier(lambda v: 2.5))).message
     assert "after the quota had room again" in late, late
-    blocking = (await ex.check_ask_with_retry(pausing(None, sleep=time.sleep))).message
+    blocking_sleep = retrier(lambda v: v.wait_s, sleep=time.sleep)
+    blocking = (await ex.check_ask_with_retry(blocking_sleep)).message
     assert "time.sleep" in blocking, blocking
-    sync = (await ex.check_ask_with_retry(pausing(None, asks=False))).message
+    sync = (await ex.check_ask_with_retry(retrier(lambda v: v.wait_s, asks=False))).message
     assert "never overlapped" in sync, sync
 
-    async def every_error(client, prompt, attempts=5):  # right on 429s, but retries a 400 too
-        from google.genai import errors
-
-        from course_lib.rate_limits import quota_violation
-
-        for attempt in range(1, attempts + 1):
-            try:
-                reply = await client.aio.models.generate_content(
-                    model=DEFAULT_MODEL, contents=prompt
-                )
-                return reply.text
-            except errors.ClientError as error:
-                violation = quota_violation(error)
-                if (violation and violation.per_day) or attempt == attempts:
-                    raise
-                await asyncio.sleep(violation.wait_s if violation else 0.1)
-
+    # right on 429s, but retries every other client error too (a 400 among them)
+    every_error = retrier(lambda v: v.wait_s if v else 0.1, gives_up=lambda v: v and v.per_day)
     retried = (await ex.check_ask_with_retry(every_error)).message
     assert "a 400" in retried and "retried 4 time(s)" in retried, retried
 
