@@ -211,11 +211,15 @@ async def test_check_research_right_and_wrong():
             tasks = [group.create_task(one(q)) for q in questions]
         return [t.result() for t in tasks]
 
+    async def two_written_in(questions, ask, limit, deadline_s):
+        return await right(questions, ask, 2, deadline_s)
+
     assert await check_research(right)
     for wrong, says in (
         (with_gather, "TaskGroup"),
         (unlimited, "Semaphore"),
         (no_deadline, "asyncio.timeout"),
+        (two_written_in, "Semaphore(limit)"),
     ):
         feedback = await check_research(wrong)
         assert not feedback and says in str(feedback)

@@ -137,6 +137,16 @@ async def check_research(research: Callable[..., Awaitable[Any]]) -> Feedback:
         )
     if calm.most < 2:
         return wrong("the asks ran one at a time: create every task before awaiting any.")
+    wider = _Gauge()  # the limit as given, 3 this time: not a number written in
+    try:
+        await research(questions, asker(wider), 3, 5.0)
+    except Exception as error:
+        return wrong(f"with a limit of 3, research raised {type(error).__name__}: {error}"[:300])
+    if wider.most != 3:
+        return wrong(
+            f"with a limit of 3, {wider.most} asks ran at once: make the semaphore from the "
+            "limit given, asyncio.Semaphore(limit), not a number written in."
+        )
     late = _Gauge()  # the same work cannot finish within 0.3 s
     try:
         await research(questions, asker(late), 2, 0.3)
