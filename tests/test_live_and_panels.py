@@ -1,6 +1,7 @@
 """The live timeline and the control panels, driven as a notebook would drive them."""
 
 import asyncio
+import json
 
 import pytest
 
@@ -97,6 +98,38 @@ def test_panels_share_plotly_js_and_make_one_figure_each_at_their_first_frame():
         panel.timeline.start("<b>concurrent</b>: 4 prompts")
     assert open_widgets(PageFigure) == before + 3
     assert open_widgets(PlotlyOnPage) == 1
+
+
+def test_plotly_js_travels_in_a_message_never_in_the_widget_state(monkeypatch):
+    """A reloaded page fetches every widget's state with a 4 s timeout (ipywidgets #3633): the
+    library's state stays a few bytes, plotly.js goes as a message's buffer when the widget is
+    made, and again when a page asks (not twice within RESEND_AFTER_S: it may be on its way)."""
+    from course_lib.view import page_figure
+
+    sent: list[tuple[dict, list]] = []
+    monkeypatch.setattr(
+        page_figure.PlotlyOnPage,
+        "send",
+        lambda self, content, buffers=None: sent.append((content, buffers)),
+    )
+    clock = iter([100.0, 101.0, 109.0, 110.0])
+    monkeypatch.setattr(page_figure.time, "monotonic", lambda: next(clock))
+    library = page_figure.PlotlyOnPage()
+    state = json.dumps(library.get_state(), default=str)
+    assert len(state) < 5_000, "plotly.js is in the widget's state"
+    assert (
+        len(sent) == 1
+        and sent[0][1][0].rstrip().endswith(b"}));")
+        and len(sent[0][1][0]) > 3_000_000
+    )
+    assert sent[0][0] == {"plotly.js": len(sent[0][1][0])}
+    library._answer(library, {"want": "plotly.js"}, [])  # 1 s after: still on its way
+    assert len(sent) == 1
+    library._answer(library, {"want": "plotly.js"}, [])  # 9 s after: a page that needs it
+    assert len(sent) == 2
+    library._answer(library, {"want": "something else"}, [])
+    assert len(sent) == 2
+    library.close()
 
 
 def test_on_colab_the_figure_brings_plotly_js_along(monkeypatch):

@@ -1,7 +1,7 @@
 // A plotly figure drawn from the widget's state: see page_figure.py for why.
 
-// plotly.js, once per page. PlotlyOnPage's model starts loading it when the model is made; a
-// figure waits for it (two minutes at most) before its first draw.
+// plotly.js, once per page. PlotlyOnPage's model starts loading it when plotly.js reaches the
+// page; a figure waits for it (two minutes at most) before its first draw.
 function plotlyOnPage() {
   return new Promise((resolve, reject) => {
     const since = Date.now();
@@ -33,9 +33,32 @@ function loadPlotly(source) {
   });
 }
 
+// PlotlyOnPage's model: plotly.js comes in a message (a binary buffer), never in the state. The
+// kernel sends it when it makes the widget; a page that makes the model anew (a reload, a second
+// tab) asks for it, again every 5 s until it has come (the kernel may be busy with a cell).
+function receivePlotly(model) {
+  const receive = (message, buffers) => {
+    if (!message || !("plotly.js" in message) || globalThis.__courseLibPlotly) return;
+    globalThis.__courseLibPlotly = loadPlotly(new TextDecoder().decode(buffers[0]));
+  };
+  model.on("msg:custom", receive);
+  let asks = 0;
+  const ask = () => {
+    if (globalThis.__courseLibPlotly || asks++ >= 24) return;
+    model.send({ want: "plotly.js" });
+    timer = setTimeout(ask, 5000);
+  };
+  let timer = setTimeout(ask, 1000);
+  return () => {
+    clearTimeout(timer);
+    model.off("msg:custom", receive);
+  };
+}
+
 export default {
   initialize({ model }) {
-    const source = model.get("source");
+    if (model.get("library")) return receivePlotly(model);
+    const source = model.get("source"); // a figure that brings its own plotly.js (Colab)
     if (source && !globalThis.__courseLibPlotly) globalThis.__courseLibPlotly = loadPlotly(source);
   },
 

@@ -12,7 +12,11 @@ edits, so one lost edit spoils every frame after it.
 
 Here the page's plotly.js comes once, from a ``PlotlyOnPage`` model that starts loading it without
 making anywidget wait, and a ``PageFigure`` holds the whole figure as its state: each view draws
-that state with ``Plotly.react`` whenever it changes. A frame sent while plotly.js was loading is
+that state with ``Plotly.react`` whenever it changes. plotly.js travels in a message of its own,
+not in the widget's state: a reloaded page asks the kernel for every widget's state with a 4 s
+timeout (ipywidgets #3633), and 4.6 MB of state could miss it on a busy machine ("Error
+displaying widget: model not found"); the state is a few bytes, and the page asks for plotly.js
+once the models are back. A frame sent while plotly.js was loading is
 drawn when it is ready; a reloaded page draws the last frame; nothing depends on an earlier
 message having arrived. A frame costs its figure's JSON (kilobytes for a lesson's run); plotly's
 template, the same every frame, goes once.
@@ -20,6 +24,8 @@ template, the same every frame, goes once.
 
 from __future__ import annotations
 
+import math
+import time
 from pathlib import Path
 from typing import Any
 
@@ -34,21 +40,51 @@ _PLOTLY_JS = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
 
 
 class PlotlyOnPage(anywidget.AnyWidget):
-    """plotly.js, for every PageFigure on the page. Never displayed: its model loads plotly.js
-    into the page when it is made (and again when a reloaded page makes it anew)."""
+    """plotly.js, for every PageFigure on the page. Never displayed: when it is made it sends
+    plotly.js to the page in a message (a binary buffer), and a page that makes its model anew
+    (a reload, a second tab) asks for it with ``{"want": "plotly.js"}``."""
 
     _esm = _ESM
-    source = traitlets.Unicode().tag(sync=True)
+    library = traitlets.Bool(True).tag(sync=True)  # tells the page's code which widget this is
+
+    # A page asks again every few seconds until plotly.js is there; one that was just sent (and is
+    # still on its way over a slow network) is not sent again before this many seconds.
+    RESEND_AFTER_S = 8.0
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._sent_at = -math.inf
+        self.on_msg(self._answer)
+        self.send_plotly()
+
+    def send_plotly(self) -> None:
+        """Send plotly.min.js to every page that shows this kernel's widgets."""
+        self._sent_at = time.monotonic()
+        self.send({"plotly.js": len(_plotly_js())}, buffers=[_plotly_js()])
+
+    def _answer(self, _widget: object, content: object, _buffers: object) -> None:
+        asked = isinstance(content, dict) and content.get("want") == "plotly.js"
+        if asked and time.monotonic() - self._sent_at >= self.RESEND_AFTER_S:
+            self.send_plotly()
 
 
 _library: PlotlyOnPage | None = None
+_bundle: bytes | None = None
+
+
+def _plotly_js() -> bytes:
+    """plotly.min.js as bytes, read once."""
+    global _bundle
+    if _bundle is None:
+        _bundle = _PLOTLY_JS.read_bytes()
+    return _bundle
 
 
 def plotly_on_page() -> PlotlyOnPage:
     """The one PlotlyOnPage of this kernel, made the first time a figure needs it."""
     global _library
     if _library is None or _library.comm is None:  # never made, or closed since
-        _library = PlotlyOnPage(source=_PLOTLY_JS.read_text(encoding="utf-8"))
+        _library = PlotlyOnPage()
     return _library
 
 
