@@ -93,12 +93,24 @@ def open_and_run_all(page, url: str, notebook: str, ui: str = "lab") -> None:
     page.goto(where, timeout=60_000)
     page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=60_000)
     page.wait_for_function("window.jupyterapp && window.jupyterapp.commands", timeout=60_000)
-    dialog = page.get_by_role("button", name="Select", exact=True)
-    if dialog.is_visible():  # older JupyterLab ignores autoStartDefaultKernel
-        dialog.click()
-    page.wait_for_function(KERNEL_IDLE, timeout=60_000)
+    wait_for_the_kernel(page)
     # Fire and forget: returning the command's promise would wait for every cell.
     page.evaluate("() => { window.jupyterapp.commands.execute('notebook:run-all-cells'); }")
+
+
+def wait_for_the_kernel(page, timeout_s: float = 180) -> None:
+    """Wait until the notebook's kernel is idle, choosing the default kernel if a dialog asks
+    (older JupyterLab ignores autoStartDefaultKernel, and the dialog may come late). The time is
+    generous: three servers, three Chromiums and a lesson beside a CPU hog start together in
+    make test, and one kernel took over 60 s to be ready there."""
+    dialog = page.get_by_role("button", name="Select", exact=True)
+    deadline = time.monotonic() + timeout_s
+    while not page.evaluate(KERNEL_IDLE):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"the notebook's kernel was not ready in {timeout_s:.0f} s")
+        if dialog.is_visible():
+            dialog.click()
+        page.wait_for_timeout(250)
 
 
 @pytest.fixture
