@@ -276,11 +276,11 @@ WATCH_REDRAWS = """() => {
 
 def reload_until_drawn(page, figure, errors: list[str] | None = None) -> None:
     """Reload the page until ``figure`` shows, twice at most (``errors``, the page's console
-    errors, are cleared before each). The kernel's widget state holds plotly.js once (4.6 MB);
-    the widget manager asks for it all with a 4 s timeout (ipywidgets #3633), and on a busy
-    machine (load 10+, CI runs side by side) a reload can still lose a model: "Error displaying
-    widget: model not found" (seen once in five clean-clone CI runs, Notebook 7). A second
-    failure here is a failure."""
+    errors, are cleared before each). The widget manager asks for every widget's state with a
+    4 s timeout (ipywidgets #3633); when plotly.js was in that state (4.6 MB), a busy machine
+    (load 10+) lost a model once in five clean-clone CI runs: "Error displaying widget: model not
+    found". The state is kilobytes now (plotly.js comes in a message of its own); a first
+    failure is printed and retried, a second is a failure."""
     from playwright.sync_api import expect
 
     for attempt in (1, 2):
