@@ -1,13 +1,16 @@
 """Every exercise check, with a right answer and wrong ones: the feedback must say what to fix."""
 
 import asyncio
+import functools
 import inspect
+import itertools
 import time
 
 import pytest
 
 from course_lib import exercises as ex
 from course_lib.config import DEFAULT_MODEL
+from course_lib.exercises.feedback import CHECK_PROMPTS, expected_answers
 
 
 def test_feedback_reads_as_one_line_and_is_truthy_only_when_right():
@@ -49,6 +52,8 @@ def test_cores():
 def test_sequential_time():
     assert ex.check_sequential_time(12.4)
     assert "CPU" in ex.check_sequential_time(12).message
+    once = ex.check_sequential_time(12.05).message  # 8 x 1.5 + 0.05
+    assert "counted once" in once and "waiting alone" not in once, once
     assert "nothing overlaps" in ex.check_sequential_time(1.5).message
     assert "number of seconds" in ex.check_sequential_time("12.4").message
     assert "replace ..." in ex.check_sequential_time(...).message
@@ -67,6 +72,27 @@ def test_ask_all():
     )
     assert "response.text" in responses.message
     assert "raised ZeroDivisionError" in ex.check_ask_all(lambda c, p: 1 / 0).message
+    texts = expected_answers(list(CHECK_PROMPTS))  # copied from an earlier output
+    written_in = ex.check_ask_all(lambda c, p: list(texts)).message
+    assert "0 of the 3 prompts" in written_in, written_in
+
+    def its_own_client(client, prompts):  # the notebook's client, not the one given
+        from course_lib import gemini_client
+
+        return ask_all(gemini_client(live=False), prompts)
+
+    assert "0 of the 3 prompts" in ex.check_ask_all(its_own_client).message
+
+    # right, and not the lesson's way: a loop that appends
+    def appends(client, prompts):
+        answers = []
+        for prompt in prompts:
+            answers.append(
+                client.models.generate_content(model=DEFAULT_MODEL, contents=prompt).text
+            )
+        return answers
+
+    assert ex.check_ask_all(appends)
 
 
 async def ask_one_by_one(client, prompts):
@@ -123,6 +149,19 @@ async def test_ask_all_async():
     assert "`client` you were given" in (await ex.check_ask_all_async(own_client)).message
 
 
+async def test_ask_all_async_in_threads_is_told_it_overlapped():
+    async def in_threads(client, prompts):  # overlaps, through threads
+        calls = [
+            asyncio.to_thread(client.models.generate_content, model=DEFAULT_MODEL, contents=p)
+            for p in prompts
+        ]
+        return [r.text for r in await asyncio.gather(*calls)]
+
+    threads = await ex.check_ask_all_async(in_threads)
+    assert not threads and "overlapped" in threads.message, threads.message
+    assert "nothing overlaps" not in threads.message
+
+
 async def test_ask_limited():
     assert await ex.check_ask_limited(make_limited(shared=True))
     too_many = await ex.check_ask_limited(make_limited(shared=False))  # a semaphore per call
@@ -138,6 +177,42 @@ async def test_ask_limited():
 
     raised = await ex.check_ask_limited(breaks_inside)
     assert "raised TypeError" in raised.message and "three arguments" not in raised.message
+
+
+async def test_ask_limited_refuses_waves_and_takes_workers():
+    async def in_waves(client, prompts, limit):  # never more than limit, and no semaphore
+        answers = []
+        for i in range(0, len(prompts), limit):
+            replies = await asyncio.gather(
+                *(
+                    client.aio.models.generate_content(model=DEFAULT_MODEL, contents=p)
+                    for p in prompts[i : i + limit]
+                )
+            )
+            answers += [r.text for r in replies]
+        return answers
+
+    waves = await ex.check_ask_limited(in_waves)
+    assert not waves and "in waves" in waves.message, waves.message
+
+    async def workers(client, prompts, limit):  # right, and not the lesson's way: limit workers
+        answers = [""] * len(prompts)
+        queue = asyncio.Queue()
+        for item in enumerate(prompts):
+            queue.put_nowait(item)
+
+        async def work():
+            while not queue.empty():
+                i, prompt = queue.get_nowait()
+                reply = await client.aio.models.generate_content(
+                    model=DEFAULT_MODEL, contents=prompt
+                )
+                answers[i] = reply.text
+
+        await asyncio.gather(*(work() for _ in range(limit)))
+        return answers
+
+    assert await ex.check_ask_limited(workers)
 
 
 def test_cpu_prediction():
@@ -192,6 +267,21 @@ def test_burn_in_pool():
     assert "order" in backwards.message
     waited = ex.check_burn_in_pool(one_task_at_a_time)
     assert "never worked at the same time" in waited.message, waited.message
+
+
+def test_burn_in_pool_follows_processes():
+    two = ex.check_burn_in_pool(lambda tasks, processes: burn_in_pool(tasks, 2))  # written in
+    assert "max_workers=2" in two.message, two.message
+    assert ex.check_burn_in_pool(with_multiprocessing)  # right, and not the lesson's way
+
+
+def with_multiprocessing(tasks, processes):
+    import multiprocessing
+
+    from course_lib.pool_tasks import timed_burn
+
+    with multiprocessing.get_context("spawn").Pool(processes) as pool:
+        return pool.map(timed_burn, tasks)
 
 
 def one_task_at_a_time(tasks, processes):
@@ -271,17 +361,20 @@ async def ask_with_retry(client, prompt, attempts=5):
             await asyncio.sleep(violation.wait_s)
 
 
-def retrier(wait, gives_up=lambda v: v is None or v.per_day, sleep=asyncio.sleep, asks=True):
+def retrier(
+    wait, gives_up=lambda v: v is None or v.per_day, sleep=asyncio.sleep, asks=True, bound=True
+):
     """An ask_with_retry that sleeps ``wait(violation)`` with ``sleep`` after a client error and
     raises when ``gives_up(violation)`` (``violation``: what quota_violation says, None for an
-    error that is not a 429); ``asks`` False calls the blocking client."""
+    error that is not a 429); ``asks`` False calls the blocking client; ``bound`` False retries
+    with no end (attempts ignored)."""
 
     async def ask(client, prompt, attempts=5):
         from google.genai import errors
 
         from course_lib.rate_limits import quota_violation
 
-        for attempt in range(1, attempts + 1):
+        for attempt in range(1, attempts + 1) if bound else itertools.count(1):
             try:
                 if asks:
                     reply = await client.aio.models.generate_content(
@@ -292,7 +385,7 @@ def retrier(wait, gives_up=lambda v: v is None or v.per_day, sleep=asyncio.sleep
                 return reply.text
             except errors.ClientError as error:
                 violation = quota_violation(error)
-                if gives_up(violation) or attempt == attempts:
+                if gives_up(violation) or (bound and attempt == attempts):
                     raise
                 result = sleep(wait(violation))
                 if inspect.isawaitable(result):
@@ -358,20 +451,11 @@ async def test_ask_with_retry():
 
     assert "0 of 4 prompts" in (await ex.check_ask_with_retry(its_own_client)).message
 
-    async def slow(client, prompt):  # waits far longer than asked
-        from google.genai import errors
-
-        while True:
-            try:
-                reply = await client.aio.models.generate_content(
-                    model=DEFAULT_MODEL, contents=prompt
-                )
-                return reply.text
-            except errors.ClientError:
-                await asyncio.sleep(3.5)
-
+    slow = retrier(lambda v: 3.5, gives_up=lambda v: False)  # waits far longer than asked
     assert "after the quota had room again" in (await ex.check_ask_with_retry(slow)).message
 
+
+async def test_ask_with_retry_waits_what_is_asked_without_blocking():
     # a minute of its own guessed: 1 s (the check's "minute" is 1.5 s) is too early
     assert "wait_s" in (await ex.check_ask_with_retry(retrier(lambda v: 1.0))).message
     # long enough, but a guess
@@ -387,6 +471,15 @@ async def test_ask_with_retry():
     every_error = retrier(lambda v: v.wait_s if v else 0.1, gives_up=lambda v: v and v.per_day)
     retried = (await ex.check_ask_with_retry(every_error)).message
     assert "a 400" in retried and "retried 4 time(s)" in retried, retried
+
+
+async def test_ask_with_retry_gives_up_after_its_attempts():
+    # right in every way but one: a 429 that never clears is retried with no end
+    endless = (await ex.check_ask_with_retry(retrier(lambda v: v.wait_s, bound=False))).message
+    assert "still trying" in endless and "5 attempts" in endless, endless
+    ten = (await ex.check_ask_with_retry(functools.partial(ask_with_retry, attempts=10))).message
+    assert "tried 10 times" in ten, ten
+    assert await ex.check_ask_with_retry(functools.partial(ask_with_retry, attempts=6))
 
 
 def ask_in_pool(prompts, rpm, period_s):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+import itertools
 import time
 from collections.abc import Callable
 from typing import Any
@@ -10,8 +11,14 @@ from typing import Any
 from course_lib.client.factory import gemini_client
 from course_lib.exercises.feedback import CHECK_PROMPTS, Feedback, answers_problem, right, wrong
 from course_lib.fake.gemini import FakeGemini
-from course_lib.trace.overlap import most_in_flight
-from course_lib.trace.spans import Span, Tracer
+from course_lib.trace.overlap import below_limit_s, most_in_flight
+from course_lib.trace.spans import IN_FLIGHT, Span, Tracer
+
+#: the check's calls take 0.1 s and 0.8 s in turn: in waves, a slot stays free 0.7 s a wave
+UNEVEN_S = (0.1, 0.8)
+#: how long slots may stay free in all before the calls count as waves (a busy machine's event
+#: loop starts the next call late, a few tens of milliseconds each time)
+WAVE_S = 0.4
 
 
 async def _run_learner(fn: Callable[..., Any], *args: Any) -> tuple[Any, list[Span], float]:
@@ -29,7 +36,21 @@ def _async_problem(fn: Any, name: str) -> Feedback | None:
     return None
 
 
-def _watched_client(latency: float) -> tuple[Any, FakeGemini, list[str]]:
+class _Uneven:
+    """Calls take ``short`` and ``long`` seconds in turn, in the order they arrive. A semaphore
+    starts the next call as soon as any one ends; calls sent in waves wait for each wave's
+    slowest, leaving a slot free for ``long - short`` seconds."""
+
+    def __init__(self, short: float, long: float) -> None:
+        self.times = (short, long)
+        self.calls = itertools.count()
+
+    def draw(self, u: float, output_tokens: int) -> tuple[float, float]:
+        total = self.times[next(self.calls) % 2]
+        return total / 5, total
+
+
+def _watched_client(latency: float | _Uneven) -> tuple[Any, FakeGemini, list[str]]:
     """A private client on a private fake; ``blocking`` notes each use of the blocking API."""
     fake = FakeGemini(latency=latency)
     client = gemini_client(live=False, fake=fake)
@@ -44,7 +65,16 @@ def _watched_client(latency: float) -> tuple[Any, FakeGemini, list[str]]:
     return client, fake, blocking
 
 
-def _misused(fake: FakeGemini, blocking: list[str], calls: int) -> Feedback | None:
+def _misused(
+    fake: FakeGemini, blocking: list[str], calls: int, spans: list[Span]
+) -> Feedback | None:
+    if blocking and most_in_flight(spans) > 1:  # the blocking API, in threads (to_thread)
+        return wrong(
+            "your calls overlapped, each in a thread of its own (the blocking "
+            "client.models.generate_content, through asyncio.to_thread or an executor): that "
+            "works, but it is not this lesson's way. Await client.aio.models.generate_content: "
+            "no thread per call, so a thousand calls cost a thousand small tasks, not threads."
+        )
     if blocking:
         return wrong(
             "you called client.models.generate_content, the blocking API: inside `async def` it "
@@ -71,7 +101,7 @@ async def check_ask_all_async(ask_all_async: Callable[..., Any]) -> Feedback:
         return wrong(f"your function raised {type(error).__name__}: {error}")
     problem = answers_problem(got, CHECK_PROMPTS)  # (feedback is falsy when wrong: no `or`)
     if problem is None:
-        problem = _misused(fake, blocking, len(CHECK_PROMPTS))
+        problem = _misused(fake, blocking, len(CHECK_PROMPTS), spans)
     if problem is not None:
         return problem
     if most_in_flight(spans) < len(CHECK_PROMPTS):
@@ -94,19 +124,21 @@ async def check_ask_limited(ask_limited: Callable[..., Any]) -> Feedback:
         inspect.signature(ask_limited).bind(None, prompts, 2)
     except TypeError:
         return wrong("it should take three arguments: (client, prompts, limit).")
-    most_seen = {}
+    most_seen, idle = {}, {}
     for limit in (2, 3):
-        client, fake, blocking = _watched_client(0.1)
+        client, fake, blocking = _watched_client(_Uneven(UNEVEN_S[0], UNEVEN_S[1]))
         try:
             got, spans, _ = await _run_learner(ask_limited, client, list(prompts), limit)
         except Exception as error:
             return wrong(f"your function raised {type(error).__name__}: {error}")
         problem = answers_problem(got, prompts)
         if problem is None:
-            problem = _misused(fake, blocking, len(prompts))
+            problem = _misused(fake, blocking, len(prompts), spans)
         if problem is not None:
             return problem
         most_seen[limit] = most_in_flight(spans)
+        calls = [(s.start, s.end) for s in spans if s.phase == IN_FLIGHT]
+        idle[limit] = below_limit_s(calls, limit)
     for limit, most in most_seen.items():
         if most > limit:
             return wrong(
@@ -128,6 +160,13 @@ async def check_ask_limited(ask_limited: Callable[..., Any]) -> Feedback:
             return wrong(
                 f"never more than {most} call at a time with limit={limit}. Make one semaphore "
                 "outside the per-prompt function, shared by all the calls."
+            )
+    for limit, free in idle.items():
+        if free > WAVE_S:
+            return wrong(
+                f"with limit={limit}, a slot stayed free for {free:.1f} s while prompts were "
+                "waiting: the calls went in waves, each waiting for its slowest call. Give every "
+                "call the same semaphore, so a new call starts as soon as any one ends."
             )
     return right(
         f"at most the limit in flight (tried 2 and 3), all {len(prompts)} answers in order."

@@ -4,7 +4,9 @@ process pool of your own."""
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
 
 from course_lib.exercises.feedback import Feedback, as_number, close_to, right, wrong
 from course_lib.pool_tasks import Timed
@@ -59,13 +61,41 @@ def _overlap(timed: list[Timed]) -> bool:
     return any(later[0] < earlier[1] for earlier, later in zip(spans, spans[1:], strict=False))
 
 
+@contextmanager
+def _pool_sizes() -> Iterator[list[int | None]]:
+    """The number of workers asked of each process pool made meanwhile: ProcessPoolExecutor's
+    ``max_workers`` or multiprocessing's Pool's ``processes`` (None: as many as cores)."""
+    import concurrent.futures
+    import multiprocessing.pool
+
+    sizes: list[int | None] = []
+    executor, pool = concurrent.futures.ProcessPoolExecutor, multiprocessing.pool.Pool
+    executor_init, pool_init = executor.__init__, pool.__init__
+
+    def noted_executor(self: Any, max_workers: int | None = None, *args: Any, **kw: Any) -> None:
+        sizes.append(max_workers)
+        executor_init(self, max_workers, *args, **kw)
+
+    def noted_pool(self: Any, processes: int | None = None, *args: Any, **kw: Any) -> None:
+        sizes.append(processes)
+        pool_init(self, processes, *args, **kw)
+
+    executor.__init__ = noted_executor  # type: ignore[method-assign]
+    pool.__init__ = noted_pool  # type: ignore[method-assign]
+    try:
+        yield sizes
+    finally:
+        executor.__init__ = executor_init  # type: ignore[method-assign]
+        pool.__init__ = pool_init  # type: ignore[method-assign]
+
+
 def _run(
-    burn_in_pool: Callable[[list[int], int], list[Timed]], tasks: list[int]
+    burn_in_pool: Callable[[list[int], int], list[Timed]], tasks: list[int], processes: int = 2
 ) -> list[Timed] | Feedback:
-    """One try of ``burn_in_pool`` on ``tasks`` with 2 processes: its results, checked for
+    """One try of ``burn_in_pool`` on ``tasks`` with ``processes``: its results, checked for
     shape and order, or the Feedback that says what is wrong with them."""
     try:
-        got = burn_in_pool(list(tasks), 2)
+        got = burn_in_pool(list(tasks), processes)
     except Exception as error:  # a lambda or a cell's function cannot be pickled by name
         if "pickle" in str(error).lower() or "Can't get attribute" in str(error):
             return wrong(
@@ -114,6 +144,15 @@ def check_burn_in_pool(burn_in_pool: Callable[[list[int], int], list[Timed]]) ->
         if len(pids) < 2:
             return wrong("one process did all the work: the pool should have `processes` workers.")
         return wrong("the two processes never worked at the same time: submit all the tasks.")
+    with _pool_sizes() as sizes:  # once more with 3: the pool follows `processes`
+        again = _run(burn_in_pool, [iterations_for(20) + i for i in range(3)], processes=3)
+    if isinstance(again, Feedback):
+        return again
+    if sizes and sizes[-1] != 3:
+        return wrong(
+            f"asked for processes=3, your pool had max_workers={sizes[-1]}: use "
+            "max_workers=processes, not a number written in."
+        )
     return right(
         f"{len(got)} tasks on {len(pids)} worker processes, side by side, results in order. "
         "(On one core they take turns, but still run at the same time.)"

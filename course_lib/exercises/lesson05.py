@@ -28,6 +28,8 @@ RETRY_WINDOW_S = 1.5
 #: how late a retry may come after the quota has room again: a busy machine's event loop lags,
 #: a fixed 2.5 s pause (or time.sleep, one retry after the other) is later still
 LATE_S = 0.6
+#: the "minute" of the check that a 429 which never clears is given up on
+NEVER_WINDOW_S = 0.15
 
 
 def _served(fake: FakeGemini, status: int) -> int:
@@ -36,8 +38,8 @@ def _served(fake: FakeGemini, status: int) -> int:
 
 async def check_ask_with_retry(ask_with_retry: Callable[[Any, str], Any]) -> Feedback:
     """``ask_with_retry(client, prompt)`` must return the answer's text, retry a per-minute 429
-    after the delay it asks (``quota_violation(error).wait_s``), and give up at once on a per-day
-    429 and on a 400."""
+    after the delay it asks (``quota_violation(error).wait_s``) up to 5 attempts, and give up at
+    once on a per-day 429 and on a 400."""
     if not callable(ask_with_retry) or not inspect.iscoroutinefunction(ask_with_retry):
         return wrong("define it with `async def ask_with_retry(client, prompt):` and pass it in.")
     import asyncio
@@ -110,7 +112,7 @@ async def check_ask_with_retry(ask_with_retry: Callable[[Any, str], Any]) -> Fee
         tries = _served(day, 429)
         if tries > 1:
             return wrong(f"a per-day 429 was retried {tries - 1} time(s): raise on the first.")
-        mistake = await _a_400_raised(ask_with_retry)
+        mistake = await _a_400_raised(ask_with_retry) or await _gives_up(ask_with_retry)
         if mistake:
             return wrong(mistake)
         return right(
@@ -140,6 +142,33 @@ async def _a_400_raised(ask_with_retry: Callable[[Any, str], Any]) -> str:
             )
         return ""
     return "on a 400 (a prompt too long for the model) your function returned instead of raising."
+
+
+async def _gives_up(ask_with_retry: Callable[[Any, str], Any]) -> str:
+    """What is wrong with how ``ask_with_retry`` takes a per-minute 429 that never clears (a
+    prompt larger than a whole minute's token budget: every attempt is refused and asked to wait
+    the window), or "" if it raised after at most 5 attempts (6 forgiven: retries or attempts)."""
+    import asyncio
+
+    never = FakeGemini(latency=0.05, tpm=5, window_s=NEVER_WINDOW_S)
+    client = gemini_client(live=False, fake=never)
+    try:
+        await asyncio.wait_for(ask_with_retry(client, RETRY_PROMPTS[0]), 20 * NEVER_WINDOW_S)
+    except TimeoutError:
+        return (
+            f"a 429 that never cleared was tried {_served(never, 429)} times in "
+            f"{20 * NEVER_WINDOW_S:g} s and your function was still trying: stop after 5 "
+            "attempts and raise the last error (a loop with no end hangs a program for good)."
+        )
+    except Exception:  # raising is right: any error the learner chose
+        tries = _served(never, 429)
+        if tries > 6:
+            return (
+                f"a 429 that never cleared was tried {tries} times: stop after 5 attempts and "
+                "raise the last error."
+            )
+        return ""
+    return "when every attempt got a 429, your function returned instead of raising the error."
 
 
 def _overlapped(fake: FakeGemini) -> bool:

@@ -2,6 +2,8 @@
 
 >>> most_at_once([(0.0, 1.0), (0.5, 1.5), (1.0, 2.0)])  # the first ends as the third starts
 2
+>>> below_limit_s([(0.0, 0.1), (0.0, 0.5), (0.5, 0.6), (0.5, 1.0)], limit=2)  # two waves
+0.4
 """
 
 from __future__ import annotations
@@ -22,3 +24,22 @@ def most_at_once(intervals: list[tuple[float, float]]) -> int:
         now += step
         most = max(most, now)
     return most
+
+
+def below_limit_s(intervals: list[tuple[float, float]], limit: int) -> float:
+    """How long fewer than ``limit`` of these (start, end) intervals were open while more were
+    still to start: from the first start to the last, the time a free slot went unused (calls in
+    waves leave one free until a wave's slowest call ends; a semaphore fills it at once)."""
+    if not intervals:
+        return 0.0
+    last_start = max(start for start, _ in intervals)
+    edges = sorted([(start, 1) for start, _ in intervals] + [(end, -1) for _, end in intervals])
+    below = 0.0
+    now, open_ = edges[0][0], 0
+    for at, step in edges:
+        if at > last_start:
+            break
+        if open_ < limit:
+            below += at - now
+        now, open_ = at, open_ + step
+    return round(below, 6)
