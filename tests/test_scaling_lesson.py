@@ -2,6 +2,7 @@
 and one event loop's calls per second measured for real."""
 
 import asyncio
+import random
 import re
 import threading
 
@@ -9,6 +10,7 @@ import pytest
 
 from course_lib.catalogue import CHEAP_MODEL, DEFAULT_MODEL
 from course_lib.exercises import IN_FLIGHT, LIMITS, check_bill, check_plan
+from course_lib.exercises.lesson07 import _simulated, first_20_minutes
 from course_lib.pool_tasks import calls_on_one_loop, fake_in_its_own_process
 from course_lib.scaling.costs import is_cache_hit, price_table
 from course_lib.scaling.simulator import SimulationSettings, SimulationStopped, simulate
@@ -26,8 +28,11 @@ from tests.conftest import until
 
 
 def plan(requests, target):
+    """The lesson's solution, with the check's own cache of simulations of the first 20
+    minutes (the check gives those: each simulation takes 1.6 s here)."""
+
     def meets(in_flight, rpm):
-        run = simulate(requests, SimulationSettings(concurrency=in_flight, rpm=rpm))
+        run = _simulated(in_flight, rpm)
         return run.failed == 0 and run.percentile("latency_s", 95) <= target
 
     rpm = next(r for r in LIMITS if meets(max(IN_FLIGHT), r))
@@ -42,6 +47,9 @@ def test_check_plan_right_and_wrong():
     assert "so does 20" in str(check_plan(lambda requests, target: (40, 420)))
     assert "two numbers" in str(check_plan(lambda requests, target: None))
     assert "choose rpm from LIMITS" in str(check_plan(lambda requests, target: (20, 400)))
+    best = plan(first_20_minutes(), 6.0)
+    written_in = str(check_plan(lambda requests, target: best))  # right for 6 s only
+    assert "but asked for 5.5 s" in written_in, written_in
 
 
 @pytest.mark.beside_lessons  # simulated on a virtual clock: no timing
@@ -59,6 +67,17 @@ def test_check_bill_right_and_wrong():
     assert "cache hits were billed" in str(check_bill(lambda rs: hour_cost(rs, cache=0.0)))
     assert "1,000,000" in str(check_bill(lambda rs: hour_cost(rs) * 1000))
     assert "raised" in str(check_bill(lambda requests: 1 / 0))
+    dollars = hour_cost(first_20_minutes())
+    written_in = str(check_bill(lambda requests: dollars))  # right for the first 20 minutes only
+    assert "but $" in written_in and "for the next 20" in written_in, written_in
+    flat = str(check_bill(lambda rs: hour_cost(rs, cache=0.0) * 0.8))  # 20 % off everything
+    assert "where the simulator billed" in flat, flat
+
+    def drawn_hits(requests):  # 20 % of requests skipped, but drawn at random
+        rng = random.Random(1)
+        return hour_cost([r for r in requests if rng.random() >= 0.2], cache=0.0)
+
+    assert "where the simulator billed" in str(check_bill(drawn_hits))
 
 
 @pytest.mark.beside_lessons  # simulated on a virtual clock: no timing
