@@ -151,6 +151,46 @@ def test_the_exercise_checks_pass_right_answers_and_explain_wrong_ones():
 
     assert check_batches(batched)
     one_each = check_batches(lambda client, prompts, size, url: batched(client, prompts, 1, url))
-    assert not one_each and "16 tasks for 16 prompts" in one_each.message
+    assert not one_each and "18 tasks for 18 prompts" in one_each.message
     results = check_batches(lambda *a: [f.result() for f in batched(*a)])
     assert not results and "not their results" in results.message
+
+    def whole_batches_only(client, prompts, size, url):  # drops the smaller last batch
+        numbered = list(enumerate(prompts))
+        whole = numbered[: len(numbered) // size * size]
+        return [
+            client.submit(ask_batch, whole[k : k + size], ScenarioSettings(), ClusterLimits(), url)
+            for k in range(0, len(whole), size)
+        ]
+
+    dropped = check_batches(whole_batches_only)
+    assert not dropped and "last 2 prompts are missing" in dropped.message, dropped.message
+    eights = check_batches(lambda client, prompts, size, url: batched(client, prompts, 8, url))
+    assert not eights and "3 tasks for 18 prompts" in eights.message, eights.message
+
+
+def test_the_cluster_check_refuses_one_task_for_all_and_records_made_up():
+    from course_lib.cluster.tasks import ask_batch, gather_in_order
+    from course_lib.exercises.feedback import expected_answers
+    from course_lib.run.results import CallRecord
+
+    def one_task(local, client, prompts, url):  # every prompt in one task: one worker works
+        local.scale(3)
+        client.wait_for_workers(3)
+        limits = ClusterLimits(in_flight=4, rpm=12, window_s=2.0)
+        batch = list(enumerate(prompts))
+        return gather_in_order([client.submit(ask_batch, batch, ScenarioSettings(), limits, url)])
+
+    alone = check_add_a_worker(one_task)
+    assert not alone and "in 1 task(s)" in alone.message, alone.message
+
+    def made_up(local, client, prompts, url):  # the right records, and no call at all
+        local.scale(3)
+        client.wait_for_workers(3)
+        return [
+            CallRecord(i, p, answer=a)
+            for i, (p, a) in enumerate(zip(prompts, expected_answers(prompts), strict=True))
+        ]
+
+    invented = check_add_a_worker(made_up)
+    assert not invented and "answered 0 of the 24" in invented.message, invented.message

@@ -8,7 +8,7 @@ import contextlib
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from distributed import Future
+from distributed import Future, get_task_stream
 
 from course_lib.cluster import clusters, tasks
 from course_lib.config import DEFAULT_MODEL
@@ -23,6 +23,10 @@ from course_lib.trace.overlap import most_at_once
 QUOTA_RPM, QUOTA_WINDOW_S = 12, 2.0  # exercise 1: the project's limit (a "minute" of 2 s)
 CAP = 4  # exercise 1: calls in flight across the whole cluster
 WORKERS = 3  # exercise 1: the cluster grows from 2 workers to this many
+#: exercise 1: the quota lets 24 prompts go in about 4 s; over this, the limit's window was wrong
+SLOW_S = 20.0
+#: exercise 2: prompts and batch size (the last batch smaller, as the exercise allows)
+BATCHED_PROMPTS, BATCH_SIZE = 18, 4
 
 
 @contextlib.contextmanager
@@ -66,7 +70,8 @@ def check_add_a_worker(ask_on_more_workers: Callable[..., Any]) -> Feedback:
     fake = FakeGemini(latency=0.3, rpm=QUOTA_RPM, window_s=QUOTA_WINDOW_S)
     with _cluster(fake) as (local, client, url):
         try:
-            records = ask_on_more_workers(local, client, prompts, url)
+            with get_task_stream(client=client) as stream:
+                records = ask_on_more_workers(local, client, prompts, url)
         except Exception as error:
             return wrong(f"it raised {type(error).__name__}: {str(error)[:200]}")
         workers = len(client.scheduler_info()["workers"])
@@ -74,6 +79,19 @@ def check_add_a_worker(ask_on_more_workers: Callable[..., Any]) -> Feedback:
     refused = sum(call.status == 429 for call in calls)
     if workers != WORKERS:
         return wrong(f"the cluster has {workers} workers: scale it to {WORKERS} (cluster.scale).")
+    answered = sum(call.status == 200 for call in calls)
+    if answered < len(prompts):
+        return wrong(
+            f"the fake answered {answered} of the {len(prompts)} prompts: ask every one "
+            "with ask_batch tasks on the cluster (client.submit), through base_url."
+        )
+    tasks_run = {str(task["key"]) for task in stream.data}
+    if len(tasks_run) < WORKERS:
+        return wrong(
+            f"{len(prompts)} prompts went in {len(tasks_run)} task(s), so at most "
+            f"{len(tasks_run)} of the {WORKERS} workers could help: submit one ask_batch task per "
+            "4 prompts (batches(list(enumerate(prompts)), 4))."
+        )
     if served_at_once(calls) > CAP:
         return wrong(
             f"{served_at_once(calls)} calls were in flight at once, over the cap of {CAP}: give "
@@ -89,6 +107,13 @@ def check_add_a_worker(ask_on_more_workers: Callable[..., Any]) -> Feedback:
     if problem:
         return wrong(problem)
     sent = sorted(call.start for call in calls)
+    if sent[-1] - sent[0] > SLOW_S:
+        return wrong(
+            f"no 429 and every answer, but sending took {sent[-1] - sent[0]:.0f} s where the "
+            f"quota allowed it in about {QUOTA_WINDOW_S * len(prompts) / QUOTA_RPM:g} s: rpm "
+            f"counts requests per window_s, and this API's window is {QUOTA_WINDOW_S:g} s: "
+            f"ClusterLimits(in_flight={CAP}, rpm={QUOTA_RPM}, window_s={QUOTA_WINDOW_S:g})."
+        )
     return right(
         f"{len(prompts)} answers from {WORKERS} workers, at most {served_at_once(calls)} at once "
         f"and {most_in_any_window(sent, QUOTA_WINDOW_S)} in any {QUOTA_WINDOW_S:g} s window, "
@@ -99,11 +124,11 @@ def check_add_a_worker(ask_on_more_workers: Callable[..., Any]) -> Feedback:
 def check_batches(submit_batched: Callable[..., Any]) -> Feedback:
     """``submit_batched(client, prompts, size, base_url)`` submits one
     ``course_lib.cluster.tasks.ask_batch`` task per ``size`` prompts (the last batch may be
-    smaller) and returns their futures, in order. The check runs it with 16 prompts, ``size``
-    8, on 2 workers of one thread each."""
+    smaller) and returns their futures, in order. The check runs it with 18 prompts, ``size``
+    4 (a last batch of 2), on 2 workers of one thread each."""
     if not callable(submit_batched):
         return wrong("pass the function itself: check_batches(submit_batched).")
-    prompts, size = ScenarioSettings(prompts=16).prompt_list(), 8
+    prompts, size = ScenarioSettings(prompts=BATCHED_PROMPTS).prompt_list(), BATCH_SIZE
     fake = FakeGemini(latency=0.5)
     with _cluster(fake) as (_, client, url):
         try:
@@ -114,6 +139,12 @@ def check_batches(submit_batched: Callable[..., Any]) -> Feedback:
             return wrong(
                 "return the list of futures, one per batch (what client.submit returns), "
                 "not their results."
+            )
+        if len(futures) == len(prompts) // size:
+            return wrong(
+                f"{len(futures)} tasks for {len(prompts)} prompts in batches of size={size}: the "
+                f"last {len(prompts) % size} prompts are missing. The last batch may be smaller: "
+                "keep it (numbered[k : k + size] for k in range(0, len(numbered), size))."
             )
         if len(futures) != -(-len(prompts) // size):
             return wrong(
