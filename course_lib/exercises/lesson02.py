@@ -14,11 +14,11 @@ from course_lib.fake.gemini import FakeGemini
 from course_lib.trace.overlap import below_limit_s, most_in_flight
 from course_lib.trace.spans import IN_FLIGHT, Span, Tracer
 
-#: the check's calls take 0.1 s and 0.8 s in turn: in waves, a slot stays free 0.7 s a wave
-UNEVEN_S = (0.1, 0.8)
+#: the check's calls take 0.05 s and 0.45 s in turn: in waves, a slot stays free 0.4 s a wave
+UNEVEN_S = (0.05, 0.45)
 #: how long slots may stay free in all before the calls count as waves (a busy machine's event
 #: loop starts the next call late, a few tens of milliseconds each time)
-WAVE_S = 0.4
+WAVE_S = 0.2
 
 
 async def _run_learner(fn: Callable[..., Any], *args: Any) -> tuple[Any, list[Span], float]:
