@@ -166,10 +166,27 @@ async def test_check_tools_at_once_right_and_wrong():
                 response["result"] = response.pop("error")
         return parts
 
+    async def as_they_finish(calls, tools):
+        return [await part for part in asyncio.as_completed([run_one(tools, c) for c in calls])]
+
+    async def in_a_task_group(calls, tools):  # a failed search ends the group
+        async with asyncio.TaskGroup() as group:
+            tasks = [group.create_task(run_one(tools, c, catch=False)) for c in calls]
+        return [t.result() for t in tasks]
+
+    async def written_in(calls, tools):  # parts made up, no tool called
+        return [
+            types.Part.from_function_response(name=c.name, response={"result": "notes"})
+            for c in calls
+        ]
+
     assert await check_tools_at_once(at_once)
     for wrong, says in (
         (one_by_one, "at once"),
         (shuffled, "order"),
+        (as_they_finish, "not in the calls' order"),
+        (in_a_task_group, "ExceptionGroup"),
+        (written_in, "0 of the 3 tool calls ran"),
         (errors_escape, "catch it"),
         (errors_as_results, '{"error": str(error)}'),
     ):
@@ -214,12 +231,23 @@ async def test_check_research_right_and_wrong():
     async def two_written_in(questions, ask, limit, deadline_s):
         return await right(questions, ask, 2, deadline_s)
 
+    async def written_in(questions, ask, limit, deadline_s):  # no ask at all
+        return [f"answer to {q}" for q in questions]
+
+    async def swallows_the_deadline(questions, ask, limit, deadline_s):
+        try:
+            return await right(questions, ask, limit, deadline_s)
+        except TimeoutError:
+            return []
+
     assert await check_research(right)
     for wrong, says in (
         (with_gather, "TaskGroup"),
         (unlimited, "Semaphore"),
         (no_deadline, "asyncio.timeout"),
         (two_written_in, "Semaphore(limit)"),
+        (written_in, "0 of the 6 questions were asked"),
+        (swallows_the_deadline, "returned as if nothing happened"),
     ):
         feedback = await check_research(wrong)
         assert not feedback and says in str(feedback)

@@ -61,13 +61,18 @@ async def check_tools_at_once(tools_at_once: Callable[..., Awaitable[Any]]) -> F
         parts = await asyncio.wait_for(
             tools_at_once(calls, {"search_docs": search_docs}), timeout=10
         )
-    except ConnectionError:
-        return wrong(
-            "one search raised ConnectionError and it ended your function: catch it in the "
-            'coroutine of that call and return response={"error": str(error)} instead.'
-        )
     except Exception as error:
-        return wrong(f"tools_at_once raised {type(error).__name__}: {str(error)[:200]}")
+        inside = error.exceptions if isinstance(error, BaseExceptionGroup) else (error,)
+        if any(isinstance(e, ConnectionError) for e in inside):
+            grouped = isinstance(error, BaseExceptionGroup)
+            grouped = " (a TaskGroup hands it on in an ExceptionGroup)" if grouped else ""
+            return wrong(
+                f"one search raised ConnectionError and it ended your function{grouped}: catch "
+                'it in the coroutine of that call and return response={"error": str(error)} '
+                "instead."
+            )
+        first = inside[0] if inside else error
+        return wrong(f"tools_at_once raised {type(first).__name__}: {str(first)[:200]}")
     if not isinstance(parts, list | tuple) or len(parts) != len(calls):
         return wrong(f"return one part per call, in a list ({len(calls)} here).")
     if not all(isinstance(p, types.Part) and p.function_response for p in parts):
@@ -77,6 +82,19 @@ async def check_tools_at_once(tools_at_once: Callable[..., Awaitable[Any]]) -> F
         )
     said = [(p.function_response.name, p.function_response.response or {}) for p in parts]
     wanted = [("search_docs", {"result": f"notes on {topic}"}) for topic in TOPICS]
+    if gauge.started < len(calls):
+        return wrong(
+            f"{gauge.started} of the {len(calls)} tool calls ran: call each one's function, "
+            "tools[call.name](**call.args), and send back what it returned."
+        )
+    answered = [str(response.get("result", "error")) for _, response in said]
+    in_calls_order = [f"notes on {t}" if t != TOPICS[1] else "error" for t in TOPICS]
+    if answered != in_calls_order and sorted(answered) == sorted(in_calls_order):
+        return wrong(
+            "every result is there, but not in the calls' order, and the model matches results "
+            "to calls by position (asyncio.as_completed, for one, gives them as they finish). "
+            "asyncio.gather keeps the order of what you give it."
+        )
     failed = said[1][1]
     if not isinstance(failed.get("error"), str) or "down" not in failed["error"]:
         return wrong(
@@ -131,6 +149,11 @@ async def check_research(research: Callable[..., Awaitable[Any]]) -> Feedback:
         )
     if list(answers or []) != [f"answer to {q}" for q in questions]:
         return wrong("return every answer, in the questions' order (keep the tasks, or a list).")
+    if calm.started < len(questions):
+        return wrong(
+            f"{calm.started} of the {len(questions)} questions were asked, yet every answer came "
+            "back: call ask(question) for each one and return what it gives."
+        )
     if calm.most > 2:
         return wrong(
             f"{calm.most} asks ran at once for a limit of 2: use asyncio.Semaphore(limit)."
@@ -150,14 +173,20 @@ async def check_research(research: Callable[..., Awaitable[Any]]) -> Feedback:
     late = _Gauge()  # the same work cannot finish within 0.3 s
     try:
         await research(questions, asker(late), 2, 0.3)
-        return wrong(
-            "6 asks of 0.2 s, 2 at once, ended within 0.3 s? Put the team under "
-            "asyncio.timeout(deadline_s)."
-        )
     except TimeoutError:
         pass
     except Exception as error:
         return wrong(f"on the deadline, let the TimeoutError through (got {type(error).__name__}).")
+    else:
+        if late.cancelled:
+            return wrong(
+                "the deadline cancelled the asks, but research returned as if nothing happened: "
+                "let the TimeoutError out to the caller (do not catch it inside research)."
+            )
+        return wrong(
+            "6 asks of 0.2 s, 2 at once, take 0.6 s, and research let them all finish past a "
+            "0.3 s deadline: put the team under asyncio.timeout(deadline_s)."
+        )
     await asyncio.sleep(0)
     if late.now:
         return wrong(f"{late.now} ask(s) still ran after the deadline: cancel them (TaskGroup).")
