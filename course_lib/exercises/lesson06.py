@@ -64,8 +64,8 @@ async def check_tools_at_once(tools_at_once: Callable[..., Awaitable[Any]]) -> F
     except Exception as error:
         inside = error.exceptions if isinstance(error, BaseExceptionGroup) else (error,)
         if any(isinstance(e, ConnectionError) for e in inside):
-            grouped = isinstance(error, BaseExceptionGroup)
-            grouped = " (a TaskGroup hands it on in an ExceptionGroup)" if grouped else ""
+            in_group = isinstance(error, BaseExceptionGroup)
+            grouped = " (a TaskGroup hands it on in an ExceptionGroup)" if in_group else ""
             return wrong(
                 f"one search raised ConnectionError and it ended your function{grouped}: catch "
                 'it in the coroutine of that call and return response={"error": str(error)} '
