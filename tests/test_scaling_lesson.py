@@ -71,7 +71,7 @@ def test_check_bill_right_and_wrong():
     written_in = str(check_bill(lambda requests: dollars))  # right for the first 20 minutes only
     assert "but $" in written_in and "for the next 20" in written_in, written_in
     flat = str(check_bill(lambda rs: hour_cost(rs, cache=0.0) * 0.8))  # 20 % off everything
-    assert "where the simulator billed" in flat, flat
+    assert "20 % off the whole bill" in flat, flat
 
     def drawn_hits(requests):  # 20 % of requests skipped, but drawn at random
         rng = random.Random(1)

@@ -142,8 +142,9 @@ async def check_ask_limited(ask_limited: Callable[..., Any]) -> Feedback:
     for limit, most in most_seen.items():
         if most > limit:
             return wrong(
-                f"up to {most} calls were in flight with limit={limit}: is every call made "
-                "inside `async with semaphore:`, and is the semaphore made with the limit?"
+                f"up to {most} calls were in flight with limit={limit}: make ONE semaphore, "
+                "Semaphore(limit), before the calls, and make every call inside `async with` "
+                "that same one (a semaphore made per call limits nothing)."
             )
     if all(most == limit - 1 for limit, most in most_seen.items()):
         return wrong(

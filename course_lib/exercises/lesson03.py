@@ -150,8 +150,8 @@ def check_burn_in_pool(burn_in_pool: Callable[[list[int], int], list[Timed]]) ->
         return again
     if sizes and sizes[-1] != 3:
         return wrong(
-            f"asked for processes=3, your pool had max_workers={sizes[-1]}: use "
-            "max_workers=processes, not a number written in."
+            f"asked for processes=3, your pool had {sizes[-1]} workers: give it the "
+            "`processes` argument (max_workers=processes), not a number written in."
         )
     return right(
         f"{len(got)} tasks on {len(pids)} worker processes, side by side, results in order. "

@@ -175,6 +175,14 @@ def _why(dollars: float) -> str:
     }
     right_bill = routed(requests, flash, cache_hit_rate=0.2).dollars
     slips["prices are per 1,000,000 tokens: divide by 1e6"] = right_bill * 1000
+    flat = (
+        "20 % off the whole bill is not what the cache does: skip exactly the requests i for "
+        "which is_cache_hit(i, 0.2) is true (which requests they are changes the bill)"
+    )
+    slips[flat] = routed(requests, flash).dollars * 0.8
+    slips[f"{flat}, and send prompts under {CHEAP_BELOW} tokens to Flash-Lite"] = (
+        bill(requests, flash).dollars * 0.8
+    )
     for slip, wrong_dollars in slips.items():
         if abs(dollars - wrong_dollars) <= 0.01 * wrong_dollars:
             return slip + "."
