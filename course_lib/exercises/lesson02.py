@@ -11,6 +11,7 @@ from typing import Any
 from course_lib.client.factory import gemini_client
 from course_lib.exercises.feedback import CHECK_PROMPTS, Feedback, answers_problem, right, wrong
 from course_lib.fake.gemini import FakeGemini
+from course_lib.fake.latency import Fixed
 from course_lib.trace.overlap import below_limit_s, most_in_flight
 from course_lib.trace.spans import IN_FLIGHT, Span, Tracer
 
@@ -46,8 +47,7 @@ class _Uneven:
         self.calls = itertools.count()
 
     def draw(self, u: float, output_tokens: int) -> tuple[float, float]:
-        total = self.times[next(self.calls) % 2]
-        return total / 5, total
+        return Fixed(self.times[next(self.calls) % 2]).draw(u, output_tokens)
 
 
 def _watched_client(latency: float | _Uneven) -> tuple[Any, FakeGemini, list[str]]:
@@ -126,7 +126,7 @@ async def check_ask_limited(ask_limited: Callable[..., Any]) -> Feedback:
         return wrong("it should take three arguments: (client, prompts, limit).")
     most_seen, idle = {}, {}
     for limit in (2, 3):
-        client, fake, blocking = _watched_client(_Uneven(UNEVEN_S[0], UNEVEN_S[1]))
+        client, fake, blocking = _watched_client(_Uneven(*UNEVEN_S))
         try:
             got, spans, _ = await _run_learner(ask_limited, client, list(prompts), limit)
         except Exception as error:

@@ -115,7 +115,7 @@ def check_add_a_worker(ask_on_more_workers: Callable[..., Any]) -> Feedback:
     if sent[-1] - sent[0] > SLOW_S:
         return wrong(
             f"no 429 and every answer, but sending took {sent[-1] - sent[0]:.0f} s where the "
-            f"quota allowed it in about {QUOTA_WINDOW_S * len(prompts) / QUOTA_RPM:g} s: rpm "
+            f"quota allowed it in about {QUOTA_WINDOW_S * len(prompts) / QUOTA_RPM:.1f} s: rpm "
             f"counts requests per window_s, and this API's window is {QUOTA_WINDOW_S:g} s: "
             f"ClusterLimits(in_flight={CAP}, rpm={QUOTA_RPM}, window_s={QUOTA_WINDOW_S:g})."
         )

@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import math
 import time
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -69,15 +70,12 @@ class PlotlyOnPage(anywidget.AnyWidget):
 
 
 _library: PlotlyOnPage | None = None
-_bundle: bytes | None = None
 
 
+@cache
 def _plotly_js() -> bytes:
     """plotly.min.js as bytes, read once."""
-    global _bundle
-    if _bundle is None:
-        _bundle = _PLOTLY_JS.read_bytes()
-    return _bundle
+    return _PLOTLY_JS.read_bytes()
 
 
 def plotly_on_page() -> PlotlyOnPage:
