@@ -134,6 +134,20 @@ RANGES: Mapping[str, Range] = MappingProxyType(
         "hang_s": _number("how long a hanging call hangs", 0, 3_600, _SECONDS, above=True),
         "error_latency_s": _number("seconds an error takes to come back", 0, 60, _SECONDS),
         "stream_chunk_tokens": _whole("tokens per streamed chunk", 1, 10_000, "tokens"),
+        "flex_minute_s": _number(
+            "how long a 'minute' of Flex's queue lasts (1-15 of them)", 0, 3_600, _SECONDS
+        ),
+        "flex_shed_rate": _number("share of Flex calls shed with a 503", 0, 1),
+        "batch_turnaround_s": _number(
+            "how long a batch job takes, from created to done", 0, 172_800, _SECONDS
+        ),
+        "batch_tokens": _whole(
+            "a model's enqueued batch tokens, all pending jobs together",
+            1,
+            10**10,
+            "tokens",
+            "no limit",
+        ),
         "retry_delay_format": _choice(
             "a 429's RetryInfo delay: whole seconds rounded down, as real ones, or exact",
             ("whole", "exact"),

@@ -158,7 +158,7 @@ def test_generation_config_reaches_the_engine():
 
 
 def test_thinking_level_structured_output_and_tool_choice_are_accepted_in_their_shapes():
-    client = client_for()
+    client = client_for(flex_minute_s=0.0, flex_shed_rate=0.0)  # Flex, without its queue
     interaction = client.interactions.create(
         model=DEFAULT_MODEL,
         input="Pick one",

@@ -7,7 +7,9 @@
   value that fits a schema; ``thinking``: thought tokens and the time they take; ``tools`` and
   ``arguments``: function calls, the tool config, thought signatures
 - ``wire``: the JSON the API sends back: answers, streamed chunks (SSE or a JSON array), errors
-- ``answers``, ``latency``, ``quota``: what it says, how long it takes, when it says no
+- ``answers``, ``latency``, ``quota``: what it says, how long it takes, when it says no;
+  ``plan``: what chance decides about one call; ``tiers``: Flex and Priority
+- ``interactions``: the Interactions API; ``batches`` and ``batch_jobs``: the Batch API
 - ``refusals``: the 429 a quota sends, worded and shaped as the real one
 - ``transport``: the in-process way in (respx routes the SDK's requests to it)
 - ``server``: the loopback way in, for other processes and an unchanged ``genai.Client()``

@@ -1,10 +1,10 @@
 """The fake Gemini: it answers Gemini's REST requests with the real wire format, after a while.
 
-One method per endpoint (``generate``, ``count_tokens``, ``get_model``, ``list_models``); the ways
-in route requests to them (``fake.transport`` through respx in-process, ``fake.server`` on
-loopback). A method never sleeps: it returns a ``Reply`` whose delays the way in plays with its
-own clock. Everything random is drawn from a hash of the seed, the model, the prompt and how often
-that prompt was asked, so a run is reproducible however its calls interleave.
+One method per endpoint (``generate``, ``count_tokens``, ``get_model``, ``list_models``; the
+Interactions and Batch APIs in ``interactions`` and ``batches``); the ways in route requests to
+them (``fake.transport`` through respx in-process, ``fake.server`` on loopback). A method never
+sleeps: it returns a ``Reply`` whose delays the way in plays with its own clock. What chance
+decides about a call is planned in ``fake.plan``, repeatably however calls interleave.
 
 >>> fake = FakeGemini(latency=0.5, seed=1)
 >>> body = b'{"contents": [{"role": "user", "parts": [{"text": "Hello"}]}]}'
@@ -26,17 +26,19 @@ from typing import cast
 from course_lib import catalogue, ranges
 from course_lib.fake import wire
 from course_lib.fake.bad_request import Refused
-from course_lib.fake.draws import digest, seed_of, uniforms
+from course_lib.fake.batches import FakeBatches
+from course_lib.fake.draws import digest
 from course_lib.fake.interactions import FakeInteractions
 from course_lib.fake.latency import LatencyModel, latency_model
+from course_lib.fake.plan import plan_call, too_long
 from course_lib.fake.quota import Quota
 from course_lib.fake.refusals import rate_limited
 from course_lib.fake.request import Prompt, read_prompt
-from course_lib.fake.thinking import configured, held_back
-from course_lib.fake.turn import Plan, model_turn, prose, refused_by, usage_of
+from course_lib.fake.tiers import TIER_HEADER, Tiers
+from course_lib.fake.turn import Plan, refused_by, usage_of
 from course_lib.fake.wire import Caller, Reply, ServedCall
 
-METHODS = ("generateContent", "streamGenerateContent", "countTokens")
+METHODS = ("generateContent", "streamGenerateContent", "countTokens", "batchGenerateContent")
 _ENDPOINT = re.compile(r"^/(v1|v1beta)/models(/[^/:]+(:(" + "|".join(METHODS) + r"))?)?$")
 _BAD_KEY = "API key not valid. Please pass a valid API key."
 _NO_KEY = (
@@ -62,6 +64,10 @@ class FakeGemini:
       refuses a key it does not know. A list, even of one: a lone string is refused.
     retry_delay_format: how a 429's RetryInfo gives its delay: ``"whole"`` seconds rounded down,
       as recorded real 429s do (the message has the fraction), or ``"exact"``.
+    flex_minute_s, flex_shed_rate: a Flex call (``service_tier="flex"``) queues for 1 to 15
+      "minutes" of this many seconds; this share of them is shed with a 503 (``fake.tiers``).
+    batch_turnaround_s, batch_tokens: a batch job's time from created to done, and the most tokens
+      a model's jobs in progress may hold (None: no limit); see ``course_lib.fake.batches``.
     clock: what "now" is for the quota (inject one to test windows without waiting).
     """
 
@@ -78,6 +84,10 @@ class FakeGemini:
     error_latency_s: float = 0.02
     stream_chunk_tokens: int = 12
     retry_delay_format: str = "whole"
+    flex_minute_s: float = 60.0
+    flex_shed_rate: float = 0.05
+    batch_turnaround_s: float = 900.0
+    batch_tokens: int | None = None
     seed: int = 0
     models: tuple[str, ...] = catalogue.ANSWERED
     keys: tuple[str, ...] | None = None
@@ -92,13 +102,17 @@ class FakeGemini:
         self.models = ranges.check("models", self.models)
         self.keys = ranges.check("keys", self.keys)
         self.quota = Quota(self.rpm, self.tpm, self.window_s, self.rpd, self.day_s)
+        self.tiers = Tiers(
+            self.rpm, self.tpm, self.window_s, self.flex_minute_s, self.flex_shed_rate
+        )
         # how often each (model, prompt digest) was asked: never the prompt itself (a server kept
         self._asked: dict[tuple[str, bytes], int] = {}  # 300 of 1 MB: 124 -> 447 MB)
         self._lock = threading.Lock()
         self.interactions = FakeInteractions(self)  # /v1/interactions, with its store of them
+        self.batches = FakeBatches(self)  # the Batch API's jobs
 
     @property
-    def _latency(self) -> LatencyModel:
+    def latency_model(self) -> LatencyModel:
         return cast(LatencyModel, self.latency)  # __post_init__ made seconds a model
 
     # -- the endpoints ---------------------------------------------------------------------------
@@ -119,8 +133,7 @@ class FakeGemini:
         if isinstance(request, Reply):
             reply, prompt = request, ""
         else:  # an alias, or a retired name the API routes, is answered by another model
-            answering = catalogue.served(model, version) or model
-            reply = self._generate(answering, request, caller, stream, sse)
+            reply = self._generate(self.answering(model, version), request, caller, stream, sse)
             prompt = request.prompt
         self._served(start, reply, model, prompt, caller)
         return reply
@@ -142,16 +155,24 @@ class FakeGemini:
     ) -> Reply:
         """``generate`` for a request another endpoint read (the Interactions API)."""
         start = self.clock()
-        refused = self._refused(version, model, caller, "interactions.create")
-        answering = catalogue.served(model, version) or model
+        refused = self.refused(version, model, caller, "interactions.create")
+        answering = self.answering(model, version)
         reply = refused or self._generate(answering, request, caller, stream)
         self._served(start, reply, model, request.prompt, caller)
         return reply
 
+    def plan_asked(self, model: str, request: Prompt, tier: str = "standard") -> Plan:
+        """Count one more asking of ``request`` and plan its answer (see ``fake.plan``)."""
+        key = (model, digest(request.key))
+        with self._lock:
+            asked = self._asked.get(key, 0)
+            self._asked[key] = asked + 1
+        return plan_call(self, model, request, asked, tier)
+
     def get_model(self, version: str, model: str, caller: Caller) -> Reply:
         """``GET models/{model}``."""
         # The GET's own 404 wording was not found recorded: generateContent's stands in for it.
-        return self._refused(version, model, caller, "generateContent") or wire.ok(
+        return self.refused(version, model, caller, "generateContent") or wire.ok(
             catalogue.resource(model), self.error_latency_s
         )
 
@@ -159,7 +180,7 @@ class FakeGemini:
         """``GET models``."""
         listed = [m for m in self.models if catalogue.refusal(m, version, "") is None]
         models = [catalogue.resource(m) for m in listed]
-        return self._unkeyed(caller) or wire.ok({"models": models}, self.error_latency_s)
+        return self.refused_key(caller) or wire.ok({"models": models}, self.error_latency_s)
 
     def not_found(self, path: str, method: str = "GET") -> Reply:
         """What no route took: an endpoint asked with the wrong HTTP method (405), or a path the
@@ -186,7 +207,7 @@ class FakeGemini:
         count: bool = False,
     ) -> Prompt | Reply:
         """The request's prompt, or the error reply that refuses it (key, model, bad body)."""
-        refused = self._refused(version, model, caller, method)
+        refused = self.refused(version, model, caller, method)
         if refused is not None:
             return refused
         request = read_prompt(body, count)
@@ -194,15 +215,22 @@ class FakeGemini:
             return request.reply(self.error_latency_s)
         return request
 
-    def _unkeyed(self, caller: Caller) -> Reply | None:
+    def refused_key(self, caller: Caller) -> Reply | None:
+        """The 403 or 400 a request without a key, or with a key the fake does not take, gets."""
         if not caller.key:
             return self._error(403, "PERMISSION_DENIED", _NO_KEY)
         if self.keys is not None and caller.key not in self.keys:
             return self._error(400, "INVALID_ARGUMENT", _BAD_KEY)
         return None
 
-    def _refused(self, version: str, model: str, caller: Caller, method: str) -> Reply | None:
-        if (unkeyed := self._unkeyed(caller)) is not None:
+    def answering(self, model: str, version: str) -> str:
+        """The model that answers ``model`` (an alias, or a retired name the API routes)."""
+        return catalogue.served(model, version) or model
+
+    def refused(self, version: str, model: str, caller: Caller, method: str) -> Reply | None:
+        """The 403, 400 or 404 that a request to ``model`` gets for its key or the model name,
+        or None (the Batch API checks these too)."""
+        if (unkeyed := self.refused_key(caller)) is not None:
             return unkeyed
         refusal = catalogue.refusal(model, version, method)  # shut down, an alias on v1, unknown
         if refusal is None and model not in self.models:  # a model this fake was told to refuse
@@ -218,34 +246,32 @@ class FakeGemini:
             refused_by(model, request)
         except Refused as bad:
             return bad.reply(self.error_latency_s)
-        limit = catalogue.answering(model).input_token_limit
-        if request.tokens > limit:  # the wording of recorded answers from Gemini 3 models
-            message = (
-                f"The input token count exceeds the maximum number of tokens allowed ({limit})."
-            )
-            return self._error(400, "INVALID_ARGUMENT", message)
+        if (too_much := too_long(model, request)) is not None:
+            return self._error(400, "INVALID_ARGUMENT", too_much)
         project = (self.project_of or {}).get(caller.key, caller.key)
-        over = self.quota.take(project, model, request.tokens, self.clock())
-        if over is not None:
+        now = self.clock()
+        over = self.quota.take(project, model, request.tokens, now)
+        if over is not None:  # every tier counts towards the limits (Flex and Priority too)
             whole = self.retry_delay_format == "whole"
             return rate_limited(over, model, self.error_latency_s, whole)
-        key = (model, digest(request.key))
-        with self._lock:
-            asked = self._asked.get(key, 0)
-            self._asked[key] = asked + 1
-        plan = self._plan(model, request, asked)
+        tier = self.tiers.serving(request.tier, project, model, request.tokens, now)
+        plan = self.plan_asked(model, request, tier)
         if plan.turn is None:
             code, status, message = plan.error or (500, "INTERNAL", "")
             return self._error(code, status, message, plan.total)
         turn = plan.turn
-        usage = usage_of(request, turn)
+        usage = usage_of(request, turn)._replace(tier=tier)
         ids = {"modelVersion": model, "responseId": plan.response_id}
         if not stream:
-            return wire.answer(turn.parts, turn.finish, usage, ids, plan.total)
-        timing = (plan.first, plan.total)
-        return wire.stream(
-            turn.parts, turn.finish, usage, ids, timing, self.stream_chunk_tokens, sse, turn.whole
-        )
+            reply = wire.answer(turn.parts, turn.finish, usage, ids, plan.total)
+        else:
+            timing = (plan.first, plan.total)
+            chunk_tokens = self.stream_chunk_tokens
+            reply = wire.stream(
+                turn.parts, turn.finish, usage, ids, timing, chunk_tokens, sse, turn.whole
+            )
+        reply.headers[TIER_HEADER] = tier
+        return reply
 
     def planned_seconds(self, model: str, prompts: list[str]) -> list[float]:
         """How long each call of ``prompts``, asked in this order, will take (its latency, before
@@ -256,31 +282,8 @@ class FakeGemini:
         for prompt in prompts:
             nth = self._asked.get((model, digest(prompt)), 0) + asked.get(prompt, 0)
             asked[prompt] = asked.get(prompt, 0) + 1
-            seconds.append(self._plan(model, Prompt([prompt], prompt), nth).total)
+            seconds.append(plan_call(self, model, Prompt([prompt], prompt), nth).total)
         return seconds
-
-    def _plan(self, model: str, request: Prompt, asked: int) -> Plan:
-        """Everything chance decides about the ``asked``-th asking of ``request``: failure, what
-        the model says, how long it thinks and takes, drawn from one hash, so it is the same
-        however calls interleave."""
-        prompt, config = request.key, request.config
-        draws, response_id = uniforms(self.seed, model, prompt, asked)
-        if draws[0] < self.failure_rate:
-            _, seconds = self._latency.draw(draws[1], 0)
-            if draws[2] < 0.5:
-                error = (500, "INTERNAL", "An internal error has occurred.")
-            else:
-                error = (503, "UNAVAILABLE", "The model is overloaded. Please try again later.")
-            return Plan(None, seconds, seconds, response_id, error)
-        variant = 0 if config.get("temperature") == 0 else asked  # else a repeat may vary
-        seed = seed_of(self.seed, model, prompt, variant)
-        text, finish = prose(request, seed)
-        thinking = configured(model, config, draws[2])
-        turn = model_turn(model, request, text, finish, thinking, seed)
-        first, total = held_back(*self._latency.draw(draws[1], turn.tokens), thinking.scale)
-        if draws[3] < self.hang_rate:
-            first = total = self.hang_s
-        return Plan(turn, first, total, response_id)
 
     def _error(self, code: int, status: str, message: str, seconds: float | None = None) -> Reply:
         delay = self.error_latency_s if seconds is None else seconds

@@ -59,6 +59,11 @@ ENUMS: dict[str, tuple[str, ...]] = {
     "ThinkingConfig.ThinkingLevel": (
         "THINKING_LEVEL_UNSPECIFIED", "MINIMAL", "LOW", "MEDIUM", "HIGH", "XHIGH",
     ),
+    # google-genai sends "flex" (types.ServiceTier); older docs pages wrote SERVICE_TIER_FLEX
+    "ServiceTier": (
+        "UNSPECIFIED", "STANDARD", "FLEX", "PRIORITY", "SERVICE_TIER_UNSPECIFIED",
+        "SERVICE_TIER_STANDARD", "SERVICE_TIER_FLEX", "SERVICE_TIER_PRIORITY",
+    ),
 }  # fmt: skip
 
 # Keyed by the proto's snake_case names; JSON may spell each one in camelCase too.
@@ -67,9 +72,18 @@ MESSAGES: dict[str, dict[str, F]] = {
         "model": _S, "contents": F("Content", True), "system_instruction": F("Content"),
         "tools": F("Tool", True), "tool_config": F("ToolConfig"),
         "safety_settings": F("SafetySetting", True), "generation_config": F("GenerationConfig"),
-        "cached_content": _S, "service_tier": _S, "labels": F("string", map=True),
+        "cached_content": _S, "service_tier": F("ServiceTier"), "labels": F("string", map=True),
         "store": _B, "continuation_token": _S,
     },
+    # the Batch API (batchGenerateContent) with inline requests; a file's name is taken as is
+    "BatchGenerateContentRequest": {"batch": F("GenerateContentBatch")},
+    "GenerateContentBatch": {
+        "model": _S, "name": _S, "display_name": _S, "input_config": F("InputConfig"),
+        "priority": _I, "webhook_config": _ANY,
+    },
+    "InputConfig": {"file_name": _S, "requests": F("InlinedRequests")},
+    "InlinedRequests": {"requests": F("InlinedRequest", True)},
+    "InlinedRequest": {"request": F("GenerateContentRequest"), "metadata": F("struct")},
     "CountTokensRequest": {
         "model": _S, "contents": F("Content", True),
         "generate_content_request": F("GenerateContentRequest"),

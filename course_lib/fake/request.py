@@ -5,7 +5,7 @@ the API's own (``contents is not specified``, a temperature out of range, a sche
 property it lacks...). A body the API would refuse gets its 400 INVALID_ARGUMENT, naming the
 field (``fake.bad_request``), never a crash. Tools and function results are read by
 ``fake.tools``, images and files by ``fake.media``; what the fake does not use (safety
-settings, the service tier) is accepted as it comes.
+settings, labels) is accepted as it comes.
 
 >>> read_prompt(b'{"contents": [{"role": "user", "parts": [{"text": "Hi"}]}]}').prompt
 'Hi'
@@ -57,6 +57,7 @@ class Prompt:
     config: dict[str, Any] = field(default_factory=dict)
     tools: ToolTurn = field(default_factory=ToolTurn)  # function calling: see fake.tools
     media: list[Media] = field(default_factory=list)
+    tier: str = "standard"  # the service tier asked: standard, flex or priority
 
     @property
     def text_tokens(self) -> int:
@@ -100,6 +101,14 @@ def read_prompt(body: bytes, count: bool = False) -> Prompt | Refused:
         return refused
 
 
+def read_parsed(request: dict[str, Any]) -> Prompt | Refused:
+    """``read_prompt`` for a request the parser took already (one of a batch job's)."""
+    try:
+        return _read(request)
+    except Refused as refused:
+        return refused
+
+
 def _read(request: dict[str, Any]) -> Prompt:
     """The API's own checks, on a body the parser took (so every field has its type)."""
     texts: list[str] = []
@@ -127,7 +136,14 @@ def _read(request: dict[str, Any]) -> Prompt:
             texts.append(text)
     config = _config(proto.field(request, "generation_config") or {})
     tools = read_tools(request, contents)
-    return Prompt(texts, prompt, config, tools, media)
+    return Prompt(texts, prompt, config, tools, media, tier_asked(request))
+
+
+def tier_asked(request: dict[str, Any]) -> str:
+    """The service tier a request asks for (``serviceTier``, which the parser checked):
+    ``standard`` (also when absent or unspecified), ``flex`` or ``priority``."""
+    asked = str(proto.field(request, "service_tier") or "").lower().removeprefix("service_tier_")
+    return asked if asked in ("flex", "priority") else "standard"
 
 
 def _text(part: dict[str, Any], where: str) -> str:

@@ -102,6 +102,12 @@ class FakeServer:
         app.router.add_get(interactions + "/{id}", self._interaction)
         app.router.add_delete(interactions + "/{id}", self._interaction)
         app.router.add_post(interactions + "/{id}/cancel", self._cancel)
+        app.router.add_post(model + ":batchGenerateContent", self._batch)
+        batches = "/{version:v1|v1beta}/batches"
+        app.router.add_get(batches, self._batches)
+        app.router.add_get(batches + "/{id:[^/:]+}", self._job)
+        app.router.add_delete(batches + "/{id:[^/:]+}", self._job)
+        app.router.add_post(batches + "/{id:[^/:]+}:cancel", self._cancel_job)
         app.router.add_route("*", "/{tail:.*}", self._other)
         # keepalive_timeout also closes connections that never finish sending their headers
         runner = web.AppRunner(
@@ -159,6 +165,26 @@ class FakeServer:
         version, key = request.match_info["version"], request.match_info["id"]
         return await _play(request, self.fake.interactions.cancel(version, key, _caller(request)))
 
+    async def _batch(self, request: web.Request) -> web.StreamResponse:
+        v, model = request.match_info["version"], request.match_info["model"]
+        reply = self.fake.batches.create(v, model, await request.read(), _caller(request))
+        return await _play(request, reply)
+
+    async def _batches(self, request: web.Request) -> web.StreamResponse:
+        version, caller = request.match_info["version"], _caller(request)
+        return await _play(request, self.fake.batches.list_jobs(version, caller, request.query))
+
+    async def _job(self, request: web.Request) -> web.StreamResponse:
+        version, key = request.match_info["version"], request.match_info["id"]
+        batches, caller = self.fake.batches, _caller(request)
+        if request.method == "GET":
+            return await _play(request, batches.get(version, key, caller))
+        return await _play(request, batches.delete(version, key, caller))
+
+    async def _cancel_job(self, request: web.Request) -> web.StreamResponse:
+        version, key = request.match_info["version"], request.match_info["id"]
+        return await _play(request, self.fake.batches.cancel(version, key, _caller(request)))
+
     async def _other(self, request: web.Request) -> web.StreamResponse:
         return await _play(request, self.fake.not_found(request.path, request.method))
 
@@ -191,9 +217,13 @@ async def _play(request: web.Request, reply: Reply) -> web.StreamResponse:
     if len(reply.chunks) == 1:
         await asyncio.sleep(reply.duration)
         return web.Response(
-            status=reply.status, body=reply.chunks[0][1], content_type=reply.content_type
+            status=reply.status,
+            body=reply.chunks[0][1],
+            content_type=reply.content_type,
+            headers=reply.headers,
         )
-    response = web.StreamResponse(status=reply.status, headers={"Content-Type": reply.content_type})
+    headers = {"Content-Type": reply.content_type, **reply.headers}
+    response = web.StreamResponse(status=reply.status, headers=headers)
     await response.prepare(request)
     for delay, data in reply.chunks:
         await asyncio.sleep(delay)

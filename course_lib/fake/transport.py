@@ -62,7 +62,7 @@ class PlayedStream(httpx.SyncByteStream, httpx.AsyncByteStream):
 
 def _response(reply: Reply, timeout: float | None) -> httpx.Response:
     """The reply once its first chunk is due: headers and that chunk, then the rest streamed."""
-    headers = {"content-type": reply.content_type}
+    headers = {"content-type": reply.content_type, **reply.headers}
     first = reply.chunks[0][1]
     if len(reply.chunks) == 1:
         return httpx.Response(reply.status, headers=headers, content=first)
@@ -97,6 +97,7 @@ async def play(request: httpx.Request, reply: Reply) -> httpx.Response:
 _VERSION = r"^/(?P<version>v1|v1beta)/models"
 _MODEL = _VERSION + r"/(?P<model>[^/:]+)"
 _INTERACTIONS = r"^/(?P<version>v1|v1beta)/interactions"
+_BATCHES = r"^/(?P<version>v1|v1beta)/batches"
 
 
 def caller_of(request: httpx.Request) -> Caller:
@@ -188,6 +189,20 @@ def fake_router(fake: FakeGemini, asynchronous: bool = False) -> respx.Router:
     def cancel(request: httpx.Request, version: str, key: str) -> Handled:
         return answer(request, fake.interactions.cancel, version, key)
 
+    def batch(request: httpx.Request, version: str, model: str) -> Handled:
+        return answer(request, fake.batches.create, version, model, request.content)
+
+    def batches(request: httpx.Request, version: str) -> Handled:
+        return answer(request, fake.batches.list_jobs, version, query=request.url.params)
+
+    def job(request: httpx.Request, version: str, key: str) -> Handled:
+        if request.method == "GET":
+            return answer(request, fake.batches.get, version, key)
+        return answer(request, fake.batches.delete, version, key)
+
+    def cancel_job(request: httpx.Request, version: str, key: str) -> Handled:
+        return answer(request, fake.batches.cancel, version, key)
+
     def other(request: httpx.Request) -> Handled:
         return played(request, fake.not_found(request.url.path, request.method))
 
@@ -206,6 +221,13 @@ def fake_router(fake: FakeGemini, asynchronous: bool = False) -> respx.Router:
         side_effect=interaction
     )
     router.post(path__regex=by_id + "/cancel$", name="cancel").mock(side_effect=cancel)
+    router.post(path__regex=_MODEL + ":batchGenerateContent$", name="batch").mock(side_effect=batch)
+    router.get(path__regex=_BATCHES + "$", name="batches").mock(side_effect=batches)
+    job_id = _BATCHES + r"/(?P<key>[^/:]+)"
+    router.route(method__in=["GET", "DELETE"], path__regex=job_id + "$", name="job").mock(
+        side_effect=job
+    )
+    router.post(path__regex=job_id + ":cancel$", name="cancel_job").mock(side_effect=cancel_job)
     router.route(name="other").mock(side_effect=other)  # unknown paths get the API's own 404
     router.calls = RecentCalls(name=router)
     for route in router.routes:

@@ -13,17 +13,19 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 
 @dataclass(slots=True)
 class Reply:
-    """What to send back: ``chunks`` are (seconds to wait first, bytes to send)."""
+    """What to send back: ``chunks`` are (seconds to wait first, bytes to send), and headers
+    beside the content type (``x-gemini-service-tier``: the tier that served a call)."""
 
     status: int
     chunks: list[tuple[float, bytes]]
     content_type: str = "application/json"
+    headers: dict[str, str] = field(default_factory=dict)
 
     @property
     def duration(self) -> float:
@@ -76,12 +78,14 @@ def candidate(parts: list[dict[str, Any]], finish: str | None) -> dict[str, Any]
 
 
 class Usage(NamedTuple):
-    """A call's tokens: its prompt's (and per modality), its answer's and its thoughts'."""
+    """A call's tokens: its prompt's (and per modality), its answer's and its thoughts', and
+    the service tier that served it."""
 
     prompt: int
     answer: int
     thoughts: int = 0
     details: tuple[tuple[str, int], ...] = ()
+    tier: str = ""
 
     def metadata(self, answer: int | None = None) -> dict[str, Any]:
         """``usageMetadata``, with ``answer`` tokens so far (a stream's running count). The total
@@ -99,6 +103,8 @@ class Usage(NamedTuple):
             ]
         if self.thoughts:
             usage["thoughtsTokenCount"] = self.thoughts
+        if self.tier:  # third-party reports show it beside the header; google-genai drops it
+            usage["serviceTier"] = self.tier
         return usage
 
 

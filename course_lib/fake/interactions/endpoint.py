@@ -28,6 +28,7 @@ from course_lib.fake.interactions.store import Store, Stored
 from course_lib.fake.interactions.turn import Turn
 from course_lib.fake.interactions.values import Refused
 from course_lib.fake.request import Prompt
+from course_lib.fake.tiers import TIER_HEADER
 from course_lib.fake.wire import Caller, Reply
 
 
@@ -155,7 +156,8 @@ class FakeInteractions:
         head.update(model=turn.model, created=created)
         body: dict[str, Any] = {**head, "status": render.status_of(steps, finish)}
         body.update(updated=created, role="model", steps=steps, usage=usage)
-        body["service_tier"] = turn.service_tier or "standard"
+        # the tier that served it: Priority over its own limit is served at Standard
+        body["service_tier"] = reply.headers.get(TIER_HEADER, turn.service_tier or "standard")
         if turn.previous is not None:
             body["previous_interaction_id"] = turn.previous
         if turn.store:

@@ -27,7 +27,8 @@ from course_lib.fake.interactions.values import (
 )
 
 THINKING_LEVELS = ("minimal", "low", "medium", "high", "xhigh")
-SERVICE_TIERS = ("flex", "standard", "priority", "deferred")
+#: The Gemini API's tiers (the SDK also lists "deferred", a tier of Vertex AI's global endpoint).
+SERVICE_TIERS = ("flex", "standard", "priority")
 _GENERATION = frozenset(
     "image_config max_output_tokens seed speech_config stop_sequences temperature thinking_level "
     "thinking_summaries tool_choice top_p transcription_config video_config".split()
