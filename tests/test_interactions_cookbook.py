@@ -1,18 +1,31 @@
 """Code shaped like google-gemini/cookbook's Interactions quickstarts (Asynchronous_requests,
-Streaming, System_instructions, Function_calling, as of its commit f1e7e3de), written here, runs
-unchanged against the fake: only the client's creation differs (``offline()`` points a plain
+Streaming, System_instructions, Function_calling, JSON_mode, Enum, Counting_Tokens, as of its
+commit f1e7e3de), and like the generateContent versions of the last three kept on its branch
+``archive/generate-content-api`` (as of its commit 0ea7974e), written here, runs unchanged
+against the fake: only the client's creation differs (``offline()`` points a plain
 ``genai.Client()`` at the fake's loopback server, as a learner's copied code would be).
 
 Each test does what the notebook does, in its style (prints included), then checks the outcome:
-the answers, the calls made, and that each function-calling loop ends.
+the answers, the calls made, and that each function-calling loop ends; for structured output,
+that the text parses and fits the schema (pydantic, enum values); for tokens, that the counts add
+up as the notebook's prints imply. What needs a download, an upload or a Colab secret is left out
+or replaced with small local bytes.
 """
 
 import asyncio
 import base64
+import enum
+import io
+import json
 import time
+import wave
 
 import pytest
+import typing_extensions as typing
 from google import genai
+from google.genai import types
+from PIL import Image
+from pydantic import BaseModel, Field, TypeAdapter, ValidationError
 
 from course_lib import offline, use_fake
 from course_lib.client.session import SESSION
@@ -240,3 +253,398 @@ def test_without_tools_the_model_just_answers(client, capsys):
             print(f"Model: {step.content[0].text}")
     assert capsys.readouterr().out.startswith("Model: ")
     assert [s.type for s in interaction.steps if s.type == "function_call"] == []
+
+
+# -- JSON_mode: the schema said in the prompt, then given as a pydantic model's JSON Schema ------
+def test_json_mode_with_the_schema_in_the_prompt(client, capsys):
+    prompt = """
+    List a few popular cookie recipes using this JSON schema:
+
+    Recipe = {'recipe_name': str}
+    Return: list[Recipe]
+"""
+    raw_interaction = client.interactions.create(
+        model=MODEL_ID,
+        input=prompt,
+        response_format={"type": "text", "mime_type": "application/json"},
+    )
+    response = json.loads(raw_interaction.steps[-1].content[0].text)
+    print(response)
+    print(json.dumps(response, indent=4))
+    assert capsys.readouterr().out.startswith("[{'recipe_name': ")
+    assert isinstance(response, list) and response  # list[Recipe], as the prompt says
+    assert all(list(recipe) == ["recipe_name"] for recipe in response)
+    assert all(isinstance(recipe["recipe_name"], str) for recipe in response)
+
+
+class Ingredient(BaseModel):
+    """A single ingredient in a recipe."""
+
+    name: str = Field(description="Name of the ingredient.")
+    quantity: str = Field(description="Quantity of the ingredient, including units.")
+
+
+class Recipe(BaseModel):
+    """A recipe with name, description, ingredients, and instructions."""
+
+    recipe_name: str = Field(description="The name of the recipe.")
+    recipe_description: str = Field(description="A one-sentence description of the recipe.")
+    ingredients: list[Ingredient]
+
+
+def test_json_mode_with_a_pydantic_schema(client, capsys):
+    print(json.dumps(Recipe.model_json_schema(), indent=2))  # $defs and $ref, as pydantic writes
+    result = client.interactions.create(
+        model=MODEL_ID,
+        input="List a few imaginative cookie recipes along with a one-sentence description as if"
+        " you were a gourmet restaurant and their main ingredients",
+        response_format={
+            "type": "text",
+            "mime_type": "application/json",
+            "schema": Recipe.model_json_schema(),
+        },
+    )
+    recipes = json.loads(result.steps[-1].content[0].text)
+    print(json.dumps(recipes, indent=4))
+    # The notebook's markdown says model_validate_json(); its next cell validates list[Recipe],
+    # which the schema it sent (one Recipe, an object) cannot give: its printed list is the
+    # output of an older version of the cell that sent list[Recipe]. The answer fits the schema.
+    recipe = Recipe.model_validate_json(result.steps[-1].content[0].text)
+    print(f"🍪 {recipe.recipe_name}: {recipe.recipe_description}")
+    for ing in recipe.ingredients:
+        print(f"   - {ing.quantity} {ing.name}")
+    assert isinstance(recipes, dict) and set(recipes) == set(Recipe.model_fields)
+    assert isinstance(recipe, Recipe) and recipe.recipe_name and recipe.recipe_description
+    assert recipe.ingredients and all(isinstance(i, Ingredient) for i in recipe.ingredients)
+    with pytest.raises(ValidationError):
+        TypeAdapter(list[Recipe]).validate_json(result.steps[-1].content[0].text)
+    assert "🍪 " in capsys.readouterr().out
+
+
+class ArchivedRecipe(typing.TypedDict):  # the archived notebook's Recipe
+    recipe_name: str
+    recipe_description: str
+    recipe_ingredients: list[str]
+
+
+def test_json_mode_with_generate_content(client, capsys):
+    prompt = """
+  List a few popular cookie recipes using this JSON schema:
+
+  Recipe = {'recipe_name': str}
+  Return: list[Recipe]
+"""
+    raw_response = client.models.generate_content(
+        model=MODEL_ID,
+        contents=prompt,
+        config={"response_mime_type": "application/json"},
+    )
+    response = json.loads(raw_response.text)
+    print(response)
+    print(json.dumps(response, indent=4))
+    result = client.models.generate_content(
+        model=MODEL_ID,
+        contents="List a few imaginative cookie recipes along with a one-sentence description as"
+        " if you were a gourmet restaurant and their main ingredients",
+        config={
+            "response_mime_type": "application/json",
+            "response_schema": list[ArchivedRecipe],
+        },
+    )
+    print(json.dumps(json.loads(result.text), indent=4))
+    assert capsys.readouterr().out.startswith("[{'recipe_name': ")
+    assert response and all(list(recipe) == ["recipe_name"] for recipe in response)
+    recipes = json.loads(result.text)
+    assert isinstance(recipes, list) and recipes and result.parsed == recipes
+    for recipe in recipes:
+        assert set(recipe) == {"recipe_name", "recipe_description", "recipe_ingredients"}
+        assert isinstance(recipe["recipe_name"], str) and recipe["recipe_description"]
+        ingredients = recipe["recipe_ingredients"]
+        assert ingredients and all(isinstance(i, str) for i in ingredients)
+
+
+# -- Enum: one choice of an enum, and an enum inside a JSON schema -------------------------------
+def instrument_jpeg(size=(96, 64)) -> bytes:
+    """Stands in for the notebook's instrument.jpg (a download): a small local JPEG."""
+    out = io.BytesIO()
+    Image.new("RGB", size, "goldenrod").save(out, format="JPEG")
+    return out.getvalue()
+
+
+class InstrumentClass(enum.Enum):
+    PERCUSSION = "Percussion"
+    STRING = "String"
+    WOODWIND = "Woodwind"
+    BRASS = "Brass"
+    KEYBOARD = "Keyboard"
+
+
+class Grade(enum.Enum):
+    A_PLUS = "a+"
+    A = "a"
+    B = "b"
+    C = "c"
+    D = "d"
+    F = "f"
+
+
+def test_enum_picks_one_instrument_class(client, capsys):
+    instrument_data = base64.b64encode(instrument_jpeg()).decode("utf-8")
+    interaction = client.interactions.create(
+        model=MODEL_ID,
+        input=[
+            {"type": "image", "data": instrument_data, "mime_type": "image/jpeg"},
+            {"type": "text", "text": "what is the category of this instrument?"},
+        ],
+        response_format={
+            "type": "text",
+            "mime_type": "application/json",
+            "schema": {
+                "type": "string",
+                "enum": [e.value for e in InstrumentClass],
+            },
+        },
+    )
+    print(interaction.steps[-1].content[0].text)
+    first = interaction
+    interaction = client.interactions.create(
+        model=MODEL_ID,
+        input=[
+            {"type": "image", "data": instrument_data, "mime_type": "image/jpeg"},
+            {"type": "text", "text": "what category of instrument is this?"},
+        ],
+        response_format={
+            "type": "text",
+            "mime_type": "application/json",
+            "schema": {
+                "type": "string",
+                "enum": [e.value for e in InstrumentClass],
+            },
+        },
+    )
+    print(interaction.steps[-1].content[0].text)
+    answers = [i.steps[-1].content[0].text for i in (first, interaction)]
+    assert capsys.readouterr().out == f"{answers[0]}\n{answers[1]}\n"
+    for answer in answers:  # a JSON string: the value in quotes, as the notebook prints it
+        assert answer.startswith('"') and json.loads(answer) in [e.value for e in InstrumentClass]
+        assert isinstance(InstrumentClass(json.loads(answer)), InstrumentClass)
+    # the image counts in the input: the text's tokens and the image's, by modality
+    by_modality = {m.modality: m.tokens for m in interaction.usage.input_tokens_by_modality}
+    assert set(by_modality) == {"text", "image"} and all(n > 0 for n in by_modality.values())
+    assert sum(by_modality.values()) == interaction.usage.total_input_tokens
+
+
+def test_enum_in_a_json_schema(client, capsys):
+    result = client.interactions.create(
+        model=MODEL_ID,
+        input="List about 10 cookie recipes, grade them based on popularity",
+        response_format={
+            "type": "text",
+            "mime_type": "application/json",
+            "schema": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "properties": {
+                        "recipe_name": {"type": "string"},
+                        "grade": {
+                            "type": "string",
+                            "enum": [e.value for e in Grade],
+                        },
+                    },
+                    "required": ["recipe_name", "grade"],
+                },
+            },
+        },
+    )
+    response = json.loads(result.steps[-1].content[0].text)
+    print(json.dumps(response, indent=4))
+    assert capsys.readouterr().out.startswith("[\n    {\n")
+    assert isinstance(response, list) and 8 <= len(response) <= 12  # "about 10"
+    for recipe in response:
+        assert set(recipe) == {"recipe_name", "grade"} and isinstance(recipe["recipe_name"], str)
+        assert recipe["grade"] in [e.value for e in Grade]
+
+
+class GradedRecipe(typing.TypedDict):  # the notebook's Recipe (a name taken above)
+    recipe_name: str
+    grade: Grade
+
+
+def test_enum_with_generate_content(client, capsys):
+    instrument = Image.open(io.BytesIO(instrument_jpeg()))  # the notebook's Image.open(...)
+    response = client.models.generate_content(
+        model=MODEL_ID,
+        contents=[instrument, "what is the category of this instrument?"],
+        config=types.GenerateContentConfig(
+            response_mime_type="text/x.enum", response_schema=InstrumentClass
+        ),
+    )
+    print(response.text)
+    bare = response
+    response = client.models.generate_content(
+        model=MODEL_ID,
+        contents=[instrument, "what category of instrument is this?"],
+        config=types.GenerateContentConfig(
+            response_mime_type="application/json", response_schema=InstrumentClass
+        ),
+    )
+    print(response.text)
+    result = client.models.generate_content(
+        model=MODEL_ID,
+        contents="List about 10 cookie recipes, grade them based on popularity",
+        config=types.GenerateContentConfig(
+            response_mime_type="application/json",
+            response_schema=list[GradedRecipe],
+            http_options=types.HttpOptions(timeout=60000),
+        ),
+    )
+    recipes = json.loads(result.text)
+    print(json.dumps(recipes, indent=4))
+    printed = capsys.readouterr().out.splitlines()
+    values = [e.value for e in InstrumentClass]
+    assert printed[0] in values  # text/x.enum: the bare value
+    assert printed[1].startswith('"') and json.loads(printed[1]) in values  # JSON: in quotes
+    assert isinstance(bare.parsed, InstrumentClass) and bare.parsed.value == bare.text
+    assert isinstance(response.parsed, InstrumentClass)
+    assert response.parsed.value == json.loads(response.text)
+    assert 8 <= len(recipes) <= 12 and len(result.parsed) == len(recipes)
+    for recipe, parsed in zip(recipes, result.parsed, strict=True):
+        assert set(recipe) == {"recipe_name", "grade"} and recipe["grade"] in [
+            e.value for e in Grade
+        ]
+        assert isinstance(parsed["grade"], Grade) and parsed["grade"].value == recipe["grade"]
+
+
+# -- Counting_Tokens: context windows, counts before a call, usage after it ----------------------
+ORGAN_URL = "https://storage.googleapis.com/generativeai-downloads/images/organ.jpg"
+
+
+def test_counting_tokens(client, capsys):
+    model_info = client.models.get(model=MODEL_ID)
+    print("Context window:", model_info.input_token_limit, "tokens")
+    print("Max output window:", model_info.output_token_limit, "tokens")
+    response = client.models.count_tokens(
+        model=MODEL_ID,
+        contents="What's the highest mountain in Africa?",
+    )
+    print("Prompt tokens:", response.total_tokens)
+    interaction = client.interactions.create(
+        model=MODEL_ID, input="The quick brown fox jumps over the lazy dog."
+    )
+    print(interaction.steps[-1].content[0].text)
+    print(interaction.usage)
+    printed = capsys.readouterr().out
+    assert printed.startswith("Context window: 1048576 tokens\nMax output window: 65536 tokens\n")
+    assert "Prompt tokens: 10\n" in printed  # the notebook's output
+    usage = interaction.usage
+    assert usage.total_input_tokens == 11  # the notebook's output: total_input_tokens=11
+    assert [(m.modality, m.tokens) for m in usage.input_tokens_by_modality] == [("text", 11)]
+    assert usage.total_cached_tokens == 0 and usage.total_tool_use_tokens == 0
+    parts = [usage.total_input_tokens, usage.total_output_tokens, usage.total_thought_tokens]
+    assert all(isinstance(n, int) and n > 0 for n in parts)  # a Gemini 3 model thinks
+    assert usage.total_tokens == sum(parts)  # 553 = 11 + 160 + 382 in the notebook
+    # "You pass the same arguments as you would to interactions.create" (the notebook); the
+    # docs' interactions/tokens page counts a prompt before sending it, then reads the usage
+    before = client.models.count_tokens(
+        model=MODEL_ID, contents="The quick brown fox jumps over the lazy dog."
+    )
+    assert before.total_tokens == usage.total_input_tokens
+
+
+def test_counting_tokens_of_images(client, capsys):
+    response = client.models.count_tokens(
+        model=MODEL_ID,
+        contents=[
+            types.Part(
+                file_data=types.FileData(
+                    file_uri=ORGAN_URL,
+                    mime_type="image/jpeg",
+                )
+            )
+        ],
+    )
+    print("Prompt with image tokens:", response.total_tokens)
+    by_uri = response.total_tokens
+    response = client.models.count_tokens(
+        model=MODEL_ID,
+        contents=types.Part.from_uri(
+            file_uri=ORGAN_URL,
+            mime_type="image/jpeg",
+        ),
+    )
+    print("Prompt with image tokens:", response.total_tokens)
+    # "You can try with different images and should always get the same number of tokens":
+    # two small local ones, of other sizes (both within 384 px a side, one tile on any model)
+    others = [
+        client.models.count_tokens(
+            model=MODEL_ID,
+            contents=types.Part.from_bytes(data=instrument_jpeg(size), mime_type="image/jpeg"),
+        ).total_tokens
+        for size in [(96, 64), (384, 200)]
+    ]
+    assert capsys.readouterr().out.count("Prompt with image tokens: ") == 2
+    assert isinstance(by_uri, int) and by_uri > 0
+    assert response.total_tokens == by_uri and others == [by_uri, by_uri]
+
+
+def local_audio(seconds: int) -> bytes:
+    """Stands in for the notebook's State of the Union mp3 (a download): silence, as a WAV."""
+    out = io.BytesIO()
+    with wave.open(out, "wb") as audio:
+        audio.setnchannels(1)
+        audio.setsampwidth(2)
+        audio.setframerate(8000)
+        audio.writeframes(b"\0\0" * 8000 * seconds)
+    return out.getvalue()
+
+
+def test_counting_tokens_of_audio_by_the_second(client, capsys):
+    audio = local_audio(3)
+    with wave.open(io.BytesIO(audio)) as read:  # the notebook asks ffprobe for the duration
+        duration = read.getnframes() / read.getframerate()
+    response = client.models.count_tokens(
+        model=MODEL_ID,
+        contents=types.Part.from_bytes(data=audio, mime_type="audio/wav"),
+    )
+    print("Prompt with audio tokens:", response.total_tokens)
+    print("Tokens per second:", response.total_tokens / duration)
+    assert capsys.readouterr().out.startswith("Prompt with audio tokens: ")
+    assert 30 <= response.total_tokens / duration <= 34  # "about 32 tokens per second of audio"
+
+
+def test_counting_tokens_with_generate_content(client, capsys):
+    model_info = client.models.get(model=MODEL_ID)
+    print("Context window:", model_info.input_token_limit, "tokens")
+    print("Max output window:", model_info.output_token_limit, "tokens")
+    response = client.models.count_tokens(
+        model=MODEL_ID,
+        contents="What's the highest mountain in Africa?",
+    )
+    print("Prompt tokens:", response.total_tokens)
+    counted = response.total_tokens
+    response = client.models.generate_content(
+        model=MODEL_ID, contents="The quick brown fox jumps over the lazy dog."
+    )
+    print(response.text)
+    print("Prompt tokens:\t ", response.usage_metadata.prompt_token_count)
+    print("Thinking tokens:", response.usage_metadata.thoughts_token_count)
+    print("Output tokens:\t ", response.usage_metadata.candidates_token_count)
+    print("--------------")
+    print("Total tokens:\t", response.usage_metadata.total_token_count)
+    usage = response.usage_metadata
+    organ = Image.open(io.BytesIO(instrument_jpeg((300, 200))))  # for the organ.jpg download
+    image_tokens = client.models.count_tokens(model=MODEL_ID, contents=[organ]).total_tokens
+    print("Prompt with image tokens:", image_tokens)
+    printed = capsys.readouterr().out
+    assert printed.startswith("Context window: 1048576 tokens\nMax output window: 65536 tokens\n")
+    assert counted == 10 and usage.prompt_token_count == 11  # the notebook's outputs
+    parts = [usage.prompt_token_count, usage.thoughts_token_count, usage.candidates_token_count]
+    assert all(isinstance(n, int) and n > 0 for n in parts)
+    assert usage.total_token_count == sum(parts)  # 811 = 11 + 751 + 49 in the notebook
+    assert f"Total tokens:\t {sum(parts)}\n" in printed
+    before = client.models.count_tokens(
+        model=MODEL_ID, contents="The quick brown fox jumps over the lazy dog."
+    )
+    assert before.total_tokens == usage.prompt_token_count
+    assert isinstance(image_tokens, int) and image_tokens > 0

@@ -27,10 +27,6 @@ from course_lib.fake.request import Prompt, read_prompt
 if TYPE_CHECKING:
     from course_lib.fake.interactions.store import Stored
 
-#: Tokens per image (or other media part), as Gemini counts an image of up to 384 x 384 pixels.
-#: The fake never decodes media: every part counts as one such image.
-MEDIA_TOKENS = 258
-
 
 @dataclass
 class TurnPrompt(Prompt):
@@ -79,7 +75,7 @@ def engine_request(turn: Turn, previous: Stored | None) -> TurnPrompt:
     earlier = 0
     if previous is not None:  # the conversation so far, and its system instruction if kept
         earlier = previous.context_tokens + (previous.system_tokens if turn.system is None else 0)
-    earlier += MEDIA_TOKENS * sum(turn.media.values())
+    earlier += sum(turn.media.values())
     own = {f.name: getattr(read, f.name) for f in fields(read) if f.init}
     own.update(
         texts=turn.texts + ([turn.system] if turn.system else []),

@@ -21,7 +21,7 @@ from typing import Any, Protocol
 
 from course_lib.fake.answers import count_tokens
 from course_lib.fake.interactions import render
-from course_lib.fake.interactions.conversation import MEDIA_TOKENS, engine_request
+from course_lib.fake.interactions.conversation import engine_request
 from course_lib.fake.interactions.events import live, replay
 from course_lib.fake.interactions.read import read_create
 from course_lib.fake.interactions.store import Store, Stored
@@ -150,7 +150,7 @@ class FakeInteractions:
         interaction_id = self._new_id()
         parts, finish, meta, _ = render.answer_of(reply)
         steps = render.steps_of(parts, self._call_ids(interaction_id))
-        usage = render.usage_of(meta, turn.media, MEDIA_TOKENS)
+        usage = render.usage_of(meta, turn.media)
         created = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
         head = {"id": interaction_id, "status": "in_progress", "object": "interaction"}
         head.update(model=turn.model, created=created)

@@ -24,6 +24,7 @@ from typing import Any
 from course_lib.fake.interactions.settings import read_settings
 from course_lib.fake.interactions.turn import Result, Turn
 from course_lib.fake.interactions.values import Refused, a_list, a_string, an_object, kind_of
+from course_lib.fake.media import tokens_of
 
 #: Every field of a create request (the SDK's CreateModelInteraction and CreateAgentInteraction).
 FIELDS = frozenset(
@@ -184,4 +185,5 @@ def _content(item: Any, where: str, turn: Turn, user: bool) -> None:
             raise Refused(
                 f"The value '{mime}' is not supported for 'mime_type' at '{where}' (a {kind})."
             )
-    turn.media[kind] = turn.media.get(kind, 0) + 1
+    tokens = tokens_of(mime or "", data if isinstance(data, str) else None)
+    turn.media[kind] = turn.media.get(kind, 0) + tokens

@@ -116,14 +116,15 @@ def steps_of(parts: list[dict[str, Any]], ids: Iterator[str]) -> list[dict[str, 
     return ([thought] if len(thought) > 1 else []) + steps
 
 
-def usage_of(meta: dict[str, Any], media: dict[str, int], per_part: int = 258) -> dict[str, Any]:
-    """generateContent's ``usageMetadata`` as an interaction's ``usage``."""
+def usage_of(meta: dict[str, Any], media: dict[str, int]) -> dict[str, Any]:
+    """generateContent's ``usageMetadata`` as an interaction's ``usage`` (``media``: the tokens
+    of each kind of media part the input had)."""
     prompt = int(meta.get("promptTokenCount", 0))
     output = int(meta.get("candidatesTokenCount", 0))
     thought = int(meta.get("thoughtsTokenCount", 0))  # HOOK: thinking (see fake.interactions)
     tool_use = int(meta.get("toolUsePromptTokenCount", 0))
     total = int(meta.get("totalTokenCount", prompt + output + thought + tool_use))
-    by_kind = {kind: count * per_part for kind, count in media.items()}
+    by_kind = dict(media)
     inputs = [{"modality": "text", "tokens": prompt - sum(by_kind.values())}]
     inputs += [{"modality": kind, "tokens": tokens} for kind, tokens in by_kind.items()]
     return {

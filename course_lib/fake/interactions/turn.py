@@ -24,7 +24,7 @@ class Turn:
     model: str
     texts: list[str] = field(default_factory=list)  # every text in the input (they are counted)
     prompt: str = ""  # the last user text: what the answer is about
-    media: dict[str, int] = field(default_factory=dict)  # media parts of each kind (image...)
+    media: dict[str, int] = field(default_factory=dict)  # tokens of each kind of media (image...)
     results: list[Result] = field(default_factory=list)
     calls: dict[str, str] = field(default_factory=dict)  # function_call steps sent back: id -> name
     signatures: list[str] = field(default_factory=list)
