@@ -3,6 +3,8 @@
 - ``spans``: ``Span``, ``Tracer``, ``cpu_span`` and the contexts a runner sets
 - ``lanes``: the rows of a timeline, as data
 - ``transport``: httpx transports that trace each request, with no change to the calling code
+- ``every_client``: the same for every google-genai client in the process (a learner's own
+  ``genai.Client()``, httpx, httpx2 or aiohttp), while it is on
 - ``critical``: the chain of steps that set a run's wall time; ``overlap``: the most calls at once
 - ``export``: spans as a Chrome trace-event file (Perfetto, chrome://tracing)
 
@@ -22,6 +24,7 @@ _WHERE = {
     "critical_paths": "critical",
     "most_in_flight": "overlap",
     "most_at_once": "overlap",
+    "every_client_traced": "every_client",
     "chrome_trace": "export",
     "save_trace": "export",
 }

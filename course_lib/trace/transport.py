@@ -23,8 +23,13 @@ def _prompt_of(request: httpx.Request) -> str:
         return label[:80]
     if request.method != "POST":
         return request.url.path.rsplit("/", 1)[-1]
+    return text_of(request.content)
+
+
+def text_of(content: bytes) -> str:
+    """A request body's last text: its prompt (generateContent or the Interactions API)."""
     try:
-        body = json.loads(request.content)
+        body = json.loads(content)
         if "input" in body:  # the Interactions API: a string, contents or steps
             return _last_text(body["input"])[:80]
         contents = body.get("contents") or []

@@ -1,0 +1,110 @@
+"""A learner's own client, made as every tutorial makes it (``genai.Client()``), is traced: its
+sync, async (aiohttp, or httpx when given one), Interactions and streamed calls, from any thread,
+each one span; the kit's own client is not counted twice; nothing else is traced; and when
+tracing stops, no hook is left."""
+
+import asyncio
+import threading
+
+import aiohttp
+import httpx
+import pytest
+from google import genai
+from google.genai import errors, types
+
+from course_lib import Tracer, gemini_client, offline, use_fake
+from course_lib.trace.every_client import (
+    _ORIGINAL,
+    every_client_traced,
+    stop_tracing_every_client,
+    trace_every_client,
+)
+from course_lib.trace.overlap import most_in_flight
+
+MODEL = "gemini-3.6-flash"
+
+
+@pytest.fixture
+def client():
+    use_fake(latency=0.2)
+    offline()
+    with every_client_traced():
+        yield genai.Client()
+
+
+def labels(tracer: Tracer) -> list[str]:
+    return sorted(s.label for s in tracer.spans)
+
+
+def test_sync_calls_streams_and_interactions_are_one_span_each(client):
+    with Tracer() as tracer:
+        client.models.generate_content(model=MODEL, contents="sync")
+        "".join(
+            c.text or ""
+            for c in client.models.generate_content_stream(model=MODEL, contents="stream")
+        )
+        client.interactions.create(model=MODEL, input="interaction")
+    assert labels(tracer) == ["interaction", "stream", "sync"]
+    assert all(s.outcome == "ok" and s.duration >= 0.2 for s in tracer.spans)
+
+
+async def test_async_calls_through_aiohttp_overlap_on_the_timeline(client):
+    with Tracer() as tracer:
+        await asyncio.gather(
+            *(client.aio.models.generate_content(model=MODEL, contents=f"a{i}") for i in range(4))
+        )
+        stream = await client.aio.models.generate_content_stream(model=MODEL, contents="s")
+        async for _ in stream:
+            pass
+        await client.aio.interactions.create(model=MODEL, input="i")
+    assert labels(tracer) == ["a0", "a1", "a2", "a3", "i", "s"]
+    assert most_in_flight([s for s in tracer.spans if s.label.startswith("a")]) == 4
+    stream_span = next(s for s in tracer.spans if s.label == "s")
+    assert stream_span.duration >= 0.2  # open until the stream's last chunk, not its headers
+
+
+async def test_an_async_client_on_httpx_and_calls_from_threads_are_seen(client):
+    on_httpx = genai.Client(http_options=types.HttpOptions(httpx_async_client=httpx.AsyncClient()))
+    with Tracer() as tracer:
+        await on_httpx.aio.models.generate_content(model=MODEL, contents="httpx async")
+        thread = threading.Thread(
+            target=lambda: client.models.generate_content(model=MODEL, contents="thread")
+        )
+        thread.start()
+        thread.join()
+        await asyncio.to_thread(client.models.generate_content, model=MODEL, contents="to_thread")
+    assert labels(tracer) == ["httpx async", "thread", "to_thread"]
+    assert next(s for s in tracer.spans if s.label == "thread").lane.kind == "thread"
+
+
+def test_the_kits_own_client_is_traced_once_and_failures_keep_their_status(client):
+    use_fake(latency=0.0, rpm=1)
+    offline()
+    loopback, learners = gemini_client(base_url=offline()), genai.Client()
+    with Tracer() as tracer:
+        loopback.models.generate_content(model=MODEL, contents="kit")
+        with pytest.raises(errors.ClientError):
+            learners.models.generate_content(model=MODEL, contents="over the limit")
+    assert [(s.label, s.outcome) for s in sorted(tracer.spans, key=lambda s: s.start)] == [
+        ("kit", "ok"),
+        ("over the limit", "429"),
+    ]
+
+
+def test_only_geminis_endpoints_are_traced(client):
+    with Tracer() as tracer, httpx.Client() as http:
+        http.get(offline() + "/healthz")  # the fake's 404: not a Gemini endpoint
+        client.batches.list()
+    assert [s.label for s in tracer.spans] == ["batches"]
+
+
+def test_when_tracing_stops_no_hook_is_left():
+    methods = (httpx.HTTPTransport.handle_request, aiohttp.ClientSession.__init__)
+    trace_every_client()
+    trace_every_client()
+    stop_tracing_every_client()
+    assert httpx.HTTPTransport.handle_request is not methods[0]  # one user still traces
+    stop_tracing_every_client()
+    stop_tracing_every_client()  # one too many: nothing to undo
+    assert (httpx.HTTPTransport.handle_request, aiohttp.ClientSession.__init__) == methods
+    assert httpx.HTTPTransport.handle_request is _ORIGINAL["httpx", "sync"]
