@@ -78,6 +78,10 @@ def test_check_bill_right_and_wrong():
         return hour_cost([r for r in requests if rng.random() >= 0.2], cache=0.0)
 
     assert "where the simulator billed" in str(check_bill(drawn_hits))
+    rounded = str(check_bill(lambda requests: round(dollars, 2)))  # the right bill, to the cent
+    assert "only rounding apart" in rounded and "20 % off" not in rounded, rounded
+    untouched = str(check_bill(lambda requests: None))  # the stub, as the lesson gives it
+    assert "return the dollars, a number" in untouched and "raised" not in untouched, untouched
 
 
 @pytest.mark.beside_lessons  # simulated on a virtual clock: no timing

@@ -37,9 +37,11 @@ class Feedback:
 
     def _repr_html_(self) -> str:  # a notebook: the verdict in bold and in colour
         verdict, colour = VERDICTS[self.ok]
+        # mathjax_ignore: JupyterLab's MathJax would typeset the text between two "$" as maths
         return (
+            f"<span class='mathjax_ignore tex2jax_ignore'>"
             f"<span style='color:{colour};font-weight:bold'>{verdict}</span>: "
-            f"{html.escape(self.message)}"
+            f"{html.escape(self.message)}</span>"
         )
 
 

@@ -130,11 +130,19 @@ def check_bill(hour_cost: Callable[[list[Request]], float]) -> Feedback:
     bills = []
     for part, requests in enumerate((first_20_minutes(), _next_20_minutes())):
         try:
-            dollars = float(hour_cost(requests))
+            answer = hour_cost(requests)
         except Exception as error:
             return wrong(f"hour_cost raised {type(error).__name__}: {str(error)[:200]}")
+        if isinstance(answer, bool) or not isinstance(answer, int | float):
+            return wrong(f"return the dollars, a number (hour_cost returned {answer!r:.60}).")
+        dollars = float(answer)
         expected = simulate(requests, settings).dollars()
         if abs(dollars - expected) > BILL_TOLERANCE * expected:
+            if part == 0 and round(dollars, 2) == round(expected, 2):
+                return wrong(
+                    f"${dollars:.4f}, where the simulator billed ${expected:.4f}: only rounding "
+                    "apart; return the sum itself, unrounded."
+                )
             if part == 0:
                 return wrong(
                     f"${dollars:.2f}, where the simulator billed ${expected:.2f}: {_why(dollars)}"
@@ -184,6 +192,7 @@ def _why(dollars: float) -> str:
         bill(requests, flash).dollars * 0.8
     )
     for slip, wrong_dollars in slips.items():
-        if abs(dollars - wrong_dollars) <= 0.01 * wrong_dollars:
+        near = abs(dollars - wrong_dollars)
+        if near <= 0.01 * wrong_dollars and near < abs(dollars - right_bill):
             return slip + "."
     return "check the cache hits (free), the routing, and both prices per 1M tokens."
