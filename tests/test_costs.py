@@ -23,7 +23,7 @@ def test_the_table_says_where_and_when_its_prices_come_from():
     assert (flash["input"], flash["output"], flash["cache_min_tokens"]) == (1.50, 7.50, 4096)
     assert "whats-new-gemini-3.6" in flash["source"]
     assert table["models"]["gemini-3.8-flash"]["note"] == (
-        "billed at its lasting price; $0.75 in, $3.75 out until 2026-12-31"
+        "billed at its regular price; launch price $0.75 in, $3.75 out until 2026-12-31"
     )
     assert all(m["source"] for m in table["models"].values())
     assert "gemini-3.7-flash" not in table["models"]  # no official price found: none invented

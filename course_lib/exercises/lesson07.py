@@ -78,7 +78,7 @@ def check_plan(plan: Callable[[list[Request], float], Any]) -> Feedback:
     if problem is not None:
         return wrong(
             f"right for a p95 of {TARGET_P95_S:g} s, but asked for {OTHER_TARGET_P95_S:g} s on "
-            f"the first {OTHER_MINUTES} minutes it answered {tuple(other)}: {problem.message} "
+            f"the first {OTHER_MINUTES} minutes, it answered {tuple(other)}: {problem.message} "
             "Work it out from requests and target_p95_s, not for one case."
         )
     run = _simulated(in_flight, rpm, 20)

@@ -36,7 +36,10 @@ _GOLDEN = 0.6180339887498949
 _LONG_PROMPT = 200_000  # longer prompts cost more on models priced "over_200k"
 _TIERS = {  # what each tier is for; its price factor is the catalogue's
     "standard": ("seconds", "the default"),
-    "priority": ("seconds, served first under load", "75-100 % more; 1.75 is the lower bound"),
+    "priority": (
+        "seconds, served first under load",
+        "75-100 % more; billed here at 1.75x, the low end",
+    ),
     "flex": (
         "minutes (1-15, the target)",
         "half price; the call waits for its answer, which may take minutes, and may be refused "
@@ -69,9 +72,8 @@ def price_table() -> dict[str, Any]:
                 *price.over_200k
             )
         if price.intro:
-            entry["note"] = "billed at its lasting price; ${:.2f} in, ${:.2f} out until {}".format(
-                *price.intro
-            )
+            launch = "billed at its regular price; launch price ${:.2f} in, ${:.2f} out until {}"
+            entry["note"] = launch.format(*price.intro)
     return {
         "source": catalogue.PRICING_PAGE,
         "as_of": catalogue.PRICES_READ,
