@@ -25,3 +25,14 @@ def plain_client_text() -> str:
     """What a learner's copy-pasted code gets when it only relies on the environment."""
     client = genai.Client()
     return client.models.generate_content(model=DEFAULT_MODEL, contents="Hello").text
+
+
+_client: genai.Client | None = None
+
+
+def ask_with_a_plain_client(prompt: str) -> str:
+    """A learner's pool task: one genai.Client() per worker process, made from the environment."""
+    global _client
+    if _client is None:
+        _client = genai.Client()
+    return _client.models.generate_content(model=DEFAULT_MODEL, contents=prompt).text

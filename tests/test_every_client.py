@@ -4,7 +4,11 @@ each one span; the kit's own client is not counted twice; nothing else is traced
 tracing stops, no hook is left."""
 
 import asyncio
+import multiprocessing
+import os
 import threading
+import time
+from concurrent.futures import ProcessPoolExecutor
 
 import aiohttp
 import httpx
@@ -19,6 +23,7 @@ from course_lib.trace.every_client import (
     stop_tracing_every_client,
     trace_every_client,
 )
+from course_lib.trace.lanes import Lane
 from course_lib.trace.overlap import most_in_flight
 
 MODEL = "gemini-3.6-flash"
@@ -108,3 +113,24 @@ def test_when_tracing_stops_no_hook_is_left():
     stop_tracing_every_client()  # one too many: nothing to undo
     assert (httpx.HTTPTransport.handle_request, aiohttp.ClientSession.__init__) == methods
     assert httpx.HTTPTransport.handle_request is _ORIGINAL["httpx", "sync"]
+
+
+def test_calls_from_a_learners_own_process_pool_reach_a_timeline_offline(client):
+    """The fake's server saw them: one lane per worker process, this process's calls left out
+    (traced here), and the kit's own (marked) calls too."""
+    from course_lib.client.served import calls_from_other_processes
+    from course_lib.client.session import SESSION
+    from tests.helpers_mp import ask_with_a_plain_client
+
+    since = time.perf_counter()
+    client.models.generate_content(model=MODEL, contents="from the kernel")
+    gemini_client(base_url=offline()).models.generate_content(model=MODEL, contents="kit")
+    spawn = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(2, mp_context=spawn) as pool:
+        answers = list(pool.map(ask_with_a_plain_client, [f"p{i}" for i in range(6)]))
+    spans = calls_from_other_processes(SESSION.server, since)
+    assert len(answers) == 6 and sorted(s.label for s in spans) == [f"p{i}" for i in range(6)]
+    workers = {s.pid for s in spans}
+    assert len(workers) == 2 and os.getpid() not in workers
+    assert {s.lane for s in spans} == {Lane("process", pid) for pid in workers}
+    assert all(s.outcome == "ok" and s.duration > 0.19 and s.start >= since for s in spans)

@@ -24,6 +24,7 @@ from aiohttp import web
 from course_lib.config import TRACE_HEADER
 from course_lib.fake import wire
 from course_lib.fake.gemini import FakeGemini
+from course_lib.fake.peers import Peers
 from course_lib.fake.request import MAX_BODY_BYTES
 from course_lib.fake.wire import Caller, Reply
 
@@ -38,6 +39,7 @@ class FakeServer:
         self.host = host
         self.idle_timeout_s = idle_timeout_s  # a connection that sends nothing is closed then
         self.url: str | None = None
+        self.peers = Peers()  # which process holds each connection (``ServedCall.client``)
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._runner: web.AppRunner | None = None
@@ -76,6 +78,7 @@ class FakeServer:
             loop.call_soon_threadsafe(loop.stop)
             self._thread.join(timeout=10)
             self._thread, self.url = None, None
+            self.peers.close()
             _running.discard(self)
 
     def __enter__(self) -> str:
@@ -192,6 +195,9 @@ class FakeServer:
     async def _guard(self, request: web.Request, handler: Any) -> web.StreamResponse:
         """Every answer in the API's JSON shape: a body over the size limit is a 400, and the
         fake's own failure a 500, never a traceback printed into the learner's output."""
+        peer = request.transport.get_extra_info("peername") if request.transport else None
+        if peer:
+            self.peers.note(peer[0], peer[1])
         try:
             return await handler(request)
         except web.HTTPRequestEntityTooLarge:

@@ -1,0 +1,50 @@
+"""Calls made in other processes, as the fake's loopback server saw them: spans for a timeline.
+
+A learner's own ``ProcessPoolExecutor`` (or a Dask worker, or a script) that calls
+``genai.Client()`` after ``offline()`` sends to the fake's loopback server; nothing in this
+process traces those calls, but the server logs every one (``FakeGemini.log``: when it came,
+when its answer was due, its status and prompt) and knows which process holds each connection
+(``fake.peers``). Calls made in this process are left out (``trace.every_client`` traces them
+here, with more detail), and so are the kit's own, which it marks and traces itself.
+
+Offline only: live, calls from other processes go to Google, and only their own process sees
+them.
+"""
+
+from __future__ import annotations
+
+import os
+
+from course_lib.fake.server import FakeServer
+from course_lib.trace.lanes import Lane
+from course_lib.trace.spans import IN_FLIGHT, Span
+
+
+def calls_from_other_processes(server: FakeServer, since: float) -> list[Span]:
+    """The spans of the calls other processes made to ``server`` from ``since`` (a
+    ``time.perf_counter()`` reading), one lane per process (``Lane("process", pid)``: a
+    timeline numbers them "process 1", "process 2"...)."""
+    server.peers.wait()  # the lookups of the latest connections
+    ours = os.getpid()
+    spans = []
+    for n, call in enumerate(list(server.fake.log)):
+        if call.start < since or call.traced or not call.model:
+            continue
+        pid = server.peers.pid_of(call.client)
+        if pid == ours:
+            continue
+        outcome = "ok" if call.status < 400 else str(call.status)
+        lane = Lane("process", pid or 0, "" if pid else "another process")
+        spans.append(
+            Span(
+                f"call {n + 1}",
+                lane,
+                IN_FLIGHT,
+                call.start,
+                call.end,
+                pid or 0,
+                outcome,
+                call.prompt,
+            )
+        )
+    return spans

@@ -1,0 +1,78 @@
+"""Which process sent a call to the fake's loopback server: the pid behind a connection.
+
+The server sees every call, whichever process makes it (a learner's ``ProcessPoolExecutor``, a
+Dask worker, a script), but only as a connection ``127.0.0.1:port``. The operating system knows
+which process holds the other end; ``psutil.net_connections`` asks it (about 20 ms, so once per
+connection, in a thread of its own, never in the way of an answer). A connection the OS will not
+name (another user's process, or one gone before it was asked) stays unknown.
+
+>>> peers = Peers()
+>>> peers.pid_of("127.0.0.1:1") is None  # never seen
+True
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from concurrent.futures import ThreadPoolExecutor
+
+import psutil
+
+#: Connections remembered at most (the oldest are forgotten first).
+KEEP = 4096
+
+
+class Peers:
+    """Connections (``host:port``) and the pids the OS says hold them."""
+
+    def __init__(self) -> None:
+        self._pids: OrderedDict[str, int | None] = OrderedDict()
+        self._lock = threading.Lock()
+        self._asking: ThreadPoolExecutor | None = None
+
+    def note(self, host: str, port: int) -> None:
+        """A call came over ``host:port``: find its process, if not known yet (in the
+        background)."""
+        client = f"{host}:{port}"
+        with self._lock:
+            if client in self._pids:
+                return
+            self._pids[client] = None
+            if len(self._pids) > KEEP:
+                self._pids.popitem(last=False)
+            if self._asking is None:
+                self._asking = ThreadPoolExecutor(1, thread_name_prefix="fake-peers")
+            asking = self._asking
+        asking.submit(self._find, client, host, port)
+
+    def pid_of(self, client: str) -> int | None:
+        """The pid behind ``client`` (``host:port``, as ``ServedCall.client`` names it)."""
+        with self._lock:
+            return self._pids.get(client)
+
+    def wait(self) -> None:
+        """Until every lookup asked for so far is done (a test, or a timeline about to draw)."""
+        with self._lock:
+            asking = self._asking
+        if asking is not None:
+            asking.submit(lambda: None).result(timeout=30)
+
+    def close(self) -> None:
+        with self._lock:
+            asking, self._asking = self._asking, None
+        if asking is not None:
+            asking.shutdown(wait=False, cancel_futures=True)
+
+    def _find(self, client: str, host: str, port: int) -> None:
+        try:
+            connections = psutil.net_connections(kind="tcp")
+        except (psutil.AccessDenied, OSError):  # macOS without privileges: unknown
+            return
+        for connection in connections:
+            local = connection.laddr
+            if local and local.port == port and local.ip == host and connection.pid:
+                with self._lock:
+                    if client in self._pids:
+                        self._pids[client] = connection.pid
+                return
