@@ -4,6 +4,8 @@ cluster of separate processes on loopback that loses a worker mid-run and still 
 prompt once, and leaves no process behind; the exercises' checks, right and wrong."""
 
 import asyncio
+import tempfile
+from pathlib import Path
 
 import psutil
 import pytest
@@ -105,6 +107,7 @@ def test_limits_refuse_bad_values_in_one_line():
 
 def test_a_cluster_of_separate_processes_loses_a_worker_and_no_answer():
     before = _ours()
+    folders = set(Path(tempfile.gettempdir()).glob("dask-*"))
     fake = FakeGemini(latency=0.4)
     s = ScenarioSettings(prompts=24)
     with FakeServer(fake) as url, clusters.separate_processes(workers=2) as address:
@@ -123,6 +126,7 @@ def test_a_cluster_of_separate_processes_loses_a_worker_and_no_answer():
     assert len(asked) > 24  # the lost worker's tasks were asked again: they cost calls
     left = _ours() - before
     assert not left, f"processes left behind: {left}"
+    assert set(Path(tempfile.gettempdir()).glob("dask-*")) <= folders, "a folder left behind"
 
 
 def test_the_exercise_checks_pass_right_answers_and_explain_wrong_ones():

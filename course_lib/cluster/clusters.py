@@ -14,7 +14,9 @@ import contextlib
 import json
 import logging
 import os
+import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -62,34 +64,40 @@ def local_cluster(workers: int = 2, threads: int = 1) -> Started:
 
 
 def cluster_mib(client: Client) -> float:
-    """The resident memory of the cluster's processes on this machine, in MiB: its workers, and
-    their nannies where those are processes of their own (a LocalCluster keeps its nannies and
-    its scheduler in the kernel, which is not counted)."""
-    pids = set(worker_pids(client).values())
-    for pid in list(pids):
-        with contextlib.suppress(psutil.Error):
-            nanny = psutil.Process(pid).parent()
-            if nanny is not None and nanny.pid != os.getpid():
-                pids.add(nanny.pid)
-    total = 0
-    for pid in pids:
-        with contextlib.suppress(psutil.Error):
-            total += psutil.Process(pid).memory_info().rss
-    return total / 2**20
+    """The resident memory of the cluster's worker processes, in MiB: each worker, and its
+    nanny where that is a process of its own, measured where it runs (on its own machine, on a
+    real cluster). A LocalCluster keeps its nannies and its scheduler in the kernel, which is not
+    counted."""
+    here = (socket.gethostname(), os.getpid())
+    measured = [*client.run(_memory).values(), *client.run(_memory, nanny=True).values()]
+    processes = {(host, pid): rss for host, pid, rss in measured if (host, pid) != here}
+    return sum(processes.values()) / 2**20
+
+
+def _memory() -> tuple[str, int, int]:
+    """Run on a worker (or its nanny): its machine, its pid and its resident memory."""
+    return socket.gethostname(), os.getpid(), psutil.Process().memory_info().rss
 
 
 def worker_pids(client: Client) -> dict[str, int]:
-    """Each worker's address and the pid of the process that runs its tasks."""
+    """Each worker's address and the pid of the process that runs its tasks (on its machine)."""
     return client.run(os.getpid)
 
 
 def kill_a_worker(client: Client) -> str:
     """Kill the busiest worker's process at once (SIGKILL: no goodbye), as a machine that dies
-    would; returns its address. Its nanny, if it has one, starts a new worker in its place."""
+    would; returns its address. The worker kills itself, on its own machine (a pid means
+    nothing elsewhere). Its nanny, if it has one, starts a new worker in its place."""
     busy = {address: len(keys) for address, keys in client.processing().items()}
-    address, pid = max(worker_pids(client).items(), key=lambda item: busy.get(item[0], 0))
-    os.kill(pid, signal.SIGKILL)
+    address = max(client.scheduler_info()["workers"], key=lambda a: busy.get(a, 0))
+    client.run(_die, workers=[address], wait=False)
     return address
+
+
+async def _die() -> None:
+    """Run on a worker: end its own process, as a machine that dies would (a coroutine:
+    ``client.run`` does not wait for one when told not to, and this one never answers)."""
+    os.kill(os.getpid(), signal.SIGKILL)
 
 
 def kill_a_worker_when(client: Client, ready: Callable[[], bool]) -> threading.Thread:
@@ -133,6 +141,8 @@ def separate_processes(workers: int = 2, threads: int = 1) -> Iterator[str]:
     finally:
         _stop(started)  # workers and scheduler at once: each takes a second or two to stop
         log.close()
+        if sys.exc_info()[0] is None:  # else keep the log the error may point to
+            shutil.rmtree(folder, ignore_errors=True)
 
 
 def _wait_for_address(info: Path, scheduler: subprocess.Popen, folder: Path) -> str:
