@@ -1,5 +1,6 @@
 """Code shaped like google-gemini/cookbook's Interactions quickstarts (Asynchronous_requests,
-Streaming, System_instructions, Function_calling, JSON_mode, Enum, Counting_Tokens, as of its
+Streaming, System_instructions, Function_calling, Error_handling, JSON_mode, Enum,
+Counting_Tokens, as of its
 commit f1e7e3de), and like the generateContent versions of the last three kept on its branch
 ``archive/generate-content-api`` (as of its commit 0ea7974e), written here, runs unchanged
 against the fake: only the client's creation differs (``offline()`` points a plain
@@ -648,3 +649,67 @@ def test_counting_tokens_with_generate_content(client, capsys):
     )
     assert before.total_tokens == usage.prompt_token_count
     assert isinstance(image_tokens, int) and image_tokens > 0
+
+
+# -- Error_handling: the SDK's retries, a longer timeout, api_core's Retry on transient errors --
+def test_error_handling(capsys):
+    from google.api_core import retry
+    from google.genai import errors
+
+    fake = use_fake(latency=0.05, failure_rate=0.5, seed=2)  # every other call a 500 or 503
+    offline()
+    client = genai.Client()
+    GEMINI_API_KEY = "stand-in"  # noqa: N806 (the notebook's name: Colab's secret)
+    MODEL_ID = "gemini-3.6-flash"  # noqa: N806
+    prompt = "Write a story about a magic backpack."
+    retry_options = types.HttpRetryOptions(
+        attempts=5,
+        initial_delay=0.02,  # the notebook's 2 s, shortened
+        max_delay=30.0,
+        http_status_codes=[408, 429, 500, 502, 503, 504],
+    )
+    custom_client = genai.Client(
+        api_key=GEMINI_API_KEY, http_options=types.HttpOptions(retry_options=retry_options)
+    )
+    story = custom_client.interactions.create(model=MODEL_ID, input=prompt).steps[-1]
+    assert story.content[0].text
+    custom_client = genai.Client(
+        api_key=GEMINI_API_KEY, http_options=types.HttpOptions(timeout=15 * 60 * 1000)
+    )
+    custom_client.interactions.create(model=MODEL_ID, input=prompt)  # the client retries 5xx
+
+    def if_genai_transient_error(exception):
+        return isinstance(exception, errors.APIError) and exception.code in {
+            408, 429, 500, 502, 503, 504,
+        }  # fmt: skip
+
+    @retry.Retry(
+        predicate=if_genai_transient_error, initial=0.02, maximum=0.64, multiplier=2.0, timeout=60
+    )  # the notebook's 2 s to 64 s, shortened a hundred times
+    def generate_content_first_fail(prompt):
+        if not hasattr(generate_content_first_fail, "call_counter"):
+            generate_content_first_fail.call_counter = 0
+        generate_content_first_fail.call_counter += 1
+        try:
+            if generate_content_first_fail.call_counter == 1:
+                raise errors.ServerError(
+                    503,
+                    {
+                        "error": {
+                            "code": 503,
+                            "message": "Service Unavailable",
+                            "status": "UNAVAILABLE",
+                        }
+                    },
+                    None,
+                )
+            interaction = client.interactions.create(model=MODEL_ID, input=prompt)
+            return interaction.steps[-1].content[0].text
+        except errors.ServerError as e:
+            print(f"Error: {e}")
+            raise
+
+    text = generate_content_first_fail(prompt="Write a one-liner advertisement for magic backpack.")
+    assert text and capsys.readouterr().out.startswith("Error: 503 UNAVAILABLE.")
+    statuses = [call.status for call in fake.log]
+    assert 200 in statuses and set(statuses) - {200} in ({500}, {503}, {500, 503})  # met, retried
