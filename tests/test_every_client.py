@@ -4,6 +4,7 @@ each one span; the kit's own client is not counted twice; nothing else is traced
 tracing stops, no hook is left."""
 
 import asyncio
+import collections
 import multiprocessing
 import os
 import threading
@@ -134,3 +135,26 @@ def test_calls_from_a_learners_own_process_pool_reach_a_timeline_offline(client)
     assert len(workers) == 2 and os.getpid() not in workers
     assert {s.lane for s in spans} == {Lane("process", pid) for pid in workers}
     assert all(s.outcome == "ok" and s.duration > 0.19 and s.start >= since for s in spans)
+
+
+def test_new_connections_are_named_in_few_scans_of_the_os(monkeypatch):
+    """A flood of new connections (a learner's fresh client per call) costs a few scans of the
+    OS's connection table, not one each (about 20 ms of CPU every time)."""
+    import psutil
+
+    from course_lib.fake.peers import Peers
+
+    scans = []
+    address = collections.namedtuple("address", "ip port")
+    held = collections.namedtuple("held", "laddr pid")
+    fake_table = [held(address("127.0.0.1", p), 4242) for p in range(40)]
+    monkeypatch.setattr(psutil, "net_connections", lambda kind: scans.append(kind) or fake_table)
+    peers = Peers()
+    for port in range(40):
+        peers.note("127.0.0.1", port)
+        time.sleep(0.01)
+    peers.wait()
+    peers.wait()
+    assert [peers.pid_of(f"127.0.0.1:{p}") for p in range(40)] == [4242] * 40
+    assert 1 <= len(scans) <= 4, len(scans)  # 0.4 s of notes, a scan every 0.25 s at most
+    peers.close()

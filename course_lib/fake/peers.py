@@ -2,9 +2,11 @@
 
 The server sees every call, whichever process makes it (a learner's ``ProcessPoolExecutor``, a
 Dask worker, a script), but only as a connection ``127.0.0.1:port``. The operating system knows
-which process holds the other end; ``psutil.net_connections`` asks it (about 20 ms, so once per
-connection, in a thread of its own, never in the way of an answer). A connection the OS will not
-name (another user's process, or one gone before it was asked) stays unknown.
+which process holds the other end; ``psutil.net_connections`` asks it (about 20 ms of CPU), in a
+thread of its own, never in the way of an answer, and at most every ``SCAN_EVERY_S``: one scan
+names every connection that came since the last, so a flood of new connections costs a few
+scans a second, not one each. A connection the OS will not name (another user's process, or one
+gone before the scan) stays unknown.
 
 >>> peers = Peers()
 >>> peers.pid_of("127.0.0.1:1") is None  # never seen
@@ -14,6 +16,7 @@ True
 from __future__ import annotations
 
 import threading
+import time
 from collections import OrderedDict
 from concurrent.futures import ThreadPoolExecutor
 
@@ -21,6 +24,8 @@ import psutil
 
 #: Connections remembered at most (the oldest are forgotten first).
 KEEP = 4096
+#: The least time between two scans of the OS's connections.
+SCAN_EVERY_S = 0.25
 
 
 class Peers:
@@ -28,6 +33,9 @@ class Peers:
 
     def __init__(self) -> None:
         self._pids: OrderedDict[str, int | None] = OrderedDict()
+        self._pending: dict[str, tuple[str, int]] = {}  # noted, not yet looked up
+        self._scan_due = False
+        self._last_scan = float("-inf")
         self._lock = threading.Lock()
         self._asking: ThreadPoolExecutor | None = None
 
@@ -39,12 +47,16 @@ class Peers:
             if client in self._pids:
                 return
             self._pids[client] = None
+            self._pending[client] = (host, port)
             if len(self._pids) > KEEP:
                 self._pids.popitem(last=False)
+            if self._scan_due:  # the next scan will name it too
+                return
+            self._scan_due = True
             if self._asking is None:
                 self._asking = ThreadPoolExecutor(1, thread_name_prefix="fake-peers")
             asking = self._asking
-        asking.submit(self._find, client, host, port)
+        asking.submit(self._scan)
 
     def pid_of(self, client: str) -> int | None:
         """The pid behind ``client`` (``host:port``, as ``ServedCall.client`` names it)."""
@@ -64,15 +76,18 @@ class Peers:
         if asking is not None:
             asking.shutdown(wait=False, cancel_futures=True)
 
-    def _find(self, client: str, host: str, port: int) -> None:
+    def _scan(self) -> None:
+        """Name every connection noted since the last scan (one scan of the OS's table)."""
+        time.sleep(max(0.0, self._last_scan + SCAN_EVERY_S - time.monotonic()))
+        with self._lock:
+            pending, self._pending, self._scan_due = self._pending, {}, False
+        self._last_scan = time.monotonic()
         try:
             connections = psutil.net_connections(kind="tcp")
         except (psutil.AccessDenied, OSError):  # macOS without privileges: unknown
             return
-        for connection in connections:
-            local = connection.laddr
-            if local and local.port == port and local.ip == host and connection.pid:
-                with self._lock:
-                    if client in self._pids:
-                        self._pids[client] = connection.pid
-                return
+        holders = {(c.laddr.ip, c.laddr.port): c.pid for c in connections if c.laddr and c.pid}
+        with self._lock:
+            for client, local in pending.items():
+                if client in self._pids:
+                    self._pids[client] = holders.get(local)
