@@ -43,7 +43,13 @@ import httpx
 
 from course_lib.config import TRACE_HEADER
 from course_lib.trace.spans import IN_FLIGHT, Tracer, current_tracer, outcome_of
-from course_lib.trace.transport import _AsyncBody, _Recording, _SyncBody, text_of
+from course_lib.trace.transport import (
+    _AsyncBody,
+    _SyncBody,
+    send_traced,
+    send_traced_async,
+    text_of,
+)
 
 #: The paths of Gemini's endpoints (the Developer API's and Vertex AI's): model methods, the
 #: Interactions API, the Batch API.
@@ -103,15 +109,7 @@ def _handle_request(send: Any, body: Any, self: Any, request: httpx.Request) -> 
     tracer = _traced(request.url, request.headers)
     if tracer is None:
         return cast(httpx.Response, send(self, request))
-    rec = _Recording(tracer, request, mark=False)
-    try:
-        response = cast(httpx.Response, send(self, request))
-    except BaseException as error:
-        rec.failed(error)
-        raise
-    if not rec.answered(response):
-        response.stream = body(response.stream, rec)
-    return response
+    return send_traced(tracer, request, lambda r: send(self, r), body, mark=False)
 
 
 async def _handle_async_request(
@@ -120,15 +118,7 @@ async def _handle_async_request(
     tracer = _traced(request.url, request.headers)
     if tracer is None:
         return cast(httpx.Response, await send(self, request))
-    rec = _Recording(tracer, request, mark=False)
-    try:
-        response = cast(httpx.Response, await send(self, request))
-    except BaseException as error:
-        rec.failed(error)
-        raise
-    if not rec.answered(response):
-        response.stream = body(response.stream, rec)
-    return response
+    return await send_traced_async(tracer, request, lambda r: send(self, r), body, mark=False)
 
 
 # -- aiohttp ---------------------------------------------------------------------------------------

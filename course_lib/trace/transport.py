@@ -7,7 +7,7 @@ request goes out and closes when the body has been read (or the call failed or w
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from typing import cast
 
 import httpx
@@ -120,6 +120,45 @@ class _AsyncBody(httpx.AsyncByteStream):
             self.rec.done()
 
 
+def send_traced(
+    tracer: Tracer,
+    request: httpx.Request,
+    send: Callable[[httpx.Request], httpx.Response],
+    body: type[_SyncBody] = _SyncBody,
+    mark: bool = True,
+) -> httpx.Response:
+    """``send(request)`` as an ``in_flight`` span of ``tracer``, open until the body is read
+    (``body``: the wrapper for a body still to come; a subclass for another httpx-like module)."""
+    rec = _Recording(tracer, request, mark)
+    try:
+        response = send(request)
+    except BaseException as error:
+        rec.failed(error)
+        raise
+    if not rec.answered(response):  # httpx types a stream as either kind: here it is sync
+        response.stream = body(cast(httpx.SyncByteStream, response.stream), rec)
+    return response
+
+
+async def send_traced_async(
+    tracer: Tracer,
+    request: httpx.Request,
+    send: Callable[[httpx.Request], Awaitable[httpx.Response]],
+    body: type[_AsyncBody] = _AsyncBody,
+    mark: bool = True,
+) -> httpx.Response:
+    """``send_traced`` for async transports."""
+    rec = _Recording(tracer, request, mark)
+    try:
+        response = await send(request)
+    except BaseException as error:
+        rec.failed(error)
+        raise
+    if not rec.answered(response):  # httpx types a stream as either kind: here it is async
+        response.stream = body(cast(httpx.AsyncByteStream, response.stream), rec)
+    return response
+
+
 class TracedTransport(httpx.BaseTransport):
     """Wraps a sync transport; each request is an ``in_flight`` span of the active tracer."""
 
@@ -130,15 +169,7 @@ class TracedTransport(httpx.BaseTransport):
         tracer = current_tracer()
         if tracer is None:
             return self.inner.handle_request(request)
-        rec = _Recording(tracer, request, self.mark)
-        try:
-            response = self.inner.handle_request(request)
-        except BaseException as error:
-            rec.failed(error)
-            raise
-        if not rec.answered(response):  # httpx types a stream as either kind: here it is sync
-            response.stream = _SyncBody(cast(httpx.SyncByteStream, response.stream), rec)
-        return response
+        return send_traced(tracer, request, self.inner.handle_request, mark=self.mark)
 
     def close(self) -> None:
         self.inner.close()
@@ -154,15 +185,8 @@ class AsyncTracedTransport(httpx.AsyncBaseTransport):
         tracer = current_tracer()
         if tracer is None:
             return await self.inner.handle_async_request(request)
-        rec = _Recording(tracer, request, self.mark)
-        try:
-            response = await self.inner.handle_async_request(request)
-        except BaseException as error:
-            rec.failed(error)
-            raise
-        if not rec.answered(response):  # httpx types a stream as either kind: here it is async
-            response.stream = _AsyncBody(cast(httpx.AsyncByteStream, response.stream), rec)
-        return response
+        send = self.inner.handle_async_request
+        return await send_traced_async(tracer, request, send, mark=self.mark)
 
     async def aclose(self) -> None:
         await self.inner.aclose()
