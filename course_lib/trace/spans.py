@@ -77,6 +77,7 @@ def numbered(spans: Iterable[Span]) -> list[Span]:
 
 _active: ContextVar[Tracer | None] = ContextVar("course_tracer", default=None)
 _fallback: list[Tracer] = []  # for threads the learner starts, which do not inherit context
+_watchers: list[Tracer] = []  # see every span any other tracer records (``trace_everywhere``)
 _task: ContextVar[int | str | None] = ContextVar("course_task", default=None)
 _label: ContextVar[str] = ContextVar("course_label", default="")
 
@@ -127,7 +128,15 @@ class Tracer:
             self._open[handle] = span
         if self._sink:
             self._sink(("begin", handle, span))
+        if _watchers:
+            self._tell_watchers(handle, span)
         return handle
+
+    def _tell_watchers(self, handle: object, span: Span) -> None:
+        for watcher in _watchers:
+            if watcher is not self:
+                with watcher._lock:
+                    watcher._open[(id(self), handle)] = span
 
     def finish(
         self,
@@ -146,6 +155,12 @@ class Tracer:
             self.spans.append(span)
         if self._sink:
             self._sink(("end", span.pid, handle, span.end, outcome, cpu_s))
+        if _watchers:
+            for watcher in _watchers:
+                if watcher is not self:
+                    with watcher._lock:
+                        if watcher._open.pop((id(self), handle), None) is not None:
+                            watcher.spans.append(span)
 
     def apply(self, event: tuple) -> None:
         """Replay a begin or end event that another process's tracer sent to its sink."""
@@ -153,6 +168,8 @@ class Tracer:
             _, handle, span = event
             with self._lock:
                 self._open[(span.pid, handle)] = span
+            if _watchers:
+                self._tell_watchers((span.pid, handle), span)
         else:
             _, pid, handle, end, outcome, cpu_s = event
             self.finish((pid, handle), outcome, end, cpu_s)
@@ -163,6 +180,22 @@ class Tracer:
         with self._lock:
             running = [replace(s, end=t) for s in self._open.values()]
             return self.spans + running
+
+
+def trace_everywhere(tracer: Tracer) -> Callable[[], None]:
+    """Make ``tracer`` the one that every thread and task records to, unless a ``with tracer:``
+    block chose another, and give it a copy of every span those other tracers record (an
+    exercise's check, a panel's run); returns what undoes it. ``%%timeline`` uses it: a cell's
+    code runs in tasks and threads that no ``with`` block encloses."""
+    _fallback.append(tracer)
+    _watchers.append(tracer)
+
+    def undo() -> None:
+        for where in (_fallback, _watchers):
+            if tracer in where:
+                where.remove(tracer)
+
+    return undo
 
 
 def current_tracer() -> Tracer | None:
