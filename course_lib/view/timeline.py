@@ -147,8 +147,9 @@ def _hover(span: Span, start: float, end: float, row: str) -> str:
 def _pack(spans: list[Span], max_lanes: int) -> tuple[dict[Lane, Lane], str]:
     """Put one-task lanes (coroutines, asyncio tasks) on shared rows: each takes the first row
     that is free when it starts. Agents share rows likewise, each on one row ("agent row 3"),
-    its model calls and its tools together; past ``max_lanes`` agents at once, an agent takes
-    the row that frees up first and is drawn over the one still on it. Returns each lane's row,
+    its model calls and its tools together. Past ``max_lanes`` at once (agents, or ten thousand
+    calls gathered in one cell), a lane takes the row that frees up first and is drawn over the
+    one still on it. Returns each lane's row,
     and a note on who waited and who shares rows."""
     first: dict[Lane, float] = {}
     last: dict[Lane, float] = {}
@@ -158,7 +159,7 @@ def _pack(spans: list[Span], max_lanes: int) -> tuple[dict[Lane, Lane], str]:
             last[s.lane] = max(last.get(s.lane, s.end), s.end)
     row_of: dict[Lane, Lane] = {}
     rows_end: dict[str, list[float]] = {"coroutine": [], "agent": []}
-    crowded = False  # more agents at once than rows: some drawn over others
+    crowded: set[str] = set()  # kinds with more at once than rows: some drawn over others
     for lane, begins in sorted(first.items(), key=lambda item: item[1]):
         kind = "coroutine" if lane.kind in ("coroutine", "task") else lane.kind
         if kind not in rows_end:
@@ -166,8 +167,9 @@ def _pack(spans: list[Span], max_lanes: int) -> tuple[dict[Lane, Lane], str]:
             continue
         ends = rows_end[kind]
         row = next((i for i, end in enumerate(ends) if end <= begins), len(ends))
-        if row == len(ends) and kind == "agent" and row >= max_lanes:  # more at once than rows
-            row, crowded = min(range(len(ends)), key=ends.__getitem__), True
+        if row == len(ends) and row >= max_lanes:  # more at once than rows: over the first free
+            row = min(range(len(ends)), key=ends.__getitem__)
+            crowded.add(kind)
         if row == len(ends):
             ends.append(0.0)
         ends[row] = max(ends[row], last[lane])
@@ -182,13 +184,15 @@ def _pack(spans: list[Span], max_lanes: int) -> tuple[dict[Lane, Lane], str]:
             f"{len(waits)} tasks waited for a free slot (median {waits[len(waits) // 2]:.2f} s,"
             f" longest {waits[-1]:.2f} s)"
         )
-        if rows_end["coroutine"]:
-            notes.append("coroutines share rows")
+    if rows_end["coroutine"] and (waits or "coroutine" in crowded):
+        crowd = len(rows_end["coroutine"])
+        over = f" (more than {crowd} at once: some drawn over others)"
+        notes.append("coroutines share rows" + (over if "coroutine" in crowded else ""))
     agents, rows = sum(1 for lane in first if lane.kind == "agent"), len(rows_end["agent"])
     if agents:
         notes.append(
             f"{agents} agents share {rows} rows, one row for an agent's calls and tools"
-            + (f" (more than {rows} at once: some drawn over others)" if crowded else "")
+            + (f" (more than {rows} at once: some drawn over others)" if "agent" in crowded else "")
         )
     return row_of, "; ".join(notes)
 
