@@ -155,6 +155,10 @@ class LiveTimeline:
         """The final picture: exactly ``gantt(result)``."""
         self._show(gantt(result, max_lanes=self.max_lanes))
 
+    def show_figure(self, figure: go.Figure) -> None:
+        """The final picture of code that was not a run (``%%timeline``): ``figure``, whole."""
+        self._show(figure)
+
     def _strip(self, spans: list, t0: float | None) -> Strip | None:
         return strip(spans, t0 or 0.0, *self._quota) if self._quota is not None else None
 
