@@ -17,6 +17,10 @@ SDK's private methods):
   ``aiohttp.ClientSession`` made while tracing is on, as OpenTelemetry's aiohttp instrumentation
   does. google-genai makes one session per event loop at its first async call: a session made
   before tracing was turned on is not seen (``setup()`` turns it on first).
+- **requests** (the deprecated ``google-generativeai`` with ``transport="rest"``, which older blog
+  posts use, sends through it): ``requests.Session.send``, the method OpenTelemetry's requests
+  instrumentation wraps. A span ends when ``send`` returns: with the body read, unless the call
+  streams (then at its headers).
 
 Only Gemini's endpoints are traced (``models/...:generateContent`` and the other model methods,
 ``interactions``, ``batches``); a call the kit's own client made carries its mark and was traced
@@ -190,6 +194,34 @@ def _aiohttp() -> Any:
     return aiohttp
 
 
+# -- requests ------------------------------------------------------------------------------------
+def _requests() -> Any:
+    try:
+        import requests
+    except ImportError:
+        return None
+    return requests
+
+
+def _session_send(original: Callable[..., Any]) -> Callable[..., Any]:
+    def send(self: Any, request: Any, **kwargs: Any) -> Any:
+        tracer = _traced(request.url, request.headers)
+        if tracer is None:
+            return original(self, request, **kwargs)
+        body = request.body.encode() if isinstance(request.body, str) else request.body
+        handle = tracer.begin(IN_FLIGHT, label=text_of(body or b""))
+        try:
+            response = original(self, request, **kwargs)
+        except BaseException as error:
+            tracer.finish(handle, outcome_of(error))
+            raise
+        tracer.finish(handle, "ok" if response.status_code < 400 else str(response.status_code))
+        return response
+
+    send.__wrapped__ = original  # type: ignore[attr-defined]
+    return send
+
+
 # -- on and off ------------------------------------------------------------------------------------
 def trace_every_client() -> None:
     """Trace every google-genai client's Gemini calls from now on (until as many
@@ -208,6 +240,10 @@ def trace_every_client() -> None:
                 _CONFIG.append(_aiohttp_trace_config())
             _ORIGINAL["session"] = aiohttp.ClientSession.__init__
             aiohttp.ClientSession.__init__ = _session_init(_ORIGINAL["session"])
+        requests = _requests()
+        if requests is not None:
+            _ORIGINAL["requests"] = requests.Session.send
+            requests.Session.send = _session_send(_ORIGINAL["requests"])
 
 
 def stop_tracing_every_client() -> None:
@@ -225,6 +261,9 @@ def stop_tracing_every_client() -> None:
         aiohttp = _aiohttp()
         if aiohttp is not None and "session" in _ORIGINAL:
             aiohttp.ClientSession.__init__ = _ORIGINAL.pop("session")
+        requests = _requests()
+        if requests is not None and "requests" in _ORIGINAL:
+            requests.Session.send = _ORIGINAL.pop("requests")
 
 
 @contextmanager
