@@ -90,6 +90,16 @@ class Session:
             os.environ["GEMINI_API_KEY"] = OFFLINE_API_KEY
         return url
 
+    def fake_url(self) -> str:
+        """The URL of the fake's loopback server, for a client that is told where to send (the
+        old ``google-generativeai``'s ``api_endpoint``): started if it is not serving, live mode
+        included, without changing where any other client sends."""
+        if self.server is None:
+            from course_lib.fake.server import FakeServer
+
+            self.server = FakeServer(self.current_fake())
+        return self.server.start()
+
     def stop_offline(self) -> None:
         """Stop the loopback server and forget the environment ``offline()`` set."""
         if self.server is not None:
@@ -173,6 +183,13 @@ offline.__doc__ = Session.offline.__doc__
 
 def setup(live: bool = False) -> str:
     return SESSION.setup(live)
+
+
+def fake_url() -> str:
+    return SESSION.fake_url()
+
+
+fake_url.__doc__ = Session.fake_url.__doc__
 
 
 setup.__doc__ = Session.setup.__doc__
