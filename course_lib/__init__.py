@@ -36,9 +36,10 @@ from course_lib._lazy import lazy_names
 _WHERE = {
     "DEFAULT_MODEL": "config",
     "SettingError": "values",
-    "setup": "client.session",
+    "setup": "notebook.setup_cell",
     "offline": "client.session",
     "use_fake": "client.session",
+    "fake_url": "client.session",
     "gemini_client": "client.factory",
     "Jittered": "fake.latency",
     "Tracer": "trace.spans",

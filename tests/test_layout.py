@@ -57,6 +57,7 @@ MAY_IMPORT = {
         "scaling",
         "pool_tasks",
     },
+    "notebook": SHARED | {"fake", "trace", "client", "run", "view"},  # setup() and %%timeline
     "cli": SHARED | {"run"},
     "__main__": {"cli"},
     "__init__": {"_lazy"},
