@@ -16,7 +16,7 @@ import nbformat
 import pytest
 from IPython.core.interactiveshell import InteractiveShell
 
-from course_lib import offline, use_fake
+from course_lib import gemini_client, offline, use_fake
 from course_lib.notebook import magic
 from course_lib.notebook.watch import MAX_LANES, Watch, watching
 from course_lib.trace.every_client import _ORIGINAL
@@ -76,6 +76,19 @@ def test_a_plain_loop_ran_one_after_another_and_its_last_value_shows(shell, caps
     waiting, wall = map(float, re.findall(r"([\d.]+) s", verdict(lines)))
     assert 0.85 < waiting <= wall  # three calls of 0.3 s
     assert "one after another the calls alone take" in lines[-1]
+
+
+def test_the_kits_own_client_is_seen_once(shell, capsys):
+    """Its calls are traced at its transport, and the fake's log has them too (in-process): one
+    span each, none taken for another process's."""
+    shell.user_ns["kit"] = gemini_client()
+    _, lines = run(
+        shell,
+        capsys,
+        "%%timeline\nfor q in 'abc':\n    kit.models.generate_content(model=MODEL, contents=q)\n",
+    )
+    assert verdict(lines).startswith("→ 3 calls, at most 1 in flight"), lines
+    assert not any("other process" in line for line in lines), lines
 
 
 def test_top_level_await_overlaps_and_the_verdict_counts_it(shell, capsys):

@@ -5,7 +5,8 @@ A learner's own ``ProcessPoolExecutor`` (or a Dask worker, or a script) that cal
 process traces those calls, but the server logs every one (``FakeGemini.log``: when it came,
 when its answer was due, its status and prompt) and knows which process holds each connection
 (``fake.peers``). Calls made in this process are left out (``trace.every_client`` traces them
-here, with more detail), and so are the kit's own, which it marks and traces itself.
+here, with more detail), and so are the kit's own, which it marks and traces itself, and the
+calls the same fake answered in this process without its server (``IN_PROCESS``).
 
 Offline only: live, calls from other processes go to Google, and only their own process sees
 them.
@@ -16,6 +17,7 @@ from __future__ import annotations
 import os
 
 from course_lib.fake.server import FakeServer
+from course_lib.fake.transport import IN_PROCESS
 from course_lib.trace.lanes import Lane
 from course_lib.trace.spans import IN_FLIGHT, Span
 
@@ -28,8 +30,8 @@ def calls_from_other_processes(server: FakeServer, since: float) -> list[Span]:
     ours = os.getpid()
     spans = []
     for n, call in enumerate(list(server.fake.log)):
-        if call.start < since or call.traced or not call.model:
-            continue
+        if call.start < since or call.traced or not call.model or call.client == IN_PROCESS:
+            continue  # before, traced by the kit already, not a model call, or not over loopback
         pid = server.peers.pid_of(call.client)
         if pid == ours:
             continue

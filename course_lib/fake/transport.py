@@ -29,6 +29,8 @@ from course_lib.config import TRACE_HEADER
 from course_lib.fake.gemini import FakeGemini
 from course_lib.fake.wire import Caller, Reply
 
+#: What the fake's log names as the client of a call that came in-process, not over loopback.
+IN_PROCESS = "in-process"
 #: Where in-process clients send. ``.invalid`` never resolves, so nothing can leak out by mistake.
 FAKE_BASE_URL = "http://gemini.fake.invalid"
 
@@ -105,7 +107,7 @@ def caller_of(request: httpx.Request) -> Caller:
     key = request.headers.get("x-goog-api-key") or ""
     if not key and request.url.query:
         key = parse_qs(request.url.query.decode()).get("key", [""])[0]
-    return Caller(key, TRACE_HEADER in request.headers, "in-process")
+    return Caller(key, TRACE_HEADER in request.headers, IN_PROCESS)
 
 
 class RecentCalls(CallList):
