@@ -66,14 +66,17 @@ class Watch:
     def start(self) -> None:
         trace_every_client()
         self._untrace = [stop_tracing_every_client, trace_everywhere(self.tracer)]
+        if self.show:
+            from IPython.display import display  # only when a picture is wanted
+
+            self.live = LiveTimeline(self.title, max_lanes=MAX_LANES)
+            self.live.start(self.title)
+            display(self.live.widget)
+        # the clock starts with the code: a kernel's first picture takes a second to set up
+        # (plotly's import, plotly.js sent to the page), which is no part of the code's time
         self.t0 = self.tracer.t0 = now()
         if not self.show:
             return
-        from IPython.display import display  # only when a picture is wanted
-
-        self.live = LiveTimeline(self.title, max_lanes=MAX_LANES)
-        self.live.start(self.title)
-        display(self.live.widget)
         self._drawer = threading.Thread(target=self._draw, name="course-timeline", daemon=True)
         self._drawer.start()
 
