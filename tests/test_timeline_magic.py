@@ -99,7 +99,19 @@ def test_top_level_await_overlaps_and_the_verdict_counts_it(shell, capsys):
     )
     assert result.success and result.result == 5
     assert verdict(lines).startswith("→ 5 calls, up to 5 in flight at once: they overlapped")
-    assert "shared 5 ways" in lines[-1]
+    assert "the ideal is the longest call" in lines[-1]
+    _, lines = run(
+        shell,
+        capsys,
+        "%%timeline\n"
+        "slots = asyncio.Semaphore(2)\n"
+        "async def polite(q):\n"
+        "    async with slots:\n"
+        "        return await ask(q)\n"
+        "await asyncio.gather(*(polite(q) for q in 'abcdef'))\n",
+    )
+    assert verdict(lines).startswith("→ 6 calls, up to 2 in flight at once")
+    assert "shared 2 ways take" in lines[-1]
 
 
 def test_threads_and_the_interactions_api_are_seen(shell, capsys):

@@ -130,14 +130,21 @@ class Watch:
             return lines
         shared, longest = ideal_bounds(intervals)
         most, waiting = most_at_once(intervals), sum(end - start for start, end in intervals)
+        wall = f"Wall time {self.wall_s:.2f} s"
         if most == 1:
-            line = f"one after another the calls alone take {shared:.2f} s"
+            lines.append(
+                f"{wall}; one after another the calls alone take {shared:.2f} s (the dotted "
+                f"ideal line); all at once, {longest:.2f} s (the longest call)."
+            )
+        elif shared > longest * 1.05:
+            lines.append(
+                f"{wall}; the calls' {waiting:.2f} s shared {most} ways take {shared:.2f} s (the "
+                f"dotted ideal line); all at once, {longest:.2f} s (the longest call)."
+            )
         else:
-            line = f"the calls' {waiting:.2f} s shared {most} ways take {shared:.2f} s"
-        lines.append(
-            f"Wall time {self.wall_s:.2f} s; {line} (the dotted ideal line); all at once, "
-            f"{longest:.2f} s (the longest call)."
-        )
+            lines.append(
+                f"{wall}; the ideal is the longest call, {longest:.2f} s (the dotted line)."
+            )
         refused = sum(s.outcome == "429" for s in calls)
         failed = sum(s.outcome not in ("ok", "running", "429", "cancelled") for s in calls)
         running = sum(s.outcome == "running" for s in calls)
