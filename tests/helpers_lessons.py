@@ -33,18 +33,38 @@ CELL_TIMEOUT_S = 600  # a cell on one busy core, beside the other test worker, c
 
 
 def with_solutions_checked(path: Path) -> nbformat.NotebookNode:
-    """The lesson, with each hidden solution run (and its check asserted) after its cell."""
+    """The lesson, with each hidden solution run (and its check asserted) after its cell; where
+    the exercise invites ``%%timeline`` on the answer, the solution runs under it, as a learner
+    would run theirs (``watched_solutions`` finds what it printed)."""
     notebook = nbformat.read(path, as_version=4)
     cells = []
+    invited = False  # the markdown before a solution invites %%timeline on the answer's cell
     for cell in notebook.cells:
         cells.append(cell)
         if cell.cell_type == "markdown":
             for solution in SOLUTION.findall(cell.source):
                 *body, check = solution.strip().splitlines()
-                code = "\n".join([*body, f"_feedback = {check}", "assert _feedback, _feedback"])
+                watch = ["%%timeline"] if invited else []
+                code = "\n".join(
+                    [*watch, *body, f"_feedback = {check}", "assert _feedback, _feedback"]
+                )
                 cells.append(nbformat.v4.new_code_cell(code, metadata={"tags": [HIDDEN_SOLUTION]}))
+            invited = "`%%timeline`" in cell.source.split("<summary>Solution</summary>")[-1]
     notebook.cells = cells
     return notebook
+
+
+def watched_solutions(notebook: nbformat.NotebookNode) -> list[str]:
+    """The verdict line each hidden solution run under ``%%timeline`` printed ("" if none)."""
+    return [
+        next((line for line in _stdout(cell).splitlines() if line.startswith("→")), "")
+        for cell in notebook.cells
+        if HIDDEN_SOLUTION in cell.metadata.get("tags", ()) and cell.source.startswith("%%timeline")
+    ]
+
+
+def _stdout(cell: nbformat.NotebookNode) -> str:
+    return "".join(o.get("text", "") for o in cell.get("outputs", []) if o.get("name") == "stdout")
 
 
 def solutions_in(notebook: nbformat.NotebookNode) -> int:

@@ -34,6 +34,7 @@ from tests.helpers_lessons import (
     on_one_busy_core,
     printed_lines,
     solutions_in,
+    watched_solutions,
     with_solutions_checked,
 )
 
@@ -160,6 +161,8 @@ def test_the_lesson_runs_once_and_everything_it_shows_holds(lesson, monkeypatch,
             execute(notebook)
     else:
         execute(notebook)
+    for watched in watched_solutions(notebook):  # %%timeline on an answer saw the check's calls
+        assert re.match(r"→ \d+ calls?, ", watched), watched
     if lesson.name in WITH_VERDICTS:
         verdicts = [line for line in printed_lines(notebook) if "→" in line]
         kinds = [check_verdict(line) for line in verdicts]
