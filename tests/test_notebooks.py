@@ -194,3 +194,30 @@ def check_live_run(notebook, monkeypatch) -> None:
     statuses = [call.status for call in api.log if call.model]
     assert statuses and set(statuses) == {200}, statuses  # no 429, no refused key
     assert len(statuses) <= 10  # within a minute's limit, and within the budget of 20
+
+
+@pytest.mark.long_run
+@pytest.mark.timeout(600)
+def test_your_own_code_draws_a_pasted_script_and_a_script_in_processes(monkeypatch):
+    """The "bring your own code" notebook: a tutorial's script pasted under %%timeline, and an
+    older blog post's script (the deprecated SDK, process pool and all) run as a script of its
+    own, whose calls reach the timeline through the fake's server."""
+    import nbformat
+
+    for name in COURSE_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+    notebook = nbformat.read(NOTEBOOKS / "your_own_code.ipynb", as_version=4)
+    try:
+        execute(notebook)
+    finally:
+        (NOTEBOOKS / "old_style_blog.py").unlink(missing_ok=True)  # what the notebook wrote
+    printed = printed_lines(notebook)
+    verdicts = [line for line in printed if line.startswith("→")]
+    assert verdicts[0].startswith("→ 4 calls, up to 4 in flight at once"), verdicts
+    assert verdicts[1].startswith("→ 15 calls, up to 5 in flight at once"), verdicts
+    assert "15 of the calls came from 6 other processes (the fake's server saw them)." in printed
+    assert [line.split(":")[0] for line in printed if " answers in " in line] == [
+        "sequential",
+        "concurrent",
+        "parallel",
+    ]

@@ -31,7 +31,7 @@ from course_lib.client.session import SESSION
 from course_lib.trace.every_client import stop_tracing_every_client, trace_every_client
 from course_lib.trace.lanes import Lane
 from course_lib.trace.overlap import most_at_once
-from course_lib.trace.spans import IN_FLIGHT, Span, Tracer, now, trace_everywhere
+from course_lib.trace.spans import IN_FLIGHT, Span, Tracer, now, numbered, trace_everywhere
 from course_lib.view.gantt_chart import gantt
 from course_lib.view.live import LiveTimeline, pause
 from course_lib.view.timeline import timeline
@@ -114,7 +114,7 @@ class Watch:
                 if span.start < cut:  # answers still due show as running until now
                     running = span.end > cut
                     spans.append(replace(span, end=cut, outcome="running") if running else span)
-        return spans
+        return spread(numbered(spans))
 
     def summary(self, error: BaseException | None = None) -> list[str]:
         calls = [s for s in self.spans if s.phase == IN_FLIGHT]
@@ -190,6 +190,33 @@ class Watch:
             spent = time.perf_counter() - started
             cost = spent if not cost else 0.7 * cost + 0.3 * spent
             self._stop.wait(pause(live.fps, cost))
+
+
+def spread(spans: list[Span]) -> list[Span]:
+    """Calls of one process that overlapped (its threads', its tasks', as the fake's server saw
+    them: one lane per process) on rows of their own, "process 2", "process 2 · 2"..., so that
+    no bar hides another. Lanes must be numbered already (``numbered``).
+
+    >>> one = Lane("process", 7, "process 1")
+    >>> calls = [Span(i, one, IN_FLIGHT, t, t + 1.0, 7) for i, t in enumerate([0, 0.5, 1.2])]
+    >>> [str(s.lane) for s in spread(calls)]
+    ['process 1', 'process 1 · 2', 'process 1']
+    """
+    free_at: dict[Lane, list[float]] = {}  # per process lane: when each of its rows is free
+    out = []
+    for span in sorted(spans, key=lambda s: s.start):
+        if span.lane.kind != "process":
+            out.append(span)
+            continue
+        rows = free_at.setdefault(span.lane, [])
+        row = next((i for i, free in enumerate(rows) if free <= span.start), len(rows))
+        if row == len(rows):
+            rows.append(0.0)
+        rows[row] = span.end
+        if row:
+            span = replace(span, lane=Lane("process", span.lane.index, f"{span.lane} · {row + 1}"))
+        out.append(span)
+    return out
 
 
 @contextmanager
