@@ -29,7 +29,7 @@ from dataclasses import replace
 from course_lib.client.served import calls_from_other_processes
 from course_lib.client.session import SESSION
 from course_lib.trace.every_client import stop_tracing_every_client, trace_every_client
-from course_lib.trace.lanes import Lane
+from course_lib.trace.lanes import Lane, current_lane
 from course_lib.trace.overlap import most_at_once
 from course_lib.trace.spans import IN_FLIGHT, Span, Tracer, now, numbered, trace_everywhere
 from course_lib.view.gantt_chart import gantt
@@ -60,10 +60,14 @@ class Watch:
         self._stop = threading.Event()
         self._drawer: threading.Thread | None = None
         self._untrace: list = []
+        self._home = NOTEBOOK
         self.drawing_failed = ""
 
     # -- on and off ------------------------------------------------------------------------------
     def start(self) -> None:
+        # where the cell's own code runs: a Jupyter kernel runs each cell in an asyncio task,
+        # which a plain loop's calls would be drawn in ("task 1"); they are the notebook's
+        self._home = current_lane()
         trace_every_client()
         self._untrace = [stop_tracing_every_client, trace_everywhere(self.tracer)]
         if self.show:
@@ -103,10 +107,8 @@ class Watch:
     def calls_so_far(self) -> list[Span]:
         """Every call seen since the start, in this process and (offline) in others; the
         notebook's main thread named as such."""
-        spans = [
-            replace(s, lane=NOTEBOOK) if s.lane == Lane("process", os.getpid()) else s
-            for s in self.tracer.snapshot()
-        ]
+        home = (self._home, Lane("process", os.getpid()))
+        spans = [replace(s, lane=NOTEBOOK) if s.lane in home else s for s in self.tracer.snapshot()]
         server = SESSION.server
         if server is not None:
             cut = now()
