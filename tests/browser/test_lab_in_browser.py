@@ -117,7 +117,7 @@ def wait_for_the_kernel(page, timeout_s: float = 180) -> None:
 def jupyter_lab(tmp_path):
     root = tmp_path / "root"
     root.mkdir()
-    for notebook in ("lab_demo.ipynb", "ten_runs.ipynb"):
+    for notebook in ("lab_demo.ipynb", "ten_runs.ipynb", "timeline_magic.ipynb"):
         shutil.copy(HERE / notebook, root)
     settings = tmp_path / "settings"
     for plugin, values in {
@@ -253,6 +253,46 @@ def test_the_timeline_draws_and_redraws_after_a_slider_move_and_run(jupyter_lab)
             )
         finally:
             page.screenshot(path=str(ARTIFACTS / "live_lab.png"), full_page=True)
+            browser.close()
+
+
+@pytest.mark.long_run
+@pytest.mark.parametrize("ui", ["lab", "notebook"])
+def test_timeline_grows_live_under_a_plain_loop_that_blocks_the_kernel(jupyter_lab, ui):
+    """%%timeline on a cell whose plain loop of 8 calls (0.4 s each) blocks the kernel: its live
+    frames still come (drawn from a thread of their own), the bars growing one by one, then the
+    final picture and the verdict under the cell's own output, with no widget error."""
+    from playwright.sync_api import expect, sync_playwright
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_playwright() as p:
+        browser = launch(p)
+        page = browser.new_page(viewport={"width": 1400, "height": 900})
+        errors: list[str] = []
+        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        try:
+            open_and_run_all(page, jupyter_lab, "timeline_magic.ipynb", ui)
+            plot = page.locator(".js-plotly-plot")
+            expect(page.locator(".gtitle", has_text="A plain loop")).to_have_count(
+                1, timeout=90_000
+            )
+            verdict = page.get_by_text("→ 8 calls, at most 1 in flight")
+            seen: list[int] = []  # the bars on the page, while the loop runs
+            deadline = time.monotonic() + 60
+            while not verdict.count() and time.monotonic() < deadline:
+                seen.append(plot.locator(".barlayer .point").count())
+                page.wait_for_timeout(150)
+            expect(verdict).to_be_visible(timeout=30_000)
+            growing = sorted({n for n in seen if 0 < n < 8})
+            print(f"bars seen while it ran: {growing}")
+            assert len(growing) >= 3, seen  # one call after another appeared, live
+            expect(plot.locator(".barlayer .point")).to_have_count(8, timeout=30_000)
+            title = page.locator(".gtitle").first.text_content() or ""
+            assert "Running" not in title, title  # the final picture
+            expect(page.locator(".jp-OutputArea-output pre", has_text="done")).to_be_visible()
+            assert not [e for e in errors if "model" in e.lower() or "widget" in e.lower()], errors
+        finally:
+            page.screenshot(path=str(ARTIFACTS / f"timeline_magic_{ui}.png"), full_page=True)
             browser.close()
 
 
