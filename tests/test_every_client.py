@@ -52,6 +52,15 @@ def test_sync_calls_streams_and_interactions_are_one_span_each(client):
         client.interactions.create(model=MODEL, input="interaction")
     assert labels(tracer) == ["interaction", "stream", "sync"]
     assert all(s.outcome == "ok" and s.duration >= 0.2 for s in tracer.spans)
+    assert_model_and_tokens(tracer.spans)
+
+
+def assert_model_and_tokens(spans) -> None:
+    """Each call's span names its model and carries the tokens its answer counted (a stream's
+    from its last chunk, an interaction's from its usage)."""
+    for span in spans:
+        assert span.model == MODEL, span
+        assert span.tokens_in and span.tokens_out and span.tokens_out > 10, span
 
 
 async def test_async_calls_through_aiohttp_overlap_on_the_timeline(client):
@@ -67,6 +76,9 @@ async def test_async_calls_through_aiohttp_overlap_on_the_timeline(client):
     assert most_in_flight([s for s in tracer.spans if s.label.startswith("a")]) == 4
     stream_span = next(s for s in tracer.spans if s.label == "s")
     assert stream_span.duration >= 0.2  # open until the stream's last chunk, not its headers
+    # aiohttp tells a body's bytes only to read(): a stream's tokens are not seen there
+    assert_model_and_tokens([s for s in tracer.spans if s is not stream_span])
+    assert stream_span.model == MODEL and stream_span.tokens_out is None
 
 
 async def test_an_async_client_on_httpx_and_calls_from_threads_are_seen(client):

@@ -48,11 +48,14 @@ import httpx
 from course_lib.config import TRACE_HEADER
 from course_lib.trace.spans import IN_FLIGHT, Tracer, current_tracer, outcome_of
 from course_lib.trace.transport import (
+    TAIL,
     _AsyncBody,
     _SyncBody,
+    model_of,
     send_traced,
     send_traced_async,
     text_of,
+    usage_of,
 )
 
 #: The paths of Gemini's endpoints (the Developer API's and Vertex AI's): model methods, the
@@ -138,17 +141,29 @@ def _aiohttp_trace_config() -> Any:
         if params.method == "POST":  # opened when its body goes out, named by its prompt
             context.waiting = tracer
         else:
-            context.course = (tracer, tracer.begin(IN_FLIGHT, label=_label(params)))
+            model = model_of(params.url.path)
+            context.course = (tracer, tracer.begin(IN_FLIGHT, label=_label(params), model=model))
 
     async def sent(session: Any, context: SimpleNamespace, params: Any) -> None:
         tracer = getattr(context, "waiting", None)
         if tracer is not None and not hasattr(context, "course"):
-            context.course = (tracer, tracer.begin(IN_FLIGHT, label=text_of(params.chunk)))
+            chunk = params.chunk
+            model = model_of(params.url.path, chunk)
+            context.course = (tracer, tracer.begin(IN_FLIGHT, label=text_of(chunk), model=model))
+
+    async def received(session: Any, context: SimpleNamespace, params: Any) -> None:
+        # aiohttp says what came only when the whole body is read with ``read()`` (what
+        # google-genai's non-streaming calls do), and after the end of its stream: the span
+        # has ended by then, and its tokens are added to it (a stream's are not told)
+        span = getattr(context, "span", None)
+        if span is not None:
+            span.tokens_in, span.tokens_out = usage_of(params.chunk[-TAIL:])
 
     async def end(session: Any, context: SimpleNamespace, params: Any) -> None:
         if not hasattr(context, "course"):
             return
         tracer, handle = context.course
+        context.span = tracer.open_span(handle)
         status = params.response.status
         outcome = "ok" if status < 400 else str(status)
         # the span ends when the body has been read to its end (at once if it has been)
@@ -162,6 +177,7 @@ def _aiohttp_trace_config() -> Any:
     config = aiohttp.TraceConfig()
     config.on_request_start.append(start)
     config.on_request_chunk_sent.append(sent)
+    config.on_response_chunk_received.append(received)
     config.on_request_end.append(end)
     config.on_request_exception.append(failed)
     config.freeze()
@@ -208,14 +224,18 @@ def _session_send(original: Callable[..., Any]) -> Callable[..., Any]:
         tracer = _traced(request.url, request.headers)
         if tracer is None:
             return original(self, request, **kwargs)
-        body = request.body.encode() if isinstance(request.body, str) else request.body
-        handle = tracer.begin(IN_FLIGHT, label=text_of(body or b""))
+        body = request.body.encode() if isinstance(request.body, str) else request.body or b""
+        model = model_of(httpx.URL(request.url).path, body)
+        handle = tracer.begin(IN_FLIGHT, label=text_of(body), model=model)
         try:
             response = original(self, request, **kwargs)
         except BaseException as error:
             tracer.finish(handle, outcome_of(error))
             raise
-        tracer.finish(handle, "ok" if response.status_code < 400 else str(response.status_code))
+        outcome = "ok" if response.status_code < 400 else str(response.status_code)
+        streamed = kwargs.get("stream", False)
+        tail = b"" if streamed else response.content[-TAIL:]  # read already, unless streamed
+        tracer.finish(handle, outcome, tokens=usage_of(tail))
         return response
 
     send.__wrapped__ = original  # type: ignore[attr-defined]

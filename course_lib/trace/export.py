@@ -86,10 +86,16 @@ def chrome_trace(spans: Iterable[Span], t0: float | None = None) -> dict[str, An
                 "dur": round(max(0.0, s.end - s.start) * 1e6, 3),
                 "pid": s.pid,
                 "tid": tids[(s.pid, lane, track)],
-                "args": {"task": s.task, "label": s.label, "outcome": s.outcome},
+                "args": {"task": s.task, "label": s.label, "outcome": s.outcome, **_call(s)},
             }
         )
     return {"traceEvents": events, "displayTimeUnit": "ms"}
+
+
+def _call(span: Span) -> dict[str, Any]:
+    """A model call's model and tokens, where they are known."""
+    known = {"model": span.model, "tokens_in": span.tokens_in, "tokens_out": span.tokens_out}
+    return {name: value for name, value in known.items() if value not in ("", None)}
 
 
 def _meta(kind: str, pid: int, tid: int, name: str) -> dict[str, Any]:

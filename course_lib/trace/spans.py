@@ -54,6 +54,11 @@ class Span:
     outcome: str = "ok"
     label: str = ""
     cpu_s: float | None = None  # CPU work: the CPU time it used (its wall time may be longer)
+    # A model call: which model, and the tokens its answer counted (input; output, thinking
+    # included: both are billed as output), where the transport could read them
+    model: str = ""
+    tokens_in: int | None = None
+    tokens_out: int | None = None
 
     @property
     def duration(self) -> float:
@@ -113,7 +118,12 @@ class Tracer:
         _fallback.remove(self)
 
     def begin(
-        self, phase: str, task: int | str | None = None, label: str = "", start: float | None = None
+        self,
+        phase: str,
+        task: int | str | None = None,
+        label: str = "",
+        start: float | None = None,
+        model: str = "",
     ) -> int:
         """Open a span (now, or at ``start`` on another clock, e.g. a simulator's); returns a
         handle for ``finish``. Open spans show in ``snapshot``."""
@@ -123,6 +133,7 @@ class Tracer:
                 task = next(self._auto_task)
         at = now() if start is None else start
         span = Span(task, current_lane(), phase, at, float("nan"), os.getpid(), "running", label)
+        span.model = model
         handle = next(self._ids)
         with self._lock:
             self._open[handle] = span
@@ -144,23 +155,32 @@ class Tracer:
         outcome: str = "ok",
         end: float | None = None,
         cpu_s: float | None = None,
+        tokens: tuple[int | None, int | None] = (None, None),
     ) -> None:
-        """Close a span (now, or at ``end``); ``cpu_s``: the CPU time it used, if measured."""
+        """Close a span (now, or at ``end``); ``cpu_s``: the CPU time it used, if measured;
+        ``tokens``: a call's input and output tokens, if its answer said."""
         with self._lock:
             span = self._open.pop(handle, None)
             if span is None:
                 return
             span.end, span.outcome = now() if end is None else end, outcome
             span.cpu_s = cpu_s
+            span.tokens_in, span.tokens_out = tokens
             self.spans.append(span)
         if self._sink:
-            self._sink(("end", span.pid, handle, span.end, outcome, cpu_s))
+            self._sink(("end", span.pid, handle, span.end, outcome, cpu_s, tokens))
         if _watchers:
             for watcher in _watchers:
                 if watcher is not self:
                     with watcher._lock:
                         if watcher._open.pop((id(self), handle), None) is not None:
                             watcher.spans.append(span)
+
+    def open_span(self, handle: object) -> Span | None:
+        """The span ``handle`` opened, while it is open (to add what is learnt about it later,
+        e.g. a call's tokens, read after its span ended)."""
+        with self._lock:
+            return self._open.get(handle)
 
     def apply(self, event: tuple) -> None:
         """Replay a begin or end event that another process's tracer sent to its sink."""
@@ -171,8 +191,8 @@ class Tracer:
             if _watchers:
                 self._tell_watchers((span.pid, handle), span)
         else:
-            _, pid, handle, end, outcome, cpu_s = event
-            self.finish((pid, handle), outcome, end, cpu_s)
+            _, pid, handle, end, outcome, cpu_s, *tokens = event
+            self.finish((pid, handle), outcome, end, cpu_s, *tokens)
 
     def snapshot(self) -> list[Span]:
         """Finished spans plus running ones cut at the present moment (for live pictures)."""

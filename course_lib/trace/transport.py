@@ -7,6 +7,7 @@ request goes out and closes when the body has been read (or the call failed or w
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from typing import cast
 
@@ -24,6 +25,50 @@ def _prompt_of(request: httpx.Request) -> str:
     if request.method != "POST":
         return request.url.path.rsplit("/", 1)[-1]
     return text_of(request.content)
+
+
+#: A model method's path names its model: ``/v1beta/models/gemini-3.6-flash:generateContent``.
+_MODEL_IN_PATH = re.compile(r"/models/([^/:]+):")
+_MODEL_IN_BODY = re.compile(rb'"model"\s*:\s*"(?:models/)?([^"]+)"')
+#: The token counts an answer ends with: generateContent's usageMetadata (the last of a stream's
+#: chunks is the whole call's) and an interaction's usage.
+_USAGE = re.compile(
+    rb'"(promptTokenCount|candidatesTokenCount|thoughtsTokenCount|total_input_tokens|'
+    rb'total_output_tokens)"\s*:\s*(\d+)'
+)
+#: How much of an answer's end is kept to read its token counts from (they come last).
+TAIL = 4096
+
+
+def model_of(path: str, content: bytes = b"") -> str:
+    """Which model a call asks: its path's, else its body's ``model`` (the Interactions API).
+
+    >>> model_of("/v1beta/models/gemini-3.6-flash:generateContent")
+    'gemini-3.6-flash'
+    >>> model_of("/v1beta/interactions", b'{"model": "gemini-3.6-flash", "input": "Hi"}')
+    'gemini-3.6-flash'
+    """
+    found = _MODEL_IN_PATH.search(path)
+    if found:
+        return found.group(1)
+    in_body = _MODEL_IN_BODY.search(content[:2048])
+    return in_body.group(1).decode(errors="replace") if in_body else ""
+
+
+def usage_of(tail: bytes) -> tuple[int | None, int | None]:
+    """The input and output tokens an answer's end reports (output: the answer's and its
+    thinking's, both billed as output), or None where it says nothing.
+
+    >>> usage_of(b'"usageMetadata": {"promptTokenCount": 6, "candidatesTokenCount": 90, '
+    ...          b'"thoughtsTokenCount": 10, "totalTokenCount": 106}}')
+    (6, 100)
+    """
+    found = {name: int(count) for name, count in _USAGE.findall(tail)}  # the last of each wins
+    if b"total_input_tokens" in found or b"total_output_tokens" in found:
+        return found.get(b"total_input_tokens"), found.get(b"total_output_tokens")
+    answer, thinking = found.get(b"candidatesTokenCount"), found.get(b"thoughtsTokenCount")
+    out = None if answer is None and thinking is None else (answer or 0) + (thinking or 0)
+    return found.get(b"promptTokenCount"), out
 
 
 def text_of(content: bytes) -> str:
@@ -58,17 +103,24 @@ def _last_text(value: object) -> str:
 class _Recording:
     """One call: opened when the request goes out, finished when the body is read or fails."""
 
-    __slots__ = ("tracer", "handle", "outcome")
+    __slots__ = ("tracer", "handle", "outcome", "tail")
 
     def __init__(self, tracer: Tracer, request: httpx.Request, mark: bool) -> None:
         if mark:  # lets a shared fake server tell the kit's traced calls from a learner's own
             request.headers[TRACE_HEADER] = "1"
         self.tracer = tracer
-        self.handle = tracer.begin(IN_FLIGHT, label=_prompt_of(request))
+        content = request.content if request.method == "POST" else b""
+        model = model_of(request.url.path, content)
+        self.handle = tracer.begin(IN_FLIGHT, label=_prompt_of(request), model=model)
         self.outcome = "ok"
+        self.tail = b""
+
+    def seen(self, chunk: bytes) -> None:
+        """A piece of the answer came: its end holds the token counts."""
+        self.tail = (self.tail + chunk)[-TAIL:]
 
     def done(self, outcome: str | None = None) -> None:
-        self.tracer.finish(self.handle, outcome or self.outcome)
+        self.tracer.finish(self.handle, outcome or self.outcome, tokens=usage_of(self.tail))
 
     def failed(self, error: BaseException) -> None:
         self.done(outcome_of(error))
@@ -77,7 +129,8 @@ class _Recording:
         """Whether the call is over (the whole body is here already). If not, the transport
         wraps the body, so the span stays open until it has been read."""
         self.outcome = "ok" if response.status_code < 400 else str(response.status_code)
-        if isinstance(response.stream, httpx.ByteStream):
+        if isinstance(response.stream, httpx.ByteStream):  # iterating it does not consume it
+            self.seen(b"".join(response.stream))
             self.done()
             return True
         return False
@@ -89,7 +142,9 @@ class _SyncBody(httpx.SyncByteStream):
 
     def __iter__(self) -> Iterator[bytes]:
         try:
-            yield from self.inner
+            for chunk in self.inner:
+                self.rec.seen(chunk)
+                yield chunk
         except BaseException as error:
             self.rec.failed(error)
             raise
@@ -108,6 +163,7 @@ class _AsyncBody(httpx.AsyncByteStream):
     async def __aiter__(self) -> AsyncIterator[bytes]:
         try:
             async for chunk in self.inner:
+                self.rec.seen(chunk)
                 yield chunk
         except BaseException as error:
             self.rec.failed(error)

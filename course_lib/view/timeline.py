@@ -138,9 +138,15 @@ def _hover(span: Span, start: float, end: float, row: str) -> str:
     if span.cpu_s is not None:  # CPU work: the wall clock and the CPU clock can disagree
         share = span.cpu_s / (end - start) if end > start else 1.0
         clocks = f"<br>CPU time {span.cpu_s:.2f} s of {end - start:.2f} s wall ({share:.0%})"
+    call = ""
+    if span.model:  # a model call: which model, and the tokens its answer counted
+        call = f"<br>{html.escape(span.model)}"
+        if span.tokens_in is not None or span.tokens_out is not None:
+            call += f": {span.tokens_in or 0} tokens in, {span.tokens_out or 0} out"
     return (
         f"<b>{label}</b><br>task {span.task} · {row}<br>{name}: "
-        f"{start:.2f} → {end:.2f} s ({end - start:.2f} s){clocks}<br>outcome: {span.outcome}"
+        f"{start:.2f} → {end:.2f} s ({end - start:.2f} s){clocks}{call}<br>"
+        f"outcome: {span.outcome}"
     )
 
 
@@ -149,8 +155,7 @@ def _pack(spans: list[Span], max_lanes: int) -> tuple[dict[Lane, Lane], str]:
     that is free when it starts. Agents share rows likewise, each on one row ("agent row 3"),
     its model calls and its tools together. Past ``max_lanes`` at once (agents, or ten thousand
     calls gathered in one cell), a lane takes the row that frees up first and is drawn over the
-    one still on it. Returns each lane's row,
-    and a note on who waited and who shares rows."""
+    one still on it. Returns each lane's row, and a note on who waited and who shares rows."""
     first: dict[Lane, float] = {}
     last: dict[Lane, float] = {}
     for s in spans:
