@@ -26,6 +26,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
 
+import plotly.graph_objects as go
+
 from course_lib.client.served import calls_from_other_processes
 from course_lib.client.session import SESSION
 from course_lib.trace.every_client import stop_tracing_every_client, trace_every_client
@@ -165,7 +167,9 @@ class Watch:
             )
         return lines
 
-    def picture(self):  # noqa: ANN201 (a plotly Figure: plotly is imported with the view)
+    def picture(self) -> go.Figure:
+        """The whole picture: the calls, the wall time and the ideal (shared as many ways as
+        overlapped)."""
         intervals = [(s.start, s.end) for s in self.spans if s.phase == IN_FLIGHT]
         shared, _ = ideal_bounds(intervals) if intervals else (None, None)
         return gantt(
