@@ -7,6 +7,8 @@
   ``genai.Client()``, httpx, httpx2 or aiohttp), while it is on
 - ``critical``: the chain of steps that set a run's wall time; ``overlap``: the most calls at once
 - ``export``: spans as a Chrome trace-event file (Perfetto, chrome://tracing)
+- ``otel``: spans as OpenTelemetry spans, after the GenAI semantic conventions (optional
+  dependency: ``opentelemetry-sdk``)
 
 It knows nothing of the fake Gemini.
 """
@@ -27,6 +29,7 @@ _WHERE = {
     "every_client_traced": "every_client",
     "chrome_trace": "export",
     "save_trace": "export",
+    "export_spans": "otel",
 }
 
 __all__ = sorted(_WHERE)
