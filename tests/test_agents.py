@@ -15,7 +15,8 @@ from course_lib.exercises import check_research, check_tools_at_once
 from course_lib.fake import FakeGemini
 from course_lib.trace.critical import critical_path, critical_paths
 from course_lib.trace.lanes import agent
-from course_lib.trace.spans import IN_FLIGHT, TOOL, Span, as_agent
+from course_lib.trace.spans import IN_FLIGHT, TOOL, Span
+from course_lib.trace.tasks import as_agent
 from tests.helpers_scenario import max_overlap
 
 

@@ -18,7 +18,8 @@ from course_lib import SettingError, Tracer
 from course_lib.pool_tasks import limited_ask, take_turn
 from course_lib.rate_limits import limiter as limiter_module
 from course_lib.rate_limits.limiter import RateLimiter, installed, most_in_any_window
-from course_lib.trace.spans import WAIT_RATE, task_context
+from course_lib.trace.spans import WAIT_RATE
+from course_lib.trace.tasks import task_context
 
 RPM, TPM, PERIOD = 7, 100, 10.0
 

@@ -14,7 +14,8 @@ from course_lib import DEFAULT_MODEL, Tracer, cpu_span, gemini_client
 from course_lib.fake import FakeGemini
 from course_lib.trace import traced_cpu
 from course_lib.trace.lanes import Lane, named
-from course_lib.trace.spans import CPU, IN_FLIGHT, Span, now, numbered, task_context
+from course_lib.trace.spans import CPU, IN_FLIGHT, Span, now, numbered
+from course_lib.trace.tasks import task_context
 from tests.conftest import until
 
 

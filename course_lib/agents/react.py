@@ -24,7 +24,8 @@ from course_lib.config import DEFAULT_MODEL
 from course_lib.ranges import nth_seed
 from course_lib.rate_limits.retry import call_with_retries
 from course_lib.trace.lanes import agent
-from course_lib.trace.spans import now, task_context
+from course_lib.trace.spans import now
+from course_lib.trace.tasks import task_context
 
 #: The search tool as the model sees it: a declaration, made by hand so no client is needed.
 SEARCH_DECLARATION = types.FunctionDeclaration(

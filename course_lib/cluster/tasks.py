@@ -32,7 +32,8 @@ from course_lib.run.calls import analysed
 from course_lib.run.results import CallRecord
 from course_lib.run.settings import ScenarioSettings
 from course_lib.trace.lanes import Lane
-from course_lib.trace.spans import Span, Tracer, now, task_context
+from course_lib.trace.spans import Span, Tracer, now
+from course_lib.trace.tasks import task_context
 
 _clients: dict[str | None, Any] = {}  # this worker's clients, by the fake's address (None: live)
 

@@ -33,7 +33,8 @@ from contextvars import ContextVar
 from types import TracebackType
 
 from course_lib import ranges
-from course_lib.trace.spans import WAIT_SLOT, current_label, now, span
+from course_lib.trace.spans import WAIT_SLOT, now, span
+from course_lib.trace.tasks import current_label
 from course_lib.values import SettingError
 
 OK, THROTTLED = "ok", "429"

@@ -45,7 +45,8 @@ from typing import Any
 from course_lib import ranges
 from course_lib.config import ENV_BASE_URL
 from course_lib.machine import default_start_method
-from course_lib.trace.spans import WAIT_RATE, current_label, span
+from course_lib.trace.spans import WAIT_RATE, span
+from course_lib.trace.tasks import current_label
 from course_lib.values import SettingError
 
 NOT_SHARED = (

@@ -19,7 +19,8 @@ from course_lib.run.results import CallRecord
 from course_lib.run.settings import ScenarioSettings
 from course_lib.run.workloads import analyse
 from course_lib.trace.lanes import Lane
-from course_lib.trace.spans import WAIT_SLOT, Tracer, cpu_span, now, span, task_context
+from course_lib.trace.spans import WAIT_SLOT, Tracer, cpu_span, now, span
+from course_lib.trace.tasks import task_context
 
 if TYPE_CHECKING:
     from course_lib.fake.gemini import FakeGemini

@@ -21,7 +21,8 @@ from typing import Any
 from course_lib.machine import default_start_method
 from course_lib.run import lifeline
 from course_lib.trace.lanes import Lane
-from course_lib.trace.spans import Tracer, task_context
+from course_lib.trace.spans import Tracer
+from course_lib.trace.tasks import task_context
 
 # The fork server imports these once (the SDK among them); every worker is a fork of it, ready.
 PRELOAD = ("course_lib.run.pools", "course_lib.run.calls")

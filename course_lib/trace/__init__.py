@@ -1,6 +1,7 @@
 """Tracing: every call and every CPU step becomes a ``Span`` on one clock, on a ``Lane``.
 
-- ``spans``: ``Span``, ``Tracer``, ``cpu_span`` and the contexts a runner sets
+- ``spans``: ``Span``, ``Tracer``, ``cpu_span``; ``tasks``: the contexts a runner sets (which
+  task a span belongs to, ``as_agent``)
 - ``lanes``: the rows of a timeline, as data
 - ``transport``: httpx transports that trace each request, with no change to the calling code
 - ``every_client``: the same for every google-genai client in the process (a learner's own
@@ -20,7 +21,7 @@ _WHERE = {
     "Tracer": "spans",
     "cpu_span": "spans",
     "traced_cpu": "spans",
-    "as_agent": "spans",
+    "as_agent": "tasks",
     "Lane": "lanes",
     "critical_path": "critical",
     "critical_paths": "critical",

@@ -26,7 +26,8 @@ from contextvars import ContextVar, Token
 from dataclasses import asdict, dataclass, replace
 from typing import Any, TypeVar
 
-from course_lib.trace.lanes import Lane, agent, chosen_lane, current_lane, number_lanes
+from course_lib.trace.lanes import Lane, current_lane, number_lanes
+from course_lib.trace.tasks import current_task
 
 WAIT_SLOT = "wait_slot"  # waiting for a free slot (semaphore, pool worker)
 WAIT_RATE = "wait_rate"  # waiting for a rate-limit token (requests or tokens per minute)
@@ -83,8 +84,6 @@ def numbered(spans: Iterable[Span]) -> list[Span]:
 _active: ContextVar[Tracer | None] = ContextVar("course_tracer", default=None)
 _fallback: list[Tracer] = []  # for threads the learner starts, which do not inherit context
 _watchers: list[Tracer] = []  # see every span any other tracer records (``trace_everywhere``)
-_task: ContextVar[int | str | None] = ContextVar("course_task", default=None)
-_label: ContextVar[str] = ContextVar("course_label", default="")
 
 
 class Tracer:
@@ -128,7 +127,7 @@ class Tracer:
         """Open a span (now, or at ``start`` on another clock, e.g. a simulator's); returns a
         handle for ``finish``. Open spans show in ``snapshot``."""
         if task is None:
-            task = _task.get()
+            task = current_task()
             if task is None:
                 task = next(self._auto_task)
         at = now() if start is None else start
@@ -220,45 +219,6 @@ def trace_everywhere(tracer: Tracer) -> Callable[[], None]:
 
 def current_tracer() -> Tracer | None:
     return _active.get() or (_fallback[-1] if _fallback else None)
-
-
-def current_label() -> str:
-    """What the task in progress is about (its prompt), if a runner said so."""
-    return _label.get()
-
-
-class task_context:  # noqa: N801 (used like a function: ``with task_context(3):``)
-    """Spans recorded inside belong to ``task`` (on ``lane``, about ``label``, if given).
-
-    A small class rather than a generator: a thousand calls in flight hold a thousand of these.
-    """
-
-    __slots__ = ("_values", "_tokens")
-
-    def __init__(self, task: int | str, lane: Lane | None = None, label: str = "") -> None:
-        self._values = (task, lane, label)
-
-    def __enter__(self) -> None:
-        task, lane, label = self._values
-        self._tokens = (
-            _task.set(task),
-            None if lane is None else chosen_lane.set(lane),
-            _label.set(label) if label else None,
-        )
-
-    def __exit__(self, *exc: object) -> None:
-        task_token, lane_token, label_token = self._tokens
-        if label_token is not None:
-            _label.reset(label_token)
-        if lane_token is not None:
-            chosen_lane.reset(lane_token)
-        _task.reset(task_token)
-
-
-def as_agent(index: int, name: str = "") -> task_context:
-    """``with as_agent(2, "router"):`` the calls and tools inside belong to agent ``index``: its
-    own group of rows on a timeline (model calls, tools), and its own critical path."""
-    return task_context(index, agent(index, name), name or f"agent {index}")
 
 
 @contextmanager

@@ -14,7 +14,8 @@ from typing import cast
 import httpx
 
 from course_lib.config import TRACE_HEADER
-from course_lib.trace.spans import IN_FLIGHT, Tracer, current_label, current_tracer, outcome_of
+from course_lib.trace.spans import IN_FLIGHT, Tracer, current_tracer, outcome_of
+from course_lib.trace.tasks import current_label
 
 
 def _prompt_of(request: httpx.Request) -> str:

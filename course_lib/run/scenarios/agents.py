@@ -26,7 +26,8 @@ from course_lib.run.pools import process_pool, starting, warm
 from course_lib.run.results import CallRecord
 from course_lib.run.settings import ScenarioSettings
 from course_lib.trace.lanes import agent
-from course_lib.trace.spans import now, task_context
+from course_lib.trace.spans import now
+from course_lib.trace.tasks import task_context
 
 
 async def agents(run: ScenarioRun) -> list[CallRecord]:

@@ -49,7 +49,8 @@ from course_lib.run.pools import process_pool, starting, warm
 from course_lib.run.results import CallRecord
 from course_lib.run.settings import ScenarioSettings
 from course_lib.trace.lanes import named
-from course_lib.trace.spans import BACKOFF, now, span, task_context
+from course_lib.trace.spans import BACKOFF, now, span
+from course_lib.trace.tasks import task_context
 
 MOST_ADAPTIVE = 64  # adaptive concurrency never goes past this many calls in flight
 _RNG = random.Random(0)  # tenacity's backoff after a 5xx

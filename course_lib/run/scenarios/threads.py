@@ -12,7 +12,7 @@ from course_lib.client.factory import gemini_client
 from course_lib.run.calls import ScenarioRun, ask_then_analyse
 from course_lib.run.results import CallRecord
 from course_lib.trace.lanes import Lane, named
-from course_lib.trace.spans import task_context
+from course_lib.trace.tasks import task_context
 
 
 async def threads(run: ScenarioRun) -> list[CallRecord]:
