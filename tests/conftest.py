@@ -21,6 +21,7 @@ from course_lib.config import (
     ENV_LIVE_RPM,
     ENV_OWNER,
 )
+from course_lib.notebook.setup_cell import forget as forget_setup
 
 COURSE_ENVIRONMENT = (
     *ENV_API_KEYS,
@@ -74,6 +75,7 @@ def clean_environment(monkeypatch):
     SESSION.reset()
     yield
     SESSION.reset()
+    forget_setup()  # setup() leaves every client traced: the next test starts without it
     assert SESSION.server is None
     for name in COURSE_ENVIRONMENT:
         os.environ.pop(name, None)

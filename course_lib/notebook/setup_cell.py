@@ -10,7 +10,7 @@ session google-genai made before tracing was on would never be seen), and, in IP
 from __future__ import annotations
 
 from course_lib.client.session import SESSION
-from course_lib.trace.every_client import trace_every_client
+from course_lib.trace.every_client import stop_tracing_every_client, trace_every_client
 
 _traced: list[bool] = []  # every client traced already (once per process)
 
@@ -30,6 +30,13 @@ def setup(live: bool = False) -> str:
 
         load_ipython_extension(shell)
     return said
+
+
+def forget() -> None:
+    """Undo what ``setup()`` turned on for the process (tests start each test from here)."""
+    if _traced:
+        _traced.clear()
+        stop_tracing_every_client()
 
 
 setup.__doc__ = (SESSION.setup.__doc__ or "") + (
