@@ -60,6 +60,10 @@ def verdict(lines: list[str]) -> str:
     return next(line for line in lines if line.startswith("→"))
 
 
+def ideal(lines: list[str]) -> str:
+    return next(line for line in lines if line.startswith("Ideal (the dotted line"))
+
+
 def test_a_plain_loop_ran_one_after_another_and_its_last_value_shows(shell, capsys):
     result, lines = run(
         shell,
@@ -75,7 +79,7 @@ def test_a_plain_loop_ran_one_after_another_and_its_last_value_shows(shell, caps
     assert verdict(lines).startswith("→ 3 calls, at most 1 in flight: they ran one after another")
     waiting, wall = map(float, re.findall(r"([\d.]+) s", verdict(lines)))
     assert 0.85 < waiting <= wall  # three calls of 0.3 s
-    assert "one after another the calls alone take" in lines[-1]
+    assert f"the calls back to back, {waiting:.2f} s;" in ideal(lines)
 
 
 def test_the_kits_own_client_is_seen_once(shell, capsys):
@@ -99,7 +103,7 @@ def test_top_level_await_overlaps_and_the_verdict_counts_it(shell, capsys):
     )
     assert result.success and result.result == 5
     assert verdict(lines).startswith("→ 5 calls, up to 5 in flight at once: they overlapped")
-    assert "the ideal is the longest call" in lines[-1]
+    assert "every call at once" in ideal(lines)
     _, lines = run(
         shell,
         capsys,
@@ -111,7 +115,7 @@ def test_top_level_await_overlaps_and_the_verdict_counts_it(shell, capsys):
         "await asyncio.gather(*(polite(q) for q in 'abcdef'))\n",
     )
     assert verdict(lines).startswith("→ 6 calls, up to 2 in flight at once")
-    assert "shared 2 ways take" in lines[-1]
+    assert "shared 2 ways" in ideal(lines)
 
 
 def test_threads_and_the_interactions_api_are_seen(shell, capsys):
@@ -240,7 +244,7 @@ def test_ten_thousand_calls_stay_readable():
     assert len(rows) <= MAX_LANES
     lines = watch.summary()
     assert verdict(lines).startswith("→ 10000 calls, up to 1024 in flight at once")
-    assert len(lines) == 2  # the verdict and the bounds: no other process was seen
+    assert len(lines) == 3  # the verdict, the wall time, the ideal: no other process was seen
 
 
 def test_on_a_real_kernel_the_timeline_draws_and_errors_still_show(tmp_path):
@@ -269,3 +273,30 @@ def test_on_a_real_kernel_the_timeline_draws_and_errors_still_show(tmp_path):
     assert "up to 4 in flight" in gathered.outputs[-1].text
     assert [o.ename for o in raising.outputs if o.output_type == "error"] == ["ValueError"]
     assert "stopped with ValueError" in raising.outputs[-1].text
+
+
+def test_what_ran_before_the_first_call_is_told_apart_and_the_ideal_counts_from_it():
+    """An import or a process starting before the first call: the verdict is about the calls,
+    the wall time says when the first went out, and the dotted line (drawn where the text says)
+    counts from there."""
+    watch = Watch("late", show=False)
+    watch.t0, watch.wall_s = 0.0, 3.1
+    me = os.getpid()
+    watch.spans = [
+        Span(1, Lane("task", 1), IN_FLIGHT, 2.0, 2.5, me),
+        Span(2, Lane("task", 2), IN_FLIGHT, 2.0, 3.0, me),
+    ]
+    lines = watch.summary()
+    assert lines[0] == (
+        "→ 2 calls, up to 2 in flight at once: they overlapped, 1.50 s of waiting in 1.00 s (1.5x)."
+    )
+    assert "the first call went out at 2.00 s" in lines[1]
+    assert (
+        ideal(lines)
+        == "Ideal (the dotted line, at 3.00 s): every call at once, as long as the longest, 1.00 s."
+    )
+    notes = [a.text for a in watch.picture().layout.annotations]
+    assert "ideal 3.00 s" in notes, notes
+    empty = Watch("nothing", show=False)
+    empty.wall_s = 0.01
+    assert "nothing to draw" in empty.picture().layout.annotations[0].text

@@ -17,6 +17,13 @@ _traced: list[bool] = []  # every client traced already (once per process)
 
 def setup(live: bool = False) -> str:
     said = SESSION.setup(live)
+    import warnings
+
+    import google.genai  # noqa: F401 (most of a second: paid here, not in a learner's first cell)
+
+    # google-api-core (the old SDK's, lesson 01) warns on Python 3.11 about its own support from
+    # October 2027: nothing a learner's code can act on, shown in red in a lesson's cell
+    warnings.filterwarnings("ignore", "You are using a Python version", FutureWarning)
     if not _traced:
         trace_every_client()
         _traced.append(True)

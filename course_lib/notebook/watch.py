@@ -36,6 +36,7 @@ from course_lib.trace.overlap import most_at_once
 from course_lib.trace.spans import IN_FLIGHT, Span, Tracer, now, numbered, trace_everywhere
 from course_lib.view.gantt_chart import gantt
 from course_lib.view.live import LiveTimeline, pause
+from course_lib.view.show import placeholder
 from course_lib.view.timeline import timeline
 from course_lib.view.verdicts import calls_verdict, ideal_bounds
 
@@ -121,9 +122,14 @@ class Watch:
         return spread(numbered(spans))
 
     def summary(self, error: BaseException | None = None) -> list[str]:
+        """The verdict, from the first call out to the last answer (what came before it, an
+        import, a client, a process starting, is told apart), then the wall time and the ideal:
+        the dotted line of ``picture``, counted from the first call."""
         calls = [s for s in self.spans if s.phase == IN_FLIGHT]
         intervals = [(s.start, s.end) for s in calls]
-        lines = [calls_verdict(intervals, self.wall_s)]
+        first = min((start for start, _ in intervals), default=self.t0)
+        last = max((end for _, end in intervals), default=self.t0 + self.wall_s)
+        lines = [calls_verdict(intervals, last - first)]
         if error is not None:
             lines[0] += f" The code stopped with {type(error).__name__} after {self.wall_s:.2f} s."
         if not calls:
@@ -132,23 +138,25 @@ class Watch:
                     "Live, calls made in other processes go to Google and only they see them."
                 )
             return lines
+        before = first - self.t0
+        wall = f"Wall time {self.wall_s:.2f} s"
+        if before >= 0.05:
+            wall += f"; the first call went out at {before:.2f} s (what ran before it: imports, "
+            wall += "clients, start-up)"
+        lines.append(wall + ".")
         shared, longest = ideal_bounds(intervals)
         most, waiting = most_at_once(intervals), sum(end - start for start, end in intervals)
-        wall = f"Wall time {self.wall_s:.2f} s"
+        ideal = f"Ideal (the dotted line, at {before + max(shared, longest):.2f} s): "
         if most == 1:
-            lines.append(
-                f"{wall}; one after another the calls alone take {shared:.2f} s (the dotted "
-                f"ideal line); all at once, {longest:.2f} s (the longest call)."
-            )
+            ideal += f"the calls back to back, {shared:.2f} s; all at once, {longest:.2f} s."
         elif shared > longest * 1.05:
-            lines.append(
-                f"{wall}; the calls' {waiting:.2f} s shared {most} ways take {shared:.2f} s (the "
-                f"dotted ideal line); all at once, {longest:.2f} s (the longest call)."
+            ideal += (
+                f"the calls' {waiting:.2f} s shared {most} ways, {shared:.2f} s; all at once, "
+                f"{longest:.2f} s."
             )
         else:
-            lines.append(
-                f"{wall}; the ideal is the longest call, {longest:.2f} s (the dotted line)."
-            )
+            ideal += f"every call at once, as long as the longest, {longest:.2f} s."
+        lines.append(ideal)
         refused = sum(s.outcome == "429" for s in calls)
         failed = sum(s.outcome not in ("ok", "running", "429", "cancelled") for s in calls)
         running = sum(s.outcome == "running" for s in calls)
@@ -168,15 +176,21 @@ class Watch:
         return lines
 
     def picture(self) -> go.Figure:
-        """The whole picture: the calls, the wall time and the ideal (shared as many ways as
-        overlapped)."""
+        """The whole picture: the calls, the wall time and the ideal (from the first call, the
+        calls' time shared as many ways as overlapped, or the longest call if that is longer); a
+        line of text if there was nothing."""
+        if not self.spans:
+            text = f"No Gemini call in {self.wall_s:.2f} s: nothing to draw."
+            return placeholder(text, 80, {"title": {"text": self.title, "x": 0.01}})
         intervals = [(s.start, s.end) for s in self.spans if s.phase == IN_FLIGHT]
-        shared, _ = ideal_bounds(intervals) if intervals else (None, None)
+        ideal = None
+        if intervals:
+            ideal = min(start for start, _ in intervals) - self.t0 + max(ideal_bounds(intervals))
         return gantt(
             spans=self.spans,
             t0=self.t0,
             wall_s=self.wall_s,
-            ideal_s=shared,
+            ideal_s=ideal,
             title=self.title,
             max_lanes=MAX_LANES,
         )
@@ -185,11 +199,17 @@ class Watch:
     def _draw(self) -> None:
         live, cost = self.live, 0.0
         assert live is not None
+        shown = 0  # spans in the last frame drawn
         while not self._stop.is_set():
             started = time.perf_counter()
             try:
-                data = timeline(self.calls_so_far(), self.t0, MAX_LANES, hover=False)
-                live.draw(data, None, None, final=False, status="Running… ")
+                spans = self.calls_so_far()
+                # a frame only when there is something new: while the code imports and makes
+                # its clients, drawing would only take the interpreter from it
+                if len(spans) != shown or any(s.outcome == "running" for s in spans):
+                    data = timeline(spans, self.t0, MAX_LANES, hover=False)
+                    live.draw(data, None, None, final=False, status="Running… ")
+                    shown = len(spans)
             except Exception as problem:  # never in the way of the code being watched
                 self.drawing_failed = str(problem)
                 return

@@ -8,10 +8,10 @@ check the words against them.
 → threads took 1.02 s, one after the other 0.98 s: about the same (within 10 %).
 >>> print(cores_used(2, work_s=0.6, wall_s=0.33, cores=2))
 → 2 processes did 0.60 s of CPU work in 0.33 s: about 1.8 cores' worth at once (you have 2).
->>> print(calls_verdict([(0.0, 1.0), (1.0, 2.0), (2.0, 3.1)], wall_s=3.2))
-→ 3 calls, at most 1 in flight: they ran one after another (3.10 s of waiting in 3.20 s).
->>> print(calls_verdict([(0.0, 1.0), (0.0, 1.1), (0.1, 1.0)], wall_s=1.2))
-→ 3 calls, up to 3 in flight at once: they overlapped, 1.2 s for 3.0 s of waiting (2.5x).
+>>> print(calls_verdict([(0.0, 1.0), (1.0, 2.0), (2.0, 3.1)], span_s=3.1))
+→ 3 calls, at most 1 in flight: they ran one after another (3.10 s of waiting in 3.10 s).
+>>> print(calls_verdict([(0.0, 1.0), (0.0, 1.1), (0.1, 1.0)], span_s=1.1))
+→ 3 calls, up to 3 in flight at once: they overlapped, 3.00 s of waiting in 1.10 s (2.7x).
 """
 
 from __future__ import annotations
@@ -47,23 +47,24 @@ def cores_used(workers: int, work_s: float, wall_s: float, cores: int) -> str:
     return line
 
 
-def calls_verdict(calls: list[tuple[float, float]], wall_s: float) -> str:
-    """What the calls (each one's start and end) did in ``wall_s``: one after another, or
-    overlapping, and by how much, from the measurement alone."""
+def calls_verdict(calls: list[tuple[float, float]], span_s: float) -> str:
+    """What the calls (each one's start and end) did in ``span_s``, from the first call out to
+    the last answer: one after another, or overlapping, and by how much, from the measurement
+    alone."""
     if not calls:
-        return f"→ No Gemini call in {wall_s:.2f} s."
+        return f"→ No Gemini call in {span_s:.2f} s."
     n, most = len(calls), most_at_once(calls)
     waiting = sum(end - start for start, end in calls)
     what = "1 call" if n == 1 else f"{n} calls"
     if most == 1:
         how = "it was the only one" if n == 1 else "they ran one after another"
         return (
-            f"→ {what}, at most 1 in flight: {how} ({waiting:.2f} s of waiting in {wall_s:.2f} s)."
+            f"→ {what}, at most 1 in flight: {how} ({waiting:.2f} s of waiting in {span_s:.2f} s)."
         )
-    gain = waiting / max(wall_s, 1e-9)
+    gain = waiting / max(span_s, 1e-9)
     return (
-        f"→ {what}, up to {most} in flight at once: they overlapped, {wall_s:.1f} s for "
-        f"{waiting:.1f} s of waiting ({gain:.1f}x)."
+        f"→ {what}, up to {most} in flight at once: they overlapped, {waiting:.2f} s of waiting "
+        f"in {span_s:.2f} s ({gain:.1f}x)."
     )
 
 
