@@ -53,6 +53,12 @@ def test_sync_calls_streams_and_interactions_are_one_span_each(client):
     assert labels(tracer) == ["interaction", "stream", "sync"]
     assert all(s.outcome == "ok" and s.duration >= 0.2 for s in tracer.spans)
     assert_model_and_tokens(tracer.spans)
+    # the stream's first token: after it went out, well before its end (the fake sends the
+    # first chunk after a fifth of its time); a call that does not stream has none
+    by_label = {s.label: s for s in tracer.spans}
+    stream = by_label["stream"]
+    assert stream.first_at is not None and stream.start < stream.first_at < stream.end - 0.05
+    assert by_label["sync"].first_at is None and by_label["interaction"].first_at is None
 
 
 def assert_model_and_tokens(spans) -> None:

@@ -94,7 +94,10 @@ def chrome_trace(spans: Iterable[Span], t0: float | None = None) -> dict[str, An
 
 def _call(span: Span) -> dict[str, Any]:
     """A model call's model and tokens, where they are known."""
-    known = {"model": span.model, "tokens_in": span.tokens_in, "tokens_out": span.tokens_out}
+    known: dict[str, Any] = {"model": span.model, "tokens_in": span.tokens_in}
+    known["tokens_out"] = span.tokens_out
+    if span.first_at is not None:
+        known["first_token_s"] = round(span.first_at - span.start, 6)
     return {name: value for name, value in known.items() if value not in ("", None)}
 
 

@@ -60,6 +60,7 @@ class Span:
     model: str = ""
     tokens_in: int | None = None
     tokens_out: int | None = None
+    first_at: float | None = None  # a streamed call: when its first chunk came (first token)
 
     @property
     def duration(self) -> float:

@@ -14,7 +14,7 @@ from typing import cast
 import httpx
 
 from course_lib.config import TRACE_HEADER
-from course_lib.trace.spans import IN_FLIGHT, Tracer, current_tracer, outcome_of
+from course_lib.trace.spans import IN_FLIGHT, Tracer, current_tracer, now, outcome_of
 from course_lib.trace.tasks import current_label
 
 
@@ -31,6 +31,7 @@ def _prompt_of(request: httpx.Request) -> str:
 #: A model method's path names its model: ``/v1beta/models/gemini-3.6-flash:generateContent``.
 _MODEL_IN_PATH = re.compile(r"/models/([^/:]+):")
 _MODEL_IN_BODY = re.compile(rb'"model"\s*:\s*"(?:models/)?([^"]+)"')
+_STREAM_IN_BODY = re.compile(rb'"stream"\s*:\s*true')
 #: The token counts an answer ends with: generateContent's usageMetadata (the last of a stream's
 #: chunks is the whole call's) and an interaction's usage.
 _USAGE = re.compile(
@@ -54,6 +55,16 @@ def model_of(path: str, content: bytes = b"") -> str:
         return found.group(1)
     in_body = _MODEL_IN_BODY.search(content[:2048])
     return in_body.group(1).decode(errors="replace") if in_body else ""
+
+
+def streams(path: str, content: bytes = b"") -> bool:
+    """Whether a call streams its answer: ``streamGenerateContent``, or an interaction asked
+    with ``"stream": true``.
+
+    >>> streams("/v1beta/models/m:streamGenerateContent"), streams("/v1beta/interactions", b'{}')
+    (True, False)
+    """
+    return path.endswith(":streamGenerateContent") or bool(_STREAM_IN_BODY.search(content[:4096]))
 
 
 def usage_of(tail: bytes) -> tuple[int | None, int | None]:
@@ -104,7 +115,7 @@ def _last_text(value: object) -> str:
 class _Recording:
     """One call: opened when the request goes out, finished when the body is read or fails."""
 
-    __slots__ = ("tracer", "handle", "outcome", "tail")
+    __slots__ = ("tracer", "handle", "outcome", "tail", "stream")
 
     def __init__(self, tracer: Tracer, request: httpx.Request, mark: bool) -> None:
         if mark:  # lets a shared fake server tell the kit's traced calls from a learner's own
@@ -115,10 +126,15 @@ class _Recording:
         self.handle = tracer.begin(IN_FLIGHT, label=_prompt_of(request), model=model)
         self.outcome = "ok"
         self.tail = b""
+        # a streamed call (its first chunk is its first token): the span, to note when it came
+        self.stream = tracer.open_span(self.handle) if streams(request.url.path, content) else None
 
     def seen(self, chunk: bytes) -> None:
-        """A piece of the answer came: its end holds the token counts."""
+        """A piece of the answer came: its end holds the token counts; a stream's first, the
+        time to its first token."""
         self.tail = (self.tail + chunk)[-TAIL:]
+        if self.stream is not None and self.stream.first_at is None and chunk.strip():
+            self.stream.first_at = now()
 
     def done(self, outcome: str | None = None) -> None:
         self.tracer.finish(self.handle, outcome or self.outcome, tokens=usage_of(self.tail))

@@ -143,6 +143,8 @@ def _hover(span: Span, start: float, end: float, row: str) -> str:
         call = f"<br>{html.escape(span.model)}"
         if span.tokens_in is not None or span.tokens_out is not None:
             call += f": {span.tokens_in or 0} tokens in, {span.tokens_out or 0} out"
+        if span.first_at is not None:  # a stream: when its first token came
+            call += f"<br>first token after {span.first_at - span.start:.2f} s"
     return (
         f"<b>{label}</b><br>task {span.task} · {row}<br>{name}: "
         f"{start:.2f} → {end:.2f} s ({end - start:.2f} s){clocks}{call}<br>"
