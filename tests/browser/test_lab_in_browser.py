@@ -260,40 +260,44 @@ def test_the_timeline_draws_and_redraws_after_a_slider_move_and_run(jupyter_lab)
 @pytest.mark.parametrize("ui", ["lab", "notebook"])
 def test_timeline_grows_live_under_a_plain_loop_that_blocks_the_kernel(jupyter_lab, ui):
     """%%timeline on a cell whose plain loop of 12 calls (0.5 s each) blocks the kernel: its live
-    frames still come (drawn from a thread of their own), the bars growing one by one, then the
-    final picture and the verdict under the cell's own output, with no widget error. A first
-    %%timeline cell brings plotly.js to the page: beside three CPU hogs, the page took longer
-    than a 3 s loop to load it, and drew only the last frame."""
+    frames still reach the page while the loop runs (drawn from a thread of their own), then the
+    final picture and the verdict under the cell's own output, with no widget error.
+
+    What is counted is the frames the page received before the verdict, not the bars it drew:
+    beside the lessons' runs (clean-clone CI) the page drew the new figure only after the loop
+    had ended, though its frames had come; the drawing speed of a starved browser is not what
+    this checks. A first %%timeline cell brings plotly.js to the page."""
     from playwright.sync_api import expect, sync_playwright
 
     ARTIFACTS.mkdir(exist_ok=True)
+    received: list[tuple[float, str]] = []  # (when, text) of every websocket frame from the kernel
+
+    def heard(payload: str | bytes) -> None:
+        text = payload if isinstance(payload, str) else payload.decode("utf-8", "replace")
+        received.append((time.monotonic(), text))
+
     with sync_playwright() as p:
         browser = launch(p)
         page = browser.new_page(viewport={"width": 1400, "height": 900})
         errors: list[str] = []
         page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        page.on("websocket", lambda ws: ws.on("framereceived", heard))
         try:
             open_and_run_all(page, jupyter_lab, "timeline_magic.ipynb", ui)
-            expect(page.locator(".gtitle", has_text="A first call")).to_have_count(
-                1, timeout=120_000
-            )
-            plot = page.locator(".js-plotly-plot").last
-            expect(page.locator(".gtitle", has_text="A plain loop")).to_have_count(
-                1, timeout=90_000
-            )
             verdict = page.get_by_text("→ 12 calls, at most 1 in flight")
-            seen: list[int] = []  # the bars on the page, while the loop runs
-            deadline = time.monotonic() + 60
-            while not verdict.count() and time.monotonic() < deadline:
-                seen.append(plot.locator(".barlayer .point").count())
-                page.wait_for_timeout(150)
-            expect(verdict).to_be_visible(timeout=30_000)
-            growing = sorted({n for n in seen if 0 < n < 12})
-            print(f"bars seen while it ran: {growing}")
-            assert len(growing) >= 2, seen  # one call after another appeared, live
-            expect(plot.locator(".barlayer .point")).to_have_count(12, timeout=30_000)
+            expect(verdict).to_be_visible(timeout=180_000)
+            said = next(t for t, text in received if "12 calls, at most 1 in flight" in text)
+            live = [
+                t
+                for t, text in received
+                if "Running" in text and "A plain loop" in text and t < said
+            ]
+            print(f"live frames received in the loop's last {said - live[0]:.1f} s: {len(live)}")
+            assert len(live) >= 5, len(live)  # frames kept coming while the kernel was blocked
+            plot = page.locator(".js-plotly-plot").last
+            expect(plot.locator(".barlayer .point")).to_have_count(12, timeout=60_000)
             title = page.locator(".gtitle").last.text_content() or ""
-            assert "Running" not in title, title  # the final picture
+            assert "A plain loop" in title and "Running" not in title, title  # the final picture
             expect(page.locator(".jp-OutputArea-output pre", has_text="done")).to_be_visible()
             assert not [e for e in errors if "model" in e.lower() or "widget" in e.lower()], errors
         finally:
