@@ -139,11 +139,10 @@ class Watch:
                 )
             return lines
         before = first - self.t0
-        wall = f"Wall time {self.wall_s:.2f} s"
-        if before >= 0.05:
-            wall += f"; the first call went out at {before:.2f} s (what ran before it: imports, "
-            wall += "clients, start-up)"
-        lines.append(wall + ".")
+        lines.append(
+            f"Wall time {self.wall_s:.2f} s; the first call went out at {before:.2f} s, after "
+            "the code before it."
+        )
         shared, longest = ideal_bounds(intervals)
         most, waiting = most_at_once(intervals), sum(end - start for start, end in intervals)
         ideal = f"Ideal (the dotted line, at {before + max(shared, longest):.2f} s): "
