@@ -135,7 +135,7 @@ def _aiohttp_trace_config() -> Any:
     import aiohttp
 
     async def start(session: Any, context: SimpleNamespace, params: Any) -> None:
-        tracer = _traced(str(params.url), params.headers)
+        tracer = _traced(params.url, params.headers)  # a yarl URL: its .path, no parsing
         if tracer is None:
             return
         if params.method == "POST":  # opened when its body goes out, named by its prompt
