@@ -300,3 +300,25 @@ def test_what_ran_before_the_first_call_is_told_apart_and_the_ideal_counts_from_
     empty = Watch("nothing", show=False)
     empty.wall_s = 0.01
     assert "nothing to draw" in empty.picture().layout.annotations[0].text
+
+
+def test_a_live_frame_that_fails_stops_the_frames_not_the_code(monkeypatch):
+    """Drawing is never in the way: a frame that raises ends the live frames, the watched code
+    runs on, and the lines say what stopped them."""
+    use_fake(latency=0.3)  # frames come every 0.1 s while a call is in flight
+    offline()
+    import course_lib.notebook.watch as watch_module
+
+    def broken(*args, **kwargs):
+        raise ValueError("no figure today")
+
+    monkeypatch.setattr(watch_module, "timeline", broken)
+    monkeypatch.setattr("IPython.display.display", lambda *args, **kwargs: None)
+    from google import genai
+
+    client = genai.Client()
+    with watching("broken", show=True) as watch:
+        for q in "ab":
+            client.models.generate_content(model=MODEL, contents=q)
+    assert watch.lines[0].startswith("→ 2 calls, at most 1 in flight")
+    assert watch.lines[-1] == "(The live frames stopped: no figure today)"

@@ -99,6 +99,8 @@ class Watch:
         self._untrace = []
         self.spans = self.calls_so_far()
         self.lines = self.summary(error)
+        if self.drawing_failed:  # the live frames stopped; the code ran on
+            self.lines.append(f"(The live frames stopped: {self.drawing_failed})")
         if self.live is not None:
             try:
                 self.live.show_figure(self.picture())
