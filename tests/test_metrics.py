@@ -8,7 +8,7 @@ import pytest
 
 from course_lib import ScenarioSettings, Tracer, run_scenario
 from course_lib.scaling.metrics import Metrics, scrape
-from course_lib.trace.spans import BACKOFF, IN_FLIGHT
+from course_lib.trace.spans import BACKOFF, IN_FLIGHT, numbered
 
 
 async def test_a_runs_metrics_served_on_loopback_agree_with_its_spans():
@@ -49,3 +49,19 @@ def test_each_run_counts_from_zero():
     first.rate_limited.inc()
     assert first.values()["llm_rate_limited_total", ""] == 1
     assert second.values()["llm_rate_limited_total", ""] == 0
+
+
+def test_a_runners_re_sorting_of_its_spans_counts_none_twice_and_misses_none():
+    """At its end a runner renumbers its spans' lanes and sorts them by start: following the
+    tracer by position counted the early-finished span twice and the late one never."""
+    tracer, metrics = Tracer(), Metrics()
+    early = tracer.begin(IN_FLIGHT, task=1, start=0.0)  # starts first, ends last
+    late = tracer.begin(IN_FLIGHT, task=2, start=1.0)
+    tracer.finish(late, "ok", end=2.0)
+    metrics.follow(tracer)
+    tracer.finish(early, "429", end=3.0)
+    tracer.spans[:] = numbered(tracer.spans)  # what run_scenario does at its end
+    metrics.follow(tracer)
+    values = metrics.values()
+    assert values["llm_requests_total", "ok"] == 1
+    assert values["llm_requests_total", "429"] == 1

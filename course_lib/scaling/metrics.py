@@ -55,7 +55,9 @@ class Metrics:
         self.in_flight = Gauge(
             "llm_calls_in_flight", "Requests sent and not yet answered.", registry=self.registry
         )
-        self._seen = 0  # spans of the watched tracer already counted
+        # spans of the watched tracer already counted, by what stays when a runner renumbers
+        # their lanes at its end (it re-sorts the list too: a position would count some twice)
+        self._seen: set[tuple[object, str, float, int]] = set()
         self._began: dict[object, float] = {}  # each request (task): when its first span began
 
     def update(self, finished: Iterable[Span], running: int = 0) -> None:
@@ -77,8 +79,8 @@ class Metrics:
     def follow(self, tracer: Tracer) -> None:
         """Count what ``tracer`` recorded since the last call."""
         snapshot = tracer.snapshot()
-        done = tracer.spans[self._seen :]
-        self._seen += len(done)
+        done = [s for s in tracer.spans if (s.task, s.phase, s.start, s.pid) not in self._seen]
+        self._seen.update((s.task, s.phase, s.start, s.pid) for s in done)
         running = sum(1 for s in snapshot if s.phase == IN_FLIGHT and s.outcome == "running")
         self.update(done, running)
 
