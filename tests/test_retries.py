@@ -18,6 +18,7 @@ from course_lib.rate_limits.quota_errors import (
     quota_violation,
 )
 from course_lib.rate_limits.retry import (
+    ASKED_JITTER,
     BASE_DELAY_S,
     MAX_DELAY_S,
     backoff_delay,
@@ -159,7 +160,19 @@ def test_a_per_minute_429_waits_what_it_asks_and_a_little_more(delay, message, w
     error.message = message
     call = scripted(error, "ok")
     assert call_with_retries_sync(call, sleep=waits.append) == ("ok", 2)
-    assert waits == [pytest.approx(waited)]
+    assert len(waits) == 1 and waited <= waits[0] <= waited * (1 + ASKED_JITTER)
+
+
+def test_calls_refused_together_do_not_come_back_at_one_instant():
+    """Ten calls told the same wait retry at ten moments within a tenth of it (a herd spread)."""
+    waits = []
+    for seed in range(10):
+        error = too_many(delay="0s")
+        error.message = "Please retry in 900.2ms."
+        call_with_retries_sync(scripted(error, "ok"), seed=seed, sleep=waits.append)
+    asked = 0.9002 * 1.02
+    assert all(asked <= wait <= asked * (1 + ASKED_JITTER) for wait in waits)
+    assert max(waits) - min(waits) > asked * ASKED_JITTER / 2  # spread, not one instant
 
 
 def test_a_per_day_429_is_raised_at_once_with_no_wait():
@@ -390,4 +403,6 @@ def test_a_429_retried_as_asked_is_not_charged_to_the_budget():
         assert (
             call_with_retries_sync(call, attempts=2, budget=budget, sleep=slept.append)[0] == "ok"
         )
-    assert slept == [2.5 * 1.02] * 3 and budget.retries == 0
+    asked = 2.5 * 1.02
+    assert len(slept) == 3 and all(asked <= w <= asked * (1 + ASKED_JITTER) for w in slept)
+    assert budget.retries == 0

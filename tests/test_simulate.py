@@ -11,6 +11,7 @@ import pytest
 from course_lib.data_files import data_file
 from course_lib.rate_limits.limiter import most_in_any_window
 from course_lib.rate_limits.quota_errors import RETRY_MARGIN
+from course_lib.rate_limits.retry import ASKED_JITTER
 from course_lib.scaling.simulator import SimulationSettings, simulate
 from course_lib.scaling.traffic import Request, load_trace, poisson, slice_of
 from course_lib.scaling.virtual_clock import run_virtual
@@ -52,16 +53,19 @@ def test_a_known_case_exactly_queue_429s_and_retries_that_wait_as_asked():
     stories = [(s.started_s, s.done_s, s.attempts, s.refused) for s in run.served]
     assert stories[:2] == [(0.0, 1.0, 1, 0), (0.0, 1.0, 1, 0)]  # the first two go at once
     # the next two take the slots at 1 s, are refused (the window is full until 10 s), wait
-    # what RetryInfo says (9 s) and the kit's margin (rate_limits.retry_wait), and are answered
-    # a second after their retry; the last waits for a slot till then
+    # what RetryInfo says (9 s), the kit's margin (rate_limits.retry_wait) and up to a tenth more
+    # at random (ASKED_JITTER), and are answered a second after their retry; the last waits for
+    # a slot till the first of them is answered
     waited = 9.0 * (1 + RETRY_MARGIN)
     for started, done, attempts, refused in stories[2:4]:
         assert (started, attempts, refused) == (1.0, 2, 1)
-        assert done == pytest.approx(1.0 + waited + 1.0, abs=1e-6)
+        assert 1.0 + waited + 1.0 <= done <= 1.0 + waited * (1 + ASKED_JITTER) + 1.0 + 1e-9
+    assert stories[2][1] != stories[3][1]  # jittered: not back at one instant
     started, done, attempts, refused = stories[4]
-    assert started == pytest.approx(1.0 + waited + 1.0, abs=1e-6) and (attempts, refused) == (2, 1)
-    # the retries opened a window at 1 + waited s, full for 10 s: the last is asked 9 s too
-    assert done == pytest.approx(started + waited + 1.0, abs=1e-6)
+    assert started == pytest.approx(min(stories[2][1], stories[3][1]), abs=1e-9)
+    assert (attempts, refused) == (2, 1)
+    # the first retry opened a window a second before that, full for 10 s: asked 9 s too
+    assert started + waited + 1.0 <= done <= started + waited * (1 + ASKED_JITTER) + 1.0 + 1e-9
     assert run.refused == 3 and run.failed == 0
 
 

@@ -1,7 +1,9 @@
 """Retries that respect the server, and stop when retrying cannot help or would pile on.
 
 - a 429 per minute: wait what it asks (its message's "Please retry in 45.837906927s", which
-  RetryInfo rounds down to ``"45s"``), a little more, then retry (``retry_wait``);
+  RetryInfo rounds down to ``"45s"``), a little more (``retry_wait``), and a random extra of up
+  to a tenth of that (``ASKED_JITTER``), then retry: calls refused together, told the same
+  moment, do not all come back at that one instant;
 - a 429 per day: raise ``DailyQuotaExhausted`` at once (nothing gets better before the reset);
 - 408, 500, 502, 503, 504, a 429 without RetryInfo, and timeouts: exponential backoff with full
   jitter, a wait drawn uniformly from 0 to min(cap, base * 2**n) before retry n + 1;
@@ -15,8 +17,10 @@ seed are parameters, so tests check exact delays without waiting.
 >>> quota = errors.ClientError(429, {"error": {"code": 429, "status": "RESOURCE_EXHAUSTED",
 ...     "message": "slow down", "details": [{"@type": "type.googleapis.com/google.rpc.RetryInfo",
 ...     "retryDelay": "7s"}]}})
->>> retry_delay(quota, attempt=1, rng=random.Random(0))  # whole seconds only: one more, and 2 %
+>>> retry_wait(quota)  # whole seconds only: one more, and 2 %
 8.16
+>>> retry_delay(quota, attempt=1, rng=random.Random(0))  # and up to a tenth more, at random
+8.84904823084444
 >>> retry_delay(errors.ServerError(503, {"error": {}}), attempt=3, rng=random.Random(0))
 1.6888437030500962
 """
@@ -42,6 +46,7 @@ from course_lib.rate_limits.retry_budget import RetryBudget
 from course_lib.trace.spans import BACKOFF, span
 
 __all__ = [
+    "ASKED_JITTER",
     "BASE_DELAY_S",
     "MAX_DELAY_S",
     "RETRYABLE",
@@ -63,6 +68,9 @@ T = TypeVar("T")
 RETRYABLE = (408, 429, 500, 502, 503, 504)  # as google-genai's HttpRetryOptions; 4xx others never
 BASE_DELAY_S = 0.5
 MAX_DELAY_S = 60.0
+#: A 429's asked wait gets up to this share more, at random: enough to spread a herd of retries
+#: (a 36 s wait: up to 3.6 s), too little to waste the window the server said would open.
+ASKED_JITTER = 0.1
 
 
 def is_timeout(error: BaseException) -> bool:
@@ -101,8 +109,8 @@ def retry_delay(error: BaseException, attempt: int, rng: random.Random) -> float
         if violation is not None and violation.per_day:
             return None
         asked = retry_wait(error)
-        if asked is not None:
-            return asked  # as asked, a hair more: sooner is refused again, later wastes the window
+        if asked is not None:  # as asked, a hair more: sooner is refused again
+            return asked + rng.uniform(0.0, asked * ASKED_JITTER)  # spread: no herd at one instant
     return backoff_delay(attempt, rng)
 
 
