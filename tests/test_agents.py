@@ -15,7 +15,7 @@ from course_lib.exercises import check_research, check_tools_at_once
 from course_lib.fake import FakeGemini
 from course_lib.trace.critical import critical_path, critical_paths
 from course_lib.trace.lanes import agent
-from course_lib.trace.spans import IN_FLIGHT, TOOL, Span
+from course_lib.trace.spans import IN_FLIGHT, TOOL, WAIT_SLOT, Span
 from course_lib.trace.tasks import as_agent
 from tests.helpers_scenario import max_overlap
 
@@ -99,6 +99,47 @@ def test_the_critical_path_follows_the_slowest_branch():
     figure = gantt(spans=spans, critical_path=True)
     line = figure.data[-1]
     assert line.name.startswith("critical path") and list(line.x).count(None) == 2
+
+
+def test_the_critical_path_steps_back_to_the_span_that_ended_last_not_the_one_started_last():
+    a = agent(1)
+    spans = [
+        Span(0, a, IN_FLIGHT, 0.0, 1.0, 1),
+        Span(1, a, TOOL, 1.0, 2.5, 1),  # started first, ended last: the next call waited for it
+        Span(2, a, TOOL, 1.2, 1.6, 1),  # started last, ended early: off the path
+        Span(3, a, IN_FLIGHT, 2.5, 3.0, 1),
+    ]
+    assert [s.task for s in critical_path(spans)] == [0, 1, 3]
+
+
+def test_the_critical_path_allows_a_moment_of_slack_between_steps():
+    """The event loop can start the next step a moment before the last one's end is written down:
+    within ``slack_s`` of its start, a span that ended is still its predecessor."""
+    a = agent(1)
+    spans = [
+        Span(0, a, IN_FLIGHT, 0.0, 1.0, 1),
+        Span(1, a, TOOL, 1.0, 2.01, 1),  # its end written 10 ms after the next call started
+        Span(2, a, IN_FLIGHT, 2.0, 3.0, 1),
+    ]
+    assert [s.task for s in critical_path(spans)] == [0, 1, 2]  # the default slack: 20 ms
+    assert [s.task for s in critical_path(spans, slack_s=0.0)] == [0, 2]  # the tool left out
+    late = [Span(0, a, IN_FLIGHT, 0.0, 1.05, 1), Span(1, a, IN_FLIGHT, 1.0, 2.0, 1)]
+    assert [s.task for s in critical_path(late)] == [1]  # 50 ms: an overlap, not slack
+    assert [s.task for s in critical_path(late, slack_s=0.1)] == [0, 1]
+
+
+def test_the_critical_path_leaves_out_waits_for_a_slot():
+    """A wait for a slot ends when another task frees one: that task's call is on the path."""
+    a, b = agent(1), agent(2)
+    spans = [
+        Span(0, a, IN_FLIGHT, 0.0, 1.0, 1),
+        Span(1, b, WAIT_SLOT, 0.1, 1.005, 1),  # ends as agent 1's call frees the slot
+        Span(1, b, IN_FLIGHT, 1.01, 2.0, 1),
+    ]
+    path = critical_path(spans)
+    assert [(s.task, s.phase) for s in path] == [(0, IN_FLIGHT), (1, IN_FLIGHT)]
+    alone = critical_path([Span(1, b, WAIT_SLOT, 0.0, 1.0, 1), Span(1, b, TOOL, 1.0, 2.0, 1)])
+    assert [s.phase for s in alone] == [TOOL]
 
 
 async def test_a_task_group_cancels_the_other_agents_and_leaves_nothing_running(client):
