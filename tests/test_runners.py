@@ -158,6 +158,22 @@ def test_ideal_bounds():
     assert ideal_seconds("concurrent", limited) == 121.0
 
 
+def test_the_ideal_bounds_count_the_cores_and_the_last_answers_analysis():
+    # four processes but one core: the ten analyses of 0.5 s run one at a time after the first
+    # call; four cores: the processes' own rounds of call and analysis set the bound
+    s = ScenarioSettings(prompts=10, latency=1.0, concurrency=10, processes=4, cpu_work=500)
+    for name, one_core, four_cores in (
+        ("parallel", 6.0, 4.5),
+        ("hybrid", 6.0, 2.5),
+        ("hybrid-pipelined", 6.0, 2.5),
+    ):
+        assert ideal_seconds(name, s, cores=1) == one_core, name
+        assert ideal_seconds(name, s, cores=4) == four_cores, name
+    # one call at a time: the last answer's analysis (0.1 s) comes after the four calls
+    one_by_one = ScenarioSettings(prompts=4, latency=1.0, concurrency=1, cpu_work=100)
+    assert ideal_seconds("concurrent", one_by_one) == pytest.approx(4.1)
+
+
 @pytest.mark.parametrize(
     ("changes", "message"),
     [
