@@ -78,6 +78,20 @@ def test_without_retries_a_429_is_a_failed_request():
     assert math.isnan(run.served[2].first_token_s)
 
 
+@pytest.mark.parametrize(
+    ("projects", "refused"),
+    [(1, [False] * 2 + [True] * 5), (3, [False] * 6 + [True]), (4, [False] * 7)],
+)
+def test_projects_take_the_requests_in_turn_each_with_its_own_limit(projects, refused):
+    # a limit of 2 a window per project; request i goes to project i % projects
+    requests = [Request(0.0, service_s=1.0)] * 7
+    settings = SimulationSettings(
+        concurrency=7, rpm=2, window_s=10.0, projects=projects, retry="none", **BARE
+    )
+    run = simulate(requests, settings)
+    assert [s.failed for s in run.served] == refused and run.refused == sum(refused)
+
+
 def test_the_same_inputs_give_the_same_answer():
     requests = poisson(4.0, 2000, 1.0, seed=7)
     settings = SimulationSettings(concurrency=3, rpm=200, window_s=60.0)
