@@ -8,9 +8,11 @@ import threading
 
 import pytest
 
+from course_lib import pool_tasks
 from course_lib.catalogue import CHEAP_MODEL, DEFAULT_MODEL
 from course_lib.exercises import IN_FLIGHT, LIMITS, check_bill, check_plan
 from course_lib.exercises.lesson07 import _simulated, first_20_minutes
+from course_lib.fake import FakeGemini
 from course_lib.pool_tasks import calls_on_one_loop, fake_in_its_own_process
 from course_lib.scaling.costs import is_cache_hit, price_table
 from course_lib.scaling.simulator import SimulationSettings, SimulationStopped, simulate
@@ -25,6 +27,7 @@ from course_lib.view.scale import (
 )
 from course_lib.view.whatif import WhatIf
 from tests.conftest import until
+from tests.helpers_scenario import max_overlap
 
 
 def plan(requests, target):
@@ -185,6 +188,23 @@ def test_one_event_loop_makes_calls_as_fast_as_its_cpu_allows(on_loopback):
     else:  # the fake answers inside the process
         load = calls_on_one_loop(200, in_flight=50)
     assert load.calls == 200 and load.end > load.start and load.cpu_s > 0
+
+
+def test_one_event_loops_load_test_keeps_its_calls_in_flight_at_once(monkeypatch):
+    """Its calls overlap, up to ``in_flight`` and never more: the fake, slowed to half a second
+    a call, saw them at once (a busy machine starts them later: 5 of 20 is a wide margin)."""
+    fakes = []
+
+    def slowed(**settings):
+        fakes.append(FakeGemini(**{**settings, "latency": 0.5}))
+        return fakes[-1]
+
+    monkeypatch.setattr(pool_tasks, "FakeGemini", slowed)
+    load = calls_on_one_loop(40, in_flight=20)
+    (fake,) = fakes
+    calls = [c for c in fake.log if c.prompt.startswith("Hi ")]
+    assert load.calls == len(calls) == 40
+    assert 5 <= max_overlap(calls) <= 20
 
 
 @pytest.mark.beside_lessons  # reads the notebook: no timing
