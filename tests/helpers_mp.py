@@ -1,9 +1,12 @@
 """Functions the multi-process tests run in child processes (they must be importable)."""
 
+import time
+
 from google import genai
 from google.genai import errors
 
 from course_lib import DEFAULT_MODEL
+from course_lib.run.pools import init_worker
 
 
 def call_many(base_url: str, n: int) -> list[int]:
@@ -36,3 +39,13 @@ def ask_with_a_plain_client(prompt: str) -> str:
     if _client is None:
         _client = genai.Client()
     return _client.models.generate_content(model=DEFAULT_MODEL, contents=prompt).text
+
+
+def init_second_slowly(events, owner, started) -> None:
+    """Pool initializer: the second process to start takes 2 s more (a busy machine's)."""
+    init_worker(events, owner)
+    with started.get_lock():
+        started.value += 1
+        nth = started.value
+    if nth == 2:
+        time.sleep(2.0)

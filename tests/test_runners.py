@@ -3,14 +3,18 @@
 import asyncio
 import json
 import math
+import multiprocessing
 import re
 
 import pytest
 
+from course_lib.machine import default_start_method
+from course_lib.run.pools import process_pool, warm
 from course_lib.run.registry import SCENARIOS, ideal_seconds
 from course_lib.run.runner import run_scenario, run_scenario_sync
 from course_lib.run.settings import ScenarioSettings, SettingError
 from course_lib.trace.spans import BACKOFF, CPU, IN_FLIGHT, WAIT_SLOT, Tracer
+from tests import helpers_mp
 from tests.conftest import children, leftover_workers, new_workers, until
 from tests.helpers_scenario import max_overlap
 
@@ -66,6 +70,17 @@ def test_parallel_uses_every_process_of_the_pool():
     assert max_overlap([s for s in result.spans if s.phase == IN_FLIGHT]) == 3
     assert result.extras["pool_start_s"] > 0
     assert all(o.analysis["words"] > 0 for o in result.outputs)
+
+
+async def test_warming_a_pool_waits_for_every_process_even_one_slow_to_start():
+    """Else the process ready first takes every warm-up, and then the run's batches one after
+    another: the run measures one process where it asked for two."""
+    context = multiprocessing.get_context(default_start_method())
+    started = context.Value("i", 0)
+    initializer = helpers_mp.init_second_slowly  # the second to start takes 2 s more
+    async with process_pool(2, Tracer(), initializer, (started,)) as pool:
+        await warm(pool, 2)
+        assert started.value == 2
 
 
 def test_hybrid_fetches_then_analyses_and_pipelined_overlaps_them():

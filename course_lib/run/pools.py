@@ -13,6 +13,7 @@ import multiprocessing
 import os
 import sys
 import threading
+import time
 from collections.abc import AsyncIterator, Callable
 from concurrent.futures import Future, ProcessPoolExecutor
 from contextlib import asynccontextmanager
@@ -49,8 +50,10 @@ def traced_task(task: int, prompt: str) -> tuple[Tracer, task_context]:
     return streaming_tracer(), task_context(task, Lane("process", os.getpid()), prompt)
 
 
-def warm_up() -> int:
-    """A no-op task: makes the pool start its processes before the clock matters."""
+def warm_up(hold_s: float = 0.0) -> int:
+    """A no-op task: makes the pool start its processes before the clock matters. It holds its
+    worker ``hold_s`` seconds, so that the next one is left to another worker (``warm``)."""
+    time.sleep(hold_s)
     return os.getpid()
 
 
@@ -121,6 +124,13 @@ def _terminate(pool: ProcessPoolExecutor) -> None:
 
 
 async def warm(pool: ProcessPoolExecutor, size: int) -> None:
-    """Start every process of the pool now, so the measured run starts with a ready pool."""
+    """Start every process of the pool now, and wait until each has run its initializer and a
+    task, so the measured run starts with a ready pool. One warm-up per process is not enough:
+    the process ready first takes them all while the others still start (and then, the run's
+    batches one after another). Each warm-up holds its worker a moment, and rounds of them go on
+    until every process has answered one."""
     loop = asyncio.get_running_loop()
-    await asyncio.gather(*(loop.run_in_executor(pool, warm_up) for _ in range(size)))
+    answered: set[int] = set()
+    while len(answered) < size:
+        warm_ups = (loop.run_in_executor(pool, warm_up, 0.02) for _ in range(size))
+        answered.update(await asyncio.gather(*warm_ups))
