@@ -51,16 +51,16 @@ async def test_the_fake_asks_for_one_search_per_quoted_topic(client):
 
 
 @pytest.mark.parametrize(
-    ("changes", "tools_together", "agents_together"),
+    ("changes", "tools_together", "agents_together", "waits"),
     [
-        (dict(tool_calls="at once"), 2, 4),
-        (dict(tool_calls="one by one"), 1, 4),
-        (dict(concurrency=1), 2, 1),
+        (dict(tool_calls="at once"), 2, 4, 0),
+        (dict(tool_calls="one by one"), 1, 4, 0),
+        (dict(concurrency=1), 2, 1, 3),
         # agents of 1 s each: a process slow to take its batch on a busy machine still overlaps
-        (dict(processes=2, concurrency=1, latency=0.3, tool_latency=0.4), 2, 2),
+        (dict(processes=2, concurrency=1, latency=0.3, tool_latency=0.4), 2, 2, 2),
     ],
 )
-async def test_the_agents_scenario_spans(changes, tools_together, agents_together):
+async def test_the_agents_scenario_spans(changes, tools_together, agents_together, waits):
     s = ScenarioSettings(prompts=4, latency=0.05, tool_latency=0.1, tools_per_turn=2, processes=1)
     result = await run_scenario("agents", s.changed(**changes))
     spans = result.spans
@@ -81,7 +81,11 @@ async def test_the_agents_scenario_spans(changes, tools_together, agents_togethe
         for k in lanes
     }
     spans_of_agents = [Span(k, agent(k), "x", a, b, 0) for k, (a, b) in agents.items()]
-    assert max_overlap(spans_of_agents) == agents_together
+    # the agents past the limit (concurrency in each process) waited for a slot, the others not
+    assert sum(s.phase == WAIT_SLOT for s in spans) == waits
+    # never more at once than the limit; at least two when it allows more than one (a busy
+    # machine can start an agent after the first has ended: an exact count failed at load 11)
+    assert min(2, agents_together) <= max_overlap(spans_of_agents) <= agents_together
     assert result.ideal_s <= result.wall_s
 
 
