@@ -4,6 +4,7 @@ cluster of separate processes on loopback that loses a worker mid-run and still 
 prompt once, and leaves no process behind; the exercises' checks, right and wrong."""
 
 import asyncio
+import signal
 import tempfile
 from pathlib import Path
 
@@ -113,13 +114,18 @@ def test_a_cluster_of_separate_processes_loses_a_worker_and_no_answer():
     with FakeServer(fake) as url, clusters.separate_processes(workers=2) as address:
         with Client(address) as client:
             assert len(client.scheduler_info()["workers"]) == 2
-            client.run(tasks.prepare, url, s.model)
+            client.register_plugin(tasks.EachWorker(url, s.model))
             futures = tasks.submit_all(client, s.prompt_list(), s, ClusterLimits(8), url, 4)
             # once the first tasks' calls are in flight (8: the cap), a busy worker dies
             killer = clusters.kill_a_worker_when(client, lambda: len(fake.log) >= 8)
             tracer = Tracer()
             records = tasks.gather_in_order(futures, tracer)
             killer.join()
+            # the nanny's fresh worker, in place of the killed one, was set up by the plugin too
+            # (client.run before the kill would have missed it): its client made, Ctrl-C ignored
+            client.wait_for_workers(2, timeout=60)
+            set_up = client.run(lambda: (bool(tasks._clients), signal.getsignal(signal.SIGINT)))
+    assert len(set_up) == 2 and all(v == (True, signal.SIG_IGN) for v in set_up.values()), set_up
     asked = [call for call in fake.log if call.prompt]
     assert [r.task for r in records] == list(range(24))  # none lost, none twice
     assert all(r.outcome == "ok" for r in records)

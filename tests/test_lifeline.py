@@ -104,6 +104,46 @@ def kernel():
 
 
 @pytest.mark.timeout(180)
+def test_one_interrupt_stops_a_cell_awaiting_a_dask_run_and_the_workers_live_on(kernel):
+    """ipykernel schedules the cancel of an awaiting cell for when its loop next wakes: before
+    setup() woke it five times a second, a cell awaiting a Dask run (a thread) ended only when
+    the run did, a minute later, with the workers' KeyboardInterrupt tracebacks (they got the
+    Ctrl-C too; the kit's worker plugin now makes them ignore it)."""
+    manager, client, run = kernel
+    pid = manager.provisioner.pid
+    assert run("setup()\nfake = use_fake()")["status"] == "ok"
+    # 60 calls of 2 s, 2 at a time: a minute if nobody stops it
+    long_run = "ScenarioSettings(prompts=60, latency=2.0, processes=2, concurrency=2)"
+    client.execute(f"r = await run_scenario('dask', {long_run})")
+    wait_for(lambda: len(attached_workers(pid)) >= 2)  # the plugin ran: the workers ignore SIGINT
+    manager.interrupt_kernel()
+    interrupted = time.monotonic()
+    reply = client.get_shell_msg(timeout=60)["content"]
+    assert reply["ename"] in ("CancelledError", "KeyboardInterrupt")
+    assert time.monotonic() - interrupted < 20  # a minute's run, stopped (0.5 s here, idle)
+    outputs = []
+    while client.iopub_channel.msg_ready():
+        message = client.get_iopub_msg(timeout=1)
+        if message["msg_type"] == "stream":
+            outputs.append(message["content"]["text"])
+    assert "KeyboardInterrupt" not in "".join(outputs)  # no worker died of it
+    assert run("print(1 + 1)")["status"] == "ok"
+    wait_for(lambda: not attached_workers(pid), seconds=60)  # and the cluster closes
+
+
+@pytest.mark.timeout(180)
+def test_an_awaiting_cell_stops_at_once_after_setup(kernel):
+    manager, client, run = kernel
+    assert run("setup()\nimport asyncio")["status"] == "ok"
+    client.execute("await asyncio.sleep(60)")
+    time.sleep(1)  # the cell is awaiting (a sleep is all it does)
+    manager.interrupt_kernel()
+    interrupted = time.monotonic()
+    assert client.get_shell_msg(timeout=90)["content"]["ename"] == "CancelledError"
+    assert time.monotonic() - interrupted < 20  # not the rest of the minute (ipykernel #881)
+
+
+@pytest.mark.timeout(180)
 def test_interrupting_a_cell_then_a_panel_run_leaves_the_kernel_alive(kernel):
     manager, client, run = kernel
     pid = manager.provisioner.pid

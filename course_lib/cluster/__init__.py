@@ -4,7 +4,7 @@
   workers as separate processes (``separate_processes``), a worker killed mid-run
 - ``limits``: ``ClusterLimits``, one cap and one rate for the whole cluster, on the scheduler
 - ``tasks``: the pipeline as Dask tasks (``ask_batch``, ``analyse_batch``, ``submit_all``,
-  ``gather_in_order``), with one client per worker
+  ``gather_in_order``), with one client per worker, made by ``EachWorker`` (a worker plugin)
 """
 
 from course_lib._lazy import lazy_names
@@ -16,6 +16,7 @@ _WHERE = {
     "kill_a_worker_when": "clusters",
     "ClusterLimits": "limits",
     "batches": "tasks",
+    "EachWorker": "tasks",
     "prepare": "tasks",
     "ask_batch": "tasks",
     "analyse_batch": "tasks",

@@ -2,8 +2,10 @@
 event loop, under the cluster's limits; a plain task analyses the answers (CPU work, in a worker
 thread). They live here, not in a notebook cell, so every worker imports the same code.
 
-Each worker makes one ``genai.Client`` the first time it needs one and keeps it (a client does
-not pickle, so it cannot travel with a task). Its spans go back to the kernel with the answers.
+Each worker makes one ``genai.Client`` and keeps it (a client does not pickle, so it cannot
+travel with a task): ``EachWorker``, a Dask worker plugin, makes it as the worker starts, on the
+workers there are and on any that join later. A task's spans go back to the kernel with the
+answers.
 
 Each task holds one of its worker's task slots (threads) from start to end, an ``async def`` one
 too, though Dask runs it on the worker's event loop: with one thread per worker and one call per
@@ -22,12 +24,13 @@ import uuid
 from collections.abc import Iterable
 from typing import Any, NamedTuple
 
-from distributed import Client, Future, as_completed, get_worker
+from distributed import Client, Future, Worker, WorkerPlugin, as_completed, get_worker
 from google.genai import errors
 
 from course_lib.cluster.limits import ClusterLimits
 from course_lib.ranges import nth_seed
 from course_lib.rate_limits.retry import call_with_retries
+from course_lib.run import lifeline
 from course_lib.run.calls import analysed
 from course_lib.run.results import CallRecord
 from course_lib.run.settings import ScenarioSettings
@@ -72,9 +75,34 @@ def gemini_for(base_url: str | None) -> Any:
 
 
 async def prepare(base_url: str | None, model: str) -> int:
-    """Run on every worker before the clock starts (``client.run``): its client, used once."""
+    """This worker's client, made and used once (its first call builds the SDK's models)."""
     await gemini_for(base_url).aio.models.count_tokens(model=model, contents="hi")
     return os.getpid()
+
+
+class EachWorker(WorkerPlugin):
+    """What every worker needs before its first task, as a Dask worker plugin::
+
+        client.register_plugin(EachWorker(url, DEFAULT_MODEL))
+
+    Dask runs ``setup`` on every worker there is, and on every worker that joins later: the
+    fresh worker a nanny starts in place of one that died, or a cluster scaled up
+    (``client.run`` reaches only the workers of that moment). Each worker ignores the notebook's
+    Ctrl-C, which reaches every process the kernel started: stopping the cluster is the kernel's
+    call, and a worker killed by it would only have its tasks run again (``lifeline``). Then it
+    makes its ``genai.Client`` on the fake at ``base_url`` (None: the worker's environment, live
+    mode) and uses it once, so no task pays for the SDK's first call.
+    """
+
+    name = "course-each-worker"  # one of these per cluster: a second registration replaces it
+
+    def __init__(self, base_url: str | None, model: str) -> None:
+        self.base_url, self.model = base_url, model
+        self.owner = os.getpid()  # the kernel: each worker leaves when it is gone
+
+    async def setup(self, worker: Worker) -> None:
+        lifeline.attach(self.owner)  # on the worker's main thread, where its event loop runs
+        await prepare(self.base_url, self.model)
 
 
 async def ask_batch(

@@ -36,7 +36,7 @@ def _cluster(fake: FakeGemini, workers: int = 2) -> Iterator[tuple[Any, Any, str
     with FakeServer(fake) as url:
         started = clusters.local_cluster(workers, 1)
         with started.cluster, started.client as client:
-            client.run(tasks.prepare, url, DEFAULT_MODEL)
+            client.register_plugin(tasks.EachWorker(url, DEFAULT_MODEL))
             yield started.cluster, client, url
 
 

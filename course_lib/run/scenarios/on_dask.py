@@ -40,7 +40,7 @@ def _on_dask(run: ScenarioRun, going: dict[str, Any]) -> list[CallRecord]:
         started = clusters.local_cluster(s.processes, s.worker_threads)
         with started.cluster, started.client as client:
             run.extras["cluster_start_s"] = started.seconds
-            client.run(tasks.prepare, url, s.model)
+            client.register_plugin(tasks.EachWorker(url, s.model))
             run.extras["cluster_mib"] = clusters.cluster_mib(client)  # with the SDK loaded
             if going.get("stopped"):  # Stop was pressed while the cluster started
                 return []
