@@ -138,11 +138,11 @@ def test_a_cluster_of_separate_processes_loses_a_worker_and_no_answer():
 def test_the_exercise_checks_pass_right_answers_and_explain_wrong_ones():
     from course_lib.cluster.tasks import ask_batch, batches, gather_in_order
 
-    def grown(local, client, prompts, url, one_limit=True):
+    def grown(local, client, prompts, url, one_limit=True, rpm=12, attempts=3):
         local.scale(3)
         client.wait_for_workers(3)
-        s = ScenarioSettings()
-        limits = ClusterLimits(in_flight=4, rpm=12, window_s=2.0)
+        s = ScenarioSettings(attempts=attempts)
+        limits = ClusterLimits(in_flight=4, rpm=rpm, window_s=2.0)
         futures = []
         for k, batch in enumerate(batches(list(enumerate(prompts)), 4)):
             mine = limits if one_limit else ClusterLimits(in_flight=4)
@@ -152,6 +152,11 @@ def test_the_exercise_checks_pass_right_answers_and_explain_wrong_ones():
     assert check_add_a_worker(grown)
     feedback = check_add_a_worker(lambda *a: grown(*a, one_limit=False))
     assert not feedback and "over the cap" in feedback.message
+    # calls that were made and failed (here: twice the rate, no retry) are told how, never
+    # "ask every one", which a learner who did ask every one cannot act on
+    feedback = check_add_a_worker(lambda *a: grown(*a, rpm=24, attempts=1))
+    assert not feedback and "failed, the first" in feedback.message
+    assert "429" in feedback.message and "after 1 attempt." in feedback.message
 
     def batched(client, prompts, size, url):
         return [

@@ -86,6 +86,17 @@ def check_add_a_worker(ask_on_more_workers: Callable[..., Any]) -> Feedback:
         return wrong(f"the cluster has {workers} workers: scale it to {WORKERS} (cluster.scale).")
     answered = sum(call.status == 200 for call in calls)
     if answered < len(prompts):
+        failed = (
+            [r for r in records if getattr(r, "error", None)] if isinstance(records, list) else []
+        )
+        if failed:  # asked, and the call failed: say how, not "ask every one"
+            first = failed[0]
+            return wrong(
+                f"the fake answered {answered} of the {len(prompts)} prompts; {len(failed)} "
+                f"failed, the first ({first.prompt!r}) with {first.error} after "
+                f"{first.attempts} attempt{'s' * (first.attempts != 1)}. Was the limit the one "
+                "asked for? If it was, the machine may have been too busy: run the check again."
+            )
         return wrong(
             f"the fake answered {answered} of the {len(prompts)} prompts: ask every one "
             "with ask_batch tasks on the cluster (client.submit), through base_url."
