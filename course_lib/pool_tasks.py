@@ -160,7 +160,8 @@ def ask_when_allowed(prompt: str, model: str = DEFAULT_MODEL) -> int:
     ``initargs``: its lock can only be handed to a process as it starts, never with a task::
 
         ctx = multiprocessing.get_context("spawn")  # the lock must come from the pool's context
-        bucket = MultiprocessBucket([Rate(5, Duration.SECOND)], ctx.Manager().list(), ctx.RLock())
+        # 5 per 1,020 ms: a window a hair longer than the API's, as lesson 05 says
+        bucket = MultiprocessBucket([Rate(5, 1020)], ctx.Manager().list(), ctx.RLock())
         with ProcessPoolExecutor(4, ctx, limiter_factory.init_global_limiter, (bucket,)) as pool:
             codes = list(pool.map(ask_when_allowed, ["Question 1", "Question 2"]))
     """

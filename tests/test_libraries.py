@@ -25,7 +25,7 @@ import stamina
 from aiolimiter import AsyncLimiter
 from google import genai
 from google.genai import errors, types
-from pyrate_limiter import Duration, InMemoryBucket, MultiprocessBucket, Rate, limiter_factory
+from pyrate_limiter import InMemoryBucket, MultiprocessBucket, Rate, limiter_factory
 from tenacity import (
     AsyncRetrying,
     RetryError,
@@ -123,7 +123,7 @@ def test_pyrate_holds_four_processes_to_one_limit_only_with_a_multiprocess_bucke
     # spawn, as the lesson does: a forkserver started earlier in this session would hand its
     # workers the environment it had then, from before offline() named the fake's address
     context = multiprocessing.get_context("spawn")
-    rates, sent = [Rate(5, Duration.SECOND)], {}
+    rates, sent = [Rate(5, 1020)], {}  # as the lesson: a window a hair longer than the API's
     with context.Manager() as manager:  # the lock and the list must come from the pool's context
         buckets = {  # (the bucket, how many calls: enough for a full second once all 4 are up)
             "own": (InMemoryBucket(rates), 40),  # pickled into each worker: a copy of its own
