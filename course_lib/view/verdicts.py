@@ -12,6 +12,9 @@ check the words against them.
 → 3 calls, at most 1 in flight: they ran one after another (3.10 s of waiting in 3.10 s).
 >>> print(calls_verdict([(0.0, 1.0), (0.0, 1.1), (0.1, 1.0)], span_s=1.1))
 → 3 calls, up to 3 in flight at once: they overlapped, 3.00 s of waiting in 1.10 s (2.7x).
+>>> print(calls_verdict([(0.0, 0.1), (0.0, 0.1), (1.0, 1.1)], span_s=1.1))  # a retry's wait
+→ 3 calls, up to 2 in flight at once, but only 0.30 s of waiting in 1.10 s: most of the time \
+passed between calls (waits the code chose, such as a retry's, or its own work).
 """
 
 from __future__ import annotations
@@ -62,6 +65,12 @@ def calls_verdict(calls: list[tuple[float, float]], span_s: float) -> str:
             f"→ {what}, at most 1 in flight: {how} ({waiting:.2f} s of waiting in {span_s:.2f} s)."
         )
     gain = waiting / max(span_s, 1e-9)
+    if gain < 1:  # they overlapped at times, but most of the time went between calls
+        return (
+            f"→ {what}, up to {most} in flight at once, but only {waiting:.2f} s of waiting in "
+            f"{span_s:.2f} s: most of the time passed between calls (waits the code chose, such "
+            "as a retry's, or its own work)."
+        )
     return (
         f"→ {what}, up to {most} in flight at once: they overlapped, {waiting:.2f} s of waiting "
         f"in {span_s:.2f} s ({gain:.1f}x)."
