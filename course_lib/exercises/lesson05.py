@@ -116,8 +116,9 @@ async def check_ask_with_retry(ask_with_retry: Callable[[Any, str], Any]) -> Fee
         if mistake:
             return wrong(mistake)
         return right(
-            f"two 429s for four calls at twice the limit, {elapsed:.1f} s in all, and the daily "
-            "quota stopped at once instead of retrying until tomorrow."
+            f"two 429s for four calls at twice the limit, {elapsed:.1f} s in all; the daily "
+            "quota stopped at once instead of retrying until tomorrow; a 400 raised at once; and "
+            "a 429 that never clears given up after 5 attempts."
         )
     return wrong("on a per-day 429 your function returned instead of raising the error.")
 
