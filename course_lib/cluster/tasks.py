@@ -27,7 +27,7 @@ from typing import Any, NamedTuple
 from distributed import Client, Future, Worker, WorkerPlugin, as_completed, get_worker
 from google.genai import errors
 
-from course_lib.cluster.limits import ClusterLimits
+from course_lib.cluster.limits import ClusterLimits, quiet_release_at_close
 from course_lib.ranges import nth_seed
 from course_lib.rate_limits.retry import call_with_retries
 from course_lib.run import lifeline
@@ -102,6 +102,7 @@ class EachWorker(WorkerPlugin):
 
     async def setup(self, worker: Worker) -> None:
         lifeline.attach(self.owner)  # on the worker's main thread, where its event loop runs
+        quiet_release_at_close()
         await prepare(self.base_url, self.model)
 
 
