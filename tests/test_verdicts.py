@@ -5,6 +5,7 @@ that print verdicts are checked with it in ``tests/test_notebooks.py``, from the
 
 import pytest
 
+from course_lib.view.verdicts import cores_used
 from tests.helpers_lessons import check_verdict
 
 # No timing in these checks: make test runs them beside the lessons (tests/conftest.py)
@@ -41,3 +42,11 @@ def test_the_checker_catches_a_verdict_that_contradicts_its_numbers():
     with pytest.raises(AssertionError):
         check_verdict("→ 2 processes did 0.52 s of CPU work in 0.79 s: about 0.5 cores' worth")
     assert check_verdict("→ the call computed 12% of its time; burn 97%.") == "share"
+
+
+def test_more_cores_worth_than_there_are_is_said_not_left_beside_you_have():
+    # seen on an idle 2-core machine: the work was timed slower in the notebook than it ran
+    line = cores_used(2, work_s=1.16, wall_s=0.52, cores=2)
+    assert "about 2.2 cores' worth" in line and "More than they could have" in line
+    assert "More than" not in cores_used(2, work_s=1.0, wall_s=0.52, cores=2)
+    assert check_verdict(line) == "cores"

@@ -47,6 +47,11 @@ def cores_used(workers: int, work_s: float, wall_s: float, cores: int) -> str:
     )
     if worth < min(workers, cores) * 0.75:
         line += " Something else was using the cores too."
+    elif worth > min(workers, cores) * 1.1:  # more than they can have: the work was timed slow
+        line += (
+            " More than they could have: the work ran faster in the processes than when it was"
+            " timed here (a shared core speeds up and slows down)."
+        )
     return line
 
 
