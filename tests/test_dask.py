@@ -4,6 +4,7 @@ cluster of separate processes on loopback that loses a worker mid-run and still 
 prompt once, and leaves no process behind; the exercises' checks, right and wrong."""
 
 import asyncio
+import os
 import signal
 import tempfile
 from pathlib import Path
@@ -240,3 +241,23 @@ def test_only_the_noise_of_a_closing_cluster_is_kept_out_of_the_notebook():
     assert noise.filter(record(heartbeat, OSError("timed out")))
     assert noise.filter(record("Unexpected exception during heartbeat.", CommClosedError("x")))
     assert noise.filter(logging.LogRecord("distributed", logging.ERROR, "", 0, "plain", (), None))
+
+
+def test_the_plugin_ties_a_worker_to_the_kernel_only_on_the_kernels_own_machine(monkeypatch):
+    """On another machine the kernel's process number names some other process (or none): a
+    worker there that watched it would leave at once, or never."""
+    attached = []
+    monkeypatch.setattr(tasks.lifeline, "attach", attached.append)
+    monkeypatch.setattr(tasks, "quiet_release_at_close", lambda: None)
+
+    async def prepared(base_url, model):
+        return 0
+
+    monkeypatch.setattr(tasks, "prepare", prepared)
+    here = tasks.EachWorker("http://127.0.0.1:1", "m")
+    asyncio.run(here.setup(worker=None))
+    assert attached == [os.getpid()]
+    elsewhere = tasks.EachWorker("http://127.0.0.1:1", "m")
+    elsewhere.machine = "another-host/another-boot"
+    asyncio.run(elsewhere.setup(worker=None))
+    assert attached == [os.getpid()]  # not attached again: that worker is left alone

@@ -20,8 +20,10 @@ from __future__ import annotations
 
 import asyncio
 import os
+import socket
 import uuid
 from collections.abc import Iterable
+from pathlib import Path
 from typing import Any, NamedTuple
 
 from distributed import Client, Future, Worker, WorkerPlugin, as_completed, get_worker
@@ -74,6 +76,16 @@ def gemini_for(base_url: str | None) -> Any:
     return _clients[base_url]
 
 
+def this_machine() -> str:
+    """Which machine this process runs on: its host name and, on Linux, this boot's id (two
+    containers may share a host name)."""
+    try:
+        boot = Path("/proc/sys/kernel/random/boot_id").read_text().strip()
+    except OSError:
+        boot = ""
+    return f"{socket.gethostname()}/{boot}"
+
+
 async def prepare(base_url: str | None, model: str) -> int:
     """This worker's client, made and used once (its first call builds the SDK's models)."""
     await gemini_for(base_url).aio.models.count_tokens(model=model, contents="hi")
@@ -87,21 +99,24 @@ class EachWorker(WorkerPlugin):
 
     Dask runs ``setup`` on every worker there is, and on every worker that joins later: the
     fresh worker a nanny starts in place of one that died, or a cluster scaled up
-    (``client.run`` reaches only the workers of that moment). Each worker ignores the notebook's
-    Ctrl-C, which reaches every process the kernel started: stopping the cluster is the kernel's
-    call, and a worker killed by it would only have its tasks run again (``lifeline``). Then it
-    makes its ``genai.Client`` on the fake at ``base_url`` (None: the worker's environment, live
-    mode) and uses it once, so no task pays for the SDK's first call.
+    (``client.run`` reaches only the workers of that moment). A worker on the kernel's own
+    machine ignores the notebook's Ctrl-C, which reaches every process the kernel started
+    (stopping the cluster is the kernel's call, and a worker killed by it would only have its
+    tasks run again), and leaves when the kernel is gone (``lifeline``); a worker on another
+    machine is left alone there, where the kernel's process number names some other process.
+    Then it makes its ``genai.Client`` on the fake at ``base_url`` (None: the worker's
+    environment, live mode) and uses it once, so no task pays for the SDK's first call.
     """
 
     name = "course-each-worker"  # one of these per cluster: a second registration replaces it
 
     def __init__(self, base_url: str | None, model: str) -> None:
         self.base_url, self.model = base_url, model
-        self.owner = os.getpid()  # the kernel: each worker leaves when it is gone
+        self.owner, self.machine = os.getpid(), this_machine()  # the kernel, and where it runs
 
     async def setup(self, worker: Worker) -> None:
-        lifeline.attach(self.owner)  # on the worker's main thread, where its event loop runs
+        if this_machine() == self.machine:  # the kernel's process number means something here
+            lifeline.attach(self.owner)  # on the worker's main thread, where its loop runs
         quiet_release_at_close()
         await prepare(self.base_url, self.model)
 
