@@ -117,7 +117,7 @@ class Watch:
         server = SESSION.server
         if server is not None:
             cut = now()
-            for span in calls_from_other_processes(server, self.t0):
+            for span in calls_from_other_processes(server, self.t0, spans):
                 if span.start < cut:  # answers still due show as running until now
                     running = span.end > cut
                     spans.append(replace(span, end=cut, outcome="running") if running else span)
