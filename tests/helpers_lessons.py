@@ -71,15 +71,29 @@ def solutions_in(notebook: nbformat.NotebookNode) -> int:
     return sum(HIDDEN_SOLUTION in c.metadata.get("tags", ()) for c in notebook.cells)
 
 
+#: Kernel starts tried when one dies before it answers: jupyter_client picks free TCP ports,
+#: then the kernel binds them, and a kernel started at the same moment by another test worker
+#: can take one in between ("Address already in use"; seen once in a CI run of five workers).
+KERNEL_STARTS = 3
+
+
 def execute(notebook: nbformat.NotebookNode) -> None:
     """Run every cell in order on a fresh kernel; raises CellExecutionError, naming the cell and
-    its traceback, at the first error (a failed solution check is one)."""
-    NotebookClient(
-        notebook,
-        timeout=CELL_TIMEOUT_S,
-        kernel_name="python3",
-        resources={"metadata": {"path": str(NOTEBOOKS)}},
-    ).execute()
+    its traceback, at the first error (a failed solution check is one). A kernel that dies
+    before it answers (no cell has run) is started again, up to ``KERNEL_STARTS`` times."""
+    for start in range(1, KERNEL_STARTS + 1):
+        client = NotebookClient(
+            notebook,
+            timeout=CELL_TIMEOUT_S,
+            kernel_name="python3",
+            resources={"metadata": {"path": str(NOTEBOOKS)}},
+        )
+        try:
+            client.execute()
+            return
+        except RuntimeError as error:
+            if "before replying to kernel_info" not in str(error) or start == KERNEL_STARTS:
+                raise
 
 
 def printed_lines(notebook: nbformat.NotebookNode) -> list[str]:
