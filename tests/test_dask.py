@@ -248,7 +248,7 @@ def test_the_plugin_ties_a_worker_to_the_kernel_only_on_the_kernels_own_machine(
     worker there that watched it would leave at once, or never."""
     attached = []
     monkeypatch.setattr(tasks.lifeline, "attach", attached.append)
-    monkeypatch.setattr(tasks, "quiet_release_at_close", lambda: None)
+    monkeypatch.setattr(tasks, "quiet_closing_noise", lambda: None)
 
     async def prepared(base_url, model):
         return 0

@@ -30,7 +30,7 @@ import dask
 import psutil  # distributed needs it, so it is always there with Dask
 from distributed import Client, LocalCluster
 
-from course_lib.cluster.limits import quiet_release_at_close
+from course_lib.cluster.limits import quiet_closing_noise
 from course_lib.machine import default_start_method
 
 STARTS_WITHIN_S = 60.0
@@ -52,7 +52,7 @@ def local_cluster(workers: int = 2, threads: int = 1) -> Started:
     # On a busy machine a worker can take over 4 s to stop; the nanny then kills it and warns,
     # which is noise in a lesson (the worker is stopped either way).
     logging.getLogger("distributed.nanny").setLevel(logging.ERROR)
-    quiet_release_at_close()  # here too: a client's semaphore may be released as it closes
+    quiet_closing_noise()  # in the kernel too (its side of a closing cluster)
     started = time.perf_counter()
     # Workers forked from a fork server start in a tenth of the time spawned ones take (the
     # server imports Python once; every later cluster's workers skip it): the kit's pools too.

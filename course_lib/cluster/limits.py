@@ -90,7 +90,7 @@ class _ClosingNoise(logging.Filter):
         return not (closed and record.getMessage().startswith("Failed to communicate"))
 
 
-def quiet_release_at_close() -> None:
+def quiet_closing_noise() -> None:
     """Stop the closing-time noise (``_ClosingNoise``) in this process: a worker (the kit's
     worker plugin calls it) or the kernel (``local_cluster`` does)."""
     for name in ("distributed.semaphore", "distributed.worker"):

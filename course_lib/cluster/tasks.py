@@ -29,7 +29,7 @@ from typing import Any, NamedTuple
 from distributed import Client, Future, Worker, WorkerPlugin, as_completed, get_worker
 from google.genai import errors
 
-from course_lib.cluster.limits import ClusterLimits, quiet_release_at_close
+from course_lib.cluster.limits import ClusterLimits, quiet_closing_noise
 from course_lib.ranges import nth_seed
 from course_lib.rate_limits.retry import call_with_retries
 from course_lib.run import lifeline
@@ -117,7 +117,7 @@ class EachWorker(WorkerPlugin):
     async def setup(self, worker: Worker) -> None:
         if this_machine() == self.machine:  # the kernel's process number means something here
             lifeline.attach(self.owner)  # on the worker's main thread, where its loop runs
-        quiet_release_at_close()
+        quiet_closing_noise()
         await prepare(self.base_url, self.model)
 
 
