@@ -76,7 +76,8 @@ async def test_asynchronous_requests(client, capsys):
     elapsed = time.perf_counter() - start
     out = capsys.readouterr().out
     assert out.startswith("Download and content generation queued for 3 images.\n\n")
-    assert out.count("\n\n") >= 3 and len(out.split()) > 3 * 10  # three answers, each printed
+    answers = out.split("\n\n")[1:]  # three answers, each printed, each in 3 words as asked
+    assert len(answers) == 3 and all(len(a.split()) == 3 for a in answers), answers
     calls = [call for call in SESSION.current_fake().log if call.prompt == prompt]
     assert [call.status for call in calls] == [200] * 4  # the warm-up and the three images
     assert elapsed < 3 * 0.2  # the three calls overlapped
@@ -143,6 +144,12 @@ def set_light_color(rgb_hex: str):
     return "done"
 
 
+def stop_lights():
+    """Stop flashing lights."""
+    print("LIGHTBOT: Lights turned off.")
+    return "done"
+
+
 def power_disco_ball(power: bool) -> bool:
     print(f"Disco ball is {'spinning!' if power else 'stopped.'}")
     return True
@@ -158,19 +165,28 @@ def dim_lights(brightness: float) -> bool:
     return True
 
 
-def declare(name, description, **properties):
+def declare(name, said, /, **properties):
     return {
         "type": "function",
         "name": name,
-        "description": description,
+        "description": said,
         "parameters": {"type": "object", "properties": properties, "required": list(properties)},
     }
 
 
-LIGHTS = {"enable_lights": enable_lights, "set_light_color": set_light_color}
+LIGHTS = {
+    "enable_lights": enable_lights,
+    "set_light_color": set_light_color,
+    "stop_lights": stop_lights,
+}
 LIGHT_TOOLS = [
     declare("enable_lights", "Turn on the lighting system."),
-    declare("set_light_color", "Set the light color.", rgb_hex={"type": "string"}),
+    declare(
+        "set_light_color",
+        "Set the light color. Lights must be enabled for this to work.",
+        rgb_hex={"type": "string", "description": "The color as an RGB hex string"},
+    ),
+    declare("stop_lights", "Stop flashing lights."),
 ]
 HOUSE = {"power_disco_ball": power_disco_ball, "start_music": start_music, "dim_lights": dim_lights}
 HOUSE_TOOLS = [
@@ -236,11 +252,70 @@ def test_function_calling_lights_with_a_system_instruction(client, capsys):
         "You are a helpful lighting system bot. You can turn lights on and set their color."
     )
     interaction, rounds = run_until_answered(
-        client, "Make this place PURPLE! Set the light color.", LIGHT_TOOLS, LIGHTS, instruction
+        client, "Make this place PURPLE!", LIGHT_TOOLS, LIGHTS, instruction
     )
     printed = capsys.readouterr().out
-    assert rounds == 1 and "LIGHTBOT: Lights set to" in printed
+    assert rounds == 1 and "LIGHTBOT: Lights set to PURPLE." in printed, printed
     assert interaction.output_text.startswith("From the tools: set_light_color returned")
+    # the notebook's "auto" cell: two functions have "lights" in their names; the one whose
+    # description the prompt echoes ("Turn on the lighting system.") is the one called
+    run_until_answered(client, "Turn on the lights!", LIGHT_TOOLS, LIGHTS, instruction)
+    printed = capsys.readouterr().out
+    assert "Calling: enable_lights({})" in printed and "stop_lights" not in printed, printed
+
+
+def test_function_calling_movies_from_a_prompt_of_several_lines(client, capsys):
+    def find_movies(description: str, location: str):
+        return ["Barbie", "Oppenheimer"]
+
+    def find_theaters(location: str, movie: str):
+        return ["Googleplex 16", "Android Theatre"]
+
+    def get_showtimes(location: str, movie: str, theater: str, date: str):
+        return ["10:00", "11:00"]
+
+    functions = {f.__name__: f for f in (find_movies, find_theaters, get_showtimes)}
+    text = {"type": "string"}
+    tools = [
+        declare(
+            "find_movies",
+            "find movie titles currently playing in theaters based on any description, genre, "
+            "title words, etc.",
+            **{"description": text, "location": text},
+        ),
+        declare(
+            "find_theaters",
+            "Find theaters based on location and movie title.",
+            location=text,
+            movie=text,
+        ),
+        declare(
+            "get_showtimes",
+            "Find the start times for movies playing in a specific theater.",
+            location=text,
+            movie=text,
+            theater=text,
+            date=text,
+        ),
+    ]
+    prompt = """
+    Find comedy movies playing in Mountain View, CA on 01/01/2025.
+    First, find the movie titles.
+    Then, find the theaters showing those movies.
+    Finally, find the showtimes for each movie at each theater.
+"""
+    run_until_answered(client, prompt, tools, functions)
+    printed = capsys.readouterr().out
+    calls = [line for line in printed.splitlines() if line.startswith("Calling: ")]
+    assert [c.split("(")[0] for c in calls] == [
+        "Calling: find_movies",
+        "Calling: find_theaters",
+        "Calling: get_showtimes",
+    ], printed
+    assert all("'location': 'Mountain View, CA'" in c for c in calls), calls
+    assert "'date': '01/01/2025'" in calls[2], calls
+    for word in ("'Find'", "'First'", "'Then'", "'Finally'"):  # a line's first word is no name
+        assert word not in printed, printed
 
 
 def test_without_tools_the_model_just_answers(client, capsys):

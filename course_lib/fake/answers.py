@@ -26,7 +26,20 @@ _LEADING_WORDS = re.compile(
     r"how (do|does|is|are)|give me [\w\s]*? (on|about))\s+",
     re.IGNORECASE,
 )
-_WORD_BUDGET = re.compile(r"\bin (\d{1,4}) words\b", re.IGNORECASE)
+_NUMBER_WORDS = "one two three four five six seven eight nine ten".split()
+#: "in 300 words", "in just 3 words", "in under fifty words" (the words one to ten), "in a word"
+_WORD_BUDGET = re.compile(
+    r"\bin (?:just |only |exactly |about |around |under |less than |fewer than |at most |no more "
+    r"than )?(\d{1,4}|a|" + "|".join(_NUMBER_WORDS) + r") words?\b",
+    re.IGNORECASE,
+)
+
+
+def _words_wanted(said: str) -> int:
+    said = said.lower()
+    return (
+        1 if said == "a" else _NUMBER_WORDS.index(said) + 1 if said in _NUMBER_WORDS else int(said)
+    )
 
 
 @cache
@@ -108,10 +121,12 @@ def answer_for(prompt: str, rng: random.Random) -> str:
     rng.shuffle(sentences)
     budget = _WORD_BUDGET.search(prompt)
     if budget:
-        words_wanted = int(budget.group(1))
+        words_wanted = _words_wanted(budget.group(1))
         chosen: list[str] = []
         while sentences and sum(len(s.split()) for s in chosen) < words_wanted:
             chosen.append(sentences.pop())
+        if words_wanted < 12:  # "in just 3 words": a few words, not a sentence
+            return " ".join(" ".join(chosen).split()[:words_wanted]).rstrip(",;:.") + "."
     else:
         # 3 to 9 sentences: about 60 to 230 tokens, the bulk of real chat answers.
         chosen = sentences[: rng.randint(3, 9)]

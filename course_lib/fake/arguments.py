@@ -27,9 +27,16 @@ _NUMBER = re.compile(r"(?<![\w.])-?\d+(?:\.\d+)?(?![\w.]*\d)")
 _PLACE = re.compile(
     r"\b(?:in|at|near|around|from|to)\s+((?:[A-Z][\w'.-]*\s+)*[A-Z][\w'.-]*(?:,\s*[A-Z]{2}\b)?)"
 )
-_CAPITALISED = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][a-zA-Z0-9'-]+\b")
+_CAPITALISED = re.compile(r"\b[A-Z][a-zA-Z0-9'-]+\b")
 _PLACE_NAMES = {"location", "city", "place", "address", "destination", "where", "region"}
 _PLACE_NAMES |= {"country", "town", "area", "origin", "venue"}
+_DATE = re.compile(
+    r"\b\d{1,2}/\d{1,2}/\d{2,4}\b|\b\d{4}-\d{2}-\d{2}\b"  # 01/01/2025, 2025-01-01
+    r"|\b(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]*\.? \d{1,2}(?:st|nd|rd|th)?"
+    r"(?:,? \d{4})?\b|\b(?:today|tomorrow|tonight|yesterday)\b",  # March 3rd, 2025; today
+    re.IGNORECASE,
+)
+_DATE_NAMES = {"date", "day", "when", "on"}
 _OFF = re.compile(r"\b(off|stop|disable|no|not|don't|false)\b", re.IGNORECASE)
 _QUESTION_WORDS = {"What", "Which", "Who", "Where", "When", "Why", "How", "Is", "Are", "Can"}
 
@@ -45,15 +52,16 @@ class _Arguments:
         self.prompt, self.root = prompt, root
         self.numbers = [_number(n) for n in _NUMBER.findall(prompt)]
         self.places = [p.strip() for p in _PLACE.findall(prompt)]
+        self.dates = [d.group() for d in _DATE.finditer(prompt)]
         taken = " ".join(self.places)
-        self.names = [
-            n for n in _CAPITALISED.findall(prompt) if n not in taken and n not in _QUESTION_WORDS
-        ]
-        self.used = {"number": 0, "name": 0}
+        self.names = [n for n in _names(prompt) if n not in taken and n not in _QUESTION_WORDS]
+        self.used = {"number": 0, "name": 0, "place": 0}
 
     def object(self, schema: dict[str, Any]) -> dict[str, Any]:
         properties = schema.get("properties") or {}
         wanted = schema.get("required") or list(properties)
+        if any(_words_of(str(name)) & _PLACE_NAMES for name in wanted):
+            self.used["place"] += 1  # the place goes there, not into another parameter too
         return {name: self.value(properties.get(name) or {}, name) for name in wanted}
 
     def value(self, spec: Any, name: str) -> Any:
@@ -87,16 +95,36 @@ class _Arguments:
         return int(value) if whole else value
 
     def text(self, name: str) -> str:
-        words = set(re.findall(r"[a-z]+", re.sub(r"([a-z])([A-Z])", r"\1 \2", name).lower()))
+        words = _words_of(name)
         if words & _PLACE_NAMES and self.places:
             return self.places[0]
+        if words & _DATE_NAMES and self.dates:
+            return self.dates[0]
         n = self.used["name"]
         if n < len(self.names):
             self.used["name"] += 1
             return self.names[n]
         if self.names:
             return self.names[-1]
-        return self.places[0] if self.places else self.prompt.strip()[:80]
+        if self.places and not self.used["place"]:  # a place no location parameter took
+            return self.places[0]
+        first = re.split(r"[.!?\n]\s", self.prompt.strip() + " ", maxsplit=1)[0]
+        return first.strip()[:80]  # "Find comedy movies playing in Mountain View, CA on ..."
+
+
+def _words_of(name: str) -> set[str]:
+    """A parameter name's words: "startDate" and "start_date" are {"start", "date"}."""
+    return set(re.findall(r"[a-z]+", re.sub(r"([a-z])([A-Z])", r"\1 \2", name).lower()))
+
+
+def _names(prompt: str) -> list[str]:
+    """Capitalised words, except those a sentence or a line starts with ("First, find...")."""
+    found = []
+    for match in _CAPITALISED.finditer(prompt):
+        before = prompt[: match.start()].rstrip(" \t")
+        if before and before[-1] not in ".!?\n":
+            found.append(match.group())
+    return found
 
 
 def _number(text: str) -> int | float:

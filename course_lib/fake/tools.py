@@ -42,10 +42,11 @@ _STOP = {"get", "the", "and", "for", "set", "list", "find", "fetch", "lookup", "
 
 @dataclass(frozen=True)
 class Tool:
-    """One declared function: its name and the JSON schema of its parameters."""
+    """One declared function: its name, the JSON schema of its parameters, its description."""
 
     name: str
     schema: dict[str, Any]
+    description: str = ""
 
 
 @dataclass
@@ -94,7 +95,14 @@ def read_tools(request: dict[str, Any], contents: list[Any]) -> ToolTurn:
                 schema = proto.field(spec, "parameters_json_schema")
                 if schema is not None:
                     check_schema(schema, f"{where}.parameters_json_schema", too_deep, True)
-            turn.tools.append(Tool(name, schema if isinstance(schema, dict) else {}))
+            described = proto.field(spec, "description")
+            turn.tools.append(
+                Tool(
+                    name,
+                    schema if isinstance(schema, dict) else {},
+                    described if isinstance(described, str) else "",
+                )
+            )
     names = {tool.name for tool in turn.tools}
     _read_config(proto.field(request, "tool_config") or {}, names, turn)
     _read_calls(contents, turn)
@@ -165,12 +173,20 @@ def calls_for(prompt: str, tools: list[Tool]) -> list[dict[str, Any]]:
 
 
 def chosen_tools(prompt: str, tools: list[Tool]) -> list[Tool]:
-    """The functions a prompt asks for: those it names; else the one its sum or hints ask for;
-    else the first."""
+    """The functions a prompt asks for: those it names (of two it names by the same words, the
+    one whose description it echoes more: "Turn on the lights!" is enable_lights, "Turn on the
+    lighting system.", not stop_lights, "Stop flashing lights."); else the one its sum or hints
+    ask for; else the first."""
     words = {w.lower() for w in _WORD.findall(prompt)}
     named = [t for t in tools if _name_words(t.name) & words]
     if named:
-        return named
+        by = {t.name: frozenset(_name_words(t.name) & words) for t in named}
+        echoed = {t.name: len(words & _described_words(t) - by[t.name]) for t in named}
+        return [
+            t
+            for t in named
+            if echoed[t.name] == max(echoed[u.name] for u in named if by[u.name] == by[t.name])
+        ]
     operation = _operation(prompt, words)
     for wanted in ([operation] if operation else []) + sorted(words & set(_HINTS)):
         hinted = [t for t in tools if _name_words(t.name) & _HINTS.get(wanted, {wanted})]
@@ -189,6 +205,10 @@ _HINTS: dict[str, set[str]] = {
     "sunny": {"weather", "forecast"}, "temperature": {"weather", "temperature"},
     "dark": {"lights", "light", "lamp"}, "bright": {"lights", "light", "lamp"},
     "clock": {"time"}, "hour": {"time"},
+    **dict.fromkeys(
+        "red orange yellow green blue purple violet pink white black colour color".split(),
+        {"color", "colour"},
+    ),
 }  # fmt: skip
 #: Cues of each operation, strongest first: "each owns 44 ... in total" is a product.
 _SUMS = (
@@ -227,6 +247,14 @@ def missing_signatures(turn: ToolTurn) -> str | None:
         f"performance. Additional data, function call `default_api:{name}` , position {position}. "
         "Please refer to https://ai.google.dev/gemini-api/docs/thought-signatures for more details."
     )
+
+
+def _described_words(tool: Tool) -> set[str]:
+    """The words of a function's description that may tell it from another."""
+    return {w.lower() for w in _WORD.findall(tool.description)} - _STOP - _COMMON
+
+
+_COMMON = {"this", "that", "with", "for", "are", "must", "from", "any", "all", "can", "you"}
 
 
 def _name_words(name: str) -> set[str]:
