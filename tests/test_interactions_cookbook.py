@@ -18,6 +18,7 @@ import base64
 import enum
 import io
 import json
+import re
 import time
 import wave
 
@@ -392,6 +393,8 @@ def test_json_mode_with_a_pydantic_schema(client, capsys):
     assert isinstance(recipes, dict) and set(recipes) == set(Recipe.model_fields)
     assert isinstance(recipe, Recipe) and recipe.recipe_name and recipe.recipe_description
     assert recipe.ingredients and all(isinstance(i, Ingredient) for i in recipe.ingredients)
+    for ing in recipe.ingredients:  # "including units": "2 cups", not the prompt's words
+        assert re.fullmatch(r"\d \w+", ing.quantity), ing.quantity
     with pytest.raises(ValidationError):
         TypeAdapter(list[Recipe]).validate_json(result.steps[-1].content[0].text)
     assert "🍪 " in capsys.readouterr().out

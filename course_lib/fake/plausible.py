@@ -168,6 +168,9 @@ class Filler:
             return f"https://example.com/{'-'.join(_WORD.findall(topic_of(self.prompt).lower()))}"
         if fmt == "uuid" or words[-1:] == ["id"]:
             return str(uuid.UUID(int=self.rng.getrandbits(128), version=4))
+        if {"quantity", "amount", "qty"} & set(words):  # as text: "2 cups", not the topic
+            unit = self.rng.choice(["cups", "tablespoons", "teaspoons", "grams", "pieces"])
+            return f"{self.rng.randint(1, 4)} {unit}"
         found = self.list_for(words)
         if found == "quality":
             return self.sentence(siblings)
