@@ -1,8 +1,10 @@
 """The loopback way in: shared by processes, one rate-limit budget per key, never left running."""
 
+import json
 import multiprocessing
 import os
 import socket
+import time
 from concurrent.futures import ProcessPoolExecutor
 from urllib.parse import urlparse
 
@@ -124,3 +126,54 @@ def test_lesson_workers_ask_through_the_offline_server_from_a_spawned_pool():
     assert answers[0].startswith("Hello!") and answers[1].startswith("asyncio")
     assert len(fake.log) == 3  # the kernel's fake answered every process's calls
     assert all(10 < mb < 2000 for mb in memory)
+
+
+# -- requests that never reach an endpoint (a room's server meets all of them) -----------------
+def _send(url: str, raw: bytes, wait_s: float = 5.0) -> tuple[bytes, float]:
+    host, port = url.removeprefix("http://").split(":")
+    start = time.perf_counter()
+    with socket.create_connection((host, int(port)), timeout=wait_s) as conn:
+        conn.sendall(raw)
+        try:
+            return conn.recv(65536), time.perf_counter() - start
+        except TimeoutError:
+            return b"(still open)", time.perf_counter() - start
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b"GET /v1/models?x=" + b"a" * 9000 + b" HTTP/1.1\r\nHost: x\r\n\r\n",
+        b"GET /v1/models HTTP/1.1\r\nHost: x\r\nX-Big: " + b"b" * 20_000 + b"\r\n\r\n",
+        b"HELLO\r\n\r\n",
+    ],
+    ids=["a 9 KB URL", "a 20 KB header", "not HTTP"],
+)
+def test_a_request_too_long_or_not_http_gets_a_json_400_and_nothing_printed(raw, capfd):
+    with FakeServer(FakeGemini(latency=0.0)) as url:
+        answer, _ = _send(url, raw)
+    head, _, body = answer.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.0 400") and b"application/json" in head, answer
+    assert json.loads(body)["error"]["status"] == "INVALID_ARGUMENT"
+    printed = capfd.readouterr()
+    assert "Traceback" not in printed.err + printed.out, printed
+
+
+def test_a_body_that_trickles_in_gets_a_408_and_half_headers_are_closed():
+    server = FakeServer(FakeGemini(latency=0.0), body_timeout_s=1.0, idle_timeout_s=1.5)
+    url = server.start()
+    try:
+        model = f"/v1/models/{DEFAULT_MODEL}:generateContent"
+        slow = f"POST {model} HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{{".encode()
+        answer, waited = _send(url, slow)
+        assert answer.startswith(b"HTTP/1.1 408") and 0.9 < waited < 4, (answer, waited)
+        answer, waited = _send(url, b"POST /v1/models HTTP/1.1\r\nHost: x\r\n")
+        assert answer == b"" and waited < 4.5, (answer, waited)  # closed, not left open
+        host, port = url.removeprefix("http://").split(":")
+        dripping = socket.create_connection((host, int(port)))
+        dripping.sendall(slow)
+    finally:
+        start = time.perf_counter()
+        server.stop()  # a client still sending does not hold the server up
+        assert time.perf_counter() - start < 3
+    dripping.close()

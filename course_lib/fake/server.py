@@ -24,6 +24,7 @@ from aiohttp import web
 from course_lib.config import TRACE_HEADER
 from course_lib.fake import wire
 from course_lib.fake.gemini import FakeGemini
+from course_lib.fake.http_edges import answer_unparsed_in_json, quiet_bad_requests, read_body
 from course_lib.fake.peers import Peers
 from course_lib.fake.request import MAX_BODY_BYTES
 from course_lib.fake.wire import Caller, Reply
@@ -33,11 +34,17 @@ _running: weakref.WeakSet[FakeServer] = weakref.WeakSet()
 
 class FakeServer:
     def __init__(
-        self, fake: FakeGemini, host: str = "127.0.0.1", idle_timeout_s: float = 60.0
+        self,
+        fake: FakeGemini,
+        host: str = "127.0.0.1",
+        idle_timeout_s: float = 60.0,
+        port: int = 0,
+        body_timeout_s: float = 30.0,
     ) -> None:
         self.fake = fake
-        self.host = host
+        self.host, self.port = host, port  # port 0: the OS picks a free one
         self.idle_timeout_s = idle_timeout_s  # a connection that sends nothing is closed then
+        self.body_timeout_s = body_timeout_s  # a body that trickles in longer gets a 408
         self.url: str | None = None
         self.peers = Peers()  # which process holds each connection (``ServedCall.client``)
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -50,7 +57,7 @@ class FakeServer:
             return self.url
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.bind((self.host, 0))  # port 0: the OS picks a free one
+        sock.bind((self.host, self.port))
         loop = self._loop = asyncio.new_event_loop()
         ready = threading.Event()
         self._thread = threading.Thread(
@@ -87,13 +94,23 @@ class FakeServer:
     def __exit__(self, *exc: object) -> None:
         self.stop()
 
+    # -- what a server built on this one adds (a room's: course_lib.room) -------------------------
+    def middlewares(self) -> list[Any]:
+        """aiohttp middlewares that see each request before the fake's own guard."""
+        return []
+
+    def add_routes(self, app: web.Application) -> None:
+        """Routes of its own, matched before the API's "not found"."""
+
     # -- inside the server thread ----------------------------------------------------------------
     def _serve(
         self, loop: asyncio.AbstractEventLoop, sock: socket.socket, ready: threading.Event
     ) -> None:
         # the loop comes as an argument: stop() clears self._loop while this thread still runs
         asyncio.set_event_loop(loop)
-        app = web.Application(client_max_size=MAX_BODY_BYTES, middlewares=[self._guard])
+        app = web.Application(
+            client_max_size=MAX_BODY_BYTES, middlewares=[*self.middlewares(), self._guard]
+        )
         model = "/{version:v1|v1beta}/models/{model:[^/:]+}"
         app.router.add_post(model + ":generateContent", self._generate)
         app.router.add_post(model + ":streamGenerateContent", self._stream)
@@ -111,13 +128,20 @@ class FakeServer:
         app.router.add_get(batches + "/{id:[^/:]+}", self._job)
         app.router.add_delete(batches + "/{id:[^/:]+}", self._job)
         app.router.add_post(batches + "/{id:[^/:]+}:cancel", self._cancel_job)
+        self.add_routes(app)
         app.router.add_route("*", "/{tail:.*}", self._other)
         # keepalive_timeout also closes connections that never finish sending their headers
         runner = web.AppRunner(
-            app, access_log=None, handler_cancellation=True, keepalive_timeout=self.idle_timeout_s
+            app,
+            access_log=None,
+            handler_cancellation=True,
+            keepalive_timeout=self.idle_timeout_s,
+            shutdown_timeout=1.0,  # stop() waits this long for calls in progress, then ends them
         )
+        quiet_bad_requests()
         try:
             loop.run_until_complete(runner.setup())
+            answer_unparsed_in_json(runner)
             loop.run_until_complete(web.SockSite(runner, sock, backlog=2048).start())
             self._runner = runner
         finally:
@@ -199,6 +223,10 @@ class FakeServer:
         if peer:
             self.peers.note(peer[0], peer[1])
         try:
+            if request.can_read_body:  # read here, in time or a 408; handlers get it at once
+                body = await read_body(request, self.body_timeout_s)
+                if isinstance(body, web.Response):
+                    return body
             return await handler(request)
         except web.HTTPRequestEntityTooLarge:
             message = f"Request payload size exceeds the limit: {MAX_BODY_BYTES} bytes."
