@@ -1,4 +1,5 @@
-"""The command line: ``python -m course_lib run SCENARIO [options]`` and ``... compare [options]``.
+"""The command line: ``python -m course_lib run SCENARIO [options]``, ``... compare [options]``
+and ``... serve [options]`` (one fake Gemini for a room: ``course_lib.room``).
 
 Each option sets the ScenarioSettings field of its name; its help, range and message come from
 ``course_lib.ranges``. Bad input prints one line on stderr and exits with status 2; a run in
@@ -19,6 +20,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import fields
 from typing import Any, NoReturn
 
+from course_lib.cli_serve import add_serve_options, serve
 from course_lib.ranges import RANGES
 from course_lib.run.registry import SCENARIOS, scenario
 from course_lib.run.results import RunResult
@@ -142,6 +144,13 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("options", nargs=argparse.REMAINDER, help="the scenario's options")
     compare_all = commands.add_parser("compare", help="run every scenario and compare wall times")
     _add_options(compare_all, _OPTIONS)
+    serve_room = commands.add_parser(
+        "serve",
+        help="serve one fake Gemini to a room of students",
+        description="Serve the fake Gemini to a room: students join with "
+        'setup(server="http://ADDRESS:PORT", name="their name"); the dashboard is at /dashboard.',
+    )
+    add_serve_options(serve_room)
     return parser
 
 
@@ -214,6 +223,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _main(argv: list[str]) -> int:
     try:
         args = _parser().parse_args(_glued(argv))
+        if args.command == "serve":
+            return serve(args)
         if args.command == "run":
             options = _scenario_options(args.scenario, args.options)
             results = [asyncio.run(run_scenario(args.scenario, _settings(options)))]

@@ -30,6 +30,9 @@ ENV_LIVE_RPM = "COURSE_LIVE_RPM"  # live calls are paced to this many requests a
 ENV_LIVE_LEDGER = "COURSE_LIVE_LEDGER"  # the file that counts a session's live calls
 ENV_LIVE_BASE_URL = "COURSE_LIVE_BASE_URL"  # a stand-in for the real API (tests)
 ENV_OWNER = "COURSE_OWNER_PID"  # the process (a kernel) whose worker processes end with it
+ENV_SERVER = "COURSE_SERVER"  # a room's fake Gemini (python -m course_lib serve) to join
+ENV_NAME = "COURSE_NAME"  # the name a student joins the room with (it is their key there)
+ENV_ROOM_KEY = "COURSE_ROOM_KEY"  # the key the room knows this student by, once joined
 
 DEFAULT_LIVE_BUDGET = 20
 DEFAULT_LIVE_RPM = 10

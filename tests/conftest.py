@@ -19,7 +19,10 @@ from course_lib.config import (
     ENV_LIVE_BUDGET,
     ENV_LIVE_LEDGER,
     ENV_LIVE_RPM,
+    ENV_NAME,
     ENV_OWNER,
+    ENV_ROOM_KEY,
+    ENV_SERVER,
 )
 from course_lib.notebook.setup_cell import forget as forget_setup
 
@@ -32,6 +35,9 @@ COURSE_ENVIRONMENT = (
     ENV_LIVE_BASE_URL,
     ENV_LIVE_RPM,
     ENV_OWNER,
+    ENV_SERVER,
+    ENV_NAME,
+    ENV_ROOM_KEY,
 )
 
 

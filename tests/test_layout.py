@@ -58,7 +58,9 @@ MAY_IMPORT = {
         "pool_tasks",
     },
     "notebook": SHARED | {"fake", "trace", "client", "run", "view"},  # setup() and %%timeline
-    "cli": SHARED | {"run"},
+    "room": SHARED | {"fake"},  # one fake for a classroom
+    "cli_serve": SHARED | {"fake", "room"},
+    "cli": SHARED | {"run", "cli_serve"},
     "__main__": {"cli"},
     "__init__": {"_lazy"},
 }

@@ -33,7 +33,13 @@ from course_lib.client.live import (
     live_rpm,
 )
 from course_lib.client.session import SESSION
-from course_lib.config import DEFAULT_MODEL, ENV_LIVE, OFFLINE_API_KEY
+from course_lib.config import (
+    DEFAULT_MODEL,
+    ENV_BASE_URL,
+    ENV_LIVE,
+    ENV_ROOM_KEY,
+    OFFLINE_API_KEY,
+)
 from course_lib.fake.gemini import FakeGemini
 from course_lib.trace.transport import AsyncTracedTransport, TracedTransport
 
@@ -75,6 +81,9 @@ def gemini_client(
     for name, value in given.items():
         ranges.check(name, value)
     want_live = os.environ.get(ENV_LIVE) == "1" if live is None else live
+    room = SESSION.room
+    if not want_live and fake is None and base_url is None and room and not room.private:
+        base_url = room.url  # a room's server (setup(server=...)): its limits are the room's
     key = find_key() if want_live else None
     if want_live and key is None:
         print(NO_KEY)
@@ -88,7 +97,10 @@ def gemini_client(
     elif base_url is not None:
         sync = TracedTransport(httpx.HTTPTransport())
         async_ = AsyncTracedTransport(httpx.AsyncHTTPTransport())
-        api_key, url = OFFLINE_API_KEY, base_url
+        # the room's key for the room's server (worker processes inherit both), else any key
+        room_key = os.environ.get(ENV_ROOM_KEY)
+        same = room_key and base_url.rstrip("/") == os.environ.get(ENV_BASE_URL, "").rstrip("/")
+        api_key, url = (room_key if same else None) or OFFLINE_API_KEY, base_url
     else:
         from course_lib.fake.transport import FAKE_BASE_URL, fake_transports  # respx: only here
 

@@ -32,6 +32,7 @@ from course_lib.config import (
     ENV_LIVE_LEDGER,
     ENV_LIVE_RPM,
     ENV_MODEL,
+    ENV_ROOM_KEY,
     LIVE_BASE_URL,
     OFFLINE_API_KEY,
 )
@@ -53,7 +54,10 @@ class LiveBudgetSpent(RuntimeError):
 def find_key() -> str | None:
     """A real key, if there is one: the environment first, then Colab's secrets."""
     for name in ENV_API_KEYS:
-        if os.environ.get(name) and os.environ[name] != OFFLINE_API_KEY:
+        if os.environ.get(name) and os.environ[name] not in (
+            OFFLINE_API_KEY,
+            os.environ.get(ENV_ROOM_KEY),  # a room's key (setup(server=...)) is no real key
+        ):
             return os.environ[name]
     try:  # Colab keeps keys in its "Secrets" panel
         from google.colab import userdata

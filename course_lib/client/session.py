@@ -25,6 +25,7 @@ from course_lib.client.live import (
     find_key,
     live_rpm,
 )
+from course_lib.client.room import Room, join_room
 from course_lib.config import (
     DEFAULT_MODEL,
     ENV_API_KEYS,
@@ -32,7 +33,9 @@ from course_lib.config import (
     ENV_LIVE,
     ENV_LIVE_LEDGER,
     ENV_MODEL,
+    ENV_NAME,
     ENV_OWNER,
+    ENV_SERVER,
     OFFLINE_API_KEY,
 )
 from course_lib.fake.gemini import FakeGemini
@@ -47,6 +50,7 @@ class Session:
         self.server: FakeServer | None = None
         self._budget: LiveBudget | None = None
         self.live_clients = 0  # live clients made, whether by COURSE_LIVE or live=True
+        self.room: Room | None = None  # the room's server this session joined, if any
 
     @property
     def live_budget(self) -> LiveBudget:
@@ -68,6 +72,12 @@ class Session:
         except through ``offline()``'s server, which always serves the current one.
         """
         values.known("use_fake", settings, (f.name for f in fields(FakeGemini) if f.init))
+        if self.room is not None and not self.room.private:
+            self.room.private = True  # a lesson's own limits: the room's are the instructor's
+            print(
+                "This notebook's calls now go to a fake of its own on this machine (the lesson "
+                "sets its limits); setup(server=...) joins the room's server again."
+            )
         self.fake = FakeGemini(**settings)
         if self.server is not None:
             self.server.fake = self.fake
@@ -111,7 +121,7 @@ class Session:
             del os.environ["GEMINI_API_KEY"]
 
     # -- live mode -------------------------------------------------------------------------------
-    def setup(self, live: bool = False) -> str:
+    def setup(self, live: bool = False, server: str | None = None, name: str | None = None) -> str:
         """The setup cell's one call: returns one line saying which Gemini answers.
 
         Offline by default: the fake Gemini is served on loopback, so ``gemini_client()`` and even
@@ -120,9 +130,23 @@ class Session:
         says why. Live, it checks that the API serves the lessons' model (``DEFAULT_MODEL``, or
         COURSE_MODEL) to this key, and says which to set if it does not. The scenario runners
         and panels always use the fake: their latency is a setting.
+
+        In a workshop, ``server`` (or COURSE_SERVER) is the room's fake Gemini, served by the
+        instructor (``python -m course_lib serve``), and ``name`` (or COURSE_NAME) the key the
+        room knows you by: ``gemini_client()``, an unchanged ``genai.Client()`` and worker
+        processes then call it, and share its limits as the instructor set them.
         """
         ranges.check(ENV_MODEL, DEFAULT_MODEL)  # a retired or unknown COURSE_MODEL: one line
         os.environ[ENV_OWNER] = str(os.getpid())  # worker processes end when this one does
+        self.leave_room()
+        server = server or os.environ.get(ENV_SERVER)
+        if server and not live:
+            self.stop_offline()
+            self.room, said = join_room(server, name or os.environ.get(ENV_NAME))
+            if self.room is not None:
+                return said
+            self.offline()
+            return said
         key = find_key() if live else None
         problem = NO_KEY if live and key is None else None
         if key is not None:  # never asked offline: nothing leaves the machine
@@ -138,8 +162,15 @@ class Session:
         self.offline()
         return problem or self.live_status()
 
+    def leave_room(self) -> None:
+        if self.room is not None:
+            self.room.leave()
+            self.room = None
+
     def live_status(self) -> str:
         """One line for the setup cell: which Gemini you are talking to. Never shows the key."""
+        if self.room is not None and not self.room.private:
+            return self.room.status()
         if os.environ.get(ENV_LIVE) != "1" and not self.live_clients:
             return (
                 f"Offline: the fake Gemini answers as {DEFAULT_MODEL} (no key needed, nothing "
@@ -154,6 +185,7 @@ class Session:
 
     def reset(self) -> None:
         """Back to a fresh session: no server, the default fake, no live calls counted."""
+        self.leave_room()
         self.stop_offline()
         self.fake = None
         if self._budget is not None:
@@ -181,8 +213,8 @@ def offline() -> str:
 offline.__doc__ = Session.offline.__doc__
 
 
-def setup(live: bool = False) -> str:
-    return SESSION.setup(live)
+def setup(live: bool = False, server: str | None = None, name: str | None = None) -> str:
+    return SESSION.setup(live, server, name)
 
 
 def fake_url() -> str:
