@@ -1,5 +1,6 @@
 """The command line: ``python -m course_lib run SCENARIO [options]``, ``... compare [options]``
-and ``... serve [options]`` (one fake Gemini for a room: ``course_lib.room``).
+``... serve [options]`` (one fake Gemini for a room: ``course_lib.room``) and ``... doctor``
+(is this machine ready: ``course_lib.doctor``).
 
 Each option sets the ScenarioSettings field of its name; its help, range and message come from
 ``course_lib.ranges``. Bad input prints one line on stderr and exits with status 2; a run in
@@ -151,6 +152,11 @@ def _parser() -> argparse.ArgumentParser:
         'setup(server="http://ADDRESS:PORT", name="their name"); the dashboard is at /dashboard.',
     )
     add_serve_options(serve_room)
+    doctor = commands.add_parser(
+        "doctor", help="check that this machine is ready for the course (under 30 s)"
+    )
+    doctor.add_argument("--server", default=None, help="a room's server to check (COURSE_SERVER)")
+    doctor.add_argument("--live", action="store_true", help="check live mode's key too")
     return parser
 
 
@@ -225,6 +231,12 @@ def _main(argv: list[str]) -> int:
         args = _parser().parse_args(_glued(argv))
         if args.command == "serve":
             return serve(args)
+        if args.command == "doctor":
+            from course_lib.doctor import run_checks  # imports the SDK: only when asked
+
+            checks = run_checks(args.server, args.live)
+            print("\n".join(check.shown() for check in checks))
+            return 0 if all(check.ok for check in checks) else 1
         if args.command == "run":
             options = _scenario_options(args.scenario, args.options)
             results = [asyncio.run(run_scenario(args.scenario, _settings(options)))]
