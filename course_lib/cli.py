@@ -1,6 +1,6 @@
 """The command line: ``python -m course_lib run SCENARIO [options]``, ``... compare [options]``
 ``... serve [options]`` (one fake Gemini for a room: ``course_lib.room``) and ``... doctor``
-(is this machine ready: ``course_lib.doctor``).
+(is this machine ready: ``course_lib.preflight``).
 
 Each option sets the ScenarioSettings field of its name; its help, range and message come from
 ``course_lib.ranges``. Bad input prints one line on stderr and exits with status 2; a run in
@@ -232,7 +232,7 @@ def _main(argv: list[str]) -> int:
         if args.command == "serve":
             return serve(args)
         if args.command == "doctor":
-            from course_lib.doctor import run_checks  # imports the SDK: only when asked
+            from course_lib.preflight import run_checks  # imports the SDK: only when asked
 
             checks = run_checks(args.server, args.live)
             print("\n".join(check.shown() for check in checks))

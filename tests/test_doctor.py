@@ -5,7 +5,7 @@ import sys
 import time
 from importlib import metadata
 
-from course_lib import doctor
+from course_lib import preflight as doctor
 
 
 def test_a_ready_machine_passes_every_check_in_seconds():
@@ -48,3 +48,4 @@ def test_the_command_exits_1_with_a_line_for_a_room_that_does_not_answer():
     assert done.stdout.splitlines()[-1].startswith("✗ The room's server at http://127.0.0.1:9")
     pinned = subprocess.run(["taskset", "-c", "0", *command[:4]], capture_output=True, text=True)
     assert pinned.returncode == 0 and "! 1 core this process may use" in pinned.stdout
+

@@ -60,8 +60,8 @@ MAY_IMPORT = {
     "notebook": SHARED | {"fake", "trace", "client", "run", "view"},  # setup() and %%timeline
     "room": SHARED | {"fake"},  # one fake for a classroom
     "cli_serve": SHARED | {"fake", "room"},
-    "doctor": SHARED | {"fake", "client"},  # python -m course_lib doctor
-    "cli": SHARED | {"run", "cli_serve", "doctor"},
+    "preflight": SHARED | {"fake", "client"},  # python -m course_lib doctor
+    "cli": SHARED | {"run", "cli_serve", "preflight"},
     "__main__": {"cli"},
     "__init__": {"_lazy"},
 }
