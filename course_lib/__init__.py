@@ -37,6 +37,7 @@ _WHERE = {
     "DEFAULT_MODEL": "config",
     "SettingError": "values",
     "setup": "notebook.setup_cell",
+    "doctor": "notebook.doctor_cell",
     "offline": "client.session",
     "use_fake": "client.session",
     "fake_url": "client.session",

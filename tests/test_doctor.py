@@ -49,3 +49,15 @@ def test_the_command_exits_1_with_a_line_for_a_room_that_does_not_answer():
     pinned = subprocess.run(["taskset", "-c", "0", *command[:4]], capture_output=True, text=True)
     assert pinned.returncode == 0 and "! 1 core this process may use" in pinned.stdout
 
+
+def test_in_a_notebook_a_page_without_widgets_shows_what_to_do(capsys):
+    from course_lib import doctor as notebook_doctor
+    from course_lib.notebook.doctor_cell import NOT_DRAWN
+
+    shown = notebook_doctor()
+    printed = capsys.readouterr().out
+    assert printed.startswith("✓ Python 3.") and "fake Gemini answers" in printed
+    bundle = shown._repr_mimebundle_()
+    data = bundle[0] if isinstance(bundle, tuple) else bundle
+    assert data["text/plain"] == NOT_DRAWN  # what a page that cannot draw widgets shows
+    assert "✓ this page draws widgets" in shown._esm  # what one that can draws

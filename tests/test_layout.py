@@ -57,7 +57,7 @@ MAY_IMPORT = {
         "scaling",
         "pool_tasks",
     },
-    "notebook": SHARED | {"fake", "trace", "client", "run", "view"},  # setup() and %%timeline
+    "notebook": SHARED | {"fake", "trace", "client", "run", "view", "preflight"},  # setup() ...
     "room": SHARED | {"fake"},  # one fake for a classroom
     "cli_serve": SHARED | {"fake", "room"},
     "preflight": SHARED | {"fake", "client"},  # python -m course_lib doctor

@@ -1,0 +1,43 @@
+"""Lesson 00's first check, ``doctor()``: what ``python -m course_lib doctor`` checks, and one thing
+only a notebook can: whether this page draws widgets (the panels and live timelines are widgets).
+
+The widget check needs no round trip: a page that draws widgets runs the widget's JavaScript,
+which writes the ✓ line; a page that cannot shows the widget's text instead, which is the ✗ line
+and what to do.
+"""
+
+from __future__ import annotations
+
+import anywidget
+
+from course_lib.preflight import run_checks
+
+_ESM = """
+export default {
+  render({ model, el }) {
+    el.textContent = "✓ this page draws widgets: the panels and live timelines will show";
+  },
+};
+"""
+NOT_DRAWN = (
+    "✗ this page does not draw widgets, so panels and live timelines will not show: open the "
+    "notebook in JupyterLab, Notebook 7 or Colab (in VS Code, install the Jupyter extension), "
+    "then run this cell again"
+)
+
+
+class WidgetCheck(anywidget.AnyWidget):
+    """Draws the ✓ line where widgets render; elsewhere its text is the ✗ line."""
+
+    _esm = _ESM
+
+    def __repr__(self) -> str:  # what a page that cannot draw widgets shows instead
+        return NOT_DRAWN
+
+
+def doctor(server: str | None = None, live: bool = False) -> WidgetCheck:
+    """Print one line a check (as ``python -m course_lib doctor`` does), then show the widget
+    check as the cell's result."""
+    for check in run_checks(server, live):
+        print(check.shown())
+    return WidgetCheck()
