@@ -69,7 +69,9 @@ def title_of(notebook: dict, path: Path) -> str:
 
 
 def _markdown(cell_id: str, text: str) -> dict:
-    return {"cell_type": "markdown", "id": cell_id, "metadata": {}, "source": _lines(text)}
+    # on every path through the lesson (scripts/paths.py)
+    metadata = {"tags": ["core"]}
+    return {"cell_type": "markdown", "id": cell_id, "metadata": metadata, "source": _lines(text)}
 
 
 def _lines(text: str) -> list[str]:

@@ -4,6 +4,7 @@ keeps every result its later cells need, and each lesson's minutes on each path 
     python scripts/paths.py            # each lesson's minutes, core and in all
     python scripts/paths.py --check    # exit 1 and say where if a cell is untagged, or a core
                                        # cell needs a name only an optional cell defines
+    python scripts/paths.py --write    # docs/instructor/solutions.md: every exercise's solution
 
 A section that is optional begins with a markdown cell whose first line is the banner
 ``> **Optional**: ...`` (JupyterLab does not show tags; the banner shows), and every cell up to the
@@ -71,11 +72,19 @@ def problems(path: Path) -> list[str]:
     found: list[str] = []
     core_bound: set[str] = set(dir(builtins)) | {"display", "get_ipython", "_"}
     optional_bound: dict[str, int] = {}
+    before = CORE
     for number, cell in enumerate(notebook.cells):
         kind = path_of(cell)
         if kind is None:
             found.append(f"{path.stem} cell {number}: tag it 'core' or 'optional' (one of them)")
             continue
+        starts = kind == OPTIONAL and before == CORE
+        if starts and not (cell.cell_type == "markdown" and BANNER.match(cell.source)):
+            found.append(
+                f"{path.stem} cell {number} begins an optional section: make it a markdown cell "
+                "whose first line is the banner '> **Optional** ...'"
+            )
+        before = kind
         if cell.cell_type != "code":
             continue
         bound, read = _names(cell.source)
@@ -104,15 +113,51 @@ def minutes(path: Path) -> dict[str, float]:
         if cell.cell_type == "markdown":
             spent[kind] += len(SOLUTION.sub("", cell.source).split()) / READ_WPM
         else:
-            exercise = re.search(r"^check_\w+\(", cell.source, re.M)
+            exercise = re.search(r"^(await )?check_\w+\(", cell.source, re.M)
             spent[kind] += EXERCISE_MIN if exercise else CELL_MIN
     return spent
+
+
+SOLUTIONS = LESSONS[0].parent.parent / "docs" / "instructor" / "solutions.md"
+_IN_ORDER = re.compile(r"^#{2,4} (?P<exercise>Exercise [^\n]+)$|" + SOLUTION.pattern, re.M | re.S)
+
+
+def solutions() -> str:
+    """Every exercise's hidden solution, lesson by lesson, for the instructor's guide."""
+    out = [
+        "# Solutions, in one place\n",
+        "Written by `python scripts/paths.py --write` from the lessons' hidden solutions (a test "
+        "fails when this file is out of date). Each is one right answer; the checks accept "
+        "others.\n",
+    ]
+    for lesson in LESSONS:
+        notebook = nbformat.read(lesson, as_version=4)
+        title = notebook.cells[0].source.splitlines()[0].lstrip("# ")
+        out.append(f"## {lesson.stem[:2]}: {title}\n")
+        exercise = asked = ""
+        for cell in notebook.cells:
+            if cell.cell_type != "markdown":
+                continue
+            for found in _IN_ORDER.finditer(cell.source):  # a solution is its last exercise's
+                if found.group("exercise"):
+                    exercise = found.group("exercise")
+                    asked = cell.source[found.end() :].split("<details>")[0].strip()
+                    continue
+                body = re.sub(r"</?details>|<summary>Solution</summary>", "", found.group())
+                out.append(f"### {exercise}\n\n{asked}\n\n{body.strip()}\n")
+                asked = ""
+    return "\n".join(out)
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--check", action="store_true", help="check the tags; exit 1 on a problem")
+    parser.add_argument("--write", action="store_true", help=f"write {SOLUTIONS.name}")
     args = parser.parse_args()
+    if args.write:
+        SOLUTIONS.parent.mkdir(parents=True, exist_ok=True)
+        SOLUTIONS.write_text(solutions(), encoding="utf-8")
+        return 0
     if args.check:
         found = [problem for lesson in LESSONS for problem in problems(lesson)]
         print("\n".join(found) or "every cell tagged; the core paths stand on their own")

@@ -10,6 +10,7 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "scripts"))
 import navigation  # noqa: E402
+import paths  # noqa: E402
 
 # No timing in these checks: make test runs them beside the lessons (tests/conftest.py)
 pytestmark = pytest.mark.beside_lessons
@@ -50,3 +51,41 @@ def test_the_repository_comes_from_pyproject(tmp_path):
         assert "https://github.com/OWNER/NAME" in str(error)
     else:
         raise AssertionError("a non-GitHub address should be refused with a message")
+
+
+# -- the two paths through each lesson (scripts/paths.py) ------------------------------------------
+@pytest.mark.parametrize("lesson", paths.LESSONS, ids=lambda p: p.stem)
+def test_every_cell_is_on_a_path_and_the_core_path_stands_alone(lesson):
+    assert paths.problems(lesson) == []
+
+
+def test_lessons_05_and_06_have_a_core_path_of_35_to_40_minutes():
+    for lesson in paths.LESSONS:
+        core = paths.minutes(lesson)[paths.CORE]
+        if lesson.stem[:2] in ("05", "06"):
+            assert 33 <= core <= 42, (lesson.stem, core)
+
+
+def test_the_instructors_solutions_are_the_lessons_own():
+    assert paths.SOLUTIONS.read_text(encoding="utf-8") == paths.solutions(), (
+        "run python scripts/paths.py --write"
+    )
+
+
+def test_the_path_check_finds_an_optional_cell_a_core_cell_needs(tmp_path):
+    import nbformat
+
+    cells = [
+        nbformat.v4.new_markdown_cell("# A lesson"),
+        nbformat.v4.new_markdown_cell("## Aside"),  # optional, but no banner
+        nbformat.v4.new_code_cell("helper = 42"),
+        nbformat.v4.new_code_cell("print(helper)"),
+        nbformat.v4.new_code_cell("untagged = 1"),
+    ]
+    for cell, tag in zip(cells, ["core", "optional", "optional", "core", None], strict=True):
+        cell.metadata["tags"] = [tag] if tag else []
+    lesson = tmp_path / "09_lesson.ipynb"
+    nbformat.write(nbformat.v4.new_notebook(cells=cells), lesson)
+    found = paths.problems(lesson)
+    assert len(found) == 3, found
+    assert "banner" in found[0] and "reads 'helper'" in found[1] and "tag it" in found[2]
