@@ -40,7 +40,8 @@ class Check:
     warning: bool = False  # works, but a lesson will look different (one core, say)
 
     def shown(self) -> str:
-        return ("✓ " if self.ok and not self.warning else "! " if self.ok else "✗ ") + self.line
+        mark = "ok  " if self.ok and not self.warning else "note" if self.ok else "FIX "
+        return f"{mark}  {self.line}"
 
 
 def _version(text: str) -> tuple[int, ...]:

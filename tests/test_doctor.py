@@ -14,7 +14,7 @@ def test_a_ready_machine_passes_every_check_in_seconds():
     assert time.perf_counter() - start < 30
     assert all(c.ok for c in checks), [c.shown() for c in checks]
     lines = [c.shown() for c in checks]
-    assert lines[0].startswith("✓ Python 3.") and any("fake Gemini answers" in x for x in lines)
+    assert lines[0].startswith("ok    Python 3.") and any("fake Gemini answers" in x for x in lines)
 
 
 def test_a_broken_machine_is_told_what_to_do_one_line_a_problem(monkeypatch):
@@ -30,14 +30,14 @@ def test_a_broken_machine_is_told_what_to_do_one_line_a_problem(monkeypatch):
     checks = doctor.run_checks(server="http://127.0.0.1:9")
     failed = [c.shown() for c in checks if not c.ok]
     assert failed == [
-        "✗ ipywidgets is not installed: " + doctor.INSTALL,
-        "✗ anywidget is not installed: " + doctor.INSTALL,
-        "✗ ipywidgets is not installed, so no panel or live timeline: " + doctor.INSTALL,
-        "✗ The room's server at http://127.0.0.1:9 does not answer (ConnectError): check the "
+        "FIX   ipywidgets is not installed: " + doctor.INSTALL,
+        "FIX   anywidget is not installed: " + doctor.INSTALL,
+        "FIX   ipywidgets is not installed, so no panel or live timeline: " + doctor.INSTALL,
+        "FIX   The room's server at http://127.0.0.1:9 does not answer (ConnectError): check the "
         "address with your instructor.",
     ], failed
     (one_core,) = [c for c in checks if "core" in c.line]
-    assert one_core.ok and one_core.warning and one_core.shown().startswith("! 1 core")
+    assert one_core.ok and one_core.warning and one_core.shown().startswith("note  1 core")
     assert not doctor.check_python((3, 10, 4)).ok
 
 
@@ -45,9 +45,9 @@ def test_the_command_exits_1_with_a_line_for_a_room_that_does_not_answer():
     command = [sys.executable, "-m", "course_lib", "doctor", "--server", "http://127.0.0.1:9"]
     done = subprocess.run(command, capture_output=True, text=True, timeout=120)
     assert done.returncode == 1 and not done.stderr, done.stderr
-    assert done.stdout.splitlines()[-1].startswith("✗ The room's server at http://127.0.0.1:9")
+    assert done.stdout.splitlines()[-1].startswith("FIX   The room's server at http://127.0.0.1:9")
     pinned = subprocess.run(["taskset", "-c", "0", *command[:4]], capture_output=True, text=True)
-    assert pinned.returncode == 0 and "! 1 core this process may use" in pinned.stdout
+    assert pinned.returncode == 0 and "note  1 core this process may use" in pinned.stdout
 
 
 def test_in_a_notebook_a_page_without_widgets_shows_what_to_do(capsys):
@@ -56,8 +56,8 @@ def test_in_a_notebook_a_page_without_widgets_shows_what_to_do(capsys):
 
     shown = notebook_doctor()
     printed = capsys.readouterr().out
-    assert printed.startswith("✓ Python 3.") and "fake Gemini answers" in printed
+    assert printed.startswith("ok    Python 3.") and "fake Gemini answers" in printed
     bundle = shown._repr_mimebundle_()
     data = bundle[0] if isinstance(bundle, tuple) else bundle
     assert data["text/plain"] == NOT_DRAWN  # what a page that cannot draw widgets shows
-    assert "✓ this page draws widgets" in shown._esm  # what one that can draws
+    assert "ok    this page draws widgets" in shown._esm  # what one that can draws

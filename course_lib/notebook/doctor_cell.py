@@ -2,7 +2,7 @@
 only a notebook can: whether this page draws widgets (the panels and live timelines are widgets).
 
 The widget check needs no round trip: a page that draws widgets runs the widget's JavaScript,
-which writes the ✓ line; a page that cannot shows the widget's text instead, which is the ✗ line
+which writes the "ok" line; a page that cannot shows the widget's text instead, the "FIX" line
 and what to do.
 """
 
@@ -15,19 +15,19 @@ from course_lib.preflight import run_checks
 _ESM = """
 export default {
   render({ model, el }) {
-    el.textContent = "✓ this page draws widgets: the panels and live timelines will show";
+    el.textContent = "ok    this page draws widgets: the panels and live timelines will show";
   },
 };
 """
 NOT_DRAWN = (
-    "✗ this page does not draw widgets, so panels and live timelines will not show: open the "
+    "FIX   this page does not draw widgets, so panels and live timelines will not show: open the "
     "notebook in JupyterLab, Notebook 7 or Colab (in VS Code, install the Jupyter extension), "
     "then run this cell again"
 )
 
 
 class WidgetCheck(anywidget.AnyWidget):
-    """Draws the ✓ line where widgets render; elsewhere its text is the ✗ line."""
+    """Draws the "ok" line where widgets render; elsewhere its text is the "FIX" line."""
 
     _esm = _ESM
 
