@@ -15,6 +15,7 @@ from course_lib.preflight import run_checks
 _ESM = """
 export default {
   render({ model, el }) {
+    el.style.cssText = "font-family: var(--jp-code-font-family, monospace); white-space: pre";
     el.textContent = "ok    this page draws widgets: the panels and live timelines will show";
   },
 };
