@@ -2,6 +2,7 @@
 
 import json
 import shutil
+import subprocess
 import sys
 from pathlib import Path
 
@@ -33,7 +34,7 @@ def test_it_is_idempotent_and_links_neighbours(tmp_path):
     assert navigation.run(check=False, folder=tmp_path) == []  # the second run changes nothing
     cells = json.loads(first.read_text())["cells"]
     top = "".join(cells[1]["source"])
-    assert "colab.research.google.com/github/" in top and "[Contents](README.md)" in top
+    assert navigation.LOCALLY in top and "[Contents](README.md)" in top  # no address yet
     assert "01_sequential.ipynb" in top and "←" not in top  # the first lesson has no previous
     setup = next(c for c in cells if "".join(c["source"]).startswith("# Setup"))
     assert "setup(live=LIVE)" in "".join(setup["source"])
@@ -51,6 +52,37 @@ def test_the_repository_comes_from_pyproject(tmp_path):
         assert "https://github.com/OWNER/NAME" in str(error)
     else:
         raise AssertionError("a non-GitHub address should be refused with a message")
+
+
+def test_no_link_points_at_a_page_that_does_not_exist_until_the_address_is_set(tmp_path):
+    for kept in ("scripts", "notebooks"):
+        shutil.copytree(ROOT / kept, tmp_path / kept)
+    for kept in ("README.md", "pyproject.toml"):
+        shutil.copy(ROOT / kept, tmp_path / kept)
+    shown = [*(tmp_path / "notebooks").glob("*.ipynb"), *tmp_path.glob("**/README.md")]
+    assert not [p.name for p in shown if "OWNER/REPO" in p.read_text(encoding="utf-8")]
+    setup = json.loads((tmp_path / "notebooks" / "01_sequential.ipynb").read_text())["cells"][2]
+    assert "Colab cannot install the course kit yet" in "".join(setup["source"])
+    # whoever publishes it sets the address once, everywhere
+    script = tmp_path / "scripts" / "navigation.py"
+    url = "https://github.com/acme/llm-course"
+    done = subprocess.run([sys.executable, script, "--repository", url], capture_output=True)
+    assert done.returncode == 0, done.stderr
+    for path in shown:
+        text = path.read_text(encoding="utf-8")
+        assert "OWNER/REPO" not in text and "acme/llm-course" in text, path.name
+    assert (
+        'Repository = "https://github.com/acme/llm-course"'
+        in (tmp_path / "pyproject.toml").read_text()
+    )
+    setup = json.loads((tmp_path / "notebooks" / "01_sequential.ipynb").read_text())["cells"][2]
+    assert 'git+https://github.com/acme/llm-course"' in "".join(setup["source"])
+    again = subprocess.run([sys.executable, script, "--check"], capture_output=True, text=True)
+    assert again.returncode == 0, again.stdout
+    bad = subprocess.run(
+        [sys.executable, script, "--repository", "acme"], capture_output=True, text=True
+    )
+    assert bad.returncode == 1 and "must be https://github.com/OWNER/NAME" in bad.stderr
 
 
 # -- the two paths through each lesson (scripts/paths.py) ------------------------------------------
