@@ -27,7 +27,7 @@ install = $(if $(UV),$(UV) pip install --quiet --python $(1),$(1) -m pip install
 LONG_RUNS := -m "long_run or beside_lessons" -n 4 --dist loadgroup
 TIMED := -m "not (long_run or beside_lessons)" -n 3 --dist loadgroup
 
-.PHONY: setup lab test test-colab lint bench clean
+.PHONY: setup lab test test-colab lint bench figures clean
 
 $(BIN)/python:
 	@$(PY) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -90,6 +90,11 @@ bench: setup
 	$(BIN)/python bench/cluster.py
 	$(BIN)/python bench/live_overhead.py
 	$(BIN)/python bench/lessons.py
+
+# Each lesson's core pictures as PNGs in figures/, for a projector or a handout: every core path
+# run alone, offline (scripts/figures.py; 5-6 minutes; needs Chromium).
+figures: setup
+	$(NONET) $(BIN)/python scripts/figures.py
 
 clean:
 	rm -rf $(VENV) $(COLAB) .venv-uv .pytest_cache .ruff_cache .mypy_cache
