@@ -16,6 +16,11 @@ if __name__ == "__main__":  # the guard matters: spawned workers re-import the m
     asked = signal.getsignal(signal.SIGINT)
     if asked is signal.default_int_handler:  # not when started with Ctrl-C ignored (`cmd &`)
         signal.signal(signal.SIGINT, _interrupted_while_loading)
+    if sys.argv[1:2] == ["doctor"]:  # before the kit's imports: it says what is missing
+        from course_lib.preflight import main as doctor
+
+        signal.signal(signal.SIGINT, asked)
+        sys.exit(doctor(sys.argv[2:]))
     from course_lib.cli import main
 
     signal.signal(signal.SIGINT, asked)

@@ -21,7 +21,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import fields
 from typing import Any, NoReturn
 
-from course_lib.cli_serve import add_serve_options, serve
+from course_lib.cli_serve import add_serve_options, serve  # imports the fake only to serve
 from course_lib.ranges import RANGES
 from course_lib.run.registry import SCENARIOS, scenario
 from course_lib.run.results import RunResult
@@ -231,12 +231,10 @@ def _main(argv: list[str]) -> int:
         args = _parser().parse_args(_glued(argv))
         if args.command == "serve":
             return serve(args)
-        if args.command == "doctor":
-            from course_lib.preflight import run_checks  # imports the SDK: only when asked
+        if args.command == "doctor":  # python -m course_lib doctor goes there before the kit loads
+            from course_lib.preflight import main as doctor
 
-            checks = run_checks(args.server, args.live)
-            print("\n".join(check.shown() for check in checks))
-            return 0 if all(check.ok for check in checks) else 1
+            return doctor(argv[1:])
         if args.command == "run":
             options = _scenario_options(args.scenario, args.options)
             results = [asyncio.run(run_scenario(args.scenario, _settings(options)))]

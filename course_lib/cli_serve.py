@@ -11,8 +11,6 @@ import socket
 import time
 from pathlib import Path
 
-from course_lib.fake.gemini import FakeGemini
-from course_lib.room.server import RoomServer, read_keys
 from course_lib.values import SettingError
 
 DEFAULT_PORT = 8765
@@ -63,28 +61,43 @@ def _projects(said: str) -> int | None:
     if said == "each":
         return None
     try:
-        return int(said)
+        projects = int(said)
     except ValueError:
+        projects = 0
+    if projects < 1:
         raise SettingError(
-            f"--projects must be 'each' or a number of projects (got {said!r})"
-        ) from None
+            f"--projects must be 'each' or a number of projects, 1 or more (got {said!r})"
+        )
+    return projects
 
 
-def _address(host: str, port: int) -> str:
-    """The URL students type: this machine's address on the network when serving on all."""
+def _address(host: str, port: int) -> str | None:
+    """The URL students type: this machine's address on its network when serving on all of
+    them (the one its traffic leaves by: a UDP socket "connected" sends nothing), or None if it
+    has none but loopback."""
     if host in ("0.0.0.0", "::", ""):
         try:
-            host = socket.gethostbyname(socket.gethostname())
+            with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+                probe.connect(("192.0.2.1", 9))  # a documentation address: nothing is sent
+                host = probe.getsockname()[0]
         except OSError:
-            host = "THIS-MACHINE'S-ADDRESS"
+            return None
+        if host.startswith("127."):
+            return None
     return f"http://{host}:{port}"
 
 
 def serve(args: argparse.Namespace) -> int:
+    from course_lib.fake.gemini import FakeGemini  # aiohttp and the fake: only when serving
+    from course_lib.room.server import RoomServer, read_keys
+
     if not 0 < args.port < 65536:
         raise SettingError(f"--port must be between 1 and 65535 (got {args.port})")
     if not args.minutes > 0:
         raise SettingError(f"--minutes must be more than 0 (got {args.minutes:g})")
+    for flag, value in (("--rpm", args.rpm), ("--tpm", args.tpm), ("--rpd", args.rpd)):
+        if value is not None and value < 1:
+            raise SettingError(f"{flag} must be 1 or more; leave it out for no limit (got {value})")
     fake = FakeGemini(
         latency=args.latency, rpm=args.rpm, tpm=args.tpm, rpd=args.rpd, window_s=args.window_s
     )
@@ -98,9 +111,16 @@ def serve(args: argparse.Namespace) -> int:
             "use that port (try --port 8766), or the address is not this machine's"
         ) from None
     url = _address(args.host, args.port)
-    limits = f"{args.rpm} requests a minute per project" if args.rpm else "no per-minute limit"
+    if url is None:
+        print(
+            f"Serving on every address of this machine, port {args.port}, but none but loopback "
+            "was found: find its address with `ip addr` (or ipconfig on Windows)."
+        )
+        url = f"http://ADDRESS:{args.port}"
+    window = "a minute" if args.window_s == 60 else f"per {args.window_s:g} s"
+    limits = f"{args.rpm} requests {window} per project" if args.rpm else "no request limit"
     print(f"The room's fake Gemini is serving at {url} ({limits}).")
-    print(f'Students join with:  setup(server="{url}", name="their name")')
+    print(f'Students join with:  print(setup(server="{url}", name="their own name"))')
     print(
         f"Dashboard: {url}/dashboard. Ctrl-C stops it; it stops by itself in {args.minutes:g} "
         "minutes.",

@@ -4,6 +4,7 @@ import subprocess
 import sys
 import time
 from importlib import metadata
+from pathlib import Path
 
 from course_lib import preflight as doctor
 
@@ -33,8 +34,8 @@ def test_a_broken_machine_is_told_what_to_do_one_line_a_problem(monkeypatch):
         "FIX   ipywidgets is not installed: " + doctor.INSTALL,
         "FIX   anywidget is not installed: " + doctor.INSTALL,
         "FIX   ipywidgets is not installed, so no panel or live timeline: " + doctor.INSTALL,
-        "FIX   The room's server at http://127.0.0.1:9 does not answer (ConnectError): check the "
-        "address with your instructor.",
+        "FIX   the room's server at http://127.0.0.1:9 does not answer (ConnectError): check the "
+        "address (and that it was started with --host 0.0.0.0 if it is another machine)",
     ], failed
     (one_core,) = [c for c in checks if "core" in c.line]
     assert one_core.ok and one_core.warning and one_core.shown().startswith("note  1 core")
@@ -45,7 +46,7 @@ def test_the_command_exits_1_with_a_line_for_a_room_that_does_not_answer():
     command = [sys.executable, "-m", "course_lib", "doctor", "--server", "http://127.0.0.1:9"]
     done = subprocess.run(command, capture_output=True, text=True, timeout=120)
     assert done.returncode == 1 and not done.stderr, done.stderr
-    assert done.stdout.splitlines()[-1].startswith("FIX   The room's server at http://127.0.0.1:9")
+    assert done.stdout.splitlines()[-1].startswith("FIX   the room's server at http://127.0.0.1:9")
     pinned = subprocess.run(["taskset", "-c", "0", *command[:4]], capture_output=True, text=True)
     assert pinned.returncode == 0 and "note  1 core this process may use" in pinned.stdout
 
@@ -61,3 +62,32 @@ def test_in_a_notebook_a_page_without_widgets_shows_what_to_do(capsys):
     data = bundle[0] if isinstance(bundle, tuple) else bundle
     assert data["text/plain"] == NOT_DRAWN  # what a page that cannot draw widgets shows
     assert "ok    this page draws widgets" in shown._esm  # what one that can draws
+
+
+def test_a_room_that_knows_only_its_own_keys_still_answers_the_doctor(tmp_path):
+    from course_lib.fake import FakeGemini
+    from course_lib.room import RoomServer
+
+    with RoomServer(FakeGemini(latency=0.0), keys={"k-3f9a": ("room-1", "Ana")}) as url:
+        assert doctor.check_room(url + "/dashboard").shown() == (
+            f"ok    the room's server at {url} answers"
+        )
+
+
+def test_a_python_without_the_course_is_told_so_not_a_traceback(tmp_path):
+    import os
+
+    bare = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    bare["PYTHONPATH"] = str(Path(doctor.__file__).resolve().parent.parent)
+    done = subprocess.run(  # -S: no site-packages, so none of the course's packages
+        [sys.executable, "-S", "-m", "course_lib", "doctor"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=bare,
+        cwd=tmp_path,
+    )
+    assert "Traceback" not in done.stderr, done.stderr
+    assert done.returncode == 1 and "FIX   google-genai is not installed" in done.stdout, (
+        done.stdout
+    )

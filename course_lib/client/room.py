@@ -7,11 +7,15 @@ student's name as their key there. A real key in the environment is put aside wh
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field
 
 import httpx
 
 from course_lib.config import DEFAULT_MODEL, ENV_API_KEYS, ENV_BASE_URL, ENV_ROOM_KEY
+
+#: what serve's join line says to replace: a room where everyone pasted it is one student
+PLACEHOLDERS = {"their own name", "their name", "your name", "name"}
 
 
 @dataclass
@@ -38,17 +42,23 @@ class Room:
 
 def join_room(server: str, name: str | None) -> tuple[Room | None, str]:
     """(the room, the setup cell's line) if the server answers, else (None, why, in one line)."""
-    url = server.strip().rstrip("/")
+    url = server.strip().rstrip("/").removesuffix("/dashboard")  # the dashboard's address pasted
     if not url.startswith(("http://", "https://")):
         return None, (
             f"server must be the address your instructor gave, like http://192.168.1.20:8765 "
             f"(got {server!r}); working alone on this machine's fake meanwhile."
         )
     key = (name or "").strip()
-    if not key:
+    if not key or key.lower() in PLACEHOLDERS:
         return None, (
-            'setup(server=..., name="your name"): the room tells students apart by their name; '
-            "working alone on this machine's fake meanwhile."
+            'setup(server=..., name="ana"), with your own name: the room tells students apart by '
+            "it; working alone on this machine's fake meanwhile."
+        )
+    if not re.fullmatch(r"[A-Za-z0-9_.-]{1,64}", key):
+        return None, (
+            f"name must be plain letters, digits, '-', '_' or '.' (it is your key on the room's "
+            f"server), like 'zoe' or 'k-3f9a', not {key!r}; working alone on this machine's fake "
+            "meanwhile."
         )
     try:
         reply = httpx.get(f"{url}/v1/models", headers={"x-goog-api-key": key}, timeout=5.0)
@@ -56,6 +66,11 @@ def join_room(server: str, name: str | None) -> tuple[Room | None, str]:
         return None, (
             f"The room's server at {url} does not answer ({type(error).__name__}): check the "
             "address with your instructor; working alone on this machine's fake meanwhile."
+        )
+    if reply.status_code == 404:
+        return None, (
+            f"{url} is not the room's server's address (404): use the one `serve` printed; "
+            "working alone on this machine's fake meanwhile."
         )
     if reply.status_code != 200:
         return None, (

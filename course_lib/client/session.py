@@ -75,8 +75,8 @@ class Session:
         if self.room is not None and not self.room.private:
             self.room.private = True  # a lesson's own limits: the room's are the instructor's
             print(
-                "This notebook's calls now go to a fake of its own on this machine (the lesson "
-                "sets its limits); setup(server=...) joins the room's server again."
+                "gemini_client() now calls a fake of this notebook's own, on this machine (the "
+                "lesson sets its limits); print(setup(server=..., name=...)) joins the room again."
             )
         self.fake = FakeGemini(**settings)
         if self.server is not None:
@@ -121,7 +121,9 @@ class Session:
             del os.environ["GEMINI_API_KEY"]
 
     # -- live mode -------------------------------------------------------------------------------
-    def setup(self, live: bool = False, server: str | None = None, name: str | None = None) -> str:
+    def setup(
+        self, live: bool = False, *, server: str | None = None, name: str | None = None
+    ) -> str:
         """The setup cell's one call: returns one line saying which Gemini answers.
 
         Offline by default: the fake Gemini is served on loopback, so ``gemini_client()`` and even
@@ -137,9 +139,15 @@ class Session:
         processes then call it, and share its limits as the instructor set them.
         """
         ranges.check(ENV_MODEL, DEFAULT_MODEL)  # a retired or unknown COURSE_MODEL: one line
+        if not isinstance(live, bool):
+            return (
+                f"setup(live=...) takes True or False, not {live!r}; to join a room: "
+                'setup(server="http://ADDRESS:8765", name="ana")'
+            )
         os.environ[ENV_OWNER] = str(os.getpid())  # worker processes end when this one does
         self.leave_room()
         server = server or os.environ.get(ENV_SERVER)
+        unused = f" (live mode: the room's server at {server} is not used)" if server else ""
         if server and not live:
             self.stop_offline()
             self.room, said = join_room(server, name or os.environ.get(ENV_NAME))
@@ -156,11 +164,11 @@ class Session:
             self.stop_offline()
             os.environ[ENV_LIVE] = "1"
             self.live_budget  # noqa: B018 (made now, so worker processes started later share it)
-            return self.live_status()
+            return self.live_status() + unused
         os.environ.pop(ENV_LIVE, None)
         self.live_clients = 0  # clients made live earlier keep working; new ones are offline
         self.offline()
-        return problem or self.live_status()
+        return (problem or self.live_status()) + unused
 
     def leave_room(self) -> None:
         if self.room is not None:
@@ -213,8 +221,8 @@ def offline() -> str:
 offline.__doc__ = Session.offline.__doc__
 
 
-def setup(live: bool = False, server: str | None = None, name: str | None = None) -> str:
-    return SESSION.setup(live, server, name)
+def setup(live: bool = False, *, server: str | None = None, name: str | None = None) -> str:
+    return SESSION.setup(live, server=server, name=name)
 
 
 def fake_url() -> str:

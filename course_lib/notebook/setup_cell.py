@@ -50,8 +50,8 @@ def wake_the_loop_often(every_s: float = WAKE_EVERY_S) -> bool:
     return True
 
 
-def setup(live: bool = False, server: str | None = None, name: str | None = None) -> str:
-    said = SESSION.setup(live, server, name)
+def setup(live: bool = False, *, server: str | None = None, name: str | None = None) -> str:
+    said = SESSION.setup(live, server=server, name=name)
     import warnings
 
     import google.genai  # noqa: F401 (most of a second: paid here, not in a learner's first cell)
