@@ -4,7 +4,8 @@ keeps every result its later cells need, and each lesson's minutes on each path 
     python scripts/paths.py            # each lesson's minutes, core and in all
     python scripts/paths.py --check    # exit 1 and say where if a cell is untagged, or a core
                                        # cell needs a name only an optional cell defines
-    python scripts/paths.py --write    # docs/instructor/solutions.md: every exercise's solution
+    python scripts/paths.py --write    # docs/instructor/solutions.md: every exercise's solution,
+                                       # and the guide's minutes table counted again
 
 A section that is optional begins with a markdown cell whose first line is the banner
 ``> **Optional**: ...`` (JupyterLab does not show tags; the banner shows), and every cell up to the
@@ -122,6 +123,26 @@ SOLUTIONS = LESSONS[0].parent.parent / "docs" / "instructor" / "solutions.md"
 _IN_ORDER = re.compile(r"^#{2,4} (?P<exercise>Exercise [^\n]+)$|" + SOLUTION.pattern, re.M | re.S)
 
 
+GUIDE = SOLUTIONS.parent / "README.md"
+_ROW = re.compile(r"^\| (?P<n>\d\d) (?P<title>[^|]+)\| \d+ \| \d+ \|", re.M)
+_ALL = re.compile(r"^\| all \| \d+ \([\d.]+ h\) \| \d+ \([\d.]+ h\) \|", re.M)
+
+
+def with_minutes(guide: str) -> str:
+    """The instructor's guide with its minutes table's numbers counted again."""
+    spent = {lesson.stem[:2]: minutes(lesson) for lesson in LESSONS}
+
+    def row(found: re.Match[str]) -> str:
+        core, every = spent[found["n"]][CORE], sum(spent[found["n"]].values())
+        return f"| {found['n']} {found['title']}| {core:.0f} | {every:.0f} |"
+
+    guide = _ROW.sub(row, guide)
+    core = sum(m[CORE] for m in spent.values())
+    every = sum(sum(m.values()) for m in spent.values())
+    total = f"| all | {core:.0f} ({core / 60:.1f} h) | {every:.0f} ({every / 60:.1f} h) |"
+    return _ALL.sub(total, guide)
+
+
 def solutions() -> str:
     """Every exercise's hidden solution, lesson by lesson, for the instructor's guide."""
     out = [
@@ -157,6 +178,7 @@ def main() -> int:
     if args.write:
         SOLUTIONS.parent.mkdir(parents=True, exist_ok=True)
         SOLUTIONS.write_text(solutions(), encoding="utf-8")
+        GUIDE.write_text(with_minutes(GUIDE.read_text(encoding="utf-8")), encoding="utf-8")
         return 0
     if args.check:
         found = [problem for lesson in LESSONS for problem in problems(lesson)]

@@ -98,10 +98,13 @@ def test_lessons_05_and_06_have_a_core_path_of_35_to_40_minutes():
             assert 33 <= core <= 42, (lesson.stem, core)
 
 
-def test_the_instructors_solutions_are_the_lessons_own():
+def test_the_instructors_solutions_and_minutes_are_the_lessons_own():
     assert paths.SOLUTIONS.read_text(encoding="utf-8") == paths.solutions(), (
         "run python scripts/paths.py --write"
     )
+    guide = paths.GUIDE.read_text(encoding="utf-8")
+    assert guide == paths.with_minutes(guide), "run python scripts/paths.py --write"
+    assert len(paths._ROW.findall(guide)) == len(paths.LESSONS) and paths._ALL.search(guide)
 
 
 def test_the_path_check_finds_an_optional_cell_a_core_cell_needs(tmp_path):
