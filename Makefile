@@ -92,7 +92,7 @@ bench: setup
 	$(BIN)/python bench/lessons.py
 
 # Each lesson's core pictures as PNGs in figures/, for a projector or a handout: every core path
-# run alone, offline (scripts/figures.py; 5-6 minutes; needs Chromium).
+# run alone, offline (scripts/figures.py; about 4 minutes; needs Chromium).
 figures: setup
 	$(NONET) $(BIN)/python scripts/figures.py
 

@@ -6,7 +6,7 @@ cell shows, and draws each in Chromium at 1400 px wide with the plotly.js the co
 Writes ``figures/NN_lesson/NN-K.png`` and a ``figures/README.md`` that lists them under their
 lessons and sections. Needs the test tools (``make setup``: Playwright) and Chromium.
 
-    python scripts/figures.py                 # every lesson (5-6 minutes on two cores)
+    python scripts/figures.py                 # every lesson (about 4 minutes on two cores)
     python scripts/figures.py 02 05           # some of them
 """
 
@@ -129,7 +129,9 @@ def main() -> int:
         for path, (section, figure) in zip(paths, found, strict=True):
             title = figure.get("layout", {}).get("title", {})
             said = title.get("text", "") if isinstance(title, dict) else str(title)
+            said = " ".join(re.sub(r"<[^>]+>", " ", said).split())  # plotly's <b>, <br>, <sup>
             index.append(f"- {section}: ![{said}]({path.relative_to(OUT)})")
+        index.append("")
         print(f"  {len(found)} pictures in {folder.relative_to(ROOT)}")
     (OUT / "README.md").write_text("\n".join(index) + "\n", encoding="utf-8")
     print(json.dumps({"lessons": len(lessons), "out": str(OUT.relative_to(ROOT))}))
