@@ -215,3 +215,26 @@ def test_serve_names_the_flag_a_bad_value_came_with():
         command = [sys.executable, "-m", "course_lib", "serve", *flags, "--minutes", "0.01"]
         done = subprocess.run(command, capture_output=True, text=True, timeout=60)
         assert done.returncode == 2 and says in done.stderr, done.stderr
+
+
+def _environment_seen(name: str) -> str | None:
+    return os.environ.get(name)
+
+
+def test_a_pool_started_after_joining_sees_the_room_even_with_a_fork_server_from_before(room):
+    from course_lib.machine import default_start_method
+
+    method = default_start_method()
+    context = multiprocessing.get_context(method)
+    setup()  # alone: the fork server (where there is one) starts with the laptop's fake
+    with ProcessPoolExecutor(1, mp_context=context) as pool:
+        before = pool.submit(_environment_seen, "GOOGLE_GEMINI_BASE_URL").result()
+    server, url = room
+    setup(server=url, name="ana")
+    with ProcessPoolExecutor(1, mp_context=context) as pool:
+        assert pool.submit(_environment_seen, "GOOGLE_GEMINI_BASE_URL").result() == url
+        assert pool.submit(_environment_seen, "COURSE_ROOM_KEY").result() == "ana"
+    setup()  # and back
+    with ProcessPoolExecutor(1, mp_context=context) as pool:
+        after = pool.submit(_environment_seen, "GOOGLE_GEMINI_BASE_URL").result()
+    assert after not in (None, url) and before != url, (before, after)

@@ -38,6 +38,7 @@ class Room:
                 continue  # set by hand since: not ours to remove
             os.environ.pop(name, None)
         os.environ.update(self.put_aside)
+        fresh_forkserver()
 
 
 def join_room(server: str, name: str | None) -> tuple[Room | None, str]:
@@ -82,4 +83,17 @@ def join_room(server: str, name: str | None) -> tuple[Room | None, str]:
         if variable in os.environ:
             room.put_aside[variable] = os.environ.pop(variable)
     os.environ.update({ENV_BASE_URL: url, ENV_ROOM_KEY: key, "GEMINI_API_KEY": key})
+    fresh_forkserver()
     return room, room.status()
+
+
+def fresh_forkserver() -> None:
+    """A fork server hands every worker it starts the environment it had when it started: stop
+    this process's (pools already running keep their workers), so that the next pool's workers
+    start from one that sees the room (or, on leaving, this machine's fake). ``_stop`` is private:
+    CPython's own tests use it (3.8-3.14); without it, nothing is stopped."""
+    from multiprocessing import forkserver
+
+    stop = getattr(getattr(forkserver, "_forkserver", None), "_stop", None)
+    if callable(stop):
+        stop()
