@@ -62,7 +62,7 @@ MAY_IMPORT = {
     "cli_serve": SHARED | {"fake", "room"},
     "preflight": SHARED | {"fake", "client"},  # python -m course_lib doctor
     "cli": SHARED | {"run", "cli_serve", "preflight"},
-    "__main__": {"cli"},
+    "__main__": {"cli", "preflight"},  # the doctor runs before the kit loads
     "__init__": {"_lazy"},
 }
 
