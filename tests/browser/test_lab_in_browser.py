@@ -118,7 +118,12 @@ def wait_for_the_kernel(page, timeout_s: float = 180) -> None:
 def jupyter_lab(tmp_path):
     root = tmp_path / "root"
     root.mkdir()
-    for notebook in ("lab_demo.ipynb", "ten_runs.ipynb", "timeline_magic.ipynb"):
+    for notebook in (
+        "lab_demo.ipynb",
+        "ten_runs.ipynb",
+        "timeline_magic.ipynb",
+        "colab_figure.ipynb",
+    ):
         shutil.copy(HERE / notebook, root)
     settings = tmp_path / "settings"
     for plugin, values in {
@@ -478,4 +483,32 @@ def test_repeated_runs_of_one_panel_keep_one_figure_and_send_little(jupyter_lab,
             assert not [e for e in errors if "model" in e.lower()], errors
         finally:
             page.screenshot(path=str(ARTIFACTS / f"ten_runs_{ui}.png"), full_page=True)
+            browser.close()
+
+
+@pytest.mark.long_run
+def test_a_figure_that_brings_plotly_along_draws_where_the_page_has_no_plotly(jupyter_lab):
+    """Colab shows each output in a page of its own, where no other widget has brought
+    plotly.js: there the kit's figures carry it in their state (issue 26). Here, in a page where
+    window.Plotly is undefined when the notebook opens, such a figure draws all its bars."""
+    from playwright.sync_api import expect, sync_playwright
+
+    with sync_playwright() as p:
+        browser = launch(p)
+        page = browser.new_page(viewport={"width": 1400, "height": 900})
+        try:
+            page.goto(f"{jupyter_lab}/lab/tree/colab_figure.ipynb", timeout=60_000)
+            page.wait_for_function(
+                "window.jupyterapp && window.jupyterapp.commands", timeout=60_000
+            )
+            wait_for_the_kernel(page)
+            assert page.evaluate("() => typeof window.Plotly") == "undefined"  # as on Colab
+            page.evaluate("() => { window.jupyterapp.commands.execute('notebook:run-all-cells'); }")
+            plot = page.locator(".js-plotly-plot").last
+            # six calls, each a bar per phase (waiting for a slot, in flight): drawn
+            expect(plot.locator(".barlayer .point").nth(5)).to_be_attached(timeout=120_000)
+            expect(plot.locator(".ytick", has_text="coroutine 6")).to_be_attached()
+            assert page.evaluate("() => typeof window.__courseLibPlotly") == "object"
+        finally:
+            page.screenshot(path=str(ARTIFACTS / "colab_figure.png"), full_page=True)
             browser.close()
