@@ -238,3 +238,19 @@ def test_a_pool_started_after_joining_sees_the_room_even_with_a_fork_server_from
     with ProcessPoolExecutor(1, mp_context=context) as pool:
         after = pool.submit(_environment_seen, "GOOGLE_GEMINI_BASE_URL").result()
     assert after not in (None, url) and before != url, (before, after)
+
+
+def test_a_script_of_random_keys_grows_nothing_past_its_bounds(monkeypatch):
+    from course_lib.room import server as room_server
+    from course_lib.room import stats
+
+    monkeypatch.setattr(room_server, "MAX_KEYS", 6)
+    monkeypatch.setattr(stats, "MAX_STUDENTS", 3)
+    room = RoomServer(FakeGemini(latency=0.0), projects=2)
+    with room as url:
+        for k in range(20):
+            httpx.post(url + ASK, json=BODY, headers={"x-goog-api-key": f"random-{k}"})
+    assert len(room.stats.projects) == 6 and len(room.fake.project_of) == 6
+    names = [s["name"] for s in room.stats.snapshot()["students"]]
+    assert len(names) == 4 and "others" in names  # three students, the rest counted together
+    assert room.project_for("random-19") in ("project-1", "project-2")  # still spread

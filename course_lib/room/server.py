@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import threading
+import zlib
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -27,9 +28,10 @@ from aiohttp import web
 
 from course_lib.fake.gemini import FakeGemini
 from course_lib.fake.server import FakeServer
-from course_lib.room.stats import RoomStats
+from course_lib.room.stats import MAX_STUDENTS, RoomStats
 from course_lib.values import SettingError
 
+MAX_KEYS = 2 * MAX_STUDENTS  # keys whose project is remembered
 #: requests a dashboard counts: the calls that spend a quota (not model lists, not the page)
 _CALLS = (":generateContent", ":streamGenerateContent", "/interactions", ":batchGenerateContent")
 
@@ -54,6 +56,7 @@ class RoomServer(FakeServer):
         self.projects = projects
         self.stats = RoomStats()
         self._assigning = threading.Lock()
+        self._turns = 0  # keys given a project in turn so far
         fake.project_of = dict(fake.project_of or {})
         if keys is not None:
             fake.keys = tuple(keys)
@@ -64,13 +67,20 @@ class RoomServer(FakeServer):
                     self.stats.names[key] = name
 
     def project_for(self, key: str) -> str:
-        """The project a key's calls count against, decided when it is first seen."""
+        """The project a key's calls count against, decided when it is first seen (the first
+        MAX_KEYS keys in turn; any more, a room's worth of mistakes or a script of random keys,
+        by their hash, remembered nowhere: memory stays bounded)."""
         project_of = self.fake.project_of if self.fake.project_of is not None else {}
         with self._assigning:
-            if key not in project_of and self.projects is not None:
-                project_of[key] = f"project-{len(self.stats.projects) % self.projects + 1}"
-            project = project_of.get(key, key)
-            self.stats.projects[key] = project
+            if key in project_of or self.projects is None:
+                project = project_of.get(key, key)
+            elif self._turns < MAX_KEYS:
+                project = project_of[key] = f"project-{self._turns % self.projects + 1}"
+                self._turns += 1
+            else:
+                project = f"project-{zlib.crc32(key.encode()) % self.projects + 1}"
+            if key in self.stats.projects or len(self.stats.projects) < MAX_KEYS:
+                self.stats.projects[key] = project
             return project
 
     def middlewares(self) -> list[Any]:
