@@ -326,6 +326,7 @@ def make_pipeline(pipelined: bool = True, in_pool: bool = True, blocking: bool =
     return fetch_then_analyse_all
 
 
+@pytest.mark.cpu_bound
 async def test_pipeline():
     assert await ex.check_pipeline(make_pipeline())
     batch = await ex.check_pipeline(make_pipeline(pipelined=False))
@@ -496,6 +497,7 @@ def ask_in_pool(prompts, rpm, period_s):
         return list(pool.map(limited_ask, prompts))
 
 
+@pytest.mark.cpu_bound
 def test_shared_budget():
     from concurrent.futures import ProcessPoolExecutor
 
