@@ -256,7 +256,6 @@ def burn_in_pool(tasks, processes):
         return list(pool.map(timed_burn, tasks))
 
 
-@pytest.mark.cpu_bound
 def test_burn_in_pool():
     from course_lib.pool_tasks import timed_burn
 
@@ -271,7 +270,6 @@ def test_burn_in_pool():
     assert "never worked at the same time" in waited.message, waited.message
 
 
-@pytest.mark.cpu_bound
 def test_burn_in_pool_follows_processes():
     two = ex.check_burn_in_pool(lambda tasks, processes: burn_in_pool(tasks, 2))  # written in
     assert "your pool had 2 workers" in two.message, two.message
@@ -326,7 +324,6 @@ def make_pipeline(pipelined: bool = True, in_pool: bool = True, blocking: bool =
     return fetch_then_analyse_all
 
 
-@pytest.mark.cpu_bound
 async def test_pipeline():
     assert await ex.check_pipeline(make_pipeline())
     batch = await ex.check_pipeline(make_pipeline(pipelined=False))
@@ -497,7 +494,6 @@ def ask_in_pool(prompts, rpm, period_s):
         return list(pool.map(limited_ask, prompts))
 
 
-@pytest.mark.cpu_bound
 def test_shared_budget():
     from concurrent.futures import ProcessPoolExecutor
 

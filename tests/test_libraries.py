@@ -118,7 +118,6 @@ async def test_aiolimiter_at_the_fakes_limit_still_gets_429s_in_the_first_window
 
 
 # -- pyrate-limiter ------------------------------------------------------------------------------
-@pytest.mark.cpu_bound
 def test_pyrate_holds_four_processes_to_one_limit_only_with_a_multiprocess_bucket():
     SESSION.offline()  # worker processes reach it through the environment they inherit
     # spawn, as the lesson does: a forkserver started earlier in this session would hand its

@@ -83,7 +83,6 @@ async def test_warming_a_pool_waits_for_every_process_even_one_slow_to_start():
         assert started.value == 2
 
 
-@pytest.mark.cpu_bound
 def test_hybrid_fetches_then_analyses_and_pipelined_overlaps_them():
     # Six waves of calls: the last answer comes 1.8 s or more after the first, the time a starved
     # machine (load 10+, seen in CI) has to hand the first analysis to the pool
