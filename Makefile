@@ -18,11 +18,14 @@ install = $(if $(UV),$(UV) pip install --quiet --python $(1),$(1) -m pip install
 # wait (for the fake's latency, for the browser), and loadgroup keeps the lessons pinned to one
 # busy core on one worker, one after the other (measured on a clean clone: 4 min 55 s on four
 # workers, 6 min 9 s on three). The type check (35 s on a clean clone) runs beside them. Then the
-# tests that measure time, on two workers: each is built to hold beside one other (a margin a
-# busy machine keeps; tests/conftest.py names the markers), never beside a lesson. Every part
-# runs even if one before it fails, and make test fails if any did.
+# tests that measure time, never beside a lesson, on three workers: the ones whose own work fills
+# a core (pools, clusters: marked cpu_bound) one after another on one of them, the rest, which
+# mostly wait, on the other two (on two workers this part left the CPU half idle: 218 s; so,
+# 197 s with 16 more tests). Each is built to hold beside the others (a margin a busy machine
+# keeps; tests/conftest.py names the markers). Every part runs even if one before it fails, and
+# make test fails if any did.
 LONG_RUNS := -m "long_run or beside_lessons" -n 4 --dist loadgroup
-TIMED := -m "not (long_run or beside_lessons)" -n 2
+TIMED := -m "not (long_run or beside_lessons)" -n 3 --dist loadgroup
 
 .PHONY: setup lab test test-colab lint bench figures clean
 

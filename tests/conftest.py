@@ -61,6 +61,12 @@ def pytest_configure(config):
         "beside_lessons: a test with no timing in it (it checks structure, or a virtual clock): "
         "make test runs it on the workers beside the lessons; so do the doctests",
     )
+    config.addinivalue_line(
+        "markers",
+        "cpu_bound: a timed test whose own work fills a core (process pools, Dask clusters): make "
+        "test runs these one after another on one of its three timed workers, so that the other "
+        "two, whose tests mostly wait, always have the second core",
+    )
 
 
 def pytest_collection_modifyitems(items):
@@ -69,7 +75,14 @@ def pytest_collection_modifyitems(items):
     for item in items:
         if isinstance(item, DoctestItem):
             item.add_marker(pytest.mark.beside_lessons)
-    items.sort(key=lambda item: item.get_closest_marker("long_run") is None)
+        if item.get_closest_marker("cpu_bound"):
+            item.add_marker(pytest.mark.xdist_group("cpu-bound"))  # with --dist loadgroup
+    items.sort(
+        key=lambda item: (
+            item.get_closest_marker("long_run") is None,
+            item.get_closest_marker("cpu_bound") is None,  # the one-worker group starts first
+        )
+    )
 
 
 @pytest.fixture(autouse=True)

@@ -23,7 +23,7 @@ from course_lib.rate_limits.limiter import most_in_any_window
 from course_lib.trace.spans import CPU, IN_FLIGHT, Tracer
 from tests.helpers_scenario import max_overlap
 
-pytestmark = pytest.mark.timeout(240)
+pytestmark = [pytest.mark.timeout(240), pytest.mark.cpu_bound]  # clusters of processes
 
 
 def _ours() -> set[int]:

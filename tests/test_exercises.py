@@ -256,6 +256,7 @@ def burn_in_pool(tasks, processes):
         return list(pool.map(timed_burn, tasks))
 
 
+@pytest.mark.cpu_bound
 def test_burn_in_pool():
     from course_lib.pool_tasks import timed_burn
 
@@ -270,6 +271,7 @@ def test_burn_in_pool():
     assert "never worked at the same time" in waited.message, waited.message
 
 
+@pytest.mark.cpu_bound
 def test_burn_in_pool_follows_processes():
     two = ex.check_burn_in_pool(lambda tasks, processes: burn_in_pool(tasks, 2))  # written in
     assert "your pool had 2 workers" in two.message, two.message
