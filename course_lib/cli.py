@@ -17,17 +17,16 @@ import sys
 import textwrap
 import threading
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import fields
 from typing import Any, NoReturn
 
 from course_lib.cli_serve import add_serve_options, serve  # imports the fake only to serve
-from course_lib.ranges import RANGES
+from course_lib.ranges import help_for, reader
 from course_lib.run.registry import SCENARIOS, scenario
 from course_lib.run.results import RunResult
 from course_lib.run.runner import compare, run_scenario
 from course_lib.run.settings import ScenarioSettings, SettingError
-from course_lib.values import is_number, shown
 
 
 class _Help(argparse.HelpFormatter):
@@ -78,32 +77,15 @@ def flag(name: str) -> str:
     return "--" + name.replace("_", "-")
 
 
-def _reader(name: str) -> Callable[[str], Any]:
-    """Read an option's text as its kind: a whole number, a number, a word. Text that is none of
-    them is passed on as it is, for ScenarioSettings to refuse with the table's message."""
-    kind = RANGES[name].kind
-
-    def read(text: str) -> Any:
-        try:
-            return int(text) if kind == "whole" else float(text) if kind == "number" else text
-        except ValueError:
-            return text
-
-    return read
-
-
-def _help(name: str) -> str:
-    """What ``--help`` says of an option: what it is, what it may be, its default (once)."""
-    known, default = RANGES[name], _DEFAULTS[name]
-    said = known.none if default is None else shown(default) if is_number(default) else default
-    return f"{known.about}: {known.what} (default: {said})".replace("%", "%%")
-
-
 def _add_options(parser: argparse.ArgumentParser, settings: tuple[str, ...]) -> None:
     for name in _OPTIONS:
         if name in settings:
             parser.add_argument(
-                flag(name), dest=name, type=_reader(name), default=_DEFAULTS[name], help=_help(name)
+                flag(name),
+                dest=name,
+                type=reader(name),
+                default=_DEFAULTS[name],
+                help=help_for(name, _DEFAULTS[name]),
             )
     parser.add_argument("--json", action="store_true", help="print JSON instead of a summary")
 

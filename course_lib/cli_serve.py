@@ -10,10 +10,25 @@ import argparse
 import socket
 import time
 from pathlib import Path
+from typing import Any
 
+from course_lib.ranges import RANGES, check, help_for, reader
 from course_lib.values import SettingError
 
 DEFAULT_PORT = 8765
+
+
+#: The options that are values of the table of limits (``course_lib.ranges``), with their defaults:
+#: read, described and refused as everywhere else in the kit.
+DEFAULTS: dict[str, Any] = {
+    "port": DEFAULT_PORT,
+    "rpm": None,
+    "tpm": None,
+    "rpd": None,
+    "window_s": 60.0,
+    "latency": 0.5,
+    "minutes": 600.0,
+}
 
 
 def add_serve_options(parser: argparse.ArgumentParser) -> None:
@@ -24,17 +39,15 @@ def add_serve_options(parser: argparse.ArgumentParser) -> None:
         help="the address to listen on: 127.0.0.1 (default) is "
         "this machine only; 0.0.0.0 is every address it has, for a room on one network",
     )
-    add("--port", type=int, default=DEFAULT_PORT, help=f"the port (default: {DEFAULT_PORT})")
-    add("--rpm", type=int, default=None, help="requests a minute per project (default: no limit)")
-    add("--tpm", type=int, default=None, help="input tokens a minute per project (default: none)")
-    add("--rpd", type=int, default=None, help="requests a day per project (default: no limit)")
-    add(
-        "--window-s",
-        type=float,
-        default=60.0,
-        help="how long the limits' minute lasts, in seconds (default: 60)",
-    )
-    add("--latency", type=float, default=0.5, help="seconds per call (default: 0.5)")
+    for name, default in DEFAULTS.items():
+        if name == "minutes":
+            continue  # last, after what the room is
+        about = help_for(name, default)
+        if name in ("rpm", "tpm", "rpd"):
+            about = "per project: " + about
+        add(
+            "--" + name.replace("_", "-"), dest=name, type=reader(name), default=default, help=about
+        )
     add(
         "--projects",
         default="each",
@@ -51,24 +64,22 @@ def add_serve_options(parser: argparse.ArgumentParser) -> None:
     )
     add(
         "--minutes",
-        type=float,
-        default=600.0,
-        help="stop after this many minutes (default: 600, a long day)",
+        type=reader("minutes"),
+        default=DEFAULTS["minutes"],
+        help=help_for("minutes", DEFAULTS["minutes"]),
     )
 
 
 def _projects(said: str) -> int | None:
     if said == "each":
         return None
+    projects = reader("projects")(said)
     try:
-        projects = int(said)
-    except ValueError:
-        projects = 0
-    if projects < 1:
+        return int(check("projects", projects))
+    except SettingError:
         raise SettingError(
-            f"--projects must be 'each' or a number of projects, 1 or more (got {said!r})"
-        )
-    return projects
+            f"projects must be 'each' or {RANGES['projects'].what} (got {said!r})"
+        ) from None
 
 
 def _address(host: str, port: int) -> str | None:
@@ -91,13 +102,8 @@ def serve(args: argparse.Namespace) -> int:
     from course_lib.fake.gemini import FakeGemini  # aiohttp and the fake: only when serving
     from course_lib.room.server import RoomServer, read_keys
 
-    if not 0 < args.port < 65536:
-        raise SettingError(f"--port must be between 1 and 65535 (got {args.port})")
-    if not args.minutes > 0:
-        raise SettingError(f"--minutes must be more than 0 (got {args.minutes:g})")
-    for flag, value in (("--rpm", args.rpm), ("--tpm", args.tpm), ("--rpd", args.rpd)):
-        if value is not None and value < 1:
-            raise SettingError(f"{flag} must be 1 or more; leave it out for no limit (got {value})")
+    for name in DEFAULTS:  # every value at once, before anything starts
+        check(name, getattr(args, name))
     fake = FakeGemini(
         latency=args.latency, rpm=args.rpm, tpm=args.tpm, rpd=args.rpd, window_s=args.window_s
     )

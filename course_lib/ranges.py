@@ -21,14 +21,14 @@ range, and with a wrong type, at every place that takes it.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import fields, is_dataclass
 from types import MappingProxyType
 from typing import Any
 
 from course_lib import catalogue
 from course_lib.config import DEFAULT_MODEL, ENV_MODEL
-from course_lib.values import Range
+from course_lib.values import Range, is_number, shown
 
 #: How a failed call is retried: not at all; the kit's way (``course_lib.rate_limits.retry``:
 #: waits what a 429 asks, backs off on 5xx); the SDK's ``HttpRetryOptions``; tenacity honouring
@@ -215,6 +215,11 @@ RANGES: Mapping[str, Range] = MappingProxyType(
         "in_flight": _whole(
             "calls in flight in the whole cluster", 1, CONCURRENCY, "calls", "no limit"
         ),
+        # python -m course_lib serve: one fake for a room (its limits are the fake's, above)
+        "port": _whole("the port to listen on", 1, 65_535),
+        "minutes": _number(
+            "how long it serves before it stops", 0, 7 * 24 * 60, "minutes", above=True
+        ),
     }
 )
 
@@ -224,6 +229,27 @@ def check(name: str, value: Any, needed_by: str = "") -> Any:
     one-line SettingError. ``needed_by`` (e.g. "RateLimiter") refuses None where None is allowed
     elsewhere but means nothing here."""
     return RANGES[name].check(name, value, needed_by)
+
+
+def reader(name: str) -> Callable[[str], Any]:
+    """Read a command-line option's text as ``name``'s kind: a whole number, a number, a word.
+    Text that is none of them is passed on as it is, for ``check`` to refuse with the message."""
+    kind = RANGES[name].kind
+
+    def read(text: str) -> Any:
+        try:
+            return int(text) if kind == "whole" else float(text) if kind == "number" else text
+        except ValueError:
+            return text
+
+    return read
+
+
+def help_for(name: str, default: Any) -> str:
+    """What ``--help`` says of ``name``'s option: what it is, what it may be, its default."""
+    known = RANGES[name]
+    said = known.none if default is None else shown(default) if is_number(default) else default
+    return f"{known.about}: {known.what} (default: {said})".replace("%", "%%")
 
 
 def check_fields(record: Any, skip: tuple[str, ...] = (), needs: tuple[str, ...] = ()) -> None:

@@ -103,7 +103,13 @@ def test_a_lesson_that_sets_its_own_fake_says_so_and_keeps_its_calls_here(room, 
     use_fake(latency=0.0, rpm=2, window_s=1.5)
     assert "a fake of this notebook's own, on this machine" in capsys.readouterr().out
     gemini_client().models.generate_content(model=DEFAULT_MODEL, contents="Hi")
+    plain = genai.Client()  # as in the docs
+    plain.models.generate_content(model=DEFAULT_MODEL, contents="Hi")
+    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn")) as pool:
+        seen = pool.submit(_environment_seen, "GOOGLE_GEMINI_BASE_URL").result()
+    assert SESSION.server is not None and seen == SESSION.server.url != url
     assert _calls_of(server, "ana") == 0
+    assert SESSION.live_status().startswith("Offline:")
     assert setup(server=url, name="ana").startswith("Room:")  # and back
     gemini_client().models.generate_content(model=DEFAULT_MODEL, contents="Hi")
     assert _calls_of(server, "ana") == 1
@@ -168,7 +174,7 @@ def test_the_dashboard_shows_each_student_their_project_and_the_rooms_429s():
 def test_serve_prints_how_to_join_and_stops_by_itself():
     command = [sys.executable, "-m", "course_lib", "serve", "--port", "0", "--minutes", "0.02"]
     bad = subprocess.run(command, capture_output=True, text=True, timeout=60)
-    assert bad.returncode == 2 and bad.stderr.count("\n") == 1 and "--port" in bad.stderr
+    assert bad.returncode == 2 and bad.stderr.count("\n") == 1 and "port must be" in bad.stderr
     with socket_port() as port:
         command[5] = str(port)
         done = subprocess.run(command, capture_output=True, text=True, timeout=60)
@@ -207,14 +213,23 @@ def test_the_dashboards_address_pasted_joins_and_wrong_calls_of_setup_get_a_line
     assert said.endswith(f"(live mode: the room's server at {url} is not used)"), said
 
 
-def test_serve_names_the_flag_a_bad_value_came_with():
-    for flags, says in (
-        (["--projects", "0"], "--projects must be 'each' or a number of projects, 1 or more"),
-        (["--rpm", "0"], "--rpm must be 1 or more; leave it out for no limit"),
-    ):
-        command = [sys.executable, "-m", "course_lib", "serve", *flags, "--minutes", "0.01"]
+def test_serve_refuses_projects_that_are_neither_each_nor_a_number_it_allows():
+    # its other values are the table of limits' (tests/test_values.py tries each, as typed)
+    for said in ("0", "100001", "two", "1.5"):
+        command = [
+            sys.executable,
+            "-m",
+            "course_lib",
+            "serve",
+            "--projects",
+            said,
+            "--minutes",
+            "0.01",
+        ]
         done = subprocess.run(command, capture_output=True, text=True, timeout=60)
-        assert done.returncode == 2 and says in done.stderr, done.stderr
+        assert done.returncode == 2 and done.stderr == (
+            f"error: projects must be 'each' or a whole number, from 1 to 10000 (got {said!r})\n"
+        ), done.stderr
 
 
 def _environment_seen(name: str) -> str | None:

@@ -15,12 +15,13 @@ from google.genai import types
 
 from course_lib import DEFAULT_MODEL, Jittered, ScenarioSettings, gemini_client, use_fake
 from course_lib.agents import SearchTool
-from course_lib.cli import _OPTIONS, _reader, flag, main
+from course_lib.cli import _OPTIONS, flag, main
+from course_lib.cli_serve import DEFAULTS as SERVE_OPTIONS
 from course_lib.client.live import budget_from_environment, live_rpm
 from course_lib.cluster import ClusterLimits
 from course_lib.fake import FakeGemini, Fixed, TokenRate
 from course_lib.fake.wire import Caller
-from course_lib.ranges import RANGES, SEED, check_fields, nth_seed
+from course_lib.ranges import RANGES, SEED, check_fields, nth_seed, reader
 from course_lib.rate_limits import (
     AIMDLimiter,
     RateLimiter,
@@ -58,6 +59,14 @@ def _cli(name, value):
     raise AssertionError(f"--{name} {value} was accepted")
 
 
+def _serve(name, value):
+    """``python -m course_lib serve``: refused before it listens (accepted, it would serve)."""
+    briefly = [] if name == "minutes" else ["--minutes", "0.0001"]
+    if main(["serve", flag(name), str(value), *briefly]) == 2:
+        return
+    raise AssertionError(f"serve --{name} {value} was accepted")
+
+
 def _environment(monkeypatch):
     def give(name, value):
         monkeypatch.setenv(name, str(value))
@@ -73,6 +82,7 @@ SITES = {
     "ScenarioSettings": (lambda n, v: ScenarioSettings(**{n: v}), ScenarioSettings),
     "run_scenario": (lambda n, v: run_scenario_sync("concurrent", **{n: v}), ScenarioSettings),
     "command line": (_cli, set(_OPTIONS)),
+    "serve": (_serve, set(SERVE_OPTIONS)),
     "use_fake": (lambda n, v: use_fake(**{n: v}), FakeGemini),
     "FakeGemini": (lambda n, v: FakeGemini(**{n: v}), FakeGemini),
     "Fixed": (lambda n, v: Fixed(**{n: v}), Fixed),
@@ -167,7 +177,7 @@ CASES = [
     for site, (_, where) in SITES.items()
     for name in sorted(_names(where) & set(RANGES))
     for value in bad_values(RANGES[name])
-    if site not in ("command line",) or _typed(value)
+    if site not in ("command line", "serve") or _typed(value)
 ]
 
 
@@ -176,9 +186,9 @@ def test_every_bad_value_gets_the_table_s_message_wherever_it_is_given(
     site, name, value, capsys, monkeypatch
 ):
     give = SITES[site][0]
-    if site == "command line":  # it reads the text as its option's kind, as a learner's typing
+    if site in ("command line", "serve"):  # it reads the text as its kind, as typed
         give(name, value)
-        assert capsys.readouterr().err == f"error: {_message(name, _reader(name)(str(value)))}\n"
+        assert capsys.readouterr().err == f"error: {_message(name, reader(name)(str(value)))}\n"
         return
     with pytest.raises(SettingError) as caught:
         give(name, value)

@@ -82,7 +82,7 @@ def gemini_client(
         ranges.check(name, value)
     want_live = os.environ.get(ENV_LIVE) == "1" if live is None else live
     room = SESSION.room
-    if not want_live and fake is None and base_url is None and room and not room.private:
+    if not want_live and fake is None and base_url is None and room:
         base_url = room.url  # a room's server (setup(server=...)): its limits are the room's
     key = find_key() if want_live else None
     if want_live and key is None:

@@ -22,7 +22,6 @@ PLACEHOLDERS = {"their own name", "their name", "your name", "name"}
 class Room:
     url: str
     key: str
-    private: bool = False  # a lesson set a fake of its own (use_fake): its calls stay here
     put_aside: dict[str, str] = field(default_factory=dict)  # the environment's own keys
 
     def status(self) -> str:

@@ -72,15 +72,16 @@ class Session:
         except through ``offline()``'s server, which always serves the current one.
         """
         values.known("use_fake", settings, (f.name for f in fields(FakeGemini) if f.init))
-        if self.room is not None and not self.room.private:
-            self.room.private = True  # a lesson's own limits: the room's are the instructor's
-            print(
-                "gemini_client() now calls a fake of this notebook's own, on this machine (the "
-                "lesson sets its limits); print(setup(server=..., name=...)) joins the room again."
-            )
         self.fake = FakeGemini(**settings)
         if self.server is not None:
             self.server.fake = self.fake
+        if self.room is not None:  # a lesson's own limits: the room's are the instructor's
+            self.leave_room()  # every client, genai.Client() and worker processes: here now
+            self.offline()
+            print(
+                "Your calls now go to a fake of this notebook's own, on this machine (the lesson "
+                "sets its limits); print(setup(server=..., name=...)) joins the room again."
+            )
         return self.fake
 
     def offline(self) -> str:
@@ -177,7 +178,7 @@ class Session:
 
     def live_status(self) -> str:
         """One line for the setup cell: which Gemini you are talking to. Never shows the key."""
-        if self.room is not None and not self.room.private:
+        if self.room is not None:
             return self.room.status()
         if os.environ.get(ENV_LIVE) != "1" and not self.live_clients:
             return (

@@ -28,6 +28,7 @@ from aiohttp import web
 
 from course_lib.fake.gemini import FakeGemini
 from course_lib.fake.server import FakeServer
+from course_lib.ranges import check
 from course_lib.room.stats import MAX_STUDENTS, RoomStats
 from course_lib.values import SettingError
 
@@ -51,8 +52,8 @@ class RoomServer(FakeServer):
         keys: dict[str, tuple[str | None, str | None]] | None = None,
     ) -> None:
         super().__init__(fake, host=host, port=port)
-        if projects is not None and projects < 1:
-            raise SettingError(f"projects must be 1 or more, or None for one each (got {projects})")
+        if projects is not None:  # None: one project per key
+            check("projects", projects)
         self.projects = projects
         self.stats = RoomStats()
         self._assigning = threading.Lock()
