@@ -1,0 +1,193 @@
+"""The live timeline and a panel in the classic Notebook 6.5.7, the page closest to Colab's that
+runs here (issue 26): ``make test-colab`` runs this in its Colab-like venv (IPython 7.34,
+ipykernel 6.17.1, ipywidgets 7.7.1 with widgetsnbextension 3.6.10, anywidget 0.9.21); elsewhere
+(Notebook 7) it says it skipped and why.
+
+What it checks, as tests/browser/test_lab_in_browser.py does in JupyterLab and Notebook 7: a
+%%timeline cell's frames reach the page while a plain loop blocks the kernel and its final
+picture draws; a panel draws its first run, a slider moved with the keyboard and Run draw a
+larger one, and Stop ends a long run with the timeline kept.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+import urllib.request
+from importlib import metadata
+
+import pytest
+
+from tests.browser.test_lab_in_browser import (
+    ARTIFACTS,
+    CHROMIUM,
+    HERE,
+    TIMELINE,
+    expected_bars,
+    free_port,
+    launch,
+)
+
+pytestmark = [
+    pytest.mark.skipif(CHROMIUM is None, reason="no Chromium: `apt-get install chromium`"),
+    pytest.mark.skipif(
+        not metadata.version("notebook").startswith("6."),
+        reason="the classic notebook (6.x) is in make test-colab's venv, not this one",
+    ),
+    pytest.mark.long_run,  # Playwright's expect retries: it holds beside the lessons' runs
+]
+
+
+@pytest.fixture(scope="module")
+def classic_notebook(tmp_path_factory):
+    root = tmp_path_factory.mktemp("classic")
+    for notebook in ("lab_demo.ipynb", "timeline_magic.ipynb"):
+        shutil.copy(HERE / notebook, root)
+    env = {
+        **os.environ,
+        "JUPYTER_CONFIG_DIR": str(root / ".config"),
+        "JUPYTER_RUNTIME_DIR": str(root / ".runtime"),
+    }
+    port, log = free_port(), root / "notebook.log"
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "notebook",
+            "--no-browser",
+            "--ip=127.0.0.1",
+            f"--port={port}",
+            "--allow-root",
+            "--NotebookApp.token=",
+            "--NotebookApp.password=",
+            f"--notebook-dir={root}",
+        ],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=log.open("w"),
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            urllib.request.urlopen(f"{url}/api/status", timeout=2)
+            break
+        except OSError:
+            if time.monotonic() > deadline or server.poll() is not None:
+                server.terminate()
+                pytest.fail("the notebook server did not start: " + log.read_text()[-2000:])
+            time.sleep(0.3)
+    yield url
+    server.terminate()
+    try:
+        server.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        server.kill()
+
+
+def open_and_run_all(page, url: str, notebook: str, received: list[tuple[float, str]]) -> None:
+    """Open ``notebook``, wait until its widget manager has asked the kernel which widgets exist
+    (a cell run before that answer can lose its widgets: the manager makes a second model of a
+    widget the cell has just made, "Could not create a model"; seen here), then run every cell."""
+    page.goto(f"{url}/notebooks/{notebook}", timeout=60_000)
+    page.wait_for_function(
+        "() => window.Jupyter && Jupyter.notebook && Jupyter.notebook.kernel"
+        " && Jupyter.notebook.kernel.is_connected()",
+        timeout=180_000,
+    )
+    deadline = time.monotonic() + 60
+    while not any('"comm_info_reply"' in text for _, text in received):
+        assert time.monotonic() < deadline, "the widget manager never asked for the widgets"
+        page.wait_for_timeout(200)
+    page.wait_for_timeout(500)  # it makes the models it was told of (none, in a new kernel)
+    page.evaluate("() => { Jupyter.notebook.execute_all_cells(); }")
+
+
+def _browser_page(p, received: list[tuple[float, str]], errors: list[str]):
+    browser = launch(p)
+    page = browser.new_page(viewport={"width": 1400, "height": 900})
+
+    def heard(payload: str | bytes) -> None:
+        text = payload if isinstance(payload, str) else payload.decode("utf-8", "replace")
+        received.append((time.monotonic(), text))
+
+    page.on("websocket", lambda ws: ws.on("framereceived", heard))
+    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+    return browser, page
+
+
+def test_the_live_timeline_draws_while_a_plain_loop_blocks_the_kernel(classic_notebook):
+    from playwright.sync_api import expect, sync_playwright
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    received: list[tuple[float, str]] = []
+    errors: list[str] = []
+    with sync_playwright() as p:
+        browser, page = _browser_page(p, received, errors)
+        try:
+            open_and_run_all(page, classic_notebook, "timeline_magic.ipynb", received)
+            verdict = page.get_by_text("→ 12 calls, at most 1 in flight")
+            expect(verdict).to_be_visible(timeout=180_000)
+            said = next(t for t, text in received if "12 calls, at most 1 in flight" in text)
+            live = [
+                t
+                for t, text in received
+                if "Running" in text and "A plain loop" in text and t < said
+            ]
+            assert len(live) >= 5, len(live)  # frames kept coming while the kernel was blocked
+            plot = page.locator(".js-plotly-plot").last
+            expect(plot.locator(".barlayer .point")).to_have_count(12, timeout=60_000)
+            title = page.locator(".gtitle").last.text_content() or ""
+            assert "A plain loop" in title and "Running" not in title, title
+            assert not [e for e in errors if "model" in e.lower() or "widget" in e.lower()], errors
+        finally:
+            page.screenshot(path=str(ARTIFACTS / "timeline_magic_classic.png"), full_page=True)
+            browser.close()
+
+
+def test_a_panel_runs_again_after_a_slider_move_and_stops(classic_notebook):
+    from playwright.sync_api import expect, sync_playwright
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    received: list[tuple[float, str]] = []
+    errors: list[str] = []
+    with sync_playwright() as p:
+        browser, page = _browser_page(p, received, errors)
+        try:
+            open_and_run_all(page, classic_notebook, "lab_demo.ipynb", received)
+            expect(page.get_by_text("spans: 10")).to_be_visible(timeout=120_000)
+            timeline = page.locator(TIMELINE)
+            bars = timeline.locator(".barlayer .point")
+            expect(bars).to_have_count(expected_bars(4, 2), timeout=30_000)
+
+            # ipywidgets 7 draws a jQuery UI slider: its handle takes the arrow keys too
+            prompts = page.locator(".widget-slider").first
+            prompts.locator(".ui-slider-handle").focus()
+            for _ in range(3):
+                prompts.locator(".ui-slider-handle").press("ArrowRight")
+            expect(prompts.locator(".widget-readout")).to_have_text("7", timeout=10_000)
+            expect(page.get_by_text("7 prompts take at best")).to_be_visible(timeout=30_000)
+            run = page.locator("button.widget-button", has_text="Run")
+            run.click()
+            expect(bars).to_have_count(expected_bars(7, 2), timeout=60_000)
+            expect(run).to_be_enabled(timeout=60_000)
+
+            latency = page.locator(".widget-slider").nth(1).locator(".ui-slider-handle")
+            latency.focus()
+            for _ in range(30):  # 0.3 s to 3.3 s a call
+                latency.press("ArrowRight")
+            expect(page.get_by_text("7 prompts take at best 13.20 s")).to_be_visible(timeout=30_000)
+            run.click()
+            expect(page.locator(".gtitle", has_text="Running…")).to_have_count(1, timeout=30_000)
+            page.locator("button.widget-button", has_text="Stop").click()
+            stopped = page.locator(".js-plotly-plot:has-text('Stopped at')")
+            expect(stopped).to_have_count(1, timeout=30_000)
+            expect(run).to_be_enabled(timeout=30_000)
+            assert stopped.locator(".barlayer .point").count() > 0
+            assert not [e for e in errors if "model" in e.lower() or "widget" in e.lower()], errors
+        finally:
+            page.screenshot(path=str(ARTIFACTS / "live_lab_classic.png"), full_page=True)
+            browser.close()
