@@ -143,9 +143,51 @@ def test_on_colab_the_figure_brings_plotly_js_along(monkeypatch):
     assert here._one.source == ""
     monkeypatch.setitem(sys.modules, "google.colab", types.ModuleType("google.colab"))
     colab = LiveTimeline(mode="widget")
+    waiting = colab.widget.outputs[0]["data"]  # before any run: no plotly figure in an Output
+    assert "application/vnd.plotly.v1+json" not in waiting and "text/html" not in waiting
     colab.start("<b>concurrent</b>: 4 prompts")
     assert colab._one.source.rstrip().endswith("}));")  # plotly.min.js, whole
     assert len(colab._one.source) > 3_000_000
+    assert colab._one is colab.widget._course_figure  # the placeholder's: plotly.js came once
+    assert waiting[WIDGET]["model_id"] == colab._one.model_id
+
+
+def test_on_colab_every_figure_in_an_output_brings_plotly_js_once_and_redraws_in_place(
+    monkeypatch,
+):
+    """A plotly figure shown in an Output fails on Colab ("Plotly is not defined", colabtools
+    #5889): each Output the kit fills (the runs compared, the what-if panel, a placeholder) shows
+    a figure that brings plotly.js along, made once and redrawn in place; without anywidget,
+    HTML that carries plotly.js itself."""
+    import sys
+    import types
+
+    import ipywidgets
+    import plotly.graph_objects as go
+
+    from course_lib.view.show import show_in
+
+    monkeypatch.setitem(sys.modules, "google.colab", types.ModuleType("google.colab"))
+    output = ipywidgets.Output()
+    show_in(output, go.Figure(go.Bar(x=[1, 2])))
+    first = output._course_figure
+    assert output.outputs[0]["data"][WIDGET]["model_id"] == first.model_id
+    assert len(first.source) > 3_000_000
+    show_in(output, go.Figure(go.Bar(x=[3, 4, 5])))  # the next run's chart: the same figure
+    assert output._course_figure is first and first.figure["data"][0]["x"] == [3, 4, 5]
+    show_in(output, ipywidgets.HTML("a widget"))  # something else shown in between...
+    show_in(output, go.Figure(go.Bar(x=[6])))  # ...then a figure again: a new one, shown
+    assert output.outputs[0]["data"][WIDGET]["model_id"] == output._course_figure.model_id
+    assert output._course_figure is not first
+
+    monkeypatch.setitem(sys.modules, "course_lib.view.page_figure", None)  # no anywidget
+    bare = ipywidgets.Output()
+    show_in(bare, go.Figure(go.Bar(x=[1])))
+    html = bare.outputs[0]["data"]["text/html"]
+    assert len(html) > 3_000_000 and "Plotly.newPlot" in html
+
+
+WIDGET = "application/vnd.jupyter.widget-view+json"
 
 
 def test_each_scenario_shows_only_the_controls_that_mean_something():

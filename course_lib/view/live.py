@@ -106,9 +106,12 @@ class LiveTimeline:
         if self.mode == "redraw":
             show_in(self.widget, figure)
         elif self._one is None:
-            # Colab shows each output in a frame of its own: the figure brings plotly.js along
-            self._one = PageFigure(figure, own_plotly="google.colab" in sys.modules)
-            show_in(self.widget, self._one)
+            if "google.colab" in sys.modules:  # the Output's own figure, placeholder and all
+                show_in(self.widget, figure)  # (view.show: it brings plotly.js along)
+                self._one = self.widget._course_figure
+            else:
+                self._one = PageFigure(figure)
+                show_in(self.widget, self._one)
         else:
             self._one.show(figure)
 

@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 import plotly.graph_objects as go
@@ -19,7 +20,13 @@ def show_in(output: Any, obj: Any) -> None:
     the first routes by whichever message is being handled at that moment, and the second lets
     plotly's ``_ipython_display_`` print into the current cell instead.
     """
-    if hasattr(obj, "_repr_mimebundle_"):
+    if isinstance(obj, go.Figure) and "google.colab" in sys.modules:
+        obj = _for_colab(output, obj)
+        if obj is None:  # the figure this Output shows was redrawn in place
+            return
+    if isinstance(obj, dict):  # a display's data, made here
+        data, metadata = obj, {}
+    elif hasattr(obj, "_repr_mimebundle_"):
         bundle = obj._repr_mimebundle_()
         data, metadata = bundle if isinstance(bundle, tuple) else (bundle, {})
     else:  # ipywidgets 7 widgets only have _ipython_display_
@@ -35,6 +42,27 @@ def show_in(output: Any, obj: Any) -> None:
         data = {"application/vnd.plotly.v1+json": obj.to_plotly_json()}
     data.setdefault("text/plain", f"<{type(obj).__name__}>")
     output.outputs = ({"output_type": "display_data", "data": data, "metadata": metadata},)
+
+
+def _for_colab(output: Any, figure: go.Figure) -> Any:
+    """What an Output shows of ``figure`` on Colab, where each output is a page of its own
+    with no plotly.js in it, and a plotly figure in an Output fails ("Plotly is not defined":
+    colabtools #5889, open): a PageFigure that brings plotly.js along, one per Output, redrawn
+    in place (None: redrawn); without anywidget, HTML that carries plotly.js itself (4.6 MB)."""
+    try:
+        from course_lib.view.page_figure import PageFigure  # needs anywidget
+    except ImportError:
+        return {"text/html": figure.to_html(include_plotlyjs=True, full_html=False)}
+    mine: PageFigure | None = getattr(output, "_course_figure", None)
+    shown = output.outputs[0]["data"].get(_WIDGET, {}) if output.outputs else {}
+    if mine is not None and shown.get("model_id") == mine.model_id:
+        mine.show(figure)
+        return None
+    output._course_figure = PageFigure(figure, own_plotly=True)
+    return output._course_figure
+
+
+_WIDGET = "application/vnd.jupyter.widget-view+json"
 
 
 def placeholder(text: str, height: int, layout: dict | None = None) -> go.Figure:

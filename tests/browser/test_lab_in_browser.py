@@ -520,6 +520,9 @@ def test_a_figure_that_brings_plotly_along_draws_where_the_page_has_no_plotly(ju
             expect(plot.locator(".barlayer .point").nth(5)).to_be_attached(timeout=120_000)
             expect(plot.locator(".ytick", has_text="coroutine 6")).to_be_attached()
             assert page.evaluate("() => typeof window.__courseLibPlotly") == "object"
+            # and the same run in an ipywidgets.Output, as a panel's charts are shown
+            boxed = page.locator(".js-plotly-plot:has-text('in an Output')")
+            expect(boxed.locator(".barlayer .point").nth(5)).to_be_attached(timeout=60_000)
         finally:
             page.screenshot(path=str(ARTIFACTS / "colab_figure.png"), full_page=True)
             browser.close()
