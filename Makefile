@@ -27,7 +27,7 @@ install = $(if $(UV),$(UV) pip install --quiet --python $(1),$(1) -m pip install
 LONG_RUNS := -m "long_run or beside_lessons" -n 4 --dist loadgroup
 TIMED := -m "not (long_run or beside_lessons)" -n 3 --dist loadgroup
 
-.PHONY: setup lab test test-colab lint bench figures clean
+.PHONY: setup lab test test-colab test-binder lint bench figures clean
 
 $(BIN)/python:
 	@$(PY) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
@@ -91,6 +91,25 @@ test-colab: $(COLAB)/.installed
 	$(COLAB_PYTEST) --colab -m "long_run or beside_lessons" -n 5 --dist loadgroup \
 	  tests/test_notebooks.py tests/test_plots.py tests/browser/test_classic_notebook.py; \
 	  long_runs=$$?; $(COLAB_PYTEST) --colab -n 2 tests/test_live_and_panels.py && exit $$long_runs
+
+# Binder builds from environment.yml with conda (conda-forge, which this machine cannot reach):
+# the same Python (environment.yml's pin), what repo2docker's base environment brings (JupyterLab
+# 4.4, ipywidgets 8.1, ipykernel 7) and environment.yml's pip section (the course), with pip
+# only; then the doctor checks that it runs there: the packages, a pool, widgets, the fake.
+BINDER := .venv-binder
+BINDER_PY := $(shell sed -n 's/^ *- python=\([0-9.]*\).*/\1/p' environment.yml)
+BINDER_BASE := "jupyterlab==4.4.*" "ipywidgets==8.1.*" "ipykernel>=7,<8"
+$(BINDER)/.installed: pyproject.toml environment.yml
+	$(or $(shell for py in python$(BINDER_PY) $$HOME/.pyenv/versions/$(BINDER_PY)*/bin/python$(BINDER_PY); \
+	  do $$py -c '' 2>/dev/null && echo $$py && break; done),$(error no Python $(BINDER_PY), environment.yml's, here)) \
+	  -m venv $(BINDER)
+	$(call install,$(BINDER)/bin/python) --upgrade pip
+	$(call install,$(BINDER)/bin/python) $(BINDER_BASE) \
+	  $$(sed -n '/^ *- pip:/,$$p' environment.yml | tail -n +2 | sed -n 's/^ *- \(.*\)/\1/p')
+	touch $@
+
+test-binder: $(BINDER)/.installed
+	$(NONET) $(BINDER)/bin/python -m course_lib doctor
 
 lint: setup
 	$(BIN)/ruff check course_lib tests bench scripts notebooks
