@@ -327,3 +327,28 @@ def test_bad_quota_settings_get_one_clear_line(settings, says):
     with pytest.raises(SettingError) as caught:
         FakeGemini(**settings)
     assert says in str(caught.value) and "\n" not in str(caught.value)
+
+
+def test_a_quota_forgets_projects_with_nothing_left_to_count_and_keeps_the_rest():
+    """A room's server meets a budget per key; a script of random keys must not grow them for
+    good. Past MAX_BUDGETS, budgets whose window is empty (and, under a daily limit, that
+    counted nothing today) are forgotten: forgetting them changes no answer."""
+    from course_lib.fake.quota import MAX_BUDGETS
+
+    quota = Quota(rpm=5, window_s=1.0)
+    for k in range(MAX_BUDGETS):
+        assert quota.admit(f"old-{k}", 1, now=0.0) is None
+    assert quota.admit("new", 1, now=5.0) is None  # the old ones' windows have passed
+    assert len(quota._budgets) == 1
+    assert all(quota.admit("old-1", 1, now=5.0) is None for _ in range(5))  # as if never seen
+    assert quota.admit("old-1", 1, now=5.0) is not None
+
+    daily = Quota(rpm=5, window_s=1.0, rpd=3)
+    for k in range(MAX_BUDGETS):
+        daily.admit(f"old-{k}", 1, now=0.0)
+    daily.admit("new", 1, now=5.0)  # each old one counted a call today: all kept
+    assert len(daily._budgets) == MAX_BUDGETS + 1
+    assert daily.admit("old-1", 1, now=6.0) is None and daily.admit("old-1", 1, now=7.0) is None
+    assert daily.admit("old-1", 1, now=8.0) == Refusal(86_392.0, (Limit("rpd", 3),)).wait
+    daily.admit("newer", 1, now=9.0)  # no second look until twice as many: O(1) a new project
+    assert daily._forget_at == 2 * MAX_BUDGETS

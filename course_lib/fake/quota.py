@@ -46,6 +46,11 @@ class Refusal(NamedTuple):
     limits: tuple[Limit, ...]
 
 
+#: Budgets kept before idle ones are forgotten: a room's server meets a budget per key (one
+#: project each), and a script of random keys would otherwise grow them for good.
+MAX_BUDGETS = 10_000
+
+
 @dataclass(slots=True)
 class _Budget:
     """What one (project, model) has used: this minute's requests, as (when each leaves the
@@ -68,6 +73,7 @@ class Quota:
     day_s: float = 86_400.0
     _budgets: dict[tuple[str, str], _Budget] = field(default_factory=dict, repr=False)
     _first: float | None = field(default=None, repr=False)  # when the first day started
+    _forget_at: int = field(default=MAX_BUDGETS, repr=False)  # budgets before idle ones go
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def admit(self, project: str, tokens: int, now: float, model: str = "") -> float | None:
@@ -83,6 +89,8 @@ class Quota:
         with self._lock:
             budget = self._budgets.get((project, model))
             if budget is None:
+                if len(self._budgets) >= self._forget_at:
+                    self._forget_idle(now)
                 budget = self._budgets[project, model] = _Budget()
             self._forget_past(budget, now)
             ready = self._ready_times(budget, tokens, now)
@@ -93,6 +101,17 @@ class Quota:
                 budget.minute_tokens += tokens
             budget.day_requests += 1
             return None
+
+    def _forget_idle(self, now: float) -> None:
+        """Forget the budgets with nothing in their window and nothing counted today that
+        matters (no daily limit, or none today): forgetting them changes no answer. Those with
+        requests in the window, or today under a daily limit, are kept."""
+        for key, budget in list(self._budgets.items()):
+            self._forget_past(budget, now)
+            if not budget.minute and (self.rpd is None or budget.day_requests == 0):
+                del self._budgets[key]
+        # the next look after as many more again: a flood of new projects costs O(1) each
+        self._forget_at = max(MAX_BUDGETS, 2 * len(self._budgets))
 
     def _forget_past(self, budget: _Budget, now: float) -> None:
         minute = budget.minute
