@@ -34,6 +34,25 @@ def cgroup_cpu_quota(root: Path = Path("/sys/fs/cgroup")) -> float | None:
         return None
 
 
+def memory_limit(root: Path = Path("/sys/fs/cgroup")) -> int | None:
+    """Bytes of memory this process's container may use: the cgroup's limit (v2 ``memory.max``
+    or v1 ``memory.limit_in_bytes``) or the machine's memory, whichever is smaller; None if
+    neither can be read (not Linux)."""
+    limits = []
+    for path in (root / "memory.max", root / "memory" / "memory.limit_in_bytes"):
+        try:
+            text = path.read_text().strip()
+        except OSError:
+            continue
+        if text.isdigit():  # "max" in v2 means none; v1 writes a huge number for none
+            limits.append(int(text))
+    try:
+        limits.append(os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE"))
+    except (AttributeError, ValueError, OSError):
+        pass
+    return min(limits) if limits else None
+
+
 def effective_cpu_count(
     reported: int | None = None,
     allowed: int | None = None,

@@ -1,8 +1,8 @@
 """``python -m course_lib doctor``: is this machine ready for the course? One line a check, and
 what to do when one fails, in well under 30 seconds: Python, the packages the lessons import, the
-cores this process may use, a process pool starting, the widgets' front end, the fake answering,
-the room's server if one is set (``--server`` or COURSE_SERVER) and live mode if asked
-(``--live``). Exit status 0 when nothing failed (warnings allowed), else 1.
+cores this process may use, its memory, a process pool starting, the widgets' front end, the
+fake answering, the room's server if one is set (``--server`` or COURSE_SERVER) and live mode
+if asked (``--live``). Exit status 0 when nothing failed (warnings allowed), else 1.
 
 >>> check_python((3, 10, 4)).ok
 False
@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from importlib import metadata
 
 from course_lib.config import DEFAULT_MODEL, ENV_SERVER
-from course_lib.machine import default_start_method, effective_cpu_count
+from course_lib.machine import default_start_method, effective_cpu_count, memory_limit
 
 #: (distribution, import name, the lowest version the kit runs with) of what the lessons import
 NEEDED = (
@@ -104,6 +104,27 @@ def check_cores() -> Check:
             warning=True,
         )
     return Check(True, f"{cores} cores this process may use")
+
+
+#: Memory measured with bench/binder_memory.py (docs/performance.md): a lesson's kernel after
+#: its run, lesson 08's while its cluster runs, and all nine kernels left running at the peak.
+KERNEL_MIB, LESSON_08_MIB, ALL_OPEN_MIB = 200, 820, 2_430
+
+
+def check_memory(limit: int | None = None) -> Check:
+    limit = limit if limit is not None else memory_limit()
+    if limit is None:
+        return Check(True, "memory: not known here", warning=True)
+    gib = limit / 2**30
+    if limit < ALL_OPEN_MIB * 2**20 * 1.25:
+        return Check(
+            True,
+            f"{gib:.1f} GiB of memory here: each lesson's kernel keeps about {KERNEL_MIB} MiB "
+            f"and lesson 08 takes about {LESSON_08_MIB} MiB while it runs; shut a lesson down "
+            "(File > Close and Shut Down Notebook) before opening the next",
+            warning=True,
+        )
+    return Check(True, f"{gib:.0f} GiB of memory: room for every lesson's kernel at once")
 
 
 def check_pool() -> Check:
@@ -203,6 +224,7 @@ def run_checks(server: str | None = None, live: bool = False) -> list[Check]:
         check_python,
         check_packages,
         check_cores,
+        check_memory,
         check_pool,
         check_widgets,
         check_fake,

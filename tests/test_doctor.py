@@ -91,3 +91,19 @@ def test_a_python_without_the_course_is_told_so_not_a_traceback(tmp_path):
     assert done.returncode == 1 and "FIX   google-genai is not installed" in done.stdout, (
         done.stdout
     )
+
+
+def test_a_container_with_little_memory_is_told_to_shut_lessons_down(tmp_path):
+    """Binder gives 1-2 GB: nine kernels left running reach 2.4 GB (docs/performance.md)."""
+    from course_lib.machine import memory_limit
+    from course_lib.preflight import check_memory
+
+    (tmp_path / "memory.max").write_text("1073741824\n")  # cgroup v2, as Binder's 1 GB
+    assert memory_limit(tmp_path) == 2**30
+    (tmp_path / "memory.max").write_text("max\n")  # no limit: the machine's memory
+    assert memory_limit(tmp_path) == memory_limit(tmp_path / "nothing here") > 2**30
+    small = check_memory(2**31)
+    assert small.ok and small.warning and "shut a lesson down" in small.shown()
+    assert small.shown().startswith("note  2.0 GiB of memory here")
+    roomy = check_memory(24 * 2**30)
+    assert roomy.ok and not roomy.warning and "every lesson's kernel at once" in roomy.line
