@@ -69,6 +69,9 @@ test: setup
 COLAB := .venv-colab
 COLAB_PY := $(or $(shell for py in python3.13 $$HOME/.pyenv/versions/3.13*/bin/python3.13; do \
   $$py -c '' 2>/dev/null && echo $$py && break; done),$(PY))
+ifeq ($(COLAB_PY),$(PY))
+  $(warning no Python 3.13 here: make test-colab uses $(PY), not Colab's Python)
+endif
 # One difference: widgetsnbextension (the classic page's widget code) is 3.6.6, not Colab's 3.6.10.
 # Colab's page never loads it (it draws widgets with a manager of its own); the classic notebook
 # here does, and from 3.6.7 on it cannot make an Output widget ("_deserialize_state is not a
@@ -76,17 +79,18 @@ COLAB_PY := $(or $(shell for py in python3.13 $$HOME/.pyenv/versions/3.13*/bin/p
 COLAB_KEEPS := ipython==7.34.0 ipykernel==6.17.1 ipywidgets==7.7.1 widgetsnbextension==3.6.6 \
   notebook==6.5.7
 COLAB_SHIPS := $(COLAB_KEEPS) plotly==5.24.1 anywidget==0.9.21 google-genai==2.12.1
-$(COLAB)/.installed: pyproject.toml
+$(COLAB)/.installed: pyproject.toml Makefile
 	$(COLAB_PY) -m venv $(COLAB)
 	$(call install,$(COLAB)/bin/python) --upgrade pip
 	$(call install,$(COLAB)/bin/python) $(COLAB_SHIPS)
 	$(call install,$(COLAB)/bin/python) -e ".[dev]" "plotly>=6" anywidget $(COLAB_KEEPS)
 	touch $@
 
-# The figures' and notebooks' checks with no timing in them run beside the lessons; the live
-# timeline's and panels' tests (they measure time) after them, on two workers as in make test.
+# The lessons, the figures' checks and the classic page's browser test first, on five workers;
+# then the live timeline's and panels' tests (they measure time), on two.
 # (Colab's old jupyter_client warns of its own deprecations on Python 3.13: not ours to act on.)
-COLAB_PYTEST := $(NONET) $(COLAB)/bin/python -m pytest -q -o addopts="" -W ignore::DeprecationWarning
+COLAB_PYTEST := $(NONET) $(COLAB)/bin/python -m pytest -q -ra -o addopts="" \
+  -W ignore::DeprecationWarning
 test-colab: $(COLAB)/.installed
 	$(COLAB_PYTEST) --colab -m "long_run or beside_lessons" -n 5 --dist loadgroup \
 	  tests/test_notebooks.py tests/test_plots.py tests/browser/test_classic_notebook.py; \
@@ -95,11 +99,12 @@ test-colab: $(COLAB)/.installed
 # Binder builds from environment.yml with conda (conda-forge, which this machine cannot reach):
 # the same Python (environment.yml's pin), what repo2docker's base environment brings (JupyterLab
 # 4.4, ipywidgets 8.1, ipykernel 7) and environment.yml's pip section (the course), with pip
-# only; then the doctor checks that it runs there: the packages, a pool, widgets, the fake.
+# only; then the doctor checks that it runs there: the packages, memory, a pool, widgets, the
+# fake.
 BINDER := .venv-binder
 BINDER_PY := $(shell sed -n 's/^ *- python=\([0-9.]*\).*/\1/p' environment.yml)
 BINDER_BASE := "jupyterlab==4.4.*" "ipywidgets==8.1.*" "ipykernel>=7,<8"
-$(BINDER)/.installed: pyproject.toml environment.yml
+$(BINDER)/.installed: pyproject.toml environment.yml Makefile
 	$(or $(shell for py in python$(BINDER_PY) $$HOME/.pyenv/versions/$(BINDER_PY)*/bin/python$(BINDER_PY); \
 	  do $$py -c '' 2>/dev/null && echo $$py && break; done),$(error no Python $(BINDER_PY), environment.yml's, here)) \
 	  -m venv $(BINDER)
@@ -131,4 +136,4 @@ figures: setup
 	$(NONET) $(BIN)/python scripts/figures.py
 
 clean:
-	rm -rf $(VENV) $(COLAB) .venv-uv .pytest_cache .ruff_cache .mypy_cache
+	rm -rf $(VENV) $(COLAB) $(BINDER) .venv-uv .pytest_cache .ruff_cache .mypy_cache

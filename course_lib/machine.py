@@ -34,12 +34,22 @@ def cgroup_cpu_quota(root: Path = Path("/sys/fs/cgroup")) -> float | None:
         return None
 
 
-def memory_limit(root: Path = Path("/sys/fs/cgroup")) -> int | None:
-    """Bytes of memory this process's container may use: the cgroup's limit (v2 ``memory.max``
-    or v1 ``memory.limit_in_bytes``) or the machine's memory, whichever is smaller; None if
-    neither can be read (not Linux)."""
+def memory_limit(
+    root: Path = Path("/sys/fs/cgroup"), membership: Path = Path("/proc/self/cgroup")
+) -> int | None:
+    """Bytes of memory this process may use: the smallest limit of its cgroup and the cgroups
+    above it (v2 ``memory.max``, found from ``membership``; or v1 ``memory.limit_in_bytes``) and
+    the machine's memory; None if none can be read (not Linux)."""
+    places = [root / "memory.max", root / "memory" / "memory.limit_in_bytes"]
+    try:  # cgroup v2: "0::/path/of/this/cgroup"; its limit, and those of the ones above it
+        line = next(x for x in membership.read_text().splitlines() if x.startswith("0::"))
+        parts = Path(line[3:]).parts[1:]
+        for depth in range(1, len(parts) + 1):
+            places.append(root.joinpath(*parts[:depth], "memory.max"))
+    except (OSError, StopIteration):
+        pass
     limits = []
-    for path in (root / "memory.max", root / "memory" / "memory.limit_in_bytes"):
+    for path in places:
         try:
             text = path.read_text().strip()
         except OSError:

@@ -116,7 +116,7 @@ def check_memory(limit: int | None = None) -> Check:
     if limit is None:
         return Check(True, "memory: not known here", warning=True)
     gib = limit / 2**30
-    if limit < ALL_OPEN_MIB * 2**20 * 1.25:
+    if limit < 3 * 2**30:  # all nine kernels at once (2.4 GiB) and the browser need more
         return Check(
             True,
             f"{gib:.1f} GiB of memory here: each lesson's kernel keeps about {KERNEL_MIB} MiB "
@@ -124,7 +124,11 @@ def check_memory(limit: int | None = None) -> Check:
             "(File > Close and Shut Down Notebook) before opening the next",
             warning=True,
         )
-    return Check(True, f"{gib:.0f} GiB of memory: room for every lesson's kernel at once")
+    return Check(
+        True,
+        f"{gib:.0f} GiB of memory: enough for every lesson's kernel at once "
+        f"({ALL_OPEN_MIB / 1024:.1f} GiB at most), if little else runs",
+    )
 
 
 def check_pool() -> Check:

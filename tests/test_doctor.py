@@ -101,9 +101,18 @@ def test_a_container_with_little_memory_is_told_to_shut_lessons_down(tmp_path):
     (tmp_path / "memory.max").write_text("1073741824\n")  # cgroup v2, as Binder's 1 GB
     assert memory_limit(tmp_path) == 2**30
     (tmp_path / "memory.max").write_text("max\n")  # no limit: the machine's memory
-    assert memory_limit(tmp_path) == memory_limit(tmp_path / "nothing here") > 2**30
+    nowhere = tmp_path / "no such file"
+    machine = memory_limit(tmp_path / "nothing here", nowhere)
+    assert machine is not None and machine > 2**30
+    assert memory_limit(tmp_path, nowhere) == machine
+    # a container's own cgroup, below the root (v2 without a namespace of its own)
+    (tmp_path / "user.slice" / "jupyter-ana").mkdir(parents=True)
+    (tmp_path / "user.slice" / "jupyter-ana" / "memory.max").write_text(f"{2 * 2**30}\n")
+    (tmp_path / "cgroup").write_text("0::/user.slice/jupyter-ana\n")
+    assert memory_limit(tmp_path, tmp_path / "cgroup") == 2 * 2**30
     small = check_memory(2**31)
     assert small.ok and small.warning and "shut a lesson down" in small.shown()
     assert small.shown().startswith("note  2.0 GiB of memory here")
     roomy = check_memory(24 * 2**30)
     assert roomy.ok and not roomy.warning and "every lesson's kernel at once" in roomy.line
+    assert check_memory(3 * 2**30 - 1).warning and not check_memory(3 * 2**30).warning

@@ -1,12 +1,14 @@
 """The live timeline and a panel in the classic Notebook 6.5.7, the page closest to Colab's that
 runs here (issue 26): ``make test-colab`` runs this in its Colab-like venv (IPython 7.34,
-ipykernel 6.17.1, ipywidgets 7.7.1 with widgetsnbextension 3.6.10, anywidget 0.9.21); elsewhere
-(Notebook 7) it says it skipped and why.
+ipykernel 6.17.1, ipywidgets 7.7.1, anywidget 0.9.21; widgetsnbextension 3.6.6, since 3.6.7 on
+cannot draw an Output widget in this page); elsewhere (Notebook 7) it says it skipped and why.
 
 What it checks, as tests/browser/test_lab_in_browser.py does in JupyterLab and Notebook 7: a
 %%timeline cell's frames reach the page while a plain loop blocks the kernel and its final
 picture draws; a panel draws its first run, a slider moved with the keyboard and Run draw a
-larger one, and Stop ends a long run with the timeline kept.
+larger one, and Stop ends a long run with the timeline kept; and the figures the kit shows on
+Colab (``google.colab`` faked in the kernel: plotly.js in the figure's state, also inside an
+Output) draw in a page that has no plotly.js.
 """
 
 from __future__ import annotations
@@ -44,7 +46,7 @@ pytestmark = [
 @pytest.fixture(scope="module")
 def classic_notebook(tmp_path_factory):
     root = tmp_path_factory.mktemp("classic")
-    for notebook in ("lab_demo.ipynb", "timeline_magic.ipynb"):
+    for notebook in ("lab_demo.ipynb", "timeline_magic.ipynb", "colab_figure.ipynb"):
         shutil.copy(HERE / notebook, root)
     env = {
         **os.environ,
@@ -88,7 +90,9 @@ def classic_notebook(tmp_path_factory):
         server.kill()
 
 
-def open_and_run_all(page, url: str, notebook: str, received: list[tuple[float, str]]) -> None:
+def open_and_run_all(
+    page, url: str, notebook: str, received: list[tuple[float, str]], no_plotly: bool = False
+) -> None:
     """Open ``notebook``, wait until its widget manager has asked the kernel which widgets exist
     (a cell run before that answer can lose its widgets: the manager makes a second model of a
     widget the cell has just made, "Could not create a model"; seen here), then run every cell."""
@@ -103,6 +107,8 @@ def open_and_run_all(page, url: str, notebook: str, received: list[tuple[float, 
         assert time.monotonic() < deadline, "the widget manager never asked for the widgets"
         page.wait_for_timeout(200)
     page.wait_for_timeout(500)  # it makes the models it was told of (none, in a new kernel)
+    if no_plotly:  # as on Colab, where each output is a page of its own
+        assert page.evaluate("() => typeof window.Plotly") == "undefined"
     page.evaluate("() => { Jupyter.notebook.execute_all_cells(); }")
 
 
@@ -190,4 +196,25 @@ def test_a_panel_runs_again_after_a_slider_move_and_stops(classic_notebook):
             assert not [e for e in errors if "model" in e.lower() or "widget" in e.lower()], errors
         finally:
             page.screenshot(path=str(ARTIFACTS / "live_lab_classic.png"), full_page=True)
+            browser.close()
+
+
+def test_the_figures_colab_gets_draw_where_the_page_has_no_plotly(classic_notebook):
+    from playwright.sync_api import expect, sync_playwright
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    received: list[tuple[float, str]] = []
+    errors: list[str] = []
+    with sync_playwright() as p:
+        browser, page = _browser_page(p, received, errors)
+        try:
+            open_and_run_all(page, classic_notebook, "colab_figure.ipynb", received, no_plotly=True)
+            plot = page.locator(".js-plotly-plot").first
+            expect(plot.locator(".barlayer .point").nth(5)).to_be_attached(timeout=120_000)
+            boxed = page.locator(".js-plotly-plot:has-text('in an Output')")
+            expect(boxed.locator(".barlayer .point").nth(5)).to_be_attached(timeout=60_000)
+            assert page.evaluate("() => typeof window.__courseLibPlotly") == "object"
+            assert not [e for e in errors if "model" in e.lower() or "widget" in e.lower()], errors
+        finally:
+            page.screenshot(path=str(ARTIFACTS / "colab_figure_classic.png"), full_page=True)
             browser.close()
