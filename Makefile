@@ -69,9 +69,6 @@ test: setup
 COLAB := .venv-colab
 COLAB_PY := $(or $(shell for py in python3.13 $$HOME/.pyenv/versions/3.13*/bin/python3.13; do \
   $$py -c '' 2>/dev/null && echo $$py && break; done),$(PY))
-ifeq ($(COLAB_PY),$(PY))
-  $(warning no Python 3.13 here: make test-colab uses $(PY), not Colab's Python)
-endif
 # One difference: widgetsnbextension (the classic page's widget code) is 3.6.6, not Colab's 3.6.10.
 # Colab's page never loads it (it draws widgets with a manager of its own); the classic notebook
 # here does, and from 3.6.7 on it cannot make an Output widget ("_deserialize_state is not a
@@ -80,6 +77,7 @@ COLAB_KEEPS := ipython==7.34.0 ipykernel==6.17.1 ipywidgets==7.7.1 widgetsnbexte
   notebook==6.5.7
 COLAB_SHIPS := $(COLAB_KEEPS) plotly==5.24.1 anywidget==0.9.21 google-genai==2.12.1
 $(COLAB)/.installed: pyproject.toml Makefile
+	@[ "$(COLAB_PY)" != "$(PY)" ] || echo "no Python 3.13 here: the Colab-like venv uses $(PY)"
 	$(COLAB_PY) -m venv $(COLAB)
 	$(call install,$(COLAB)/bin/python) --upgrade pip
 	$(call install,$(COLAB)/bin/python) $(COLAB_SHIPS)
