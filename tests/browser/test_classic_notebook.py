@@ -13,12 +13,10 @@ Output) draw in a page that has no plotly.js.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
-import subprocess
-import sys
 import time
-import urllib.request
 from importlib import metadata
 
 import pytest
@@ -29,7 +27,7 @@ from tests.browser.test_lab_in_browser import (
     HERE,
     TIMELINE,
     expected_bars,
-    free_port,
+    jupyter_server,
     launch,
 )
 
@@ -53,41 +51,9 @@ def classic_notebook(tmp_path_factory):
         "JUPYTER_CONFIG_DIR": str(root / ".config"),
         "JUPYTER_RUNTIME_DIR": str(root / ".runtime"),
     }
-    port, log = free_port(), root / "notebook.log"
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "notebook",
-            "--no-browser",
-            "--ip=127.0.0.1",
-            f"--port={port}",
-            "--allow-root",
-            "--NotebookApp.token=",
-            "--NotebookApp.password=",
-            f"--notebook-dir={root}",
-        ],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=log.open("w"),
-    )
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            urllib.request.urlopen(f"{url}/api/status", timeout=2)
-            break
-        except OSError:
-            if time.monotonic() > deadline or server.poll() is not None:
-                server.terminate()
-                pytest.fail("the notebook server did not start: " + log.read_text()[-2000:])
-            time.sleep(0.3)
-    yield url
-    server.terminate()
-    try:
-        server.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        server.kill()
+    notebook = ["notebook", "--NotebookApp.token=", "--NotebookApp.password="]
+    with jupyter_server([*notebook, f"--notebook-dir={root}"], env, root / "notebook.log") as url:
+        yield url
 
 
 def open_and_run_all(
@@ -112,109 +78,95 @@ def open_and_run_all(
     page.evaluate("() => { Jupyter.notebook.execute_all_cells(); }")
 
 
-def _browser_page(p, received: list[tuple[float, str]], errors: list[str]):
-    browser = launch(p)
-    page = browser.new_page(viewport={"width": 1400, "height": 900})
+@contextlib.contextmanager
+def classic_page(screenshot: str):
+    """A Chromium page at 1400x900, with what it hears from the kernel (``received``: when, and
+    the text of each websocket frame) and its console errors (``errors``); its screenshot goes to
+    test-artifacts/ however the test ends."""
+    from playwright.sync_api import sync_playwright
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    received: list[tuple[float, str]] = []
+    errors: list[str] = []
 
     def heard(payload: str | bytes) -> None:
         text = payload if isinstance(payload, str) else payload.decode("utf-8", "replace")
         received.append((time.monotonic(), text))
 
-    page.on("websocket", lambda ws: ws.on("framereceived", heard))
-    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-    return browser, page
+    with sync_playwright() as p:
+        browser = launch(p)
+        page = browser.new_page(viewport={"width": 1400, "height": 900})
+        page.on("websocket", lambda ws: ws.on("framereceived", heard))
+        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        try:
+            yield page, received, errors
+            assert not [e for e in errors if "model" in e.lower() or "widget" in e.lower()], errors
+        finally:
+            page.screenshot(path=str(ARTIFACTS / screenshot), full_page=True)
+            browser.close()
 
 
 def test_the_live_timeline_draws_while_a_plain_loop_blocks_the_kernel(classic_notebook):
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import expect
 
-    ARTIFACTS.mkdir(exist_ok=True)
-    received: list[tuple[float, str]] = []
-    errors: list[str] = []
-    with sync_playwright() as p:
-        browser, page = _browser_page(p, received, errors)
-        try:
-            open_and_run_all(page, classic_notebook, "timeline_magic.ipynb", received)
-            verdict = page.get_by_text("→ 12 calls, at most 1 in flight")
-            expect(verdict).to_be_visible(timeout=180_000)
-            said = next(t for t, text in received if "12 calls, at most 1 in flight" in text)
-            live = [
-                t
-                for t, text in received
-                if "Running" in text and "A plain loop" in text and t < said
-            ]
-            assert len(live) >= 5, len(live)  # frames kept coming while the kernel was blocked
-            plot = page.locator(".js-plotly-plot").last
-            expect(plot.locator(".barlayer .point")).to_have_count(12, timeout=60_000)
-            title = page.locator(".gtitle").last.text_content() or ""
-            assert "A plain loop" in title and "Running" not in title, title
-            assert not [e for e in errors if "model" in e.lower() or "widget" in e.lower()], errors
-        finally:
-            page.screenshot(path=str(ARTIFACTS / "timeline_magic_classic.png"), full_page=True)
-            browser.close()
+    with classic_page("timeline_magic_classic.png") as (page, received, errors):
+        open_and_run_all(page, classic_notebook, "timeline_magic.ipynb", received)
+        verdict = page.get_by_text("→ 12 calls, at most 1 in flight")
+        expect(verdict).to_be_visible(timeout=180_000)
+        said = next(t for t, text in received if "12 calls, at most 1 in flight" in text)
+        live = [
+            t for t, text in received if "Running" in text and "A plain loop" in text and t < said
+        ]
+        assert len(live) >= 5, len(live)  # frames kept coming while the kernel was blocked
+        plot = page.locator(".js-plotly-plot").last
+        expect(plot.locator(".barlayer .point")).to_have_count(12, timeout=60_000)
+        title = page.locator(".gtitle").last.text_content() or ""
+        assert "A plain loop" in title and "Running" not in title, title
 
 
 def test_a_panel_runs_again_after_a_slider_move_and_stops(classic_notebook):
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import expect
 
-    ARTIFACTS.mkdir(exist_ok=True)
-    received: list[tuple[float, str]] = []
-    errors: list[str] = []
-    with sync_playwright() as p:
-        browser, page = _browser_page(p, received, errors)
-        try:
-            open_and_run_all(page, classic_notebook, "lab_demo.ipynb", received)
-            expect(page.get_by_text("spans: 10")).to_be_visible(timeout=120_000)
-            timeline = page.locator(TIMELINE)
-            bars = timeline.locator(".barlayer .point")
-            expect(bars).to_have_count(expected_bars(4, 2), timeout=30_000)
+    with classic_page("live_lab_classic.png") as (page, received, errors):
+        open_and_run_all(page, classic_notebook, "lab_demo.ipynb", received)
+        expect(page.get_by_text("spans: 10")).to_be_visible(timeout=120_000)
+        timeline = page.locator(TIMELINE)
+        bars = timeline.locator(".barlayer .point")
+        expect(bars).to_have_count(expected_bars(4, 2), timeout=30_000)
 
-            # ipywidgets 7 draws a jQuery UI slider: its handle takes the arrow keys too
-            prompts = page.locator(".widget-slider").first
-            prompts.locator(".ui-slider-handle").focus()
-            for _ in range(3):
-                prompts.locator(".ui-slider-handle").press("ArrowRight")
-            expect(prompts.locator(".widget-readout")).to_have_text("7", timeout=10_000)
-            expect(page.get_by_text("7 prompts take at best")).to_be_visible(timeout=30_000)
-            run = page.locator("button.widget-button", has_text="Run")
-            run.click()
-            expect(bars).to_have_count(expected_bars(7, 2), timeout=60_000)
-            expect(run).to_be_enabled(timeout=60_000)
+        # ipywidgets 7 draws a jQuery UI slider: its handle takes the arrow keys too
+        prompts = page.locator(".widget-slider").first
+        prompts.locator(".ui-slider-handle").focus()
+        for _ in range(3):
+            prompts.locator(".ui-slider-handle").press("ArrowRight")
+        expect(prompts.locator(".widget-readout")).to_have_text("7", timeout=10_000)
+        expect(page.get_by_text("7 prompts take at best")).to_be_visible(timeout=30_000)
+        run = page.locator("button.widget-button", has_text="Run")
+        run.click()
+        expect(bars).to_have_count(expected_bars(7, 2), timeout=60_000)
+        expect(run).to_be_enabled(timeout=60_000)
 
-            latency = page.locator(".widget-slider").nth(1).locator(".ui-slider-handle")
-            latency.focus()
-            for _ in range(30):  # 0.3 s to 3.3 s a call
-                latency.press("ArrowRight")
-            expect(page.get_by_text("7 prompts take at best 13.20 s")).to_be_visible(timeout=30_000)
-            run.click()
-            expect(page.locator(".gtitle", has_text="Running…")).to_have_count(1, timeout=30_000)
-            page.locator("button.widget-button", has_text="Stop").click()
-            stopped = page.locator(".js-plotly-plot:has-text('Stopped at')")
-            expect(stopped).to_have_count(1, timeout=30_000)
-            expect(run).to_be_enabled(timeout=30_000)
-            assert stopped.locator(".barlayer .point").count() > 0
-            assert not [e for e in errors if "model" in e.lower() or "widget" in e.lower()], errors
-        finally:
-            page.screenshot(path=str(ARTIFACTS / "live_lab_classic.png"), full_page=True)
-            browser.close()
+        latency = page.locator(".widget-slider").nth(1).locator(".ui-slider-handle")
+        latency.focus()
+        for _ in range(30):  # 0.3 s to 3.3 s a call
+            latency.press("ArrowRight")
+        expect(page.get_by_text("7 prompts take at best 13.20 s")).to_be_visible(timeout=30_000)
+        run.click()
+        expect(page.locator(".gtitle", has_text="Running…")).to_have_count(1, timeout=30_000)
+        page.locator("button.widget-button", has_text="Stop").click()
+        stopped = page.locator(".js-plotly-plot:has-text('Stopped at')")
+        expect(stopped).to_have_count(1, timeout=30_000)
+        expect(run).to_be_enabled(timeout=30_000)
+        assert stopped.locator(".barlayer .point").count() > 0
 
 
 def test_the_figures_colab_gets_draw_where_the_page_has_no_plotly(classic_notebook):
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import expect
 
-    ARTIFACTS.mkdir(exist_ok=True)
-    received: list[tuple[float, str]] = []
-    errors: list[str] = []
-    with sync_playwright() as p:
-        browser, page = _browser_page(p, received, errors)
-        try:
-            open_and_run_all(page, classic_notebook, "colab_figure.ipynb", received, no_plotly=True)
-            plot = page.locator(".js-plotly-plot").first
-            expect(plot.locator(".barlayer .point").nth(5)).to_be_attached(timeout=120_000)
-            boxed = page.locator(".js-plotly-plot:has-text('in an Output')")
-            expect(boxed.locator(".barlayer .point").nth(5)).to_be_attached(timeout=60_000)
-            assert page.evaluate("() => typeof window.__courseLibPlotly") == "object"
-            assert not [e for e in errors if "model" in e.lower() or "widget" in e.lower()], errors
-        finally:
-            page.screenshot(path=str(ARTIFACTS / "colab_figure_classic.png"), full_page=True)
-            browser.close()
+    with classic_page("colab_figure_classic.png") as (page, received, errors):
+        open_and_run_all(page, classic_notebook, "colab_figure.ipynb", received, no_plotly=True)
+        plot = page.locator(".js-plotly-plot").first
+        expect(plot.locator(".barlayer .point").nth(5)).to_be_attached(timeout=120_000)
+        boxed = page.locator(".js-plotly-plot:has-text('in an Output')")
+        expect(boxed.locator(".barlayer .point").nth(5)).to_be_attached(timeout=60_000)
+        assert page.evaluate("() => typeof window.__courseLibPlotly") == "object"

@@ -13,6 +13,7 @@ the kernel's widgets by one), ``COURSE_BROWSER_SLOWDOWN=6`` runs the pages six t
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -143,25 +144,33 @@ def jupyter_lab(tmp_path):
         "JUPYTERLAB_SETTINGS_DIR": str(settings),
         "JUPYTERLAB_WORKSPACES_DIR": str(tmp_path / "workspaces"),
     }
-    port = free_port()
-    server = subprocess.Popen(
+    with jupyter_server(
         [
-            sys.executable,
-            "-m",
             "jupyterlab",
-            "--no-browser",
-            "--ip=127.0.0.1",
-            f"--port={port}",
-            "--allow-root",
             "--IdentityProvider.token=",
             "--PasswordIdentityProvider.hashed_password=",
             f"--ServerApp.root_dir={root}",
             "--LabApp.expose_app_in_browser=True",
             "--JupyterNotebookApp.expose_app_in_browser=True",  # Notebook 7, the same way
         ],
+        env,
+        tmp_path / "lab.log",
+    ) as url:
+        yield url
+
+
+@contextlib.contextmanager
+def jupyter_server(args: list[str], env: dict[str, str], log: Path):
+    """``python -m ARGS`` (a Jupyter server: JupyterLab, the classic notebook) on a free
+    loopback port, without a browser, as root too; yields its URL once it answers, and stops it
+    after. A server that does not start in 60 s fails the test with the end of ``log``."""
+    port = free_port()
+    command = [sys.executable, "-m", args[0], "--no-browser", "--ip=127.0.0.1", f"--port={port}"]
+    server = subprocess.Popen(
+        [*command, "--allow-root", *args[1:]],
         env=env,
         stdout=subprocess.DEVNULL,
-        stderr=(tmp_path / "lab.log").open("w"),
+        stderr=log.open("w"),
     )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
@@ -172,16 +181,16 @@ def jupyter_lab(tmp_path):
         except OSError:
             if time.monotonic() > deadline or server.poll() is not None:
                 server.terminate()
-                pytest.fail(
-                    "JupyterLab did not start: " + (tmp_path / "lab.log").read_text()[-2000:]
-                )
+                pytest.fail(f"{args[0]} did not start: " + log.read_text()[-2000:])
             time.sleep(0.3)
-    yield url
-    server.terminate()
     try:
-        server.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        server.kill()
+        yield url
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            server.kill()
 
 
 def move_slider(page, nth: int, steps: int, value: str, ui: str) -> None:
