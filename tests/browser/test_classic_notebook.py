@@ -29,6 +29,8 @@ from tests.browser.test_lab_in_browser import (
     expected_bars,
     jupyter_server,
     launch,
+    move_slider,
+    stop_a_long_run,
 )
 
 pytestmark = [
@@ -135,28 +137,18 @@ def test_a_panel_runs_again_after_a_slider_move_and_stops(classic_notebook):
         expect(bars).to_have_count(expected_bars(4, 2), timeout=30_000)
 
         # ipywidgets 7 draws a jQuery UI slider: its handle takes the arrow keys too
-        prompts = page.locator(".widget-slider").first
-        prompts.locator(".ui-slider-handle").focus()
-        for _ in range(3):
-            prompts.locator(".ui-slider-handle").press("ArrowRight")
-        expect(prompts.locator(".widget-readout")).to_have_text("7", timeout=10_000)
+        move_slider(page, 0, 3, "7", "classic")
+        readout = page.locator(".widget-slider").first.locator(".widget-readout")
+        expect(readout).to_have_text("7", timeout=10_000)
         expect(page.get_by_text("7 prompts take at best")).to_be_visible(timeout=30_000)
         run = page.locator("button.widget-button", has_text="Run")
         run.click()
         expect(bars).to_have_count(expected_bars(7, 2), timeout=60_000)
         expect(run).to_be_enabled(timeout=60_000)
 
-        latency = page.locator(".widget-slider").nth(1).locator(".ui-slider-handle")
-        latency.focus()
-        for _ in range(30):  # 0.3 s to 3.3 s a call
-            latency.press("ArrowRight")
+        move_slider(page, 1, 30, "3.3", "classic")  # 0.3 s to 3.3 s a call
         expect(page.get_by_text("7 prompts take at best 13.20 s")).to_be_visible(timeout=30_000)
-        run.click()
-        expect(page.locator(".gtitle", has_text="Running…")).to_have_count(1, timeout=30_000)
-        page.locator("button.widget-button", has_text="Stop").click()
-        stopped = page.locator(".js-plotly-plot:has-text('Stopped at')")
-        expect(stopped).to_have_count(1, timeout=30_000)
-        expect(run).to_be_enabled(timeout=30_000)
+        stopped = stop_a_long_run(page, run)
         assert stopped.locator(".barlayer .point").count() > 0
 
 

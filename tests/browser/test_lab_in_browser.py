@@ -194,13 +194,13 @@ def jupyter_server(args: list[str], env: dict[str, str], log: Path):
 
 
 def move_slider(page, nth: int, steps: int, value: str, ui: str) -> None:
-    """Move the ``nth`` slider as a learner would: in JupyterLab by ``steps`` presses of an
-    arrow key on its handle; in Notebook 7 by typing ``value`` into its readout, since there a
-    focused handle never hears the arrow keys (seen here with Notebook 7.6: the page's own
-    shortcuts take them; dragging and typing work)."""
+    """Move the ``nth`` slider as a learner would: in JupyterLab (and the classic notebook) by
+    ``steps`` presses of an arrow key on its handle; in Notebook 7 by typing ``value`` into its
+    readout, since there a focused handle never hears the arrow keys (seen here with Notebook
+    7.6: the page's own shortcuts take them; dragging and typing work)."""
     slider = page.locator(".widget-slider").nth(nth)
-    if ui == "lab":
-        handle = slider.locator(".noUi-handle")
+    if ui in ("lab", "classic"):  # the classic page: ipywidgets 7's jQuery UI slider
+        handle = slider.locator(".noUi-handle" if ui == "lab" else ".ui-slider-handle")
         handle.focus()
         for _ in range(abs(steps)):
             handle.press("ArrowRight" if steps > 0 else "ArrowLeft")
@@ -209,6 +209,20 @@ def move_slider(page, nth: int, steps: int, value: str, ui: str) -> None:
     page.keyboard.press("Control+A")
     page.keyboard.type(value)
     page.keyboard.press("Enter")
+
+
+def stop_a_long_run(page, run):
+    """Click ``run`` (a long run's settings are set), Stop it once it is running, and return the
+    stopped timeline once the panel can run again: the timeline keeps what happened."""
+    from playwright.sync_api import expect
+
+    run.click()
+    expect(page.locator(".gtitle", has_text="Running…")).to_have_count(1, timeout=30_000)
+    page.locator("button.widget-button", has_text="Stop").click()
+    stopped = page.locator(".js-plotly-plot:has-text('Stopped at')")
+    expect(stopped).to_have_count(1, timeout=30_000)
+    expect(run).to_be_enabled(timeout=30_000)
+    return stopped
 
 
 @pytest.mark.long_run  # Playwright's expect retries: it holds beside the lessons' runs
@@ -258,12 +272,7 @@ def test_the_timeline_draws_and_redraws_after_a_slider_move_and_run(jupyter_lab,
             # A long run, stopped: the timeline keeps what happened, and says when it stopped.
             move_slider(page, 1, 30, "3.3", ui)  # 0.3 s to 3.3 s a call
             expect(page.get_by_text("7 prompts take at best 13.20 s")).to_be_visible(timeout=30_000)
-            run.click()
-            expect(page.locator(".gtitle", has_text="Running…")).to_have_count(1, timeout=30_000)
-            page.locator("button.widget-button", has_text="Stop").click()
-            stopped = page.locator(".js-plotly-plot:has-text('Stopped at')")
-            expect(stopped).to_have_count(1, timeout=30_000)
-            expect(run).to_be_enabled(timeout=30_000)
+            stopped = stop_a_long_run(page, run)
 
             # Saved and reloaded with the kernel alive: the last frame shows again, and the
             # panel still runs and draws.
