@@ -69,6 +69,7 @@ def pytest_configure(config):
     )
 
 
+@pytest.hookimpl(tryfirst=True)  # before xdist's own, which reads the groups added here
 def pytest_collection_modifyitems(items):
     """The doctests check no timing: they run beside the lessons too. The long runs go first (the
     lessons, the longest first as collected), so that the workers finish together."""
@@ -83,6 +84,33 @@ def pytest_collection_modifyitems(items):
             item.get_closest_marker("cpu_bound") is None,  # the one-worker group starts first
         )
     )
+
+
+#: Tests whose group xdist lost (pytest_collection_finish): each fails with the reason.
+LOST_GROUPS: set[str] = set()
+
+
+def pytest_collection_finish(session):
+    """With ``--dist loadgroup`` each test worker marks a grouped test's id with its group, and
+    the tests of a group go to one worker. Where that mark is lost (pytest 9.2 with pytest-xdist
+    3.8: pytest-dev/pytest-xdist#1386), the tests of a group would run side by side without a
+    word, the pinned lessons and the CPU-filling tests too: each of them fails instead."""
+    if getattr(session.config.option, "loadgroup", False):  # set in test workers only
+        LOST_GROUPS.update(
+            item.nodeid
+            for item in session.items
+            if item.get_closest_marker("xdist_group") and "@" not in item.nodeid
+        )
+
+
+def pytest_runtest_setup(item):
+    if item.nodeid in LOST_GROUPS:
+        pytest.fail(
+            f"pytest-xdist's --dist loadgroup lost this test's group: pytest {pytest.__version__}"
+            " cannot keep them (pytest-dev/pytest-xdist#1386). Install what pyproject.toml asks"
+            " for: make setup",
+            pytrace=False,
+        )
 
 
 @pytest.fixture(autouse=True)
