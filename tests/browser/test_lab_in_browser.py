@@ -16,12 +16,14 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import shutil
 import socket
 import subprocess
 import sys
 import time
 import urllib.request
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -31,10 +33,15 @@ ARTIFACTS = HERE.parent.parent / "test-artifacts"
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 TIMELINE = ".js-plotly-plot:has-text('in flight (waiting for the model)')"
 
-pytestmark = pytest.mark.skipif(
-    CHROMIUM is None,
-    reason="no Chromium: install it with `apt-get install chromium` (.ci/run does this)",
-)
+pytestmark = [
+    pytest.mark.skipif(
+        CHROMIUM is None,
+        reason="no Chromium: install it with `apt-get install chromium` (.ci/run does this)",
+    ),
+    # One test worker runs them all, one after another, with one JupyterLab server (lab_server)
+    pytest.mark.xdist_group("jupyterlab"),
+]
+NOTEBOOKS_USED = ("lab_demo.ipynb", "ten_runs.ipynb", "timeline_magic.ipynb", "colab_figure.ipynb")
 
 
 def expected_bars(prompts: int, concurrency: int) -> int:
@@ -88,11 +95,10 @@ KERNEL_IDLE = """() => {
 }"""
 
 
-def open_and_run_all(page, url: str, notebook: str, ui: str = "lab") -> None:
+def open_and_run_all(page, lab: Lab, notebook: str, ui: str = "lab") -> None:
     """Open ``notebook`` in JupyterLab (``ui="lab"``) or Notebook 7 (``"notebook"``), wait for
     its kernel, and run every cell."""
-    where = f"{url}/lab/tree/{notebook}" if ui == "lab" else f"{url}/notebooks/{notebook}"
-    page.goto(where, timeout=60_000)
+    page.goto(lab.address(notebook, ui), timeout=60_000)
     page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=60_000)
     page.wait_for_function("window.jupyterapp && window.jupyterapp.commands", timeout=60_000)
     wait_for_the_kernel(page)
@@ -103,8 +109,8 @@ def open_and_run_all(page, url: str, notebook: str, ui: str = "lab") -> None:
 def wait_for_the_kernel(page, timeout_s: float = 180) -> None:
     """Wait until the notebook's kernel is idle, choosing the default kernel if a dialog asks
     (older JupyterLab ignores autoStartDefaultKernel, and the dialog may come late). The time is
-    generous: three servers, three Chromiums and a lesson beside a CPU hog start together in
-    make test, and one kernel took over 60 s to be ready there."""
+    generous: in make test the lessons run beside it, one of them beside a CPU hog, and one
+    kernel took over 60 s to be ready there."""
     dialog = page.get_by_role("button", name="Select", exact=True)
     deadline = time.monotonic() + timeout_s
     while not page.evaluate(KERNEL_IDLE):
@@ -115,17 +121,30 @@ def wait_for_the_kernel(page, timeout_s: float = 180) -> None:
         page.wait_for_timeout(250)
 
 
-@pytest.fixture
-def jupyter_lab(tmp_path):
+@dataclass(frozen=True)
+class Lab:
+    """The module's Jupyter server (``url``) and a folder of this test's own under its root,
+    with fresh copies of the notebooks: no test opens a notebook another one ran or saved."""
+
+    url: str
+    folder: str
+
+    def address(self, notebook: str, ui: str = "lab") -> str:
+        """Where ``notebook`` opens in JupyterLab, in a workspace of this test's own (so the page
+        reopens nothing an earlier test left open, and needs no ?reset, which reloads it
+        mid-start), or in Notebook 7."""
+        if ui == "lab":
+            return f"{self.url}/lab/workspaces/{self.folder}/tree/{self.folder}/{notebook}"
+        return f"{self.url}/notebooks/{self.folder}/{notebook}"
+
+
+@pytest.fixture(scope="module")
+def lab_server(tmp_path_factory):
+    """One JupyterLab (and Notebook 7) server for every test here: a start costs 2.5 s of CPU,
+    and the tests share one test worker (pytestmark), so one server serves them in turn."""
+    tmp_path = tmp_path_factory.mktemp("jupyterlab")
     root = tmp_path / "root"
     root.mkdir()
-    for notebook in (
-        "lab_demo.ipynb",
-        "ten_runs.ipynb",
-        "timeline_magic.ipynb",
-        "colab_figure.ipynb",
-    ):
-        shutil.copy(HERE / notebook, root)
     settings = tmp_path / "settings"
     for plugin, values in {
         "@jupyterlab/apputils-extension/notification": {"fetchNews": "false"},
@@ -149,6 +168,7 @@ def jupyter_lab(tmp_path):
             "jupyterlab",
             "--IdentityProvider.token=",
             "--PasswordIdentityProvider.hashed_password=",
+            "--ServerApp.disable_check_xsrf=True",  # the fixture below shuts kernels down by REST
             f"--ServerApp.root_dir={root}",
             "--LabApp.expose_app_in_browser=True",
             "--JupyterNotebookApp.expose_app_in_browser=True",  # Notebook 7, the same way
@@ -156,7 +176,25 @@ def jupyter_lab(tmp_path):
         env,
         tmp_path / "lab.log",
     ) as url:
-        yield url
+        yield url, root
+
+
+@pytest.fixture
+def jupyter_lab(lab_server, request):
+    """The server and this test's own folder; after the test, the kernels it started are shut
+    down (the server would keep them for the tests after it)."""
+    url, root = lab_server
+    folder = "-".join(filter(None, re.split(r"\W+", request.node.name)))
+    (root / folder).mkdir()
+    for notebook in NOTEBOOKS_USED:
+        shutil.copy(HERE / notebook, root / folder)
+    yield Lab(url, folder)
+    with urllib.request.urlopen(f"{url}/api/sessions", timeout=10) as answer:
+        sessions = json.load(answer)
+    for session in sessions:
+        if session["path"].startswith(f"{folder}/"):
+            stop = urllib.request.Request(f"{url}/api/sessions/{session['id']}", method="DELETE")
+            urllib.request.urlopen(stop, timeout=30).close()
 
 
 @contextlib.contextmanager
@@ -238,7 +276,6 @@ def test_the_timeline_draws_and_redraws_after_a_slider_move_and_run(jupyter_lab,
         browser = launch(p)
         page = browser.new_page(viewport={"width": 1280, "height": 1100})
         try:
-            # A fresh workspace folder per test, so no ?reset (it reloads the page mid-start).
             open_and_run_all(page, jupyter_lab, "lab_demo.ipynb", ui)
             # Every code cell has run when each shows a number, e.g. "[2]:".
             expect(page.locator(".jp-CodeCell .jp-InputPrompt").last).to_have_text(
@@ -526,7 +563,7 @@ def test_a_figure_that_brings_plotly_along_draws_where_the_page_has_no_plotly(ju
         browser = launch(p)
         page = browser.new_page(viewport={"width": 1400, "height": 900})
         try:
-            page.goto(f"{jupyter_lab}/lab/tree/colab_figure.ipynb", timeout=60_000)
+            page.goto(jupyter_lab.address("colab_figure.ipynb"), timeout=60_000)
             page.wait_for_function(
                 "window.jupyterapp && window.jupyterapp.commands", timeout=60_000
             )
