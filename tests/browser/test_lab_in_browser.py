@@ -189,12 +189,15 @@ def jupyter_lab(lab_server, request):
     for notebook in NOTEBOOKS_USED:
         shutil.copy(HERE / notebook, root / folder)
     yield Lab(url, folder)
-    with urllib.request.urlopen(f"{url}/api/sessions", timeout=10) as answer:
-        sessions = json.load(answer)
-    for session in sessions:
-        if session["path"].startswith(f"{folder}/"):
-            stop = urllib.request.Request(f"{url}/api/sessions/{session['id']}", method="DELETE")
-            urllib.request.urlopen(stop, timeout=30).close()
+    with contextlib.suppress(OSError):  # a server that died took its kernels with it
+        with urllib.request.urlopen(f"{url}/api/sessions", timeout=10) as answer:
+            sessions = json.load(answer)
+        for session in sessions:
+            if session["path"].startswith(f"{folder}/"):
+                stop = urllib.request.Request(
+                    f"{url}/api/sessions/{session['id']}", method="DELETE"
+                )
+                urllib.request.urlopen(stop, timeout=30).close()
 
 
 @contextlib.contextmanager
