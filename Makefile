@@ -15,14 +15,15 @@ UV ?=
 install = $(if $(UV),$(UV) pip install --quiet --python $(1),$(1) -m pip install --quiet)
 # First the lessons, the browser test and the tests with no timing in them (doctests, layout,
 # values, virtual-clock simulations...), on four test workers (two cores): the lessons mostly
-# wait (for the fake's latency, for the browser), and loadgroup keeps the lessons pinned to one
-# busy core on one worker, one after the other, and the JupyterLab tests on another, with one
-# server (measured on a clean clone: 4 min 55 s on four workers, 6 min 9 s on three; loadgroup
-# needs pytest<9.2, pyproject.toml says why). The type check (11 s of CPU) runs beside them.
+# wait (for the fake's latency, for the browser; on a clean clone before 2026-12-07: 4 min 55 s
+# on four workers, 6 min 9 s on three), and loadgroup keeps the lessons pinned to one busy core
+# on one worker, one after the other, and the JupyterLab tests on another, with one server
+# (loadgroup needs pytest<9.2: pyproject.toml says why). The type check (11 s of CPU) runs
+# beside them.
 # Then the tests that measure time, never beside a lesson, on three workers: the ones whose own
 # work fills a core (pools, clusters: marked cpu_bound) one after another on one of them, the
 # rest, which mostly wait, on the other two (on two workers this part left the CPU half idle:
-# 218 s; so, 197 s with 16 more tests; on four or five it is slower: both cores are full). Each
+# 218 s; so, 197 s with 16 more tests; on four or five, no faster: both cores are full). Each
 # is built to hold beside the others (a margin a busy machine keeps; tests/conftest.py names the
 # markers). Every part runs even if one before it fails, and make test fails if any did.
 LONG_RUNS := -m "long_run or beside_lessons" -n 4 --dist loadgroup

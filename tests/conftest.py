@@ -91,16 +91,21 @@ LOST_GROUPS: set[str] = set()
 
 
 def pytest_collection_finish(session):
-    """With ``--dist loadgroup`` each test worker marks a grouped test's id with its group, and
+    """With ``--dist loadgroup`` each test worker marks a grouped test's id with its groups, and
     the tests of a group go to one worker. Where that mark is lost (pytest 9.2 with pytest-xdist
-    3.8: pytest-dev/pytest-xdist#1386), the tests of a group would run side by side without a
-    word, the pinned lessons and the CPU-filling tests too: each of them fails instead."""
+    3.8: pytest-dev/pytest-xdist#1386; or a group added after xdist read them), the tests of a
+    group would run side by side without a word, the pinned lessons and the CPU-filling tests
+    too: each of them fails instead."""
     if getattr(session.config.option, "loadgroup", False):  # set in test workers only
-        LOST_GROUPS.update(
-            item.nodeid
-            for item in session.items
-            if item.get_closest_marker("xdist_group") and "@" not in item.nodeid
-        )
+        for item in session.items:
+            groups = sorted(
+                {
+                    str(mark.args[0] if mark.args else mark.kwargs.get("name", "default"))
+                    for mark in item.iter_markers("xdist_group")
+                }
+            )
+            if groups and not item.nodeid.endswith("@" + "_".join(groups)):  # as xdist writes it
+                LOST_GROUPS.add(item.nodeid)
 
 
 def pytest_runtest_setup(item):

@@ -40,7 +40,6 @@ pytestmark = [
         reason="the classic notebook (6.x) is in make test-colab's venv, not this one",
     ),
     pytest.mark.long_run,  # Playwright's expect retries: it holds beside the lessons' runs
-    pytest.mark.xdist_group("classic-notebook"),  # one test worker, one server (the fixture)
 ]
 
 
