@@ -111,9 +111,9 @@ def pytest_collection_finish(session):
 def pytest_runtest_setup(item):
     if item.nodeid in LOST_GROUPS:
         pytest.fail(
-            f"pytest-xdist's --dist loadgroup lost this test's group: pytest {pytest.__version__}"
-            " cannot keep them (pytest-dev/pytest-xdist#1386). Install what pyproject.toml asks"
-            " for: make setup",
+            "pytest-xdist's --dist loadgroup lost this test's group: pytest 9.2 cannot keep"
+            f" them (pytest-dev/pytest-xdist#1386; this is {pytest.__version__}), or the group"
+            " was added after xdist read them. Install what pyproject.toml asks for: make setup",
             pytrace=False,
         )
 
