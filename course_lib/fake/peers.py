@@ -8,6 +8,10 @@ names every connection that came since the last, so a flood of new connections c
 scans a second, not one each. A connection the OS will not name (another user's process, or one
 gone before the scan) stays unknown.
 
+A connection is known by both its ends: Linux gives two connections the same local port when
+they go to different places (a kernel's call to its fake and a Dask worker's to its scheduler
+can both leave from 127.0.0.1:41234), so the client's address alone can name the wrong process.
+
 >>> peers = Peers()
 >>> peers.pid_of("127.0.0.1:1") is None  # never seen
 True
@@ -33,21 +37,22 @@ class Peers:
 
     def __init__(self) -> None:
         self._pids: OrderedDict[str, int | None] = OrderedDict()
-        self._pending: dict[str, tuple[str, int]] = {}  # noted, not yet looked up
+        # noted, not yet looked up: the client's end and the server's, as the OS names them
+        self._pending: dict[str, tuple[tuple[str, int], tuple[str, int]]] = {}
         self._scan_due = False
         self._last_scan = float("-inf")
         self._lock = threading.Lock()
         self._asking: ThreadPoolExecutor | None = None
 
-    def note(self, host: str, port: int) -> None:
-        """A call came over ``host:port``: find its process, if not known yet (in the
-        background)."""
+    def note(self, host: str, port: int, server: tuple[str, int]) -> None:
+        """A call came from ``host:port`` to ``server`` (this server's own end of the
+        connection): find the caller's process, if not known yet (in the background)."""
         client = f"{host}:{port}"
         with self._lock:
             if client in self._pids:
                 return
             self._pids[client] = None
-            self._pending[client] = (host, port)
+            self._pending[client] = ((host, port), (server[0], server[1]))
             if len(self._pids) > KEEP:
                 self._pids.popitem(last=False)
             if self._scan_due:  # the next scan will name it too
@@ -86,8 +91,12 @@ class Peers:
             connections = psutil.net_connections(kind="tcp")
         except (psutil.AccessDenied, OSError):  # macOS without privileges: unknown
             return
-        holders = {(c.laddr.ip, c.laddr.port): c.pid for c in connections if c.laddr and c.pid}
+        holders = {
+            ((c.laddr.ip, c.laddr.port), (c.raddr.ip, c.raddr.port)): c.pid
+            for c in connections
+            if c.laddr and c.raddr and c.pid
+        }
         with self._lock:
-            for client, local in pending.items():
+            for client, ends in pending.items():
                 if client in self._pids:
-                    self._pids[client] = holders.get(local)
+                    self._pids[client] = holders.get(ends)

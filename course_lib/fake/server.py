@@ -219,9 +219,11 @@ class FakeServer:
     async def _guard(self, request: web.Request, handler: Any) -> web.StreamResponse:
         """Every answer in the API's JSON shape: a body over the size limit is a 400, and the
         fake's own failure a 500, never a traceback printed into the learner's output."""
-        peer = request.transport.get_extra_info("peername") if request.transport else None
-        if peer:
-            self.peers.note(peer[0], peer[1])
+        transport = request.transport
+        peer = transport.get_extra_info("peername") if transport else None
+        ours = transport.get_extra_info("sockname") if transport else None
+        if peer and ours:
+            self.peers.note(peer[0], peer[1], (ours[0], ours[1]))
         try:
             if request.can_read_body:  # read here, in time or a 408; handlers get it at once
                 body = await read_body(request, self.body_timeout_s)
