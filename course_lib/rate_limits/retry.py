@@ -105,10 +105,10 @@ def retry_delay(error: BaseException, attempt: int, rng: random.Random) -> float
     if not isinstance(error, errors.APIError) or error.code not in RETRYABLE:
         return None
     if error.code == 429:
-        violation = quota_violation(error)
+        violation = quota_violation(error)  # a 429 always has one, perhaps empty
         if violation is not None and violation.per_day:
             return None
-        asked = retry_wait(error)
+        asked = violation.wait_s if violation is not None else None  # its retry_wait(error)
         if asked is not None:  # as asked, a hair more: sooner is refused again
             return asked + rng.uniform(0.0, asked * ASKED_JITTER)  # spread: no herd at one instant
     return backoff_delay(attempt, rng)
@@ -137,9 +137,11 @@ def _next_delay(
         _give_up(error)
     # A 429 that says when to come back is not charged: waiting as asked is not hammering, and
     # at a rate limit most calls may need one such retry.
+    if budget is None:
+        return delay
     rate_limited = isinstance(error, errors.APIError) and error.code == 429
     told = retry_wait(error) if rate_limited else None
-    if budget is not None and told is None and not budget.try_retry():
+    if told is None and not budget.try_retry():
         _give_up(error, f"Not retried: the run's retry budget is spent ({budget}).")
     return delay
 
