@@ -30,7 +30,8 @@ from course_lib import DEFAULT_MODEL, gemini_client
 from course_lib.client.factory import warm_sdk
 from course_lib.fake import FakeGemini, TokenRate
 from course_lib.fake.server import FakeServer
-from course_lib.scaling.simulator import SimulationSettings, simulate
+from course_lib.scaling.simulation_settings import SimulationSettings
+from course_lib.scaling.simulator import simulate
 from course_lib.scaling.traffic import Request, load_trace, slice_of
 
 SPEED = 10.0  # the real run is this many times faster than the trace

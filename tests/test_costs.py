@@ -4,7 +4,8 @@ tiers, and the simulator's bill agreeing with the bill computed from the request
 import pytest
 
 from course_lib.scaling.costs import Bill, bill, is_cache_hit, price_table, request_dollars
-from course_lib.scaling.simulator import SimulationSettings, simulate
+from course_lib.scaling.simulation_settings import SimulationSettings
+from course_lib.scaling.simulator import simulate
 from course_lib.scaling.traffic import Request, load_trace
 from course_lib.values import SettingError
 

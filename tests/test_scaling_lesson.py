@@ -15,7 +15,8 @@ from course_lib.exercises.lesson07 import _simulated, first_20_minutes
 from course_lib.fake import FakeGemini
 from course_lib.pool_tasks import calls_on_one_loop, fake_in_its_own_process
 from course_lib.scaling.costs import is_cache_hit, price_table
-from course_lib.scaling.simulator import SimulationSettings, SimulationStopped, simulate
+from course_lib.scaling.simulation_settings import SimulationSettings
+from course_lib.scaling.simulator import SimulationStopped, simulate
 from course_lib.scaling.traffic import load_trace
 from course_lib.view.scale import (
     LEGEND_LINE_PX,

@@ -12,7 +12,8 @@ from course_lib.data_files import data_file
 from course_lib.rate_limits.limiter import most_in_any_window
 from course_lib.rate_limits.quota_errors import RETRY_MARGIN
 from course_lib.rate_limits.retry import ASKED_JITTER
-from course_lib.scaling.simulator import SimulationSettings, simulate
+from course_lib.scaling.simulation_settings import SimulationSettings
+from course_lib.scaling.simulator import simulate
 from course_lib.scaling.traffic import Request, load_trace, poisson, slice_of
 from course_lib.scaling.virtual_clock import run_virtual
 from course_lib.values import SettingError

@@ -13,7 +13,8 @@ from typing import Any
 from course_lib.catalogue import CHEAP_MODEL, DEFAULT_MODEL
 from course_lib.exercises.feedback import Feedback, right, wrong
 from course_lib.scaling.costs import bill
-from course_lib.scaling.simulator import Simulated, SimulationSettings, simulate
+from course_lib.scaling.simulation_settings import SimulationSettings
+from course_lib.scaling.simulator import Simulated, simulate
 from course_lib.scaling.traffic import Request, load_trace, slice_of
 
 LIMITS = (120, 300, 360, 420, 600, 1200)  # requests a minute: the limits to choose from

@@ -2,7 +2,8 @@
 
 - ``traffic``: a real hour of production traffic (``load_trace``) and Poisson arrivals
 - ``simulator``: ``simulate(requests, SimulationSettings(...))``, the kit's client code against the
-  fake's quota on a virtual clock (``virtual_clock``), an hour in seconds
+  fake's quota on a virtual clock (``virtual_clock``), an hour in seconds; ``simulation_settings``
+  holds what it is asked
 - ``costs``: the price table, ``bill`` with caching and routing (to ``CHEAP_MODEL``)
 - ``metrics``: a run's metrics in Prometheus's format, served and ``scrape``d
 """
@@ -15,7 +16,7 @@ _WHERE = {
     "load_trace": "traffic",
     "poisson": "traffic",
     "slice_of": "traffic",
-    "SimulationSettings": "simulator",
+    "SimulationSettings": "simulation_settings",
     "Simulated": "simulator",
     "simulate": "simulator",
     "SimulationStopped": "simulator",
