@@ -13,7 +13,6 @@ Output) draw in a page that has no plotly.js.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import shutil
 import time
@@ -22,14 +21,13 @@ from importlib import metadata
 import pytest
 
 from tests.browser.test_lab_in_browser import (
-    ARTIFACTS,
     CHROMIUM,
     HERE,
     TIMELINE,
     expected_bars,
     jupyter_server,
-    launch,
     move_slider,
+    recorded_page,
     stop_a_long_run,
 )
 
@@ -80,38 +78,10 @@ def open_and_run_all(
     page.evaluate("() => { Jupyter.notebook.execute_all_cells(); }")
 
 
-@contextlib.contextmanager
-def classic_page(screenshot: str):
-    """A Chromium page at 1400x900, with what it hears from the kernel (``received``: when, and
-    the text of each websocket frame) and its console errors (``errors``); its screenshot goes to
-    test-artifacts/ however the test ends."""
-    from playwright.sync_api import sync_playwright
-
-    ARTIFACTS.mkdir(exist_ok=True)
-    received: list[tuple[float, str]] = []
-    errors: list[str] = []
-
-    def heard(payload: str | bytes) -> None:
-        text = payload if isinstance(payload, str) else payload.decode("utf-8", "replace")
-        received.append((time.monotonic(), text))
-
-    with sync_playwright() as p:
-        browser = launch(p)
-        page = browser.new_page(viewport={"width": 1400, "height": 900})
-        page.on("websocket", lambda ws: ws.on("framereceived", heard))
-        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-        try:
-            yield page, received, errors
-            assert not [e for e in errors if "model" in e.lower() or "widget" in e.lower()], errors
-        finally:
-            page.screenshot(path=str(ARTIFACTS / screenshot), full_page=True)
-            browser.close()
-
-
 def test_the_live_timeline_draws_while_a_plain_loop_blocks_the_kernel(classic_notebook):
     from playwright.sync_api import expect
 
-    with classic_page("timeline_magic_classic.png") as (page, received, errors):
+    with recorded_page("timeline_magic_classic.png") as (page, received, errors):
         open_and_run_all(page, classic_notebook, "timeline_magic.ipynb", received)
         verdict = page.get_by_text("→ 12 calls, at most 1 in flight")
         expect(verdict).to_be_visible(timeout=180_000)
@@ -129,7 +99,7 @@ def test_the_live_timeline_draws_while_a_plain_loop_blocks_the_kernel(classic_no
 def test_a_panel_runs_again_after_a_slider_move_and_stops(classic_notebook):
     from playwright.sync_api import expect
 
-    with classic_page("live_lab_classic.png") as (page, received, errors):
+    with recorded_page("live_lab_classic.png") as (page, received, errors):
         open_and_run_all(page, classic_notebook, "lab_demo.ipynb", received)
         expect(page.get_by_text("spans: 10")).to_be_visible(timeout=120_000)
         timeline = page.locator(TIMELINE)
@@ -155,7 +125,7 @@ def test_a_panel_runs_again_after_a_slider_move_and_stops(classic_notebook):
 def test_the_figures_colab_gets_draw_where_the_page_has_no_plotly(classic_notebook):
     from playwright.sync_api import expect
 
-    with classic_page("colab_figure_classic.png") as (page, received, errors):
+    with recorded_page("colab_figure_classic.png") as (page, received, errors):
         open_and_run_all(page, classic_notebook, "colab_figure.ipynb", received, no_plotly=True)
         plot = page.locator(".js-plotly-plot").first
         expect(plot.locator(".barlayer .point").nth(5)).to_be_attached(timeout=120_000)

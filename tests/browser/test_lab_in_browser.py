@@ -338,6 +338,34 @@ def test_the_timeline_draws_and_redraws_after_a_slider_move_and_run(jupyter_lab,
             browser.close()
 
 
+@contextlib.contextmanager
+def recorded_page(screenshot: str):
+    """A Chromium page at 1400x900, with what it hears from the kernel (``received``: when, and
+    the text of each websocket frame) and its console errors (``errors``); its screenshot goes to
+    test-artifacts/ however the test ends. No widget or model error may reach the console."""
+    from playwright.sync_api import sync_playwright
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    received: list[tuple[float, str]] = []  # (when, text) of every websocket frame from the kernel
+    errors: list[str] = []
+
+    def heard(payload: str | bytes) -> None:
+        text = payload if isinstance(payload, str) else payload.decode("utf-8", "replace")
+        received.append((time.monotonic(), text))
+
+    with sync_playwright() as p:
+        browser = launch(p)
+        page = browser.new_page(viewport={"width": 1400, "height": 900})
+        page.on("websocket", lambda ws: ws.on("framereceived", heard))
+        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        try:
+            yield page, received, errors
+            assert not [e for e in errors if "model" in e.lower() or "widget" in e.lower()], errors
+        finally:
+            page.screenshot(path=str(ARTIFACTS / screenshot), full_page=True)
+            browser.close()
+
+
 @pytest.mark.long_run
 @pytest.mark.parametrize("ui", ["lab", "notebook"])
 def test_timeline_grows_live_under_a_plain_loop_that_blocks_the_kernel(jupyter_lab, ui):
@@ -349,42 +377,23 @@ def test_timeline_grows_live_under_a_plain_loop_that_blocks_the_kernel(jupyter_l
     beside the lessons' runs (clean-clone CI) the page drew the new figure only after the loop
     had ended, though its frames had come; the drawing speed of a starved browser is not what
     this checks. A first %%timeline cell brings plotly.js to the page."""
-    from playwright.sync_api import expect, sync_playwright
+    from playwright.sync_api import expect
 
-    ARTIFACTS.mkdir(exist_ok=True)
-    received: list[tuple[float, str]] = []  # (when, text) of every websocket frame from the kernel
-
-    def heard(payload: str | bytes) -> None:
-        text = payload if isinstance(payload, str) else payload.decode("utf-8", "replace")
-        received.append((time.monotonic(), text))
-
-    with sync_playwright() as p:
-        browser = launch(p)
-        page = browser.new_page(viewport={"width": 1400, "height": 900})
-        errors: list[str] = []
-        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-        page.on("websocket", lambda ws: ws.on("framereceived", heard))
-        try:
-            open_and_run_all(page, jupyter_lab, "timeline_magic.ipynb", ui)
-            verdict = page.get_by_text("→ 12 calls, at most 1 in flight")
-            expect(verdict).to_be_visible(timeout=180_000)
-            said = next(t for t, text in received if "12 calls, at most 1 in flight" in text)
-            live = [
-                t
-                for t, text in received
-                if "Running" in text and "A plain loop" in text and t < said
-            ]
-            print(f"live frames received in the loop's last {said - live[0]:.1f} s: {len(live)}")
-            assert len(live) >= 5, len(live)  # frames kept coming while the kernel was blocked
-            plot = page.locator(".js-plotly-plot").last
-            expect(plot.locator(".barlayer .point")).to_have_count(12, timeout=60_000)
-            title = page.locator(".gtitle").last.text_content() or ""
-            assert "A plain loop" in title and "Running" not in title, title  # the final picture
-            expect(page.locator(".jp-OutputArea-output pre", has_text="done")).to_be_visible()
-            assert not [e for e in errors if "model" in e.lower() or "widget" in e.lower()], errors
-        finally:
-            page.screenshot(path=str(ARTIFACTS / f"timeline_magic_{ui}.png"), full_page=True)
-            browser.close()
+    with recorded_page(f"timeline_magic_{ui}.png") as (page, received, errors):
+        open_and_run_all(page, jupyter_lab, "timeline_magic.ipynb", ui)
+        verdict = page.get_by_text("→ 12 calls, at most 1 in flight")
+        expect(verdict).to_be_visible(timeout=180_000)
+        said = next(t for t, text in received if "12 calls, at most 1 in flight" in text)
+        live = [
+            t for t, text in received if "Running" in text and "A plain loop" in text and t < said
+        ]
+        print(f"live frames received in the loop's last {said - live[0]:.1f} s: {len(live)}")
+        assert len(live) >= 5, len(live)  # frames kept coming while the kernel was blocked
+        plot = page.locator(".js-plotly-plot").last
+        expect(plot.locator(".barlayer .point")).to_have_count(12, timeout=60_000)
+        title = page.locator(".gtitle").last.text_content() or ""
+        assert "A plain loop" in title and "Running" not in title, title  # the final picture
+        expect(page.locator(".jp-OutputArea-output pre", has_text="done")).to_be_visible()
 
 
 # What the page hears of each Plotly redraw of the timeline: when, its width, the bars' domain,
