@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 import httpx
 
 from course_lib.config import DEFAULT_MODEL, ENV_API_KEYS, ENV_BASE_URL, ENV_ROOM_KEY
+from course_lib.machine import fresh_forkserver
 
 #: what serve's join line says to replace: a room where everyone pasted it is one student
 PLACEHOLDERS = {"their own name", "their name", "your name", "name"}
@@ -84,15 +85,3 @@ def join_room(server: str, name: str | None) -> tuple[Room | None, str]:
     os.environ.update({ENV_BASE_URL: url, ENV_ROOM_KEY: key, "GEMINI_API_KEY": key})
     fresh_forkserver()
     return room, room.status()
-
-
-def fresh_forkserver() -> None:
-    """A fork server hands every worker it starts the environment it had when it started: stop
-    this process's (pools already running keep their workers), so that the next pool's workers
-    start from one that sees the room (or, on leaving, this machine's fake). ``_stop`` is private:
-    CPython's own tests use it (3.8-3.14); without it, nothing is stopped."""
-    from multiprocessing import forkserver
-
-    stop = getattr(getattr(forkserver, "_forkserver", None), "_stop", None)
-    if callable(stop):
-        stop()
