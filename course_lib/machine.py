@@ -10,11 +10,14 @@ True
 
 from __future__ import annotations
 
+import contextlib
 import math
 import multiprocessing
 import os
 import sys
+import threading
 from pathlib import Path
+from typing import Any
 
 
 def cgroup_cpu_quota(root: Path = Path("/sys/fs/cgroup")) -> float | None:
@@ -95,12 +98,39 @@ def default_start_method() -> str:
 
 
 def fresh_forkserver() -> None:
-    """A fork server hands every worker it starts the environment it had when it started: stop
-    this process's (pools already running keep their workers), so that the next pool's workers
-    start from one that sees the room (or, on leaving, this machine's fake). ``_stop`` is private:
-    CPython's own tests use it (3.8-3.14); without it, nothing is stopped."""
-    from multiprocessing import forkserver
+    """Let this process's fork server go, so that the next worker starts a new one. A fork
+    server hands every worker the environment it had when it started (the next pool's workers
+    should see a room just joined, or, on leaving, this machine's fake), and the modules it
+    loaded (a Dask cluster's workers start fast from one with Dask loaded).
 
-    stop = getattr(getattr(forkserver, "_forkserver", None), "_stop", None)
-    if callable(stop):
-        stop()
+    Pools already running keep their workers: the old server ends when the last of them does,
+    and a thread collects it then. (``ForkServer._stop``, which CPython's own tests use, waits
+    for that end: with a pool still open it waited for ever.) The attributes set here are
+    private (read in Python 3.8 to 3.13's source); where they are missing, nothing is changed."""
+    from multiprocessing import forkserver, util
+
+    server = getattr(forkserver, "_forkserver", None)
+    if server is None or not all(hasattr(server, a) for a in _FORK_SERVER_STATE + ("_lock",)):
+        return
+    with server._lock:
+        pid, alive, address = (getattr(server, a) for a in _FORK_SERVER_STATE)
+        if pid is None:
+            return
+        os.close(alive)  # the server's signal to end, once no worker of its holds it open
+        for attribute in _FORK_SERVER_STATE:
+            setattr(server, attribute, None)  # as ensure_running() leaves a server that died
+    threading.Thread(
+        target=_collect, args=(pid, address, util), name="old-fork-server", daemon=True
+    ).start()
+
+
+_FORK_SERVER_STATE = ("_forkserver_pid", "_forkserver_alive_fd", "_forkserver_address")
+
+
+def _collect(pid: int, address: str, util: Any) -> None:
+    """Wait for an old fork server to end (no zombie left), then remove its socket's file."""
+    with contextlib.suppress(ChildProcessError):
+        os.waitpid(pid, 0)
+    if address and not util.is_abstract_socket_namespace(address):
+        with contextlib.suppress(OSError):
+            os.unlink(address)

@@ -269,3 +269,34 @@ def test_a_script_of_random_keys_grows_nothing_past_its_bounds(monkeypatch):
     names = [s["name"] for s in room.stats.snapshot()["students"]]
     assert len(names) == 4 and "others" in names  # three students, the rest counted together
     assert room.project_for("random-19") in ("project-1", "project-2")  # still spread
+
+
+def test_joining_with_a_pool_open_lets_the_old_fork_server_go_without_waiting_for_it():
+    """Joining (or leaving) lets this process's fork server go, so that the next pool sees the
+    room. With a pool still open, that used to wait for the server to end, which it never does
+    while a worker of its lives: the kernel hung. Now the open pool keeps its worker, the next
+    pool gets a new server, and the old one ends (and is collected) with its last worker."""
+    import threading
+    from multiprocessing import forkserver as fork_server
+
+    import psutil
+
+    from course_lib.machine import fresh_forkserver
+
+    fresh_forkserver()
+    with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("forkserver")) as open_pool:
+        worker = open_pool.submit(os.getpid).result()
+        old = fork_server._forkserver._forkserver_pid
+        letting_go = threading.Thread(target=fresh_forkserver, daemon=True)
+        letting_go.start()
+        letting_go.join(timeout=30)
+        assert not letting_go.is_alive(), "fresh_forkserver() waited for a server that cannot end"
+        assert open_pool.submit(os.getpid).result() == worker  # the open pool keeps its worker
+        with ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("forkserver")) as new:
+            new.submit(os.getpid).result()
+        assert fork_server._forkserver._forkserver_pid not in (None, old)  # a new server
+        assert psutil.pid_exists(old)  # still serving the open pool's worker
+    deadline = time.monotonic() + 30
+    while psutil.pid_exists(old) and time.monotonic() < deadline:  # ended, and collected
+        time.sleep(0.1)
+    assert not psutil.pid_exists(old), psutil.Process(old).status()
