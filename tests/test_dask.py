@@ -261,3 +261,38 @@ def test_the_plugin_ties_a_worker_to_the_kernel_only_on_the_kernels_own_machine(
     elsewhere.machine = "another-host/another-boot"
     asyncio.run(elsewhere.setup(worker=None))
     assert attached == [os.getpid()]  # not attached again: that worker is left alone
+
+
+def test_a_cluster_after_a_pool_forks_its_workers_from_a_server_with_dask_loaded():
+    """A pool started first starts the fork server without Dask in it; the cluster after it
+    stops that server (the pool keeps its worker) and forks its workers from a new one that has
+    Dask loaded (Dask's own preload), which later clusters and pools share."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+    from multiprocessing import forkserver as fork_server
+
+    from course_lib.machine import fresh_forkserver
+
+    fresh_forkserver()  # whatever an earlier test left: the pool below starts the server
+    asked = fork_server._forkserver._preload_modules  # Dask's, if an earlier test asked already
+    forkserver = multiprocessing.get_context("forkserver")
+    with ProcessPoolExecutor(1, mp_context=forkserver) as pool:
+        fork_server._forkserver._preload_modules = ["__main__"]  # as before Dask asks
+        try:
+            pool_worker = pool.submit(os.getpid).result()
+        finally:
+            fork_server._forkserver._preload_modules = asked
+        without_dask = clusters._fork_server_pid()
+        assert without_dask is not None and psutil.Process(pool_worker).ppid() == without_dask
+        assert "'distributed'" not in " ".join(psutil.Process(without_dask).cmdline())
+        servers = []
+        for _ in range(2):
+            started = clusters.local_cluster(2)
+            with started.cluster, started.client as client:
+                servers.append(clusters._fork_server_pid())
+                parents = {psutil.Process(pid).ppid() for pid in client.run(os.getpid).values()}
+                assert parents == {servers[-1]}, (parents, servers)
+                preload = " ".join(psutil.Process(servers[-1]).cmdline())  # main(..., [modules])
+                assert "'distributed'" in preload, preload
+        assert servers[0] != without_dask and servers == [servers[0]] * 2
+        assert pool.submit(os.getpid).result() == pool_worker  # the pool kept its worker
