@@ -265,8 +265,9 @@ def test_the_plugin_ties_a_worker_to_the_kernel_only_on_the_kernels_own_machine(
 
 def test_a_cluster_after_a_pool_forks_its_workers_from_a_server_with_dask_loaded():
     """A pool started first starts the fork server without Dask in it; the cluster after it
-    stops that server (the pool keeps its worker) and forks its workers from a new one that has
-    Dask loaded (Dask's own preload), which later clusters and pools share."""
+    lets that server go (the pool keeps its worker) and forks its workers from a new one that
+    has Dask (Dask's own preload) and the kit's tasks loaded, which later clusters and pools
+    share."""
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
     from multiprocessing import forkserver as fork_server
@@ -293,6 +294,6 @@ def test_a_cluster_after_a_pool_forks_its_workers_from_a_server_with_dask_loaded
                 parents = {psutil.Process(pid).ppid() for pid in client.run(os.getpid).values()}
                 assert parents == {servers[-1]}, (parents, servers)
                 preload = " ".join(psutil.Process(servers[-1]).cmdline())  # main(..., [modules])
-                assert "'distributed'" in preload, preload
+                assert "'distributed'" in preload and f"'{clusters.TASKS}'" in preload, preload
         assert servers[0] != without_dask and servers == [servers[0]] * 2
         assert pool.submit(os.getpid).result() == pool_worker  # the pool kept its worker
