@@ -200,3 +200,21 @@ def test_bad_settings_get_one_clear_line():
 async def test_it_runs_from_a_thread_that_runs_a_loop_already_as_a_notebook_does():
     run = simulate([Request(0.0, service_s=2.0)], SimulationSettings(**BARE))
     assert run.served[0].done_s == 2.0
+
+
+def test_a_request_that_raises_what_no_retry_handles_stops_the_run_at_once(monkeypatch):
+    """A bug in the client code (here: the response cache's lookup) is raised as soon as it
+    happens, not after the rest of the hour has been replayed."""
+    from course_lib.scaling import simulator
+
+    def broken(i, rate):
+        if i == 3:
+            raise RuntimeError("the cache's lookup broke")
+        return False
+
+    monkeypatch.setattr(simulator, "is_cache_hit", broken)
+    hour = [Request(float(n), service_s=1.0) for n in range(3600)]
+    seen = []
+    with pytest.raises(RuntimeError, match="lookup broke"):
+        simulate(hour, SimulationSettings(concurrency=10), progress=seen.append)
+    assert max(seen) < 60, max(seen)  # simulated seconds: it stopped near request 3

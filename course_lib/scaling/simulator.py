@@ -215,12 +215,22 @@ async def _replay(
                 wait = requests[i].arrival_s - loop.time()
                 if wait > 0:
                     await asyncio.sleep(wait)
-                started.append(loop.create_task(one(i, requests[i], stories[i])))
+                task = loop.create_task(one(i, requests[i], stories[i]))
+                task.add_done_callback(raised)
+                started.append(task)
             await asyncio.gather(*started)
         finally:  # stopped (or a request's task raised): none is left on the loop
             for task in started:
                 task.cancel()
             await asyncio.gather(*started, return_exceptions=True)
+
+    crashed: list[BaseException] = []  # what a request's task raised that no retry handles
+
+    def raised(task: asyncio.Task[None]) -> None:
+        error = None if task.cancelled() else task.exception()
+        if error is not None and not crashed:
+            crashed.append(error)
+            work.cancel()  # shown at once, not after the rest of the hour
 
     samples: list[tuple[float, int, int, int]] = []
     work = asyncio.ensure_future(arrivals())
@@ -232,8 +242,10 @@ async def _replay(
         if stop is not None and stop.is_set():
             work.cancel()  # every request's task, so that none is left on the loop
             await asyncio.gather(work, return_exceptions=True)
-            raise SimulationStopped(loop.time())
+            raise crashed[0] if crashed else SimulationStopped(loop.time())
         await asyncio.wait([work], timeout=s.sample_s)
+    if crashed:
+        raise crashed[0]
     await work
     return Simulated(s, stories, samples, list(requests))
 
