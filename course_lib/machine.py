@@ -106,10 +106,11 @@ def fresh_forkserver() -> None:
     Pools already running keep their workers: the old server ends when the last of them does,
     and a thread collects it then. (``ForkServer._stop``, which CPython's own tests use, waits
     for that end: with a pool still open it waited for ever.) The attributes set here are
-    private (read in Python 3.8 to 3.13's source); where they are missing, nothing is changed."""
-    from multiprocessing import forkserver, util
+    private (read in Python 3.8 to 3.13's source; 3.14 adds an authentication key, cleared
+    too); where they are missing, nothing is changed."""
+    from multiprocessing import util
 
-    server = getattr(forkserver, "_forkserver", None)
+    server = _fork_server()
     if server is None or not all(hasattr(server, a) for a in _FORK_SERVER_STATE + ("_lock",)):
         return
     with server._lock:
@@ -117,11 +118,42 @@ def fresh_forkserver() -> None:
         if pid is None:
             return
         os.close(alive)  # the server's signal to end, once no worker of its holds it open
-        for attribute in _FORK_SERVER_STATE:
-            setattr(server, attribute, None)  # as ensure_running() leaves a server that died
+        for attribute in (*_FORK_SERVER_STATE, "_forkserver_authkey"):
+            if hasattr(server, attribute):
+                setattr(server, attribute, None)  # as ensure_running() leaves a dead server
     threading.Thread(
         target=_collect, args=(pid, address, util), name="old-fork-server", daemon=True
     ).start()
+
+
+def fork_server_pid() -> int | None:
+    """The pid of this process's fork server, if one is running."""
+    return getattr(_fork_server(), "_forkserver_pid", None)
+
+
+def fork_server_loads(module: str) -> bool:
+    """Whether this process's running fork server loaded ``module`` when it started (its
+    command line lists what it loads)."""
+    import psutil
+
+    pid = fork_server_pid()
+    try:
+        return pid is not None and repr(module) in " ".join(psutil.Process(pid).cmdline())
+    except psutil.Error:
+        return False
+
+
+def load_in_fork_servers(modules: list[str]) -> None:
+    """Have every fork server started from now on load ``modules`` too, beside what others
+    asked (the kit's pools and Dask each set the list; the last to set it wins)."""
+    asked = list(getattr(_fork_server(), "_preload_modules", []))
+    multiprocessing.set_forkserver_preload(asked + [m for m in modules if m not in asked])
+
+
+def _fork_server() -> Any:
+    from multiprocessing import forkserver
+
+    return getattr(forkserver, "_forkserver", None)
 
 
 _FORK_SERVER_STATE = ("_forkserver_pid", "_forkserver_alive_fd", "_forkserver_address")

@@ -266,34 +266,42 @@ def test_the_plugin_ties_a_worker_to_the_kernel_only_on_the_kernels_own_machine(
 def test_a_cluster_after_a_pool_forks_its_workers_from_a_server_with_dask_loaded():
     """A pool started first starts the fork server without Dask in it; the cluster after it
     lets that server go (the pool keeps its worker) and forks its workers from a new one that
-    has Dask (Dask's own preload) and the kit's tasks loaded, which later clusters and pools
-    share."""
+    has Dask and the kit's tasks loaded, which the next cluster shares, even with a pool of the
+    kit's started in between (it sets the list of what new servers load)."""
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
     from multiprocessing import forkserver as fork_server
 
-    from course_lib.machine import fresh_forkserver
+    from course_lib.machine import fork_server_loads, fork_server_pid, fresh_forkserver
+    from course_lib.run.pools import process_pool
+    from course_lib.trace.spans import Tracer
 
-    fresh_forkserver()  # whatever an earlier test left: the pool below starts the server
-    asked = fork_server._forkserver._preload_modules  # Dask's, if an earlier test asked already
-    forkserver = multiprocessing.get_context("forkserver")
-    with ProcessPoolExecutor(1, mp_context=forkserver) as pool:
+    asked = fork_server._forkserver._preload_modules  # what earlier tests asked: put back after
+    fresh_forkserver()
+    try:
         fork_server._forkserver._preload_modules = ["__main__"]  # as before Dask asks
-        try:
+        forkserver = multiprocessing.get_context("forkserver")
+        with ProcessPoolExecutor(1, mp_context=forkserver) as pool:
             pool_worker = pool.submit(os.getpid).result()
-        finally:
-            fork_server._forkserver._preload_modules = asked
-        without_dask = clusters._fork_server_pid()
-        assert without_dask is not None and psutil.Process(pool_worker).ppid() == without_dask
-        assert "'distributed'" not in " ".join(psutil.Process(without_dask).cmdline())
-        servers = []
-        for _ in range(2):
-            started = clusters.local_cluster(2)
-            with started.cluster, started.client as client:
-                servers.append(clusters._fork_server_pid())
-                parents = {psutil.Process(pid).ppid() for pid in client.run(os.getpid).values()}
-                assert parents == {servers[-1]}, (parents, servers)
-                preload = " ".join(psutil.Process(servers[-1]).cmdline())  # main(..., [modules])
-                assert "'distributed'" in preload and f"'{clusters.TASKS}'" in preload, preload
-        assert servers[0] != without_dask and servers == [servers[0]] * 2
-        assert pool.submit(os.getpid).result() == pool_worker  # the pool kept its worker
+            without_dask = fork_server_pid()
+            assert without_dask is not None and psutil.Process(pool_worker).ppid() == without_dask
+            assert not fork_server_loads("distributed")
+            servers = []
+            for _ in range(2):
+                started = clusters.local_cluster(2)
+                with started.cluster, started.client as client:
+                    servers.append(fork_server_pid())
+                    workers = client.run(os.getpid).values()
+                    assert {psutil.Process(pid).ppid() for pid in workers} == {servers[-1]}
+                    assert fork_server_loads("distributed") and fork_server_loads(clusters.TASKS)
+
+                async def a_kit_pool() -> None:
+                    async with process_pool(1, Tracer()) as kit_pool:
+                        await asyncio.wrap_future(kit_pool.submit(os.getpid))
+
+                asyncio.run(a_kit_pool())
+            assert servers[0] != without_dask and servers == [servers[0]] * 2, servers
+            assert pool.submit(os.getpid).result() == pool_worker  # the pool kept its worker
+    finally:
+        fork_server._forkserver._preload_modules = asked
+        fresh_forkserver()  # later tests start their own

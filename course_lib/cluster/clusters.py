@@ -13,7 +13,6 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
-import multiprocessing
 import os
 import shutil
 import signal
@@ -32,7 +31,13 @@ import psutil  # distributed needs it, so it is always there with Dask
 from distributed import Client, LocalCluster
 
 from course_lib.cluster.limits import quiet_closing_noise
-from course_lib.machine import default_start_method, fresh_forkserver
+from course_lib.machine import (
+    default_start_method,
+    fork_server_loads,
+    fork_server_pid,
+    fresh_forkserver,
+    load_in_fork_servers,
+)
 
 STARTS_WITHIN_S = 60.0
 
@@ -64,44 +69,29 @@ def local_cluster(workers: int = 2, threads: int = 1) -> Started:
         cluster = LocalCluster(
             n_workers=workers, threads_per_worker=threads, processes=True, dashboard_address=":0"
         )
-        if method == "forkserver":
-            _with_dask["pid"] = _fork_server_pid()  # it has Dask: later clusters keep it
     client = Client(cluster)
     seconds = time.perf_counter() - started
     return Started(cluster, client, seconds, cluster_mib(client))
 
 
-#: What a cluster's workers run: the kit's tasks, the SDK and Dask with them.
+#: What a cluster's workers run: the kit's tasks (and the SDK they use), and Dask.
 TASKS = "course_lib.cluster.tasks"
-#: The fork server this process started with Dask loaded in it (its pid), if any.
-_with_dask: dict[str, int | None] = {"pid": None}
 
 
 def _fork_server_with_dask() -> None:
     """Dask asks the fork server to load Dask (and what it uses) before it forks a worker, and
     the kit adds its tasks (and the SDK they use): each worker then starts with them loaded,
-    instead of importing them itself (0.6 s of CPU a worker here, after Dask's own 0.45 s).
-    Only a server started after that request has them: one that a pool of the kit's started
-    earlier in this process has not. Such a server is let go (pools already running keep their
-    workers); the cluster's first worker starts a new one."""
-    from multiprocessing import forkserver
-
+    instead of importing them itself (about 0.6 s of CPU a worker here, beside Dask's 0.45 s).
+    Only a server started after that request has them; one started before (by a pool of the
+    kit's) is let go, the pools already running keeping their workers, and the cluster's first
+    worker starts a new one. Fork servers started later in this process load them too (a
+    second or two of CPU each, and bigger workers)."""
     from distributed.utils import get_mp_context
 
-    get_mp_context()  # Dask's request (once per process)
-    asked = list(getattr(getattr(forkserver, "_forkserver", None), "_preload_modules", []))
-    if TASKS not in asked:
-        multiprocessing.set_forkserver_preload([*asked, TASKS])
-    running = _fork_server_pid()
-    if running is not None and running != _with_dask["pid"]:
+    get_mp_context()  # Dask's list (set once per process; the kit's pools set their own)
+    load_in_fork_servers(["distributed", TASKS])
+    if fork_server_pid() is not None and not fork_server_loads(TASKS):
         fresh_forkserver()
-
-
-def _fork_server_pid() -> int | None:
-    """The pid of this process's fork server, if one is running."""
-    from multiprocessing import forkserver
-
-    return getattr(getattr(forkserver, "_forkserver", None), "_forkserver_pid", None)
 
 
 def cluster_mib(client: Client) -> float:
