@@ -20,12 +20,8 @@ import ipywidgets as w
 
 from course_lib import catalogue
 from course_lib.scaling.costs import bill, check_priced, is_cache_hit
-from course_lib.scaling.simulator import (
-    Simulated,
-    SimulationSettings,
-    SimulationStopped,
-    simulate,
-)
+from course_lib.scaling.simulation_settings import SimulationSettings
+from course_lib.scaling.simulator import Simulated, SimulationStopped, simulate
 from course_lib.scaling.traffic import Request
 from course_lib.values import SettingError
 from course_lib.view.scale import LINES, queue_figure, summary
