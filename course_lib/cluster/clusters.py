@@ -84,8 +84,9 @@ def _fork_server_with_dask() -> None:
     instead of importing them itself (about 0.6 s of CPU a worker here, beside Dask's 0.45 s).
     Only a server started after that request has them; one started before (by a pool of the
     kit's) is let go, the pools already running keeping their workers, and the cluster's first
-    worker starts a new one. Fork servers started later in this process load them too (a
-    second or two of CPU each, and bigger workers)."""
+    worker starts a new one. A fork server started later in this process loads them too (a
+    second or two of CPU, and bigger workers), unless a pool of the kit's has set its own list
+    since."""
     from distributed.utils import get_mp_context
 
     get_mp_context()  # Dask's list (set once per process; the kit's pools set their own)
