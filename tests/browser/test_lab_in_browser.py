@@ -367,6 +367,19 @@ def recorded_page(screenshot: str):
             browser.close()
 
 
+def live_frames_came_while_the_loop_blocked(page, received: list[tuple[float, str]]) -> None:
+    """timeline_magic.ipynb's plain loop of 12 calls: its verdict shows, and before it the page
+    received at least 5 live frames of the timeline ("Running…"), sent while the loop blocked
+    the kernel."""
+    from playwright.sync_api import expect
+
+    expect(page.get_by_text("→ 12 calls, at most 1 in flight")).to_be_visible(timeout=180_000)
+    said = next(t for t, text in received if "12 calls, at most 1 in flight" in text)
+    live = [t for t, text in received if "Running" in text and "A plain loop" in text and t < said]
+    print(f"live frames received in the loop's last {said - live[0]:.1f} s: {len(live)}")
+    assert len(live) >= 5, len(live)  # frames kept coming while the kernel was blocked
+
+
 @pytest.mark.long_run
 @pytest.mark.parametrize("ui", ["lab", "notebook"])
 def test_timeline_grows_live_under_a_plain_loop_that_blocks_the_kernel(jupyter_lab, ui):
@@ -382,14 +395,7 @@ def test_timeline_grows_live_under_a_plain_loop_that_blocks_the_kernel(jupyter_l
 
     with recorded_page(f"timeline_magic_{ui}.png") as (page, received, errors):
         open_and_run_all(page, jupyter_lab, "timeline_magic.ipynb", ui)
-        verdict = page.get_by_text("→ 12 calls, at most 1 in flight")
-        expect(verdict).to_be_visible(timeout=180_000)
-        said = next(t for t, text in received if "12 calls, at most 1 in flight" in text)
-        live = [
-            t for t, text in received if "Running" in text and "A plain loop" in text and t < said
-        ]
-        print(f"live frames received in the loop's last {said - live[0]:.1f} s: {len(live)}")
-        assert len(live) >= 5, len(live)  # frames kept coming while the kernel was blocked
+        live_frames_came_while_the_loop_blocked(page, received)
         plot = page.locator(".js-plotly-plot").last
         expect(plot.locator(".barlayer .point")).to_have_count(12, timeout=60_000)
         title = page.locator(".gtitle").last.text_content() or ""
